@@ -1,0 +1,43 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test test-integration lint format install migrate clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+## Install, migrate, seed demo data once, print the admin login, run web + Celery worker.
+run: migrate
+	$(BIN)/python manage.py seed_demo --contacts 500
+	$(BIN)/python manage.py ensure_admin
+	$(BIN)/python scripts/run_dev.py
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## The whole suite on the embedded default (SQLite, filesystem broker), plus lint and migrations check.
+test: lint
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -m "not integration"
+
+## The integration suite: needs DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
+test-integration: install
+	$(BIN)/pytest -m integration
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,49 @@
+"""Who may read personal data, and how it looks to everyone else."""
+
+import re
+from typing import Any
+
+from django.conf import settings
+
+from customers.crypto import normalize_phone
+
+VIEW_PII_PERMISSION = "customers.view_pii"
+PII_FIELDS = ("email", "phone", "address")
+_WRITTEN_COUNTRY_CODE = re.compile(r"^(?:\+|00)(\d{1,3})[\s\-.(]")
+
+
+def can_view_pii(user: Any) -> bool:
+    return bool(user and user.is_active and user.has_perm(VIEW_PII_PERMISSION))
+
+
+def mask_email(value: str | None) -> str | None:
+    """'zhang.wei@example.com' -> 'z***@example.com': enough to recognise, not to use."""
+    if not value:
+        return value
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def mask_phone(value: str | None) -> str | None:
+    """'+86 138 0013 1234' -> '+86 *** **** 1234' (the country code and the last four digits)."""
+    if not value:
+        return value
+    digits = normalize_phone(value)
+    written_code = _WRITTEN_COUNTRY_CODE.match(value.strip())
+    if digits.startswith(settings.PHONE_DEFAULT_COUNTRY_CODE):
+        country = settings.PHONE_DEFAULT_COUNTRY_CODE
+    else:
+        country = written_code.group(1) if written_code else ""
+    prefix = f"+{country} " if country else ""
+    return f"{prefix}*** **** {digits[-4:]}"
+
+
+def mask_address(value: str | None) -> str | None:
+    return "***" if value else value
+
+
+MASKERS = {"email": mask_email, "phone": mask_phone, "address": mask_address}
+
+
+def masked(field_name: str, value: str | None) -> str | None:
+    return MASKERS[field_name](value)

@@ -1,0 +1,134 @@
+"""Read queries for the domain, already shaped for the doors (no N+1 on lists).
+
+Lookups on encrypted email and phone go through their blind indexes: one indexed equality,
+never a decrypt-and-scan.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from customers import crypto
+from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
+
+
+def contact_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Contact]:
+    """Contacts with company, owner and tags loaded. Filters: `email` and `phone` (exact,
+    through the blind index), `owner`, `company`, `lifecycle_stage`, `tag`, `search`
+    (over names, title and company name, never over encrypted fields)."""
+    queryset = Contact.objects.select_related("company", "owner").prefetch_related("tags")
+    filters = filters or {}
+    if filters.get("email"):
+        queryset = queryset.filter(email_index=crypto.email_index(filters["email"]))
+    if filters.get("phone"):
+        queryset = queryset.filter(phone_index=crypto.phone_index(filters["phone"]))
+    if filters.get("owner"):
+        queryset = queryset.filter(owner_id=filters["owner"])
+    if filters.get("company"):
+        queryset = queryset.filter(company_id=filters["company"])
+    if filters.get("lifecycle_stage"):
+        queryset = queryset.filter(lifecycle_stage=filters["lifecycle_stage"])
+    if filters.get("tag"):
+        queryset = queryset.filter(tags__name__iexact=filters["tag"])
+    if filters.get("search"):
+        queryset = queryset.filter(_contact_text_search(filters["search"]))
+    return queryset
+
+
+def _contact_text_search(term: str) -> Q:
+    query = Q()
+    for word in term.split():
+        query &= (
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(title__icontains=word)
+            | Q(company__name__icontains=word)
+        )
+    return query
+
+
+def contact_get(contact_id: int) -> Contact | None:
+    return contact_list().filter(pk=contact_id).first()
+
+
+def find_contact_by_email(email: str) -> Contact | None:
+    if not email or not email.strip():
+        return None
+    return Contact.objects.filter(email_index=crypto.email_index(email)).first()
+
+
+def find_contacts_by_phone(phone: str) -> QuerySet[Contact]:
+    """Phones are not unique (a switchboard, a household), so this returns every match."""
+    if not phone or not phone.strip():
+        return Contact.objects.none()
+    return Contact.objects.filter(phone_index=crypto.phone_index(phone))
+
+
+def find_contact_by_external_id(external_id: str) -> Contact | None:
+    return Contact.objects.filter(external_id=external_id).first() if external_id else None
+
+
+def company_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Company]:
+    queryset = Company.objects.select_related("owner").prefetch_related("tags")
+    filters = filters or {}
+    if filters.get("phone"):
+        queryset = queryset.filter(phone_index=crypto.phone_index(filters["phone"]))
+    if filters.get("owner"):
+        queryset = queryset.filter(owner_id=filters["owner"])
+    if filters.get("search"):
+        term = filters["search"]
+        queryset = queryset.filter(
+            Q(name__icontains=term) | Q(domain__icontains=term) | Q(industry__icontains=term)
+        )
+    return queryset
+
+
+def find_company_by_external_id(external_id: str) -> Company | None:
+    return Company.objects.filter(external_id=external_id).first() if external_id else None
+
+
+def deal_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Deal]:
+    queryset = Deal.objects.select_related(
+        "company", "primary_contact", "stage", "stage__pipeline", "owner"
+    ).prefetch_related("tags")
+    filters = filters or {}
+    for name in ("status", "stage", "owner", "company"):
+        if filters.get(name):
+            queryset = queryset.filter(**{name: filters[name]})
+    if filters.get("pipeline"):
+        queryset = queryset.filter(stage__pipeline=filters["pipeline"])
+    return queryset
+
+
+def find_deal_by_external_id(external_id: str) -> Deal | None:
+    return Deal.objects.filter(external_id=external_id).first() if external_id else None
+
+
+def activity_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Activity]:
+    queryset = Activity.objects.select_related("contact", "company", "deal", "author")
+    filters = filters or {}
+    for name in ("contact", "company", "deal", "author", "kind"):
+        if filters.get(name):
+            queryset = queryset.filter(**{name: filters[name]})
+    return queryset
+
+
+def find_activity_by_external_id(external_id: str) -> Activity | None:
+    return Activity.objects.filter(external_id=external_id).first() if external_id else None
+
+
+def pipeline_list() -> QuerySet[Pipeline]:
+    return Pipeline.objects.prefetch_related("stages")
+
+
+def default_pipeline() -> Pipeline | None:
+    return Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
+
+
+def first_stage(*, pipeline: Pipeline, outcome: str = Stage.Outcome.OPEN) -> Stage | None:
+    return pipeline.stages.filter(outcome=outcome).order_by("position", "id").first()
+
+
+def tag_list() -> QuerySet[Tag]:
+    return Tag.objects.all()

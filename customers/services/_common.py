@@ -1,0 +1,105 @@
+"""Helpers shared by the write services: apply input, resolve relations, validate, save."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
+
+from customers.models import Tag
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+_TEXT_FIELDS_TO_TRIM = (models.CharField,)
+
+
+def reject_unknown_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in unknown})
+
+
+def resolve(model: type[ModelT], value: Any, *, field: str) -> ModelT | None:
+    """Accept an instance, a primary key or None, so every door can pass what it has."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, model):
+        return value
+    if isinstance(value, models.Model):
+        raise ValidationError({field: f"Expected a {model._meta.verbose_name}."})
+    try:
+        return model._default_manager.get(pk=value)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise ValidationError(
+            {field: f"Unknown {model._meta.verbose_name} {value!r}."},
+            code="does_not_exist",
+        ) from None
+
+
+def clean_text(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def blank_to_none(value: Any) -> Any:
+    value = clean_text(value)
+    return None if value == "" else value
+
+
+def assign(instance: models.Model, data: Mapping[str, Any]) -> set[str]:
+    """Set plain attributes, trimming text; return the names whose value changed."""
+    changed = set()
+    for name, value in data.items():
+        field = instance._meta.get_field(name)
+        if isinstance(field, _TEXT_FIELDS_TO_TRIM) and value is None and not field.null:
+            value = ""
+        value = clean_text(value)
+        new = value.pk if isinstance(value, models.Model) else value
+        if getattr(instance, field.attname) != new:
+            changed.add(name)
+        setattr(instance, name, value)
+    return changed
+
+
+def validate(instance: models.Model, *, aliases: Mapping[str, str] | None = None) -> None:
+    """Run the model's validation, reporting index columns under the field a caller knows."""
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        if not hasattr(error, "error_dict") or not aliases:
+            raise
+        remapped: dict[str, list] = {}
+        for name, messages in error.error_dict.items():
+            remapped.setdefault(aliases.get(name, name), []).extend(messages)
+        raise ValidationError(remapped) from None
+
+
+def save(instance: models.Model) -> None:
+    """Save, turning a constraint violation that slipped past validation (a concurrent write)
+    into a validation error instead of a server error."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: [f"Conflicts with a concurrent change, please retry ({error})."]}
+        ) from None
+
+
+def tags_from_names(names: Iterable[str]) -> list[Tag]:
+    """Existing tags matched case-insensitively, missing ones created."""
+    wanted: dict[str, str] = {}
+    for raw in names:
+        name = clean_text(raw)
+        if not isinstance(name, str) or not name:
+            raise ValidationError({"tags": "Tag names must be non-empty text."})
+        if len(name) > Tag._meta.get_field("name").max_length:
+            raise ValidationError({"tags": f"Tag {name[:20]!r}… is longer than 64 characters."})
+        wanted.setdefault(name.lower(), name)
+    if not wanted:
+        return []
+    existing = {
+        tag.lowered: tag
+        for tag in Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=list(wanted))
+    }
+    return [existing.get(key) or Tag.objects.create(name=name) for key, name in wanted.items()]

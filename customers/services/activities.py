@@ -1,0 +1,118 @@
+"""Writes for activities: calls, emails, meetings, notes and tasks logged on the CRM's records."""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from customers import selectors
+from customers.models import Activity, Company, Contact, Deal
+from customers.services._common import (
+    assign,
+    blank_to_none,
+    reject_unknown_fields,
+    resolve,
+    save,
+    validate,
+)
+
+User = get_user_model()
+
+ACTIVITY_FIELDS = frozenset(
+    {
+        "kind",
+        "subject",
+        "body",
+        "due_at",
+        "done_at",
+        "contact",
+        "company",
+        "deal",
+        "author",
+        "external_id",
+    }
+)
+_LINKS = (("contact", Contact), ("company", Company), ("deal", Deal))
+
+
+def activity_create(
+    *,
+    kind: str,
+    subject: str,
+    body: str = "",
+    due_at: datetime | str | None = None,
+    done_at: datetime | str | None = None,
+    contact: Contact | int | None = None,
+    company: Company | int | None = None,
+    deal: Deal | int | None = None,
+    author: Any = None,
+    external_id: str | None = None,
+) -> Activity:
+    """Log an activity on at least one of a contact, a company or a deal. When only a contact
+    or a deal is given, the activity is also filed under its company, so company timelines
+    show everything that happened with its people."""
+    data = {
+        "kind": kind,
+        "subject": subject,
+        "body": body,
+        "due_at": due_at,
+        "done_at": done_at,
+        "contact": contact,
+        "company": company,
+        "deal": deal,
+        "author": author,
+        "external_id": external_id,
+    }
+    return _write(Activity(), data)
+
+
+def activity_update(*, activity: Activity, data: Mapping[str, Any]) -> Activity:
+    return _write(activity, data)
+
+
+def activity_upsert(*, data: Mapping[str, Any]) -> tuple[Activity, bool]:
+    external_id = blank_to_none(data.get("external_id"))
+    if external_id is None:
+        raise ValidationError({"external_id": "A value is required to upsert by external_id."})
+    existing = selectors.find_activity_by_external_id(external_id)
+    if existing is not None:
+        return activity_update(activity=existing, data=data), False
+    return _write(Activity(), data), True
+
+
+def activity_complete(*, activity: Activity) -> Activity:
+    if activity.done_at is not None:
+        return activity
+    return _write(activity, {"done_at": timezone.now()})
+
+
+def activity_delete(*, activity: Activity) -> None:
+    activity.delete()
+
+
+@transaction.atomic
+def _write(activity: Activity, data: Mapping[str, Any]) -> Activity:
+    reject_unknown_fields(data, ACTIVITY_FIELDS)
+    values = dict(data)
+    for name, model in (*_LINKS, ("author", User)):
+        if name in values:
+            values[name] = resolve(model, values[name], field=name)
+    if "external_id" in values:
+        values["external_id"] = blank_to_none(values["external_id"])
+    assign(activity, values)
+
+    if activity.company_id is None:
+        linked = activity.contact or activity.deal
+        if linked is not None and linked.company_id:
+            activity.company_id = linked.company_id
+    if not any(getattr(activity, f"{name}_id") for name, _ in _LINKS):
+        raise ValidationError(
+            {"contact": "An activity must be linked to a contact, a company or a deal."}
+        )
+    validate(activity)
+    save(activity)
+    return activity

@@ -1,0 +1,147 @@
+"""Writes for companies: create, update, upsert, delete and merge."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from customers import crypto, selectors
+from customers.models import Activity, Company, Contact, Deal
+from customers.services._common import (
+    assign,
+    blank_to_none,
+    reject_unknown_fields,
+    resolve,
+    save,
+    tags_from_names,
+    validate,
+)
+
+User = get_user_model()
+
+COMPANY_FIELDS = frozenset(
+    {
+        "name",
+        "domain",
+        "industry",
+        "size_band",
+        "country",
+        "address",
+        "phone",
+        "owner",
+        "external_id",
+        "tags",
+    }
+)
+_NULL_WHEN_BLANK = ("address", "phone", "external_id")
+_MERGE_FILLED_FIELDS = (
+    "domain",
+    "industry",
+    "size_band",
+    "country",
+    "address",
+    "phone",
+    "owner",
+    "external_id",
+)
+
+
+def company_create(
+    *,
+    name: str,
+    domain: str = "",
+    industry: str = "",
+    size_band: str = "",
+    country: str = "",
+    address: str | None = None,
+    phone: str | None = None,
+    owner: Any = None,
+    external_id: str | None = None,
+    tags: Iterable[str] = (),
+) -> Company:
+    data = {
+        "name": name,
+        "domain": domain,
+        "industry": industry,
+        "size_band": size_band,
+        "country": country,
+        "address": address,
+        "phone": phone,
+        "owner": owner,
+        "external_id": external_id,
+        "tags": tags,
+    }
+    return _write(Company(), data)
+
+
+def company_update(*, company: Company, data: Mapping[str, Any]) -> Company:
+    return _write(company, data)
+
+
+def company_upsert(*, data: Mapping[str, Any]) -> tuple[Company, bool]:
+    """Update the company with `data["external_id"]`, or create it. Returns (company, created)."""
+    external_id = blank_to_none(data.get("external_id"))
+    if external_id is None:
+        raise ValidationError({"external_id": "A value is required to upsert by external_id."})
+    existing = selectors.find_company_by_external_id(external_id)
+    if existing is not None:
+        return company_update(company=existing, data=data), False
+    return _write(Company(), data), True
+
+
+def company_delete(*, company: Company) -> None:
+    """Contacts, deals and activities outlive their company (their link is cleared)."""
+    company.delete()
+
+
+@transaction.atomic
+def company_merge(*, primary: Company, duplicates: Sequence[Company]) -> Company:
+    """Fold duplicates into `primary`: contacts, deals, activities and tags move over, blanks
+    on the primary are filled from the duplicates, which are then deleted."""
+    duplicates = [dup for dup in duplicates if dup.pk != primary.pk]
+    if not duplicates:
+        raise ValidationError({"duplicates": "Name at least one other company to merge."})
+    duplicate_ids = [dup.pk for dup in duplicates]
+    found = Company.objects.select_for_update().filter(pk__in=duplicate_ids)
+    if found.count() != len(set(duplicate_ids)):
+        raise ValidationError({"duplicates": "Some of these companies no longer exist."})
+
+    for model in (Contact, Deal, Activity):
+        model.objects.filter(company_id__in=duplicate_ids).update(company=primary)
+    merged_tags = [tag.name for tag in primary.tags.all()]
+    for duplicate in duplicates:
+        merged_tags.extend(tag.name for tag in duplicate.tags.all())
+    fills: dict[str, Any] = {"tags": merged_tags}
+    for name in _MERGE_FILLED_FIELDS:
+        if getattr(primary, name) in (None, ""):
+            fills[name] = next(
+                (getattr(dup, name) for dup in duplicates if getattr(dup, name) not in (None, "")),
+                getattr(primary, name),
+            )
+    found.delete()
+    return _write(primary, fills)
+
+
+@transaction.atomic
+def _write(company: Company, data: Mapping[str, Any]) -> Company:
+    reject_unknown_fields(data, COMPANY_FIELDS)
+    values = dict(data)
+    tag_names = values.pop("tags", None)
+    if "owner" in values:
+        values["owner"] = resolve(User, values["owner"], field="owner")
+    for name in _NULL_WHEN_BLANK:
+        if name in values:
+            values[name] = blank_to_none(values[name])
+    if isinstance(values.get("country"), str):
+        values["country"] = values["country"].strip().upper()
+
+    assign(company, values)
+    company.phone_index = crypto.phone_index(company.phone)
+    validate(company, aliases={"phone_index": "phone"})
+    tags = tags_from_names(tag_names) if tag_names is not None else None
+    save(company)
+    if tags is not None:
+        company.tags.set(tags)
+    return company

@@ -1,0 +1,201 @@
+"""Writes for contacts: create, update, upsert, delete and merge.
+
+Every door calls these; they keep the blind indexes in step with the encrypted email and phone.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from customers import crypto, selectors
+from customers.models import Activity, Company, Contact, Deal
+from customers.services._common import (
+    assign,
+    blank_to_none,
+    reject_unknown_fields,
+    resolve,
+    save,
+    tags_from_names,
+    validate,
+)
+
+User = get_user_model()
+
+CONTACT_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "title",
+        "company",
+        "email",
+        "phone",
+        "address",
+        "lifecycle_stage",
+        "source",
+        "owner",
+        "notes",
+        "consent_email",
+        "consent_phone",
+        "external_id",
+        "tags",
+    }
+)
+_NULL_WHEN_BLANK = ("email", "phone", "address", "external_id")
+_INDEX_ALIASES = {"email_index": "email", "phone_index": "phone"}
+# Filled on the surviving contact from the first duplicate that has a value.
+_MERGE_FILLED_FIELDS = (
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "email",
+    "phone",
+    "address",
+    "source",
+    "owner",
+    "external_id",
+)
+
+MatchKey = Literal["external_id", "email"]
+
+
+def contact_create(
+    *,
+    first_name: str = "",
+    last_name: str = "",
+    title: str = "",
+    company: Company | int | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    address: str | None = None,
+    lifecycle_stage: str = Contact.Lifecycle.LEAD,
+    source: str = "",
+    owner: Any = None,
+    notes: str = "",
+    consent_email: bool = False,
+    consent_phone: bool = False,
+    external_id: str | None = None,
+    tags: Iterable[str] = (),
+) -> Contact:
+    data = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "title": title,
+        "company": company,
+        "email": email,
+        "phone": phone,
+        "address": address,
+        "lifecycle_stage": lifecycle_stage,
+        "source": source,
+        "owner": owner,
+        "notes": notes,
+        "consent_email": consent_email,
+        "consent_phone": consent_phone,
+        "external_id": external_id,
+        "tags": tags,
+    }
+    return _write(Contact(), data)
+
+
+def contact_update(*, contact: Contact, data: Mapping[str, Any]) -> Contact:
+    """Change the given fields only; fields absent from `data` keep their value."""
+    return _write(contact, data)
+
+
+def contact_upsert(
+    *, data: Mapping[str, Any], match: MatchKey = "external_id"
+) -> tuple[Contact, bool]:
+    """Update the contact matching `data[match]`, or create one. Returns (contact, created).
+
+    Idempotent: sending the same data twice leaves one contact with that data.
+    """
+    key = blank_to_none(data.get(match))
+    if key is None:
+        raise ValidationError({match: f"A value is required to upsert by {match}."})
+    if match == "external_id":
+        existing = selectors.find_contact_by_external_id(key)
+    elif match == "email":
+        existing = selectors.find_contact_by_email(key)
+    else:
+        raise ValidationError({"match": f"Cannot match contacts by {match!r}."})
+    if existing is not None:
+        return contact_update(contact=existing, data=data), False
+    return _write(Contact(), data), True
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    """Delete a contact but keep its history: activities stay, re-linked to its company."""
+    if contact.company_id:
+        contact.activities.filter(company__isnull=True).update(company_id=contact.company_id)
+    contact.delete()
+
+
+@transaction.atomic
+def contact_merge(*, primary: Contact, duplicates: Sequence[Contact]) -> Contact:
+    """Fold duplicates into `primary`: their activities, deals and tags move over, blanks on
+    the primary are filled from them, notes are appended, and the duplicates are deleted."""
+    duplicates = [dup for dup in duplicates if dup.pk != primary.pk]
+    if not duplicates:
+        raise ValidationError({"duplicates": "Name at least one other contact to merge."})
+    duplicate_ids = [dup.pk for dup in duplicates]
+    found = Contact.objects.select_for_update().filter(pk__in=duplicate_ids)
+    if found.count() != len(set(duplicate_ids)):
+        raise ValidationError({"duplicates": "Some of these contacts no longer exist."})
+
+    Activity.objects.filter(contact_id__in=duplicate_ids).update(contact=primary)
+    Deal.objects.filter(primary_contact_id__in=duplicate_ids).update(primary_contact=primary)
+    merged_tags = [tag.name for tag in primary.tags.all()]
+    for duplicate in duplicates:
+        merged_tags.extend(tag.name for tag in duplicate.tags.all())
+
+    fills: dict[str, Any] = {"tags": merged_tags}
+    for name in _MERGE_FILLED_FIELDS:
+        if _is_blank(getattr(primary, name)):
+            fills[name] = next(
+                (getattr(dup, name) for dup in duplicates if not _is_blank(getattr(dup, name))),
+                getattr(primary, name),
+            )
+    notes = [primary.notes, *(dup.notes for dup in duplicates)]
+    fills["notes"] = "\n\n".join(note for note in notes if note)
+    fills["consent_email"] = primary.consent_email
+    fills["consent_phone"] = primary.consent_phone
+
+    # Unique email / external id move over only once their holders are gone.
+    found.delete()
+    return _write(primary, fills)
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value == ""
+
+
+@transaction.atomic
+def _write(contact: Contact, data: Mapping[str, Any]) -> Contact:
+    reject_unknown_fields(data, CONTACT_FIELDS)
+    values = dict(data)
+    tag_names = values.pop("tags", None)
+    if "company" in values:
+        values["company"] = resolve(Company, values["company"], field="company")
+    if "owner" in values:
+        values["owner"] = resolve(User, values["owner"], field="owner")
+    for name in _NULL_WHEN_BLANK:
+        if name in values:
+            values[name] = blank_to_none(values[name])
+
+    changed = assign(contact, values)
+    contact.email_index = crypto.email_index(contact.email)
+    contact.phone_index = crypto.phone_index(contact.phone)
+    if changed & {"consent_email", "consent_phone"}:
+        contact.consent_updated_at = timezone.now()
+
+    validate(contact, aliases=_INDEX_ALIASES)
+    tags = tags_from_names(tag_names) if tag_names is not None else None
+    save(contact)
+    if tags is not None:
+        contact.tags.set(tags)
+    return contact

@@ -1,0 +1,170 @@
+"""Writes for deals: create, update, upsert, move between stages, delete.
+
+A deal's status follows its stage: a deal in a "won" stage is won. Setting only the status
+moves the deal to the first stage of its pipeline with that outcome.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from customers import selectors
+from customers.models import Company, Contact, Deal, Stage
+from customers.services._common import (
+    assign,
+    blank_to_none,
+    reject_unknown_fields,
+    resolve,
+    save,
+    tags_from_names,
+    validate,
+)
+
+User = get_user_model()
+
+DEAL_FIELDS = frozenset(
+    {
+        "name",
+        "company",
+        "primary_contact",
+        "amount",
+        "currency",
+        "stage",
+        "status",
+        "expected_close_date",
+        "owner",
+        "external_id",
+        "tags",
+    }
+)
+
+
+def deal_create(
+    *,
+    name: str,
+    stage: Stage | int | None = None,
+    amount: Decimal | str | int = Decimal("0"),
+    currency: str | None = None,
+    company: Company | int | None = None,
+    primary_contact: Contact | int | None = None,
+    expected_close_date: date | str | None = None,
+    status: str | None = None,
+    owner: Any = None,
+    external_id: str | None = None,
+    tags: Iterable[str] = (),
+) -> Deal:
+    """Create a deal; without a stage it starts in the default pipeline's first open stage."""
+    data = {
+        "name": name,
+        "stage": stage,
+        "amount": amount,
+        "currency": currency or settings.DEFAULT_CURRENCY,
+        "company": company,
+        "primary_contact": primary_contact,
+        "expected_close_date": expected_close_date,
+        "owner": owner,
+        "external_id": external_id,
+        "tags": tags,
+    }
+    if status is not None:
+        data["status"] = status
+    return _write(Deal(), data)
+
+
+def deal_update(*, deal: Deal, data: Mapping[str, Any]) -> Deal:
+    return _write(deal, data)
+
+
+def deal_upsert(*, data: Mapping[str, Any]) -> tuple[Deal, bool]:
+    """Update the deal with `data["external_id"]`, or create it. Returns (deal, created)."""
+    external_id = blank_to_none(data.get("external_id"))
+    if external_id is None:
+        raise ValidationError({"external_id": "A value is required to upsert by external_id."})
+    existing = selectors.find_deal_by_external_id(external_id)
+    if existing is not None:
+        return deal_update(deal=existing, data=data), False
+    values = {"currency": settings.DEFAULT_CURRENCY, **data}
+    return _write(Deal(), values), True
+
+
+def deal_move_to_stage(*, deal: Deal, stage: Stage | int) -> Deal:
+    return _write(deal, {"stage": stage})
+
+
+def deal_delete(*, deal: Deal) -> None:
+    """Activities logged on the deal are kept (their link is cleared)."""
+    deal.delete()
+
+
+@transaction.atomic
+def _write(deal: Deal, data: Mapping[str, Any]) -> Deal:
+    reject_unknown_fields(data, DEAL_FIELDS)
+    values = dict(data)
+    tag_names = values.pop("tags", None)
+    status = values.pop("status", None)
+    for name, model in (
+        ("company", Company),
+        ("primary_contact", Contact),
+        ("owner", User),
+    ):
+        if name in values:
+            values[name] = resolve(model, values[name], field=name)
+    if "external_id" in values:
+        values["external_id"] = blank_to_none(values["external_id"])
+    if isinstance(values.get("currency"), str):
+        values["currency"] = values["currency"].strip().upper()
+    stage_given = values.get("stage") not in (None, "")
+    if "stage" in values or deal._state.adding:
+        values["stage"] = _stage_for(deal, values.get("stage"))
+
+    previous_status = deal.status if not deal._state.adding else None
+    assign(deal, values)
+    _apply_status(deal, requested=status, stage_given=stage_given)
+    if deal.status != previous_status:
+        deal.closed_at = None if deal.status == Deal.Status.OPEN else timezone.now()
+
+    validate(deal)
+    tags = tags_from_names(tag_names) if tag_names is not None else None
+    save(deal)
+    if tags is not None:
+        deal.tags.set(tags)
+    return deal
+
+
+def _stage_for(deal: Deal, requested: Any) -> Stage:
+    stage = resolve(Stage, requested, field="stage")
+    if stage is not None:
+        return stage
+    if not deal._state.adding:
+        raise ValidationError({"stage": "A deal must stay in a stage."})
+    pipeline = selectors.default_pipeline()
+    stage = selectors.first_stage(pipeline=pipeline) if pipeline else None
+    if stage is None:
+        raise ValidationError({"stage": "No stage given and no pipeline with an open stage."})
+    return stage
+
+
+def _apply_status(deal: Deal, *, requested: str | None, stage_given: bool) -> None:
+    if requested is None or requested == deal.stage.outcome:
+        deal.status = deal.stage.outcome
+        return
+    if requested not in Deal.Status.values:
+        raise ValidationError({"status": f"{requested!r} is not one of {Deal.Status.values}."})
+    if stage_given:
+        raise ValidationError(
+            {"status": f"Stage {deal.stage.name!r} is {deal.stage.outcome}, not {requested}."}
+        )
+    target = selectors.first_stage(pipeline=deal.stage.pipeline, outcome=requested)
+    if target is None:
+        raise ValidationError(
+            {"status": f"Pipeline {deal.stage.pipeline.name!r} has no {requested} stage."}
+        )
+    deal.stage = target
+    deal.status = requested

@@ -1,0 +1,99 @@
+"""Re-encrypt stored PII under the first key of FIELD_ENCRYPTION_KEYS, in batches.
+
+Rotation without downtime: prepend a new key (old rows still read), run this, then drop the old
+key. Each batch is its own short transaction, and each value is swapped only if it still holds
+the token read a moment before, so a concurrent edit is never overwritten with older data.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cryptography.fernet import InvalidToken
+from django.apps import apps
+from django.db import connection, models, transaction
+from django.db.models.functions import Cast
+
+from customers import crypto
+from customers.fields import FieldDecryptionError, encrypted_fields_of
+
+
+@dataclass
+class RotationReport:
+    rows_examined: int = 0
+    values_reencrypted: int = 0
+    by_model: dict[str, int] = field(default_factory=dict)
+
+
+def models_with_encrypted_fields() -> list[type[models.Model]]:
+    return [model for model in apps.get_models() if encrypted_fields_of(model)]
+
+
+def rotate_encryption_keys(
+    *, batch_size: int = 1000, on_batch: Callable[[str, int], None] | None = None
+) -> RotationReport:
+    report = RotationReport()
+    for model in models_with_encrypted_fields():
+        label = model._meta.label
+        report.by_model[label] = 0
+        for rows, updates in _batches(model, batch_size):
+            _write_swaps(model, updates)
+            report.rows_examined += rows
+            report.values_reencrypted += sum(len(pairs) for pairs in updates.values())
+            report.by_model[label] += sum(len(pairs) for pairs in updates.values())
+            if on_batch:
+                on_batch(label, rows)
+    return report
+
+
+def _batches(model: type[models.Model], batch_size: int):
+    """Yield (row count, {column: [(new, pk, old)]}) per batch of rows, in primary-key order."""
+    fields = encrypted_fields_of(model)
+    raw = {f"raw_{f.name}": Cast(f.name, models.TextField()) for f in fields}
+    last_pk = None
+    while True:
+        queryset = model._base_manager.order_by("pk").annotate(**raw)
+        if last_pk is not None:
+            queryset = queryset.filter(pk__gt=last_pk)
+        rows = list(queryset.values_list("pk", *raw)[:batch_size])
+        if not rows:
+            return
+        updates: dict[str, list[tuple[str, object, str]]] = {f.column: [] for f in fields}
+        for pk, *tokens in rows:
+            for model_field, token in zip(fields, tokens, strict=True):
+                rotated = _rotated(model, model_field, token)
+                if rotated is not None:
+                    updates[model_field.column].append((rotated, pk, token))
+        last_pk = rows[-1][0]
+        yield len(rows), updates
+
+
+def _rotated(model: type[models.Model], model_field: models.Field, token: str | None) -> str | None:
+    """The token re-encrypted under the primary key, or None when it already is."""
+    if token is None:
+        return None
+    try:
+        crypto.primary_key_only().decrypt(token.encode())
+        return None
+    except InvalidToken:
+        pass
+    try:
+        return crypto.keyring().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise FieldDecryptionError(
+            f"Cannot re-encrypt {model.__name__}.{model_field.name}: no key in "
+            "FIELD_ENCRYPTION_KEYS opens a stored value. Restore the old key and run again."
+        ) from None
+
+
+def _write_swaps(model: type[models.Model], updates: dict[str, list[tuple]]) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk_column = connection.ops.quote_name(model._meta.pk.column)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for column, swaps in updates.items():
+            if not swaps:
+                continue
+            quoted = connection.ops.quote_name(column)
+            cursor.executemany(
+                f"UPDATE {table} SET {quoted} = %s WHERE {pk_column} = %s AND {quoted} = %s",
+                swaps,
+            )

@@ -1,0 +1,1 @@
+"""Integration records (import/export jobs, connections, webhooks) arrive with their issues."""

@@ -1,0 +1,9 @@
+import pytest
+from cryptography.fernet import Fernet
+
+
+@pytest.fixture
+def encryption_keys(settings):
+    """A fresh primary key for the test, so key-handling tests never depend on var/."""
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    return settings.FIELD_ENCRYPTION_KEYS

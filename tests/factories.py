@@ -1,0 +1,95 @@
+"""factory_boy factories. Domain records are created through the services, as every door does,
+so blind indexes and validation are the real ones."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from customers import roles, selectors
+from customers.models import Activity, Company, Contact, Deal
+from customers.services import activities, companies, contacts, deals
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@crm.test")
+    password = factory.django.Password("correct-horse-battery")
+    is_staff = True
+
+    @factory.post_generation
+    def role(user, create, extracted, **kwargs):
+        if create and extracted:
+            user.groups.add(Group.objects.get(name=extracted))
+
+
+class SalesUserFactory(UserFactory):
+    role = roles.SALES
+
+
+class ManagerFactory(UserFactory):
+    role = roles.MANAGER
+
+
+class ServiceFactory(factory.Factory):
+    """Builds kwargs with factory_boy and hands them to a service's create function."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return cls.create_service(**kwargs)
+
+
+class CompanyFactory(ServiceFactory):
+    class Meta:
+        model = Company
+
+    create_service = staticmethod(companies.company_create)
+    name = factory.Faker("company")
+    domain = factory.Faker("domain_name")
+    industry = "Software"
+    country = "CN"
+    phone = factory.Sequence(lambda n: f"+86 10 {6000_0000 + n}")
+    address = factory.Faker("address")
+
+
+class ContactFactory(ServiceFactory):
+    class Meta:
+        model = Contact
+
+    create_service = staticmethod(contacts.contact_create)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"contact{n}@example.com")
+    phone = factory.Sequence(lambda n: f"+86 138 {n // 10000:04d} {n % 10000:04d}")
+    address = factory.Faker("address")
+
+
+class DealFactory(ServiceFactory):
+    class Meta:
+        model = Deal
+
+    create_service = staticmethod(deals.deal_create)
+    name = factory.Sequence(lambda n: f"Deal {n}")
+    amount = "1000.00"
+    currency = "CNY"
+
+
+class ActivityFactory(ServiceFactory):
+    class Meta:
+        model = Activity
+
+    create_service = staticmethod(activities.activity_create)
+    kind = Activity.Kind.CALL
+    subject = factory.Sequence(lambda n: f"Call {n}")
+    contact = factory.SubFactory(ContactFactory)
+
+
+def default_stage(name: str = "Qualification"):
+    return selectors.default_pipeline().stages.get(name=name)
