@@ -5,6 +5,7 @@ filesystem Celery broker under ``var/``, and development keys generated once int
 ``var/dev-secrets.json``. Production switches components by environment variables only.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -100,7 +101,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # A file, not :memory:, so worker processes started by tests see the test database; one per
+    # test process so parallel runs never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -21,18 +21,23 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct-horse-battery")
     is_staff = True
 
-    @factory.post_generation
-    def role(user, create, extracted, **kwargs):
-        if create and extracted:
-            user.groups.add(Group.objects.get(name=extracted))
+
+def in_group(default: str):
+    """A post-generation hook putting the user in a role's group (override with role=...)."""
+
+    def add(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(Group.objects.get(name=extracted or default))
+
+    return factory.PostGeneration(add)
 
 
 class SalesUserFactory(UserFactory):
-    role = roles.SALES
+    role = in_group(roles.SALES)
 
 
 class ManagerFactory(UserFactory):
-    role = roles.MANAGER
+    role = in_group(roles.MANAGER)
 
 
 class ServiceFactory(factory.Factory):

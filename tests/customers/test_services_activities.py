@@ -1,0 +1,53 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from customers.models import Activity
+from customers.services import activities
+from tests.factories import CompanyFactory, ContactFactory, DealFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_activity_must_be_linked_to_something():
+    with pytest.raises(ValidationError) as excinfo:
+        activities.activity_create(kind="call", subject="Orphan")
+
+    assert "contact" in excinfo.value.message_dict
+    assert Activity.objects.count() == 0
+
+
+def test_an_activity_on_a_contact_is_also_filed_under_its_company():
+    company = CompanyFactory()
+    contact = ContactFactory(company=company)
+
+    activity = activities.activity_create(kind="meeting", subject="Kick-off", contact=contact)
+
+    assert activity.company == company
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"kind": "telepathy"}, "kind"),
+        ({"subject": ""}, "subject"),
+        ({"due_at": "tomorrow-ish"}, "due_at"),
+        ({"deal": 424242}, "deal"),
+    ],
+)
+def test_bad_input_raises_field_error_and_writes_nothing(data, field):
+    contact = ContactFactory()
+
+    with pytest.raises(ValidationError) as excinfo:
+        activities.activity_create(**{"kind": "call", "subject": "S", "contact": contact, **data})
+
+    assert field in excinfo.value.message_dict
+    assert Activity.objects.count() == 0
+
+
+def test_completing_an_activity_stamps_done_at_once():
+    activity = activities.activity_create(kind="task", subject="Send quote", deal=DealFactory())
+
+    done = activities.activity_complete(activity=activity)
+    again = activities.activity_complete(activity=done)
+
+    assert done.done_at is not None and again.done_at == done.done_at
