@@ -5,12 +5,13 @@
 CI_TMP=${CI_TMP:-$(mktemp -d /tmp/crm-ci.XXXXXX)}
 OWN_PG_PORT=54329
 OWN_REDIS_PORT=63799
-CLEANUP=()
+CLEANUP=()  # commands that stop what we started, run on exit
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 cleanup_services() {
   for command in "${CLEANUP[@]}"; do eval "$command" || true; done
+  rm -rf "$CI_TMP"
 }
 
 apt_install() {
