@@ -176,4 +176,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own default config also prints to the console: one handler, not two.
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -4,6 +4,7 @@ Models hold data and single-row invariants only. Every write goes through ``cust
 which keeps the blind indexes (``email_index``, ``phone_index``) in step with the encrypted values.
 """
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
 from customers.validators import validate_phone
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 currency_code_validator = RegexValidator(
     r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 currency code, e.g. CNY or USD.")
@@ -206,6 +209,9 @@ class Contact(ExternallyIdentifiedModel):
 
     @property
     def full_name(self) -> str:
+        """'Wei Zhang', but '张伟': CJK names are written family name first, with no space."""
+        if _CJK.search(self.first_name + self.last_name):
+            return f"{self.last_name}{self.first_name}"
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
 

@@ -219,3 +219,11 @@ def test_merge_into_itself_is_refused():
 
     with pytest.raises(ValidationError):
         contacts.contact_merge(primary=contact, duplicates=[contact])
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "full"),
+    [("Wei", "Zhang", "Wei Zhang"), ("伟", "张", "张伟"), ("", "Smith", "Smith")],
+)
+def test_full_name_follows_the_names_own_order(first, last, full):
+    assert Contact(first_name=first, last_name=last).full_name == full

@@ -1,0 +1,87 @@
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from customers.models import Activity, Company, Contact, Deal
+from customers.services.demo import demo_seed
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _seed(*args: str) -> None:
+    call_command("seed_demo", *args)
+
+
+def _names(contacts) -> list[str]:
+    return [f"{contact.first_name} {contact.last_name}" for contact in contacts]
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_contacts_companies_deals_and_activities_through_services(capsys):
+    _seed("--contacts", "40", "--seed", "1")
+
+    contacts = list(Contact.objects.all())
+    assert len(contacts) == 40
+    assert Company.objects.count() == 5
+    with_email = [contact for contact in contacts if contact.email]
+    assert with_email and all(contact.email_index for contact in with_email)
+    assert any(CJK.search(contact.last_name) for contact in contacts)
+    assert any(re.fullmatch(r"[A-Za-z' -]+", contact.last_name) for contact in contacts)
+    assert Deal.objects.values("stage").distinct().count() > 1
+    assert set(Deal.objects.values_list("status", flat=True)) == {"open", "won", "lost"}
+    assert Activity.objects.filter(contact__isnull=False).exists()
+    assert Activity.objects.filter(deal__isnull=False).exists()
+    assert "40 contacts" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_seed_demo_adds_sales_users_and_a_manager_in_their_groups():
+    _seed("--contacts", "10", "--seed", "1")
+    users = get_user_model().objects.filter(username__in=["sales1", "manager1"])
+    groups = {user.username: set(user.groups.values_list("name", flat=True)) for user in users}
+    assert groups == {"sales1": {"sales"}, "manager1": {"manager"}}
+    assert not users.get(username="sales1").has_usable_password()
+
+
+@pytest.mark.django_db
+def test_second_run_without_force_adds_nothing(capsys):
+    _seed("--contacts", "40", "--seed", "1")
+    counts = [model.objects.count() for model in (Contact, Company, Deal, Activity)]
+    capsys.readouterr()
+
+    _seed("--contacts", "40", "--seed", "2")
+
+    assert [model.objects.count() for model in (Contact, Company, Deal, Activity)] == counts
+    assert "Skipped" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_force_adds_more_with_fresh_emails():
+    _seed("--contacts", "12", "--seed", "3")
+    _seed("--contacts", "12", "--seed", "3", "--force")
+
+    assert Contact.objects.count() == 24
+    indexes = list(Contact.objects.exclude(email_index=None).values_list("email_index", flat=True))
+    assert len(indexes) == len(set(indexes))
+
+
+@pytest.mark.django_db
+def test_same_seed_gives_the_same_people_and_another_seed_does_not():
+    demo_seed(contacts=10, seed=42)
+    first = _names(Contact.objects.order_by("pk"))
+    demo_seed(contacts=10, seed=42, force=True)
+    second = _names(Contact.objects.order_by("pk")[10:])
+    demo_seed(contacts=10, seed=43, force=True)
+    other = _names(Contact.objects.order_by("pk")[20:])
+
+    assert first == second
+    assert other != first
+
+
+@pytest.mark.django_db
+def test_contacts_below_one_is_an_error_and_writes_nothing():
+    with pytest.raises(CommandError, match="at least one contact"):
+        _seed("--contacts", "0")
+    assert Contact.objects.count() == 0
