@@ -23,6 +23,14 @@ from customers.validators import validate_phone
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
+
+def format_full_name(first_name: str, last_name: str) -> str:
+    """'Wei Zhang', but '张伟': CJK names are written family name first, with no space."""
+    if _CJK.search(first_name + last_name):
+        return f"{last_name}{first_name}"
+    return " ".join(part for part in (first_name, last_name) if part)
+
+
 currency_code_validator = RegexValidator(
     r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 currency code, e.g. CNY or USD.")
 )
@@ -209,10 +217,7 @@ class Contact(ExternallyIdentifiedModel):
 
     @property
     def full_name(self) -> str:
-        """'Wei Zhang', but '张伟': CJK names are written family name first, with no space."""
-        if _CJK.search(self.first_name + self.last_name):
-            return f"{self.last_name}{self.first_name}"
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
+        return format_full_name(self.first_name, self.last_name)
 
 
 class Pipeline(TimeStampedModel):

@@ -1,0 +1,6 @@
+"""The Django admin for the CRM's records. Every admin reads through ``customers.selectors`` and
+writes through ``customers.services``; see ``base`` for how forms validate through them."""
+
+from customers.admin import activities, contacts, deals, tags
+
+__all__ = ["activities", "contacts", "deals", "tags"]
