@@ -14,7 +14,7 @@ MANAGER = "manager"
 _WORKED_MODELS = ("company", "contact", "deal", "activity", "tag")
 _SALES_CODENAMES = [
     f"{action}_{model}" for model in _WORKED_MODELS for action in ("view", "add", "change")
-] + ["view_pipeline", "view_stage", "view_pii"]
+] + ["view_pipeline", "view_stage", "view_pii", "view_user"]
 _MANAGER_CODENAMES = (
     _SALES_CODENAMES
     + [f"delete_{model}" for model in _WORKED_MODELS]
@@ -23,7 +23,6 @@ _MANAGER_CODENAMES = (
         for model in ("pipeline", "stage")
         for action in ("add", "change", "delete")
     ]
-    + ["view_user"]
 )
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

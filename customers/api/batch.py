@@ -1,0 +1,140 @@
+"""Batch writes over REST: up to 1,000 records, one outcome each, in input order.
+
+Each record runs in its own savepoint, so a bad record never leaves half of itself behind. With
+``atomic=true`` any failure rolls the whole batch back; otherwise good records commit and bad
+ones are reported.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models, transaction
+from rest_framework import serializers, status
+from rest_framework.request import Request
+
+from customers.api.errors import NON_FIELD, _field_errors, django_errors_as_dict
+
+MAX_BATCH_RECORDS = 1000
+MODES = ("create", "update", "upsert")
+
+
+def _as_bool(value: Any, *, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no", ""):
+        return False
+    raise serializers.ValidationError({field: [f"Expected true or false, got {value!r}."]})
+
+
+@dataclass
+class BatchOptions:
+    records: list[Any]
+    mode: str
+    atomic: bool
+
+    @classmethod
+    def from_request(cls, request: Request) -> "BatchOptions":
+        """Records come as a list body (JSON array, XML list-items, CSV rows) or as
+        ``{"records": [...], "mode": ..., "atomic": ...}``; query parameters win."""
+        body = request.data
+        body_options: Mapping[str, Any] = {}
+        if isinstance(body, Mapping) and "records" in body:
+            body_options, records = body, body["records"]
+        else:
+            records = body
+        if records == "":
+            records = []  # an empty XML <records/> element
+        if not isinstance(records, list):
+            raise serializers.ValidationError(
+                {"records": ['Send a list of records, or {"records": [...]}.']}
+            )
+        if len(records) > MAX_BATCH_RECORDS:
+            raise serializers.ValidationError(
+                {"records": [f"At most {MAX_BATCH_RECORDS} records per batch, got {len(records)}."]}
+            )
+        mode = request.query_params.get("mode") or body_options.get("mode") or "create"
+        if mode not in MODES:
+            raise serializers.ValidationError({"mode": [f"Use one of {', '.join(MODES)}."]})
+        atomic = request.query_params.get("atomic", body_options.get("atomic", False))
+        return cls(records=records, mode=mode, atomic=_as_bool(atomic, field="atomic"))
+
+
+@dataclass
+class BatchOutcome:
+    results: list[dict[str, Any]]
+    committed: bool
+
+    @property
+    def http_status(self) -> int:
+        return status.HTTP_200_OK if self.committed else status.HTTP_400_BAD_REQUEST
+
+    def as_dict(self) -> dict[str, Any]:
+        counts = {"created": 0, "updated": 0, "error": 0, "rolled_back": 0}
+        for result in self.results:
+            counts[result["status"]] += 1
+        return {"committed": self.committed, **counts, "results": self.results}
+
+
+class _RecordError(Exception):
+    def __init__(self, errors: dict[str, Any]) -> None:
+        self.errors = errors
+
+
+def run(
+    *,
+    records: list[Any],
+    mode: str,
+    atomic: bool,
+    parse: Callable[[Any, models.Model | None], dict[str, Any]],
+    find: Callable[[Any], models.Model | None],
+    create: Callable[[dict[str, Any]], models.Model],
+    update: Callable[[models.Model, dict[str, Any]], models.Model],
+    upsert: Callable[[dict[str, Any]], tuple[models.Model, bool]],
+) -> BatchOutcome:
+    results: list[dict[str, Any]] = []
+    with transaction.atomic():
+        for index, record in enumerate(records):
+            try:
+                with transaction.atomic():
+                    instance, outcome = _write_one(
+                        record, mode, parse, find, create, update, upsert
+                    )
+                results.append({"index": index, "status": outcome, "id": instance.pk})
+            except _RecordError as error:
+                results.append({"index": index, "status": "error", "errors": error.errors})
+        failed = any(result["status"] == "error" for result in results)
+        if atomic and failed:
+            transaction.set_rollback(True)
+            for result in results:
+                if result["status"] != "error":
+                    result["status"] = "rolled_back"
+                    result.pop("id", None)
+            return BatchOutcome(results=results, committed=False)
+    return BatchOutcome(results=results, committed=True)
+
+
+def _write_one(record, mode, parse, find, create, update, upsert) -> tuple[models.Model, str]:
+    try:
+        if not isinstance(record, Mapping):
+            raise _RecordError({NON_FIELD: ["Each record must be an object."]})
+        if mode == "create":
+            return create(parse(record, None)), "created"
+        existing = find(record)
+        if mode == "update":
+            if existing is None:
+                raise _RecordError({NON_FIELD: ["No record with this id or external_id."]})
+            return update(existing, parse(record, existing)), "updated"
+        data = parse(record, existing)
+        if existing is not None and not data.get("external_id"):
+            return update(existing, data), "updated"
+        instance, created = upsert(data)
+        return instance, "created" if created else "updated"
+    except serializers.ValidationError as error:
+        raise _RecordError(_field_errors(error.detail)) from None
+    except DjangoValidationError as error:
+        raise _RecordError(django_errors_as_dict(error)) from None

@@ -1,0 +1,149 @@
+"""Cell-level rules shared by the CSV renderer, the CSV parser and streaming exports.
+
+Keeping both directions in one module is what makes a CSV export importable unchanged.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from rest_framework.utils.encoders import JSONEncoder
+
+LIST_SEPARATOR = "|"
+# "'" is on the list so that a value that really starts with "'" survives the round trip.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
+
+_ENCODER = JSONEncoder()
+_PLAIN = (str, int, float, bool, list, tuple, dict, type(None))
+
+
+def plain(value):
+    """Reduce `value` to what DRF's JSON renderer would emit (dates as ISO text, UUIDs as str…).
+
+    Decimals become their exact text rather than DRF's float, so no digit is ever lost.
+    """
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, _PLAIN):
+        return value
+    return plain(_ENCODER.default(value))
+
+
+def scalar_text(value) -> str:
+    """Text for a non-container value; shared with the XML renderer."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def neutralise(text: str) -> str:
+    """Stop spreadsheets reading the cell as a formula (CSV/formula injection)."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def restore(text: str) -> str:
+    """Undo `neutralise`; a "'" before anything else was typed by a person and is kept."""
+    if text[:1] == "'" and text[1:2] and text[1:2] in FORMULA_PREFIXES:
+        return text[1:]
+    return text
+
+
+def join_list(items: Iterable) -> str:
+    """Join with "|", backslash-escaping "|" and "\\" inside items so `split_list` can undo it."""
+    return LIST_SEPARATOR.join(
+        cell_text(item, escape_formulas=False).replace("\\", "\\\\").replace("|", "\\|")
+        for item in items
+    )
+
+
+def split_list(text: str) -> list[str]:
+    items, current, chars = [], [], iter(text)
+    for char in chars:
+        if char == "\\":
+            current.append(next(chars, "\\"))
+        elif char == LIST_SEPARATOR:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return items
+
+
+def cell_text(value, *, escape_formulas: bool = True) -> str:
+    value = plain(value)
+    if value is None:
+        text = ""
+    elif isinstance(value, list | tuple):
+        text = join_list(value)
+    elif isinstance(value, dict):
+        # Only reached when a column names an object rather than one of its leaves.
+        text = json.dumps(value, cls=JSONEncoder, ensure_ascii=False)
+    else:
+        text = scalar_text(value)
+    return neutralise(text) if escape_formulas else text
+
+
+def flatten(row: Mapping, prefix: str = "") -> dict:
+    """{"company": {"id": 3}} -> {"company.id": 3}; lists stay whole (they become one cell)."""
+    flat = {}
+    for key, value in row.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, prefix=f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def value_at(row: Mapping, path: str):
+    value = row
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        if part in value:
+            value = value[part]
+        else:  # non-string keys, e.g. the list indexes in DRF's errors for list items
+            value = next((child for key, child in value.items() if str(key) == part), None)
+    return value
+
+
+def unflatten(flat: Mapping) -> dict:
+    """{"company.id": "3"} -> {"company": {"id": "3"}}; an object with every leaf empty is None.
+
+    Collapsing to None lets a contact without a company (rendered as empty `company.*` cells)
+    come back as `"company": None`, as in the JSON it was exported from.
+    """
+    nested: dict = {}
+    for path, value in flat.items():
+        *parents, leaf = path.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return {key: _none_if_empty(value) for key, value in nested.items()}
+
+
+def _none_if_empty(value):
+    if not isinstance(value, dict):
+        return value
+    value = {key: _none_if_empty(child) for key, child in value.items()}
+    return None if all(child is None for child in value.values()) else value
+
+
+def _line(cells: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(cells)
+    return buffer.getvalue()
+
+
+def csv_header_line(columns: Iterable[str]) -> str:
+    """The header line of an export, for a StreamingHttpResponse."""
+    return _line([cell_text(column) for column in columns])
+
+
+def csv_row_line(row: Mapping, columns: Iterable[str]) -> str:
+    """One data line of an export (`row` as a serializer returns it), same rules as the renderer."""
+    return _line([cell_text(value_at(row, column)) for column in columns])

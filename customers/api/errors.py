@@ -1,0 +1,61 @@
+"""One error shape for every REST failure: ``{"code", "message", "errors"}``.
+
+``errors`` maps field names to lists of messages (``non_field_errors`` for the rest). Service
+ValidationErrors (Django's) are translated here, once, for every endpoint.
+"""
+
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+
+_MESSAGES = {
+    "invalid": "Some fields are invalid.",
+    "parse_error": "The request body could not be parsed.",
+}
+
+
+def django_errors_as_dict(error: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            (NON_FIELD if field == NON_FIELD_ERRORS else field): messages
+            for field, messages in error.message_dict.items()
+        }
+    return {NON_FIELD: error.messages}
+
+
+def _field_errors(detail: Any) -> dict[str, Any]:
+    if isinstance(detail, dict):
+        return {
+            key: value if isinstance(value, list | dict) else [value]
+            for key, value in detail.items()
+        }
+    if isinstance(detail, list):
+        return {NON_FIELD: detail}
+    return {}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=django_errors_as_dict(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: let Django answer 500 and log it
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.ValidationError):
+        code, message = "invalid", _MESSAGES["invalid"]
+        errors = _field_errors(response.data)
+    else:
+        detail = getattr(exc, "detail", None)
+        message = str(detail) if isinstance(detail, str) else _MESSAGES.get(code, str(exc))
+        errors = _field_errors(detail) if isinstance(detail, dict | list) else {}
+    response.data = {"code": code, "message": message, "errors": errors}
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        response.data["retry_after"] = response.headers.get("Retry-After")
+    return response

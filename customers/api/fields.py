@@ -1,0 +1,102 @@
+"""Serializer fields shared by the REST resources.
+
+They are shaped so that what a client GETs it can PUT back unchanged, in any format: a related
+record renders as ``{"id": 3, "name": "Acme"}`` and is accepted back as that object or as a bare
+id; PII renders masked for callers who may not read it, and a masked value sent back means
+"unchanged".
+"""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from customers import pii
+
+
+class RelatedRefField(serializers.Field):
+    """A foreign key as ``{"id": …, <label>: …}``; accepts that object, an id, or null."""
+
+    default_error_messages = {
+        "invalid": 'Expected an id or an object with an "id", got {value!r}.',
+    }
+
+    def __init__(self, *, label_attr: str, **kwargs: Any) -> None:
+        self.label_attr = label_attr
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> dict[str, Any]:
+        return {"id": value.pk, self.label_attr: getattr(value, self.label_attr)}
+
+    def to_internal_value(self, data: Any) -> int | None:
+        if isinstance(data, dict):
+            data = data.get("id")
+        if data is None or data == "":
+            return None
+        if isinstance(data, bool):
+            self.fail("invalid", value=data)
+        try:
+            return int(data)
+        except (TypeError, ValueError):
+            self.fail("invalid", value=data)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if isinstance(data, dict) and data.get("id") in (None, ""):
+            return True, None
+        return super().validate_empty_values(data)
+
+
+class TagNamesField(serializers.ListField):
+    """Tags as a list of names. An empty XML element or CSV cell (``""``) means no tags."""
+
+    child = serializers.CharField(max_length=64, allow_blank=False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        return instance.tags.all()  # prefetched by the selectors
+
+    def to_representation(self, data: Any) -> list[str]:
+        return [tag.name for tag in data]
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if data in ("", None):
+            return []
+        if isinstance(data, str):
+            data = [data]  # a single XML list-item or a one-tag form value
+        return super().to_internal_value(data)
+
+
+class PIIField(serializers.CharField):
+    """Encrypted personal data: plaintext for callers with PII access, masked for the rest."""
+
+    def __init__(self, *, pii_kind: str, **kwargs: Any) -> None:
+        self.pii_kind = pii_kind
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        if self.context.get("can_view_pii", False):
+            return value
+        return pii.masked(self.pii_kind, value)
+
+
+def drop_unchanged_masked_pii(
+    data: dict[str, Any], *, instance: Any, fields: dict[str, PIIField]
+) -> dict[str, Any]:
+    """A caller without PII access may PUT back what it read: a value equal to the mask of
+    the stored value means "unchanged", never "overwrite with asterisks"."""
+    if instance is None:
+        return data
+    kept = dict(data)
+    for name, field in fields.items():
+        if name in kept and kept[name] is not None:
+            current = getattr(instance, name)
+            if current and kept[name] == pii.masked(field.pii_kind, current):
+                del kept[name]
+    return kept

@@ -1,0 +1,101 @@
+"""Query filters for the REST lists and exports (django-filter).
+
+Encrypted email and phone are filtered by exact match through their blind indexes.
+"""
+
+import django_filters as filters
+from django.contrib.auth import get_user_model
+
+from customers import crypto
+from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
+
+User = get_user_model()
+
+
+class TimestampFilterSet(filters.FilterSet):
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Incremental sync: records changed at or after this ISO 8601 time.",
+    )
+    external_id = filters.CharFilter()
+
+
+class TaggedFilterSet(TimestampFilterSet):
+    tag = filters.CharFilter(
+        field_name="tags__name", lookup_expr="iexact", distinct=True, help_text="Tag name."
+    )
+    owner = filters.ModelChoiceFilter(queryset=User.objects.all())
+
+
+class ContactFilter(TaggedFilterSet):
+    email = filters.CharFilter(method="filter_email", help_text="Exact email, any letter case.")
+    phone = filters.CharFilter(method="filter_phone", help_text="Exact phone, any formatting.")
+    company = filters.ModelChoiceFilter(queryset=Company.objects.all())
+    lifecycle_stage = filters.MultipleChoiceFilter(choices=Contact.Lifecycle.choices)
+
+    class Meta:
+        model = Contact
+        fields = ["source", "consent_email", "consent_phone"]
+
+    def filter_email(self, queryset, name, value):
+        return queryset.filter(email_index=crypto.email_index(value))
+
+    def filter_phone(self, queryset, name, value):
+        return queryset.filter(phone_index=crypto.phone_index(value))
+
+
+class CompanyFilter(TaggedFilterSet):
+    phone = filters.CharFilter(method="filter_phone", help_text="Exact phone, any formatting.")
+
+    class Meta:
+        model = Company
+        fields = ["country", "industry", "size_band", "domain"]
+
+    def filter_phone(self, queryset, name, value):
+        return queryset.filter(phone_index=crypto.phone_index(value))
+
+
+class DealFilter(TaggedFilterSet):
+    stage = filters.ModelChoiceFilter(queryset=Stage.objects.all())
+    pipeline = filters.ModelChoiceFilter(
+        field_name="stage__pipeline", queryset=Pipeline.objects.all()
+    )
+    company = filters.ModelChoiceFilter(queryset=Company.objects.all())
+    primary_contact = filters.ModelChoiceFilter(queryset=Contact.objects.all())
+    status = filters.MultipleChoiceFilter(choices=Deal.Status.choices)
+    amount_min = filters.NumberFilter(field_name="amount", lookup_expr="gte")
+    amount_max = filters.NumberFilter(field_name="amount", lookup_expr="lte")
+    close_after = filters.DateFilter(field_name="expected_close_date", lookup_expr="gte")
+    close_before = filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
+
+    class Meta:
+        model = Deal
+        fields = ["currency"]
+
+
+class ActivityFilter(TimestampFilterSet):
+    kind = filters.MultipleChoiceFilter(choices=Activity.Kind.choices)
+    contact = filters.ModelChoiceFilter(queryset=Contact.objects.all())
+    company = filters.ModelChoiceFilter(queryset=Company.objects.all())
+    deal = filters.ModelChoiceFilter(queryset=Deal.objects.all())
+    author = filters.ModelChoiceFilter(queryset=User.objects.all())
+    due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    done = filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Activity
+        fields = []
+
+
+class TagFilter(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Tag
+        fields = []

@@ -1,0 +1,29 @@
+"""Refuse oversized API request bodies up front, before anything reads them."""
+
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+
+class ApiRequestSizeLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            limit = settings.API_MAX_REQUEST_BYTES
+            if length > limit:
+                body = {
+                    "code": "request_too_large",
+                    "message": f"Request bodies are limited to {limit} bytes; this one has "
+                    f"{length}. Split it, or use the bulk import endpoint for files.",
+                    "errors": {},
+                }
+                return HttpResponse(json.dumps(body), status=413, content_type="application/json")
+        return self.get_response(request)

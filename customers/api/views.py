@@ -1,0 +1,311 @@
+"""REST resources under /api/v1/. Each viewset parses, calls one service, shapes the reply."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from customers import selectors
+from customers.api import export, filters, serializers
+from customers.api.viewsets import ServiceViewSet
+from customers.models import Contact, Pipeline
+from customers.services import activities, companies, contacts, deals, pipelines, tags
+
+User = get_user_model()
+
+CONTACT_CSV_COLUMNS = [
+    "id",
+    "external_id",
+    "first_name",
+    "last_name",
+    "title",
+    "company.id",
+    "company.name",
+    "email",
+    "phone",
+    "address",
+    "lifecycle_stage",
+    "source",
+    "owner.id",
+    "owner.username",
+    "tags",
+    "notes",
+    "consent_email",
+    "consent_phone",
+    "consent_updated_at",
+    "created_at",
+    "updated_at",
+]
+
+
+class ContactViewSet(ServiceViewSet):
+    """Contacts (the customers). Email and phone filter by exact match through the blind index;
+    PII is masked unless the caller may read it."""
+
+    scope_resource = "contacts"
+    output_serializer_class = serializers.ContactOutputSerializer
+    input_serializer_class = serializers.ContactInputSerializer
+    filterset_class = filters.ContactFilter
+    search_fields = ["first_name", "last_name", "title", "company__name", "external_id"]
+    ordering_fields = ["id", "created_at", "updated_at", "last_name", "first_name"]
+
+    def get_queryset(self):
+        return selectors.contact_list()
+
+    def csv_columns(self) -> list[str]:
+        return CONTACT_CSV_COLUMNS
+
+    def create_record(self, data: dict[str, Any]) -> Contact:
+        return contacts.contact_create(**data)
+
+    def update_record(self, instance: Contact, data: dict[str, Any]) -> Contact:
+        return contacts.contact_update(contact=instance, data=data)
+
+    def upsert_record(self, data: dict[str, Any]) -> tuple[Contact, bool]:
+        return contacts.contact_upsert(data=data)
+
+    def delete_record(self, instance: Contact) -> None:
+        contacts.contact_delete(contact=instance)
+
+    @action(detail=True, methods=["get"])
+    def activities(self, request: Request, pk: str) -> Response:
+        """The contact's activity timeline, newest first."""
+        contact = self.get_object()
+        queryset = selectors.activity_list(filters={"contact": contact.pk})
+        page = self.paginate_queryset(queryset)
+        data = serializers.ActivityOutputSerializer(
+            page, many=True, context=self.get_serializer_context()
+        ).data
+        return self.get_paginated_response(data)
+
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request: Request):
+        """Every contact matching the filters, streamed as CSV, JSON or XML in flat memory."""
+        queryset = self.filter_queryset(self.get_queryset())
+        return export.stream_contacts(
+            queryset,
+            export_format=request.accepted_renderer.format,
+            can_view_pii=self.get_serializer_context()["can_view_pii"],
+            columns=CONTACT_CSV_COLUMNS,
+        )
+
+
+class CompanyViewSet(ServiceViewSet):
+    scope_resource = "companies"
+    output_serializer_class = serializers.CompanyOutputSerializer
+    input_serializer_class = serializers.CompanyInputSerializer
+    filterset_class = filters.CompanyFilter
+    search_fields = ["name", "domain", "industry", "external_id"]
+    ordering_fields = ["id", "created_at", "updated_at", "name"]
+
+    def get_queryset(self):
+        return selectors.company_list()
+
+    def csv_columns(self) -> list[str]:
+        return [
+            "id",
+            "external_id",
+            "name",
+            "domain",
+            "industry",
+            "size_band",
+            "country",
+            "phone",
+            "address",
+            "owner.id",
+            "owner.username",
+            "tags",
+            "created_at",
+            "updated_at",
+        ]
+
+    def create_record(self, data):
+        return companies.company_create(**data)
+
+    def update_record(self, instance, data):
+        return companies.company_update(company=instance, data=data)
+
+    def upsert_record(self, data):
+        return companies.company_upsert(data=data)
+
+    def delete_record(self, instance):
+        companies.company_delete(company=instance)
+
+
+class DealViewSet(ServiceViewSet):
+    scope_resource = "deals"
+    output_serializer_class = serializers.DealOutputSerializer
+    input_serializer_class = serializers.DealInputSerializer
+    filterset_class = filters.DealFilter
+    search_fields = ["name", "company__name", "external_id"]
+    ordering_fields = ["id", "created_at", "updated_at", "amount", "expected_close_date", "name"]
+
+    def get_queryset(self):
+        return selectors.deal_list()
+
+    def csv_columns(self) -> list[str]:
+        return [
+            "id",
+            "external_id",
+            "name",
+            "company.id",
+            "company.name",
+            "primary_contact.id",
+            "primary_contact.full_name",
+            "amount",
+            "currency",
+            "pipeline.id",
+            "pipeline.name",
+            "stage.id",
+            "stage.name",
+            "status",
+            "expected_close_date",
+            "closed_at",
+            "owner.id",
+            "owner.username",
+            "tags",
+            "created_at",
+            "updated_at",
+        ]
+
+    def create_record(self, data):
+        return deals.deal_create(**data)
+
+    def update_record(self, instance, data):
+        return deals.deal_update(deal=instance, data=data)
+
+    def upsert_record(self, data):
+        return deals.deal_upsert(data=data)
+
+    def delete_record(self, instance):
+        deals.deal_delete(deal=instance)
+
+    @action(detail=True, methods=["get"], url_path="activities")
+    def activities(self, request: Request, pk: str) -> Response:
+        deal = self.get_object()
+        page = self.paginate_queryset(selectors.activity_list(filters={"deal": deal.pk}))
+        data = serializers.ActivityOutputSerializer(
+            page, many=True, context=self.get_serializer_context()
+        ).data
+        return self.get_paginated_response(data)
+
+
+class ActivityViewSet(ServiceViewSet):
+    scope_resource = "activities"
+    output_serializer_class = serializers.ActivityOutputSerializer
+    input_serializer_class = serializers.ActivityInputSerializer
+    filterset_class = filters.ActivityFilter
+    search_fields = ["subject", "body", "external_id"]
+    ordering_fields = ["id", "created_at", "updated_at", "due_at", "done_at"]
+    csv_list_fields: set[str] = set()
+
+    def get_queryset(self):
+        return selectors.activity_list()
+
+    def csv_columns(self) -> list[str]:
+        return [
+            "id",
+            "external_id",
+            "kind",
+            "subject",
+            "body",
+            "due_at",
+            "done_at",
+            "contact.id",
+            "contact.full_name",
+            "company.id",
+            "company.name",
+            "deal.id",
+            "deal.name",
+            "author.id",
+            "author.username",
+            "created_at",
+            "updated_at",
+        ]
+
+    def create_record(self, data):
+        return activities.activity_create(author=self.request.user, **data)
+
+    def update_record(self, instance, data):
+        return activities.activity_update(activity=instance, data=data)
+
+    def upsert_record(self, data):
+        instance, created = activities.activity_upsert(data=data)
+        if created and instance.author_id is None:
+            activities.activity_update(activity=instance, data={"author": self.request.user})
+        return instance, created
+
+    def delete_record(self, instance):
+        activities.activity_delete(activity=instance)
+
+
+class PipelineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Pipelines with their ordered stages. Create a pipeline with its stages in one POST."""
+
+    scope_resource = "pipelines"
+    serializer_class = serializers.PipelineOutputSerializer
+    pagination_class = None
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return selectors.pipeline_list()
+
+    def get_serializer_class(self):
+        if self.request and self.request.method == "POST":
+            return serializers.PipelineInputSerializer
+        return serializers.PipelineOutputSerializer
+
+    def create(self, request: Request) -> Response:
+        serializer = serializers.PipelineInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with transaction.atomic():
+            pipeline = pipelines.pipeline_create(
+                name=data["name"],
+                is_default=data.get("is_default", False),
+                **({"stages": data["stages"]} if data.get("stages") else {}),
+            )
+        output = serializers.PipelineOutputSerializer(Pipeline.objects.get(pk=pipeline.pk))
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tags. Records are tagged by name through their own endpoints; this lists and creates."""
+
+    scope_resource = "tags"
+    serializer_class = serializers.TagSerializer
+    filterset_class = filters.TagFilter
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return selectors.tag_list()
+
+    def create(self, request: Request) -> Response:
+        """Create a tag, or return the existing one with that name in any letter case."""
+        serializer = serializers.TagSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tag = tags.tag_create(name=serializer.validated_data["name"])
+        return Response(serializers.TagSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        tags.tag_delete(tag=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def get_serializer_class(self):
+        return serializers.TagSerializer
+
+
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    """Owners: the CRM's users, read-only."""
+
+    scope_resource = "users"
+    serializer_class = serializers.UserOutputSerializer
+    lookup_value_regex = r"\d+"
+    search_fields = ["username", "first_name", "last_name"]
+
+    def get_queryset(self):
+        return User.objects.filter(is_active=True).order_by("id")

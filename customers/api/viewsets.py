@@ -1,0 +1,193 @@
+"""The base for REST resources whose writes go through the service layer.
+
+A resource declares its serializers and four hooks (create, update, upsert, delete) that call
+its services; this class does the HTTP part once: content negotiation, ETags and If-Match,
+upsert by external id, batches, sparse fieldsets and PII masking.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models, transaction
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from customers.api import batch
+from customers.api.conditional import check_if_match, etag_for, not_modified
+from customers.api.fields import PIIField, drop_unchanged_masked_pii
+from customers.api.pagination import StableCursorPagination
+from integrations.api_auth import request_can_view_pii
+
+
+class ServiceViewSet(viewsets.GenericViewSet):
+    scope_resource: str
+    output_serializer_class: type
+    input_serializer_class: type | None = None
+    pagination_class = StableCursorPagination
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    ordering_fields = ["id", "created_at", "updated_at"]
+    lookup_value_regex = r"\d+"
+    csv_list_fields = {"tags"}
+
+    # Hooks: each calls one service.
+    def create_record(self, data: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def update_record(self, instance: models.Model, data: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def upsert_record(self, data: dict[str, Any]) -> tuple[models.Model, bool]:
+        raise NotImplementedError
+
+    def delete_record(self, instance: models.Model) -> None:
+        raise NotImplementedError
+
+    # Serialisation.
+    def get_serializer_class(self):
+        if self.request and self.request.method in ("POST", "PUT", "PATCH"):
+            return self.input_serializer_class or self.output_serializer_class
+        return self.output_serializer_class
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["can_view_pii"] = request_can_view_pii(self.request)
+        fields = self.request.query_params.get("fields") if self.request else None
+        if fields:
+            context["fields"] = [name.strip() for name in fields.split(",") if name.strip()]
+        return context
+
+    def output(self, instance: models.Model, **kwargs: Any) -> Response:
+        serializer = self.output_serializer_class(instance, context=self.get_serializer_context())
+        response = Response(serializer.data, **kwargs)
+        response["ETag"] = etag_for(instance)
+        return response
+
+    def parse_input(
+        self, data: Any, *, instance: models.Model | None = None, partial: bool = False
+    ) -> dict[str, Any]:
+        """Type-check one record; raises DRF's ValidationError (a 400) on bad types."""
+        serializer = self.input_serializer_class(
+            data=data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        validated = dict(serializer.validated_data)
+        if not self.get_serializer_context()["can_view_pii"]:
+            pii_fields = {
+                name: field
+                for name, field in serializer.fields.items()
+                if isinstance(field, PIIField)
+            }
+            validated = drop_unchanged_masked_pii(validated, instance=instance, fields=pii_fields)
+        return validated
+
+    def reload(self, instance: models.Model) -> models.Model:
+        """Fetch through the selector queryset so the response has its relations loaded."""
+        return self.get_queryset().get(pk=instance.pk)
+
+    # Endpoints.
+    def list(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        serializer = self.output_serializer_class(
+            page, many=True, context=self.get_serializer_context()
+        )
+        return self.get_paginated_response(serializer.data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        if not_modified(request, instance):
+            return Response(
+                status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag_for(instance)}
+            )
+        return self.output(instance)
+
+    def create(self, request: Request) -> Response:
+        data = self.parse_input(request.data)
+        instance = self.create_record(data)
+        return self.output(self.reload(instance), status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+        with transaction.atomic():
+            instance = self.locked_object()
+            check_if_match(request, instance)
+            data = self.parse_input(request.data, instance=instance, partial=partial)
+            self.update_record(instance, data)
+        return self.output(self.reload(instance))
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self.update(request, pk, partial=True)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        with transaction.atomic():
+            instance = self.locked_object()
+            check_if_match(request, instance)
+            self.delete_record(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def locked_object(self) -> models.Model:
+        """The record, row-locked until the transaction ends, so If-Match cannot race."""
+        model = self.get_queryset().model
+        instance = get_object_or_404(model.objects.select_for_update(), pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, instance)
+        return instance
+
+    @action(
+        detail=False,
+        methods=["get", "put"],
+        url_path=r"by-external-id/(?P<external_id>[^/]+)",
+        url_name="by-external-id",
+    )
+    def by_external_id(self, request: Request, external_id: str) -> Response:
+        """GET the record with this external id, or PUT to create (201) or update (200) it."""
+        model = self.get_queryset().model
+        if request.method == "GET":
+            return self.output(get_object_or_404(self.get_queryset(), external_id=external_id))
+        with transaction.atomic():
+            existing = model.objects.select_for_update().filter(external_id=external_id).first()
+            if existing is not None:
+                check_if_match(request, existing)
+            data = self.parse_input(request.data, instance=existing, partial=existing is not None)
+            data["external_id"] = external_id
+            instance, created = self.upsert_record(data)
+        return self.output(
+            self.reload(instance), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @action(detail=False, methods=["post"], url_path="batch", url_name="batch")
+    def batch(self, request: Request) -> Response:
+        """Create, update or upsert up to 1,000 records; each gets its own outcome."""
+        options = batch.BatchOptions.from_request(request)
+        outcome = batch.run(
+            records=options.records,
+            mode=options.mode,
+            atomic=options.atomic,
+            parse=lambda record, instance: self.parse_input(
+                record, instance=instance, partial=instance is not None
+            ),
+            find=self.find_for_batch,
+            create=self.create_record,
+            update=self.update_record,
+            upsert=self.upsert_record,
+        )
+        return Response(outcome.as_dict(), status=outcome.http_status)
+
+    def find_for_batch(self, record: Mapping[str, Any]) -> models.Model | None:
+        """The existing record a batch entry refers to, by `id` or `external_id`."""
+        model = self.get_queryset().model
+        if isinstance(record, Mapping):
+            if record.get("id") not in (None, ""):
+                return model.objects.filter(pk=_int_or_none(record["id"])).first()
+            if record.get("external_id") not in (None, ""):
+                return model.objects.filter(external_id=record["external_id"]).first()
+        return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

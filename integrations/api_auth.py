@@ -1,0 +1,140 @@
+"""DRF authentication, permission and throttling for the partner API.
+
+``ApiKeyAuthentication`` reads ``Authorization: Bearer crm_…`` and sets ``request.auth`` to the
+``ApiKey``. ``ScopePermission`` then asks for the key's scope *and* the user's model permission,
+so a key can narrow what its user may do but never widen it.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import exceptions
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    get_authorization_header,
+)
+from rest_framework.permissions import BasePermission
+from rest_framework.request import ForcedAuthentication, Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from customers.pii import can_view_pii
+from integrations.models import ApiKey
+from integrations.scopes import PII_READ, SAFE_METHODS, has_scope, required_scope
+from integrations.services import api_keys
+
+_MODEL_ACTIONS = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None  # not ours: let the next authenticator (the session) try
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Invalid Authorization header; expected 'Bearer <API key>'."
+            )
+        try:
+            raw_key = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Malformed API key.") from None
+        try:
+            api_key = api_keys.api_key_verify(raw_key)
+        except api_keys.InvalidApiKey as error:
+            raise exceptions.AuthenticationFailed(str(error)) from None
+        return api_key.user, api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        """A WWW-Authenticate value makes DRF answer 401 rather than 403 to a missing login."""
+        return f'{self.keyword} realm="api"'
+
+
+class ScopePermission(BasePermission):
+    """Needs ``view.scope_resource`` (e.g. "contacts") and a queryset naming the model.
+
+    API-key requests need the key's scope for the method and the user's model permission;
+    session requests need the model permission only. Anonymous requests are refused.
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        resource = getattr(view, "scope_resource", None)
+        if not resource:
+            raise ImproperlyConfigured(
+                f"{type(view).__name__} uses ScopePermission but sets no scope_resource."
+            )
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if isinstance(request.auth, ApiKey):
+            scope = required_scope(resource, request.method)
+            if not has_scope(request.auth.scopes, scope):
+                self.message = f"This API key lacks the {scope!r} scope."
+                return False
+        permission = _model_permission(request.method, view)
+        if not request.user.has_perm(permission):
+            self.message = f"Your user lacks the {permission!r} permission."
+            return False
+        return True
+
+
+def _model_permission(method: str, view: Any) -> str:
+    method = method.upper()
+    if method in SAFE_METHODS:
+        action = "view"
+    elif method in _MODEL_ACTIONS:
+        action = _MODEL_ACTIONS[method]
+    else:
+        raise exceptions.MethodNotAllowed(method)
+    queryset = (
+        view.get_queryset() if hasattr(view, "get_queryset") else getattr(view, "queryset", None)
+    )
+    if queryset is None:
+        raise ImproperlyConfigured(
+            f"{type(view).__name__} uses ScopePermission but has no queryset to name its model."
+        )
+    opts = queryset.model._meta
+    return f"{opts.app_label}.{action}_{opts.model_name}"
+
+
+def request_can_view_pii(request: Request) -> bool:
+    """Decrypted PII needs the user's ``view_pii`` and, for an API key, the ``pii:read`` scope.
+
+    Any other authentication is refused (fail closed) except a session and DRF's test-only
+    forced authentication without a token, which stands for a logged-in person.
+    """
+    if not can_view_pii(request.user):
+        return False
+    if isinstance(request.auth, ApiKey):
+        return has_scope(request.auth.scopes, PII_READ)
+    authenticator = request.successful_authenticator
+    return isinstance(authenticator, SessionAuthentication) or (
+        isinstance(authenticator, ForcedAuthentication) and request.auth is None
+    )
+
+
+class ApiKeyRateThrottle(SimpleRateThrottle):
+    """Rate ``DEFAULT_THROTTLE_RATES["api_key"]`` per key (else per user, else per IP), so two
+    systems sharing one user do not share one budget."""
+
+    scope = "api_key"
+
+    def get_rate(self) -> str | None:
+        # Read per request: SimpleRateThrottle.THROTTLE_RATES is frozen at import time.
+        try:
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        except KeyError:
+            raise ImproperlyConfigured(
+                f'Set REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["{self.scope}"], e.g. "600/min".'
+            ) from None
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        if isinstance(request.auth, ApiKey):
+            ident = f"key-{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = f"ip-{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

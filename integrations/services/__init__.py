@@ -1,0 +1,1 @@
+"""Writes and workflows for data crossing the border: partner API keys, imports, exports."""

@@ -1,0 +1,149 @@
+"""Partner API keys: create (the raw key is returned once), check and revoke.
+
+A key reads ``crm_<prefix>_<secret>``. The prefix is public and indexed, so a check is one
+lookup; only a SHA-256 hash of the whole key is stored. A plain fast hash is enough here because
+the secret is 256 random bits: there is nothing to guess, unlike a password.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+import string
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.models import ApiKey
+from integrations.scopes import ALL_SCOPES
+
+KEY_PREFIX = "crm"
+_PREFIX_LENGTH = 8
+_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
+_SECRET_BYTES = 32  # token_urlsafe(32): 43 characters
+_KEY_FORMAT = re.compile(
+    rf"^{KEY_PREFIX}_([a-z0-9]{{{_PREFIX_LENGTH}}})_([A-Za-z0-9_-]{{43,128}})$"
+)
+# A request updates last_used_at at most this often: no database write on every call.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class InvalidApiKey(Exception):
+    """Why a presented key was refused; the message is safe to show to the caller."""
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def parse_prefix(raw_key: str) -> str | None:
+    """The public prefix of a well-formed key, or None."""
+    match = _KEY_FORMAT.match(raw_key or "")
+    return match.group(1) if match else None
+
+
+def validate_scopes(scopes: Iterable[str]) -> list[str]:
+    """The scopes without duplicates, in the vocabulary's order; unknown ones are refused."""
+    if isinstance(scopes, str) or not isinstance(scopes, Iterable):
+        raise ValidationError({"scopes": "Scopes must be a list of scope names."})
+    wanted = {str(scope).strip() for scope in scopes}
+    unknown = sorted(wanted - set(ALL_SCOPES))
+    if unknown:
+        raise ValidationError(
+            {
+                "scopes": f"Unknown scope {', '.join(map(repr, unknown))}. "
+                f"Known scopes: {', '.join(ALL_SCOPES)}."
+            }
+        )
+    if not wanted:
+        raise ValidationError({"scopes": "A key needs at least one scope."})
+    return [scope for scope in ALL_SCOPES if scope in wanted]
+
+
+def api_key_create(
+    *, user: Any, name: str, scopes: list[str], expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
+    """Return the key and its raw value, which exists nowhere else: show it once."""
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "A key needs a name, e.g. the system that will use it."
+    if user is None or not user.is_active:
+        errors["user"] = "Keys can only be created for active users."
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = "The expiry must be in the future."
+    try:
+        scopes = validate_scopes(scopes)
+    except ValidationError as error:
+        errors.update({field: messages[0] for field, messages in error.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+
+    api_key = ApiKey(user=user, name=name, scopes=scopes, expires_at=expires_at)
+    api_key.full_clean(exclude=["prefix", "key_hash"])
+    for _attempt in range(5):
+        prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(_PREFIX_LENGTH))
+        raw_key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(_SECRET_BYTES)}"
+        api_key.prefix, api_key.key_hash = prefix, hash_key(raw_key)
+        try:
+            with transaction.atomic():
+                api_key.save()
+        except IntegrityError:  # a prefix collision: 36**8 makes it rare, retrying makes it moot
+            api_key.pk = None
+            continue
+        return api_key, raw_key
+    raise RuntimeError("Could not find a free API key prefix after 5 attempts.")
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Idempotent: revoking twice keeps the first revocation time."""
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_verify(raw_key: str) -> ApiKey:
+    """The usable key for ``raw_key``, or InvalidApiKey saying why not.
+
+    Unknown prefix and wrong secret get the same message, so a caller learns nothing about
+    which keys exist. Revoked, expired and inactive-user reasons are only told to whoever holds
+    the full key.
+    """
+    prefix = parse_prefix(raw_key)
+    if prefix is None:
+        raise InvalidApiKey(f"Malformed API key; expected {KEY_PREFIX}_<prefix>_<secret>.")
+    api_key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_key(raw_key)):
+        raise InvalidApiKey("Invalid API key.")
+    if api_key.is_revoked:
+        raise InvalidApiKey("This API key has been revoked.")
+    if api_key.is_expired:
+        raise InvalidApiKey(f"This API key expired at {api_key.expires_at.isoformat()}.")
+    if not api_key.user.is_active:
+        raise InvalidApiKey("The user this API key belongs to is inactive.")
+    _record_use(api_key)
+    return api_key
+
+
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The usable key for ``raw_key``, or None, for doors that do not report the reason."""
+    try:
+        return api_key_verify(raw_key)
+    except InvalidApiKey:
+        return None
+
+
+def _record_use(api_key: ApiKey) -> None:
+    now = timezone.now()
+    if api_key.last_used_at and now - api_key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    # Conditional: of concurrent requests in the same minute, only the first one writes.
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    ApiKey.objects.filter(stale, pk=api_key.pk).update(last_used_at=now)
+    api_key.last_used_at = now
