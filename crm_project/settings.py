@@ -196,6 +196,9 @@ REST_FRAMEWORK = {
 # Larger bodies get 413 before anything parses them (bulk files go to the import endpoint).
 API_MAX_REQUEST_BYTES = env_int("API_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
 
+# How long a POST's Idempotency-Key is remembered (its first response replayed).
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
     "DESCRIPTION": "Companies, contacts, deals, activities and tags. JSON, XML and CSV both ways.",

@@ -46,3 +46,27 @@ class ApiKey(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST sent with an ``Idempotency-Key``, replayed on retries.
+
+    Written in the same transaction as the request's own writes, so a retry after a crash
+    either finds the response or finds nothing was written.
+    """
+
+    owner = models.CharField(max_length=64, help_text=_("The API key or user the key belongs to."))
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text=_("Hash of method, path and body."))
+    status_code = models.PositiveSmallIntegerField()
+    response_data = models.JSONField(null=True)
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner}: {self.key}"

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from customers.api import batch
 from customers.api.conditional import check_if_match, etag_for, not_modified
 from customers.api.fields import PIIField, drop_unchanged_masked_pii
+from customers.api.idempotency import idempotent
 from customers.api.pagination import StableCursorPagination
 from integrations.api_auth import request_can_view_pii
 
@@ -105,6 +106,7 @@ class ServiceViewSet(viewsets.GenericViewSet):
             )
         return self.output(instance)
 
+    @idempotent
     def create(self, request: Request) -> Response:
         data = self.parse_input(request.data)
         instance = self.create_record(data)
@@ -158,6 +160,7 @@ class ServiceViewSet(viewsets.GenericViewSet):
         )
 
     @action(detail=False, methods=["post"], url_path="batch", url_name="batch")
+    @idempotent
     def batch(self, request: Request) -> Response:
         """Create, update or upsert up to 1,000 records; each gets its own outcome."""
         options = batch.BatchOptions.from_request(request)
