@@ -107,6 +107,8 @@ class Company(ExternallyIdentifiedModel):
         related_name="owned_companies",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="companies")
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    custom_index = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("company")
@@ -173,6 +175,8 @@ class Contact(ExternallyIdentifiedModel):
         related_name="owned_contacts",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    custom_index = models.JSONField(default=dict, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True, validators=[MaxLengthValidator(100_000)])
     consent_email = models.BooleanField(_("consents to marketing email"), default=False)
     consent_phone = models.BooleanField(_("consents to calls and SMS"), default=False)
@@ -334,6 +338,8 @@ class Deal(ExternallyIdentifiedModel):
         related_name="owned_deals",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="deals")
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    custom_index = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("deal")
@@ -419,3 +425,70 @@ class Activity(ExternallyIdentifiedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
+
+
+class CustomField(TimeStampedModel):
+    """A field an administrator adds at run time. Values live in the record's ``custom_fields``
+    JSON column (encrypted per value when ``pii``), validated by the services on every write."""
+
+    class Entity(models.TextChoices):
+        CONTACT = "contact", _("Contact")
+        COMPANY = "company", _("Company")
+        DEAL = "deal", _("Deal")
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        LONG_TEXT = "long_text", _("Long text")
+        INTEGER = "integer", _("Integer")
+        DECIMAL = "decimal", _("Decimal")
+        DATE = "date", _("Date")
+        DATETIME = "datetime", _("Date and time")
+        BOOLEAN = "boolean", _("Yes/no")
+        CHOICE = "choice", _("Choice")
+        MULTI_CHOICE = "multi_choice", _("Multiple choice")
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+        URL = "url", _("URL")
+
+    entity = models.CharField(_("entity"), max_length=16, choices=Entity.choices)
+    name = models.CharField(
+        _("name"),
+        max_length=64,
+        validators=[
+            RegexValidator(
+                r"^[a-z][a-z0-9_]*$",
+                _("Use lower-case letters, digits and underscores, starting with a letter."),
+            )
+        ],
+    )
+    label = models.CharField(_("label"), max_length=100)
+    label_zh = models.CharField(_("Chinese label"), max_length=100, blank=True)
+    type = models.CharField(_("type"), max_length=16, choices=Type.choices)
+    required = models.BooleanField(_("required"), default=False)
+    default = models.JSONField(_("default"), null=True, blank=True)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    pii = models.BooleanField(_("personal data (encrypted, masked)"), default=False)
+    unique = models.BooleanField(_("unique"), default=False)
+    help_text = models.CharField(_("help text"), max_length=500, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["entity", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "name"],
+                name="custom_field_name_unique",
+                violation_error_code="unique",
+                violation_error_message=_("This entity already has a custom field with this name."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity}.{self.name}"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None

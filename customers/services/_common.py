@@ -7,6 +7,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 
+from customers.custom_fields.values import apply_custom_values
 from customers.models import Tag
 
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -72,6 +73,38 @@ def validate(instance: models.Model, *, aliases: Mapping[str, str] | None = None
         for name, messages in error.error_dict.items():
             remapped.setdefault(aliases.get(name, name), []).extend(messages)
         raise ValidationError(remapped) from None
+
+
+def validate_record(
+    instance: models.Model,
+    *,
+    custom_fields: Mapping[str, Any] | None,
+    aliases: Mapping[str, str] | None = None,
+) -> None:
+    """Apply and check custom field values and the model's own rules, reporting both at once."""
+    errors: dict[str, list] = {}
+    try:
+        apply_custom_values(instance, custom_fields)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        validate(instance, aliases=aliases)
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def merge_custom_values(primary: models.Model, duplicates: Iterable[models.Model]) -> None:
+    """Fill the primary's unset custom fields from the duplicates, stored values as they are
+    (PII stays encrypted, its index entry moves with it)."""
+    for duplicate in duplicates:
+        for name, value in (duplicate.custom_fields or {}).items():
+            if name not in primary.custom_fields:
+                primary.custom_fields[name] = value
+                if name in (duplicate.custom_index or {}):
+                    primary.custom_index[name] = duplicate.custom_index[name]
 
 
 def save(instance: models.Model) -> None:

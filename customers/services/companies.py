@@ -12,11 +12,12 @@ from customers.models import Activity, Company, Contact, Deal
 from customers.services._common import (
     assign,
     blank_to_none,
+    merge_custom_values,
     reject_unknown_fields,
     resolve,
     save,
     tags_from_names,
-    validate,
+    validate_record,
 )
 
 User = get_user_model()
@@ -33,6 +34,7 @@ COMPANY_FIELDS = frozenset(
         "owner",
         "external_id",
         "tags",
+        "custom_fields",
     }
 )
 _NULL_WHEN_BLANK = ("address", "phone", "external_id")
@@ -60,6 +62,7 @@ def company_create(
     owner: Any = None,
     external_id: str | None = None,
     tags: Iterable[str] = (),
+    custom_fields: Mapping[str, Any] | None = None,
 ) -> Company:
     data = {
         "name": name,
@@ -72,6 +75,7 @@ def company_create(
         "owner": owner,
         "external_id": external_id,
         "tags": tags,
+        "custom_fields": custom_fields,
     }
     return _write(Company(), data)
 
@@ -120,6 +124,7 @@ def company_merge(*, primary: Company, duplicates: Sequence[Company]) -> Company
                 (getattr(dup, name) for dup in duplicates if getattr(dup, name) not in (None, "")),
                 getattr(primary, name),
             )
+    merge_custom_values(primary, duplicates)
     found.delete()
     return _write(primary, fills)
 
@@ -129,6 +134,7 @@ def _write(company: Company, data: Mapping[str, Any]) -> Company:
     reject_unknown_fields(data, COMPANY_FIELDS)
     values = dict(data)
     tag_names = values.pop("tags", None)
+    custom_values = values.pop("custom_fields", None)
     if "owner" in values:
         values["owner"] = resolve(User, values["owner"], field="owner")
     for name in _NULL_WHEN_BLANK:
@@ -139,7 +145,7 @@ def _write(company: Company, data: Mapping[str, Any]) -> Company:
 
     assign(company, values)
     company.phone_index = crypto.phone_index(company.phone)
-    validate(company, aliases={"phone_index": "phone"})
+    validate_record(company, custom_fields=custom_values, aliases={"phone_index": "phone"})
     tags = tags_from_names(tag_names) if tag_names is not None else None
     save(company)
     if tags is not None:

@@ -16,11 +16,12 @@ from customers.models import Activity, Company, Contact, Deal
 from customers.services._common import (
     assign,
     blank_to_none,
+    merge_custom_values,
     reject_unknown_fields,
     resolve,
     save,
     tags_from_names,
-    validate,
+    validate_record,
 )
 
 User = get_user_model()
@@ -42,6 +43,7 @@ CONTACT_FIELDS = frozenset(
         "consent_phone",
         "external_id",
         "tags",
+        "custom_fields",
     }
 )
 _NULL_WHEN_BLANK = ("email", "phone", "address", "external_id")
@@ -80,6 +82,7 @@ def contact_create(
     consent_phone: bool = False,
     external_id: str | None = None,
     tags: Iterable[str] = (),
+    custom_fields: Mapping[str, Any] | None = None,
 ) -> Contact:
     data = {
         "first_name": first_name,
@@ -97,6 +100,7 @@ def contact_create(
         "consent_phone": consent_phone,
         "external_id": external_id,
         "tags": tags,
+        "custom_fields": custom_fields,
     }
     return _write(Contact(), data)
 
@@ -166,6 +170,7 @@ def contact_merge(*, primary: Contact, duplicates: Sequence[Contact]) -> Contact
     fills["consent_phone"] = primary.consent_phone
 
     # Unique email / external id move over only once their holders are gone.
+    merge_custom_values(primary, duplicates)
     found.delete()
     return _write(primary, fills)
 
@@ -179,6 +184,7 @@ def _write(contact: Contact, data: Mapping[str, Any]) -> Contact:
     reject_unknown_fields(data, CONTACT_FIELDS)
     values = dict(data)
     tag_names = values.pop("tags", None)
+    custom_values = values.pop("custom_fields", None)
     if "company" in values:
         values["company"] = resolve(Company, values["company"], field="company")
     if "owner" in values:
@@ -193,7 +199,7 @@ def _write(contact: Contact, data: Mapping[str, Any]) -> Contact:
     if changed & {"consent_email", "consent_phone"}:
         contact.consent_updated_at = timezone.now()
 
-    validate(contact, aliases=_INDEX_ALIASES)
+    validate_record(contact, custom_fields=custom_values, aliases=_INDEX_ALIASES)
     tags = tags_from_names(tag_names) if tag_names is not None else None
     save(contact)
     if tags is not None:

@@ -24,7 +24,7 @@ from customers.services._common import (
     resolve,
     save,
     tags_from_names,
-    validate,
+    validate_record,
 )
 
 User = get_user_model()
@@ -42,6 +42,7 @@ DEAL_FIELDS = frozenset(
         "owner",
         "external_id",
         "tags",
+        "custom_fields",
     }
 )
 
@@ -59,6 +60,7 @@ def deal_create(
     owner: Any = None,
     external_id: str | None = None,
     tags: Iterable[str] = (),
+    custom_fields: Mapping[str, Any] | None = None,
 ) -> Deal:
     """Create a deal; without a stage it starts in the default pipeline's first open stage."""
     data = {
@@ -72,6 +74,7 @@ def deal_create(
         "owner": owner,
         "external_id": external_id,
         "tags": tags,
+        "custom_fields": custom_fields,
     }
     if status is not None:
         data["status"] = status
@@ -108,6 +111,7 @@ def _write(deal: Deal, data: Mapping[str, Any]) -> Deal:
     reject_unknown_fields(data, DEAL_FIELDS)
     values = dict(data)
     tag_names = values.pop("tags", None)
+    custom_values = values.pop("custom_fields", None)
     status = values.pop("status", None)
     for name, model in (
         ("company", Company),
@@ -130,7 +134,7 @@ def _write(deal: Deal, data: Mapping[str, Any]) -> Deal:
     if deal.status != previous_status:
         deal.closed_at = None if deal.status == Deal.Status.OPEN else timezone.now()
 
-    validate(deal)
+    validate_record(deal, custom_fields=custom_values)
     tags = tags_from_names(tag_names) if tag_names is not None else None
     save(deal)
     if tags is not None:

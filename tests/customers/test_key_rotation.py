@@ -76,3 +76,18 @@ def test_a_value_changed_during_rotation_is_not_overwritten(settings, encryption
     _write_swaps(Contact, {"email": [(rotated_stale.decode(), contact.pk, stale_token)]})
 
     assert Contact.objects.get(pk=contact.pk).email == "after@example.com"
+
+
+def test_rotation_reencrypts_pii_custom_field_values(settings, encryption_keys):
+    from customers.services.custom_fields import custom_field_create
+
+    custom_field_create(entity="contact", name="wechat", label="WeChat", type="text", pii=True)
+    contact = ContactFactory(custom_fields={"wechat": "wx_li"})
+    primary = new_key()
+    settings.FIELD_ENCRYPTION_KEYS = [primary, encryption_keys[0]]
+
+    report = rotate_encryption_keys()
+
+    assert report.by_model["customers.Contact.custom_fields"] == 1
+    token = Contact.objects.get(pk=contact.pk).custom_fields["wechat"]
+    assert Fernet(primary.encode()).decrypt(token.encode()) == b"wx_li"

@@ -1,0 +1,176 @@
+"""Each custom field type's one rule: turn what a door sent into the canonical stored value.
+
+Stored values are plain JSON so every format carries them unchanged: text as strings, integers
+as numbers, decimals as exact strings ("12.50"), dates as "YYYY-MM-DD", datetimes as ISO 8601 in
+UTC, booleans as true/false, multi-choice as a list of strings.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from customers.models import CustomField
+from customers.validators import validate_phone
+
+Type = CustomField.Type
+
+TEXT_MAX_LENGTH = 255
+LONG_TEXT_MAX_LENGTH = 100_000
+URL_MAX_LENGTH = 2000
+INTEGER_RANGE = (-(2**53) + 1, 2**53 - 1)  # exact in every JSON reader, JavaScript included
+DECIMAL_MAX_DIGITS = 30
+
+TRUE_WORDS = {"true", "1", "yes", "y", "on", "是"}
+FALSE_WORDS = {"false", "0", "no", "n", "off", "否"}
+
+CHOICE_TYPES = {Type.CHOICE, Type.MULTI_CHOICE}
+UNIQUE_TYPES = {Type.TEXT, Type.EMAIL, Type.PHONE}
+PII_TYPES = {Type.TEXT, Type.LONG_TEXT, Type.EMAIL, Type.PHONE, Type.URL, Type.DATE}
+RANGE_TYPES = {Type.INTEGER, Type.DECIMAL, Type.DATE, Type.DATETIME}
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _text(limit: int) -> Callable[[Any, CustomField], str]:
+    def coerce(value: Any, field: CustomField) -> str:
+        if isinstance(value, bool | dict | list):
+            raise ValidationError("Expected text.")
+        text = str(value)
+        if len(text) > limit:
+            raise ValidationError(f"At most {limit} characters (got {len(text)}).")
+        return text
+
+    return coerce
+
+
+def _integer(value: Any, field: CustomField) -> int:
+    if isinstance(value, bool):
+        raise ValidationError("Expected a whole number.")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError(f"Expected a whole number, got {value!r}.") from None
+    if number != number.to_integral_value():
+        raise ValidationError(f"Expected a whole number, got {value!r}.")
+    if not INTEGER_RANGE[0] <= number <= INTEGER_RANGE[1]:
+        raise ValidationError("The number is too large.")
+    return int(number)
+
+
+def _decimal(value: Any, field: CustomField) -> str:
+    if isinstance(value, bool):
+        raise ValidationError("Expected a decimal number.")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError(f"Expected a decimal number, got {value!r}.") from None
+    if not number.is_finite() or len(number.as_tuple().digits) > DECIMAL_MAX_DIGITS:
+        raise ValidationError("Expected a finite decimal number of at most 30 digits.")
+    return str(number)
+
+
+def _date(value: Any, field: CustomField) -> str:
+    if isinstance(value, datetime):
+        raise ValidationError("Expected a date (YYYY-MM-DD), not a date and time.")
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ValidationError(f"Expected a date as YYYY-MM-DD, got {value!r}.") from None
+
+
+def _datetime(value: Any, field: CustomField) -> str:
+    moment = value if isinstance(value, datetime) else None
+    if moment is None:
+        try:
+            moment = parse_datetime(str(value).strip())
+        except ValueError:
+            moment = None
+    if moment is None:
+        raise ValidationError(f"Expected an ISO 8601 date and time, got {value!r}.")
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    text = moment.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _boolean(value: Any, field: CustomField) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValidationError(f"Expected true or false, got {value!r}.")
+
+
+def _choice(value: Any, field: CustomField) -> str:
+    text = str(value)
+    if text not in field.choices:
+        raise ValidationError(f"{text!r} is not one of: {', '.join(field.choices)}.")
+    return text
+
+
+def _multi_choice(value: Any, field: CustomField) -> list[str]:
+    items = value if isinstance(value, list | tuple) else [value]
+    chosen: list[str] = []
+    for item in items:
+        text = _choice(item, field)
+        if text not in chosen:
+            chosen.append(text)
+    return chosen
+
+
+def _email(value: Any, field: CustomField) -> str:
+    text = _text(254)(value, field).strip()
+    EmailValidator()(text)
+    return text
+
+
+def _phone(value: Any, field: CustomField) -> str:
+    text = _text(64)(value, field).strip()
+    validate_phone(text)
+    return text
+
+
+def _url(value: Any, field: CustomField) -> str:
+    text = _text(URL_MAX_LENGTH)(value, field).strip()
+    URLValidator()(text)
+    return text
+
+
+COERCERS: dict[str, Callable[[Any, CustomField], Any]] = {
+    Type.TEXT: _text(TEXT_MAX_LENGTH),
+    Type.LONG_TEXT: _text(LONG_TEXT_MAX_LENGTH),
+    Type.INTEGER: _integer,
+    Type.DECIMAL: _decimal,
+    Type.DATE: _date,
+    Type.DATETIME: _datetime,
+    Type.BOOLEAN: _boolean,
+    Type.CHOICE: _choice,
+    Type.MULTI_CHOICE: _multi_choice,
+    Type.EMAIL: _email,
+    Type.PHONE: _phone,
+    Type.URL: _url,
+}
+
+
+def coerce(field: CustomField, value: Any) -> Any:
+    """The canonical stored value, or None for an empty one; raises ValidationError."""
+    if is_empty(value):
+        return None
+    if isinstance(value, str) and field.type not in (Type.TEXT, Type.LONG_TEXT):
+        value = value.strip()
+        if value == "":
+            return None
+    return COERCERS[field.type](value, field)

@@ -1,0 +1,177 @@
+"""Custom field values on a record: validated against the definitions, PII encrypted and indexed.
+
+Every door reaches these through the entity services (``contact_create`` …), so a value is
+checked the same way whether it came over REST, SOAP, a file import or the UI. Errors are keyed
+``custom_fields.<name>``.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cryptography.fernet import InvalidToken
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from customers import crypto, pii
+from customers.custom_fields import types
+from customers.fields import FieldDecryptionError
+from customers.models import Company, Contact, CustomField, Deal
+
+Type = CustomField.Type
+ENTITY_MODELS: dict[str, type[models.Model]] = {
+    CustomField.Entity.CONTACT: Contact,
+    CustomField.Entity.COMPANY: Company,
+    CustomField.Entity.DEAL: Deal,
+}
+
+
+def entity_of(model: type[models.Model]) -> str:
+    return next(entity for entity, candidate in ENTITY_MODELS.items() if candidate is model)
+
+
+def error_key(name: str) -> str:
+    return f"custom_fields.{name}"
+
+
+def definitions_for(entity: str, *, include_archived: bool = False) -> list[CustomField]:
+    queryset = CustomField.objects.filter(entity=entity)
+    if not include_archived:
+        queryset = queryset.filter(archived_at__isnull=True)
+    return list(queryset.order_by("position", "id"))
+
+
+def encrypt(value: Any) -> str:
+    return crypto.keyring().encrypt(str(value).encode()).decode()
+
+
+def decrypt(token: str, *, name: str) -> str:
+    try:
+        return crypto.keyring().decrypt(token.encode()).decode()
+    except (InvalidToken, UnicodeError):
+        raise FieldDecryptionError(
+            f"Cannot decrypt custom field {name!r}: no key in FIELD_ENCRYPTION_KEYS opens it."
+        ) from None
+
+
+def index_value(field: CustomField, plaintext: str) -> str:
+    if field.type == Type.EMAIL:
+        normalised = crypto.normalize_email(plaintext)
+    elif field.type == Type.PHONE:
+        normalised = crypto.normalize_phone(plaintext)
+    else:
+        normalised = plaintext.strip()
+    return crypto.blind_index(normalised, purpose=f"custom:{field.name}")
+
+
+def apply_custom_values(
+    instance: models.Model,
+    incoming: Mapping[str, Any] | None,
+    *,
+    definitions: Iterable[CustomField] | None = None,
+) -> None:
+    """Merge `incoming` into ``instance.custom_fields``: unknown names and bad values are
+    refused, defaults fill new records, required fields are enforced on every write (so a field
+    made required later applies from a record's next write on), PII is encrypted and indexed.
+    Names absent from `incoming` keep their stored value; a null or empty value removes it."""
+    model = type(instance)
+    entity = entity_of(model)
+    if definitions is None:
+        definitions = definitions_for(entity)
+    active = {field.name: field for field in definitions if not field.is_archived}
+    stored = dict(instance.custom_fields or {})
+    index = dict(instance.custom_index or {})
+    changed: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+
+    if incoming is not None and not isinstance(incoming, Mapping):
+        raise ValidationError({"custom_fields": ["Expected an object of field name to value."]})
+    for name, raw in (incoming or {}).items():
+        field = active.get(name)
+        if field is None:
+            errors[error_key(name)] = ["Unknown custom field."]
+            continue
+        try:
+            changed[name] = types.coerce(field, raw)
+        except ValidationError as error:
+            errors[error_key(name)] = error.messages
+    if instance._state.adding:
+        for name, field in active.items():
+            if name not in changed and name not in stored and field.default is not None:
+                changed[name] = types.coerce(field, field.default)
+
+    for name, value in changed.items():
+        field = active[name]
+        if value is None:
+            stored.pop(name, None)
+            index.pop(name, None)
+        elif field.pii:
+            stored[name] = encrypt(value)
+            index[name] = index_value(field, str(value))
+        else:
+            stored[name] = value
+    for name, field in active.items():
+        if field.required and name not in stored and error_key(name) not in errors:
+            errors[error_key(name)] = ["This field is required."]
+    if errors:
+        raise ValidationError(errors)
+
+    _check_unique(instance, {name: changed[name] for name in changed}, active, index)
+    instance.custom_fields = stored
+    instance.custom_index = index
+
+
+def _check_unique(
+    instance: models.Model,
+    changed: Mapping[str, Any],
+    active: Mapping[str, CustomField],
+    index: Mapping[str, str],
+) -> None:
+    model = type(instance)
+    errors = {}
+    for name, value in changed.items():
+        field = active[name]
+        if not field.unique or value is None:
+            continue
+        lookup = (
+            {f"custom_index__{name}": index[name]}
+            if field.pii
+            else {f"custom_fields__{name}": value}
+        )
+        others = model._default_manager.filter(**lookup)
+        if instance.pk is not None:
+            others = others.exclude(pk=instance.pk)
+        if others.exists():
+            errors[error_key(name)] = [
+                f"Another {model._meta.verbose_name} already has this value."
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def plain_values(
+    instance_values: Mapping[str, Any] | None,
+    definitions: Iterable[CustomField],
+    *,
+    can_view_pii: bool,
+) -> dict[str, Any]:
+    """Every active field's value (None when unset), PII decrypted or masked."""
+    instance_values = instance_values or {}
+    result: dict[str, Any] = {}
+    for field in definitions:
+        if field.is_archived:
+            continue
+        value = instance_values.get(field.name)
+        if value is not None and field.pii:
+            value = decrypt(value, name=field.name)
+            if not can_view_pii:
+                value = mask(field, value)
+        result[field.name] = value
+    return result
+
+
+def mask(field: CustomField, value: str) -> str:
+    if field.type == Type.EMAIL:
+        return pii.mask_email(value)
+    if field.type == Type.PHONE:
+        return pii.mask_phone(value)
+    return pii.mask_address(value)

@@ -1,0 +1,195 @@
+"""Managing custom field definitions without ever breaking stored values.
+
+A label or help text changes freely. A new type or choice list is checked against every stored
+value first and refused with the number of records that would break. Archiving hides a field
+and keeps its values; deleting a field that holds values needs an explicit purge.
+"""
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from customers.custom_fields import types
+from customers.custom_fields.values import ENTITY_MODELS, decrypt
+from customers.models import CustomField
+from customers.services._common import assign, reject_unknown_fields, save, validate
+
+Type = CustomField.Type
+
+EDITABLE_FIELDS = frozenset(
+    {
+        "label",
+        "label_zh",
+        "type",
+        "required",
+        "default",
+        "choices",
+        "pii",
+        "unique",
+        "help_text",
+        "position",
+    }
+)
+# Names the doors already use on a record besides its model fields.
+_RESERVED_NAMES = {"full_name", "pipeline", "custom_fields", "custom_index", "format", "fields"}
+_SCAN_BATCH = 2000
+
+
+def custom_field_create(
+    *,
+    entity: str,
+    name: str,
+    label: str,
+    type: str,
+    label_zh: str = "",
+    required: bool = False,
+    default: Any = None,
+    choices: Sequence[str] = (),
+    pii: bool = False,
+    unique: bool = False,
+    help_text: str = "",
+    position: int | None = None,
+) -> CustomField:
+    field = CustomField(entity=entity, name=(name or "").strip())
+    if entity in ENTITY_MODELS and position is None:
+        position = CustomField.objects.filter(entity=entity).count()
+    data = {
+        "label": label,
+        "label_zh": label_zh,
+        "type": type,
+        "required": required,
+        "default": default,
+        "choices": list(choices or []),
+        "pii": pii,
+        "unique": unique,
+        "help_text": help_text,
+        "position": position or 0,
+    }
+    assign(field, data)
+    _validate_definition(field)
+    save(field)
+    return field
+
+
+@transaction.atomic
+def custom_field_update(*, field: CustomField, data: Mapping[str, Any]) -> CustomField:
+    """Refuses a change that stored values would not survive, naming how many records break."""
+    reject_unknown_fields(data, EDITABLE_FIELDS)
+    before = CustomField.objects.select_for_update().get(pk=field.pk)
+    assign(field, {**data, **({"choices": list(data["choices"])} if "choices" in data else {})})
+    _validate_definition(field)
+    if field.pii != before.pii and count_values(before):
+        raise ValidationError(
+            {"pii": "Export and purge the stored values before changing whether they are PII."}
+        )
+    if (field.type, field.choices) != (before.type, before.choices):
+        broken = len(list(incompatible_record_ids(before, new_definition=field)))
+        if broken:
+            noun = "record holds a value" if broken == 1 else "records hold values"
+            raise ValidationError(
+                {
+                    "type" if field.type != before.type else "choices": (
+                        f"{broken} {noun} that would not fit; change or clear them first."
+                    )
+                },
+                code="incompatible_values",
+            )
+    save(field)
+    return field
+
+
+def custom_field_archive(*, field: CustomField) -> CustomField:
+    field.archived_at = field.archived_at or timezone.now()
+    save(field)
+    return field
+
+
+def custom_field_restore(*, field: CustomField) -> CustomField:
+    field.archived_at = None
+    save(field)
+    return field
+
+
+@transaction.atomic
+def custom_field_delete(*, field: CustomField, purge: bool = False) -> int:
+    """Delete the definition; returns how many stored values went with it."""
+    holding = count_values(field)
+    if holding and not purge:
+        raise ValidationError(
+            {"purge": f"{holding} records hold a value for {field.name!r}; purge to delete them."},
+            code="values_exist",
+        )
+    model = ENTITY_MODELS[field.entity]
+    for batch in _batches(model.objects.filter(custom_fields__has_key=field.name).order_by("pk")):
+        for record in batch:
+            record.custom_fields.pop(field.name, None)
+            record.custom_index.pop(field.name, None)
+        model.objects.bulk_update(batch, ["custom_fields", "custom_index"])
+    field.delete()
+    return holding
+
+
+def count_values(field: CustomField) -> int:
+    model = ENTITY_MODELS[field.entity]
+    return model.objects.filter(custom_fields__has_key=field.name).count()
+
+
+def incompatible_record_ids(field: CustomField, *, new_definition: CustomField) -> Iterator[int]:
+    """Ids of the records whose stored value the new definition would refuse."""
+    model = ENTITY_MODELS[field.entity]
+    queryset = model.objects.filter(custom_fields__has_key=field.name).order_by("pk")
+    for batch in _batches(queryset.only("pk", "custom_fields")):
+        for record in batch:
+            value = record.custom_fields[field.name]
+            if field.pii:
+                value = decrypt(value, name=field.name)
+            try:
+                types.coerce(new_definition, value)
+            except ValidationError:
+                yield record.pk
+
+
+def _batches(queryset: models.QuerySet) -> Iterator[list[models.Model]]:
+    last_pk = None
+    while True:
+        page = queryset if last_pk is None else queryset.filter(pk__gt=last_pk)
+        batch = list(page[:_SCAN_BATCH])
+        if not batch:
+            return
+        last_pk = batch[-1].pk
+        yield batch
+
+
+def _validate_definition(field: CustomField) -> None:
+    errors: dict[str, str] = {}
+    model = ENTITY_MODELS.get(field.entity)
+    if model is not None:
+        builtin = {f.name for f in model._meta.get_fields()} | {
+            f.attname for f in model._meta.concrete_fields
+        }
+        if field.name in builtin | _RESERVED_NAMES:
+            errors["name"] = f"{field.name!r} is a built-in field of {field.entity}."
+    if field.type in types.CHOICE_TYPES:
+        if not field.choices or not all(isinstance(c, str) and c for c in field.choices):
+            errors["choices"] = "List the choices as non-empty text."
+        elif len(set(field.choices)) != len(field.choices):
+            errors["choices"] = "Choices must be distinct."
+    elif field.choices:
+        errors["choices"] = "Only choice fields have choices."
+    if field.unique and field.type not in types.UNIQUE_TYPES:
+        errors["unique"] = "Only text, email and phone fields can be unique."
+    if field.pii and field.type not in types.PII_TYPES:
+        errors["pii"] = "Only text, long text, email, phone, URL and date fields can be PII."
+    if field.unique and field.default not in (None, ""):
+        errors["default"] = "A unique field cannot have a default."
+    if field.default is not None and not errors and field.type in types.COERCERS:
+        try:
+            field.default = types.coerce(field, field.default)
+        except ValidationError as error:
+            errors["default"] = " ".join(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    validate(field)
