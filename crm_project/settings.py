@@ -181,7 +181,7 @@ REST_FRAMEWORK = {
         "customers.api.renderers.CSVRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "customers.api.parsers.JSONParser",
         "customers.api.parsers.XMLParser",
         "customers.api.parsers.TextXMLParser",
         "customers.api.parsers.CSVParser",
@@ -195,6 +195,14 @@ REST_FRAMEWORK = {
 }
 # Larger bodies get 413 before anything parses them (bulk files go to the import endpoint).
 API_MAX_REQUEST_BYTES = env_int("API_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
+# Django's own cap on non-file request data must not undercut it (file uploads are exempt).
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_REQUEST_BYTES
+
+# Bulk imports: files above this size are refused up front; rows are written in chunks; a
+# running job whose worker sent no heartbeat for this long is considered dead and resumed.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 512 * 1024 * 1024)
+IMPORT_CHUNK_SIZE = env_int("IMPORT_CHUNK_SIZE", 2000)
+IMPORT_HEARTBEAT_STALE_SECONDS = env_int("IMPORT_HEARTBEAT_STALE_SECONDS", 120)
 
 # How long a POST's Idempotency-Key is remembered (its first response replayed).
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
@@ -204,11 +212,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Companies, contacts, deals, activities and tags. JSON, XML and CSV both ways.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs work offline: assets from drf-spectacular-sidecar, no online validator badge
+    # (and templates/drf_spectacular/redoc.html drops ReDoc's web fonts).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"DealStatusEnum": "customers.models.Deal.Status"},
+    # The guide (formats, errors, ETags, idempotency…) and the resource tags: customers.api.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "customers.api.schema.describe_api",
+    ],
     # The schema describes the API, not its data: readable without credentials.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
 }

@@ -8,6 +8,6 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from customers import roles
-        from customers.api import schema  # noqa: F401  (registers OpenAPI extensions)
+        from customers.api import schema, schema_custom_fields  # noqa: F401  (OpenAPI extensions)
 
         post_migrate.connect(roles.ensure_default_groups, sender=self)

@@ -6,14 +6,15 @@ memory, whatever the row count.
 """
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
 
 from customers import pii
-from customers.models import Contact, format_full_name
+from customers.custom_fields.values import plain_values
+from customers.models import Contact, CustomField, format_full_name
 
 _CONTACT_VALUES = (
     "id",
@@ -36,6 +37,7 @@ _CONTACT_VALUES = (
     "consent_updated_at",
     "created_at",
     "updated_at",
+    "custom_fields",
 )
 
 
@@ -48,7 +50,11 @@ def iso(value: datetime | None) -> str | None:
 
 
 def contact_rows(
-    queryset: QuerySet[Contact], *, can_view_pii: bool, chunk_size: int = 2000
+    queryset: QuerySet[Contact],
+    *,
+    can_view_pii: bool,
+    definitions: Sequence[CustomField] = (),
+    chunk_size: int = 2000,
 ) -> Iterator[dict[str, Any]]:
     rows = queryset.prefetch_related(None).order_by("pk").values_list(*_CONTACT_VALUES)
     # Chunks by primary key (keyset): each is a short query, so memory stays flat and no
@@ -61,7 +67,7 @@ def contact_rows(
         last_pk = chunk[-1][0]
         tags = _tags_by_contact([row[0] for row in chunk])
         for row in chunk:
-            yield _contact_dict(row, tags.get(row[0], []), can_view_pii)
+            yield _contact_dict(row, tags.get(row[0], []), can_view_pii, definitions)
 
 
 def _tags_by_contact(contact_ids: list[int]) -> dict[int, list[str]]:
@@ -77,7 +83,9 @@ def _tags_by_contact(contact_ids: list[int]) -> dict[int, list[str]]:
     return tags
 
 
-def _contact_dict(row: tuple, tags: list[str], can_view_pii: bool) -> dict[str, Any]:
+def _contact_dict(
+    row: tuple, tags: list[str], can_view_pii: bool, definitions: Sequence[CustomField]
+) -> dict[str, Any]:
     (
         pk,
         external_id,
@@ -99,6 +107,7 @@ def _contact_dict(row: tuple, tags: list[str], can_view_pii: bool) -> dict[str, 
         consent_updated_at,
         created_at,
         updated_at,
+        custom_values,
     ) = row
     if not can_view_pii:
         email, phone, address = (
@@ -127,4 +136,5 @@ def _contact_dict(row: tuple, tags: list[str], can_view_pii: bool) -> dict[str, 
         "consent_updated_at": iso(consent_updated_at),
         "created_at": iso(created_at),
         "updated_at": iso(updated_at),
+        "custom_fields": plain_values(custom_values, definitions, can_view_pii=can_view_pii),
     }

@@ -14,13 +14,13 @@ MANAGER = "manager"
 _WORKED_MODELS = ("company", "contact", "deal", "activity", "tag")
 _SALES_CODENAMES = [
     f"{action}_{model}" for model in _WORKED_MODELS for action in ("view", "add", "change")
-] + ["view_pipeline", "view_stage", "view_pii", "view_user"]
+] + ["view_pipeline", "view_stage", "view_pii", "view_user", "view_customfield"]
 _MANAGER_CODENAMES = (
     _SALES_CODENAMES
     + [f"delete_{model}" for model in _WORKED_MODELS]
     + [
         f"{action}_{model}"
-        for model in ("pipeline", "stage")
+        for model in ("pipeline", "stage", "customfield")
         for action in ("add", "change", "delete")
     ]
 )

@@ -77,6 +77,23 @@ class ScopePermission(BasePermission):
         if not request.user.has_perm(permission):
             self.message = f"Your user lacks the {permission!r} permission."
             return False
+        return self._has_nested_read(request, view)
+
+    def _has_nested_read(self, request: Request, view: Any) -> bool:
+        """An action that also reads another resource (a contact's activity timeline) names
+        it in ``view.nested_reads = {action: (resource, "app_label.view_model")}``."""
+        nested = getattr(view, "nested_reads", {}).get(getattr(view, "action", None))
+        if nested is None:
+            return True
+        resource, permission = nested
+        if isinstance(request.auth, ApiKey):
+            scope = required_scope(resource, "GET")
+            if not has_scope(request.auth.scopes, scope):
+                self.message = f"This API key lacks the {scope!r} scope."
+                return False
+        if not request.user.has_perm(permission):
+            self.message = f"Your user lacks the {permission!r} permission."
+            return False
         return True
 
 

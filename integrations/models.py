@@ -70,3 +70,141 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner}: {self.key}"
+
+
+class Resource(models.TextChoices):
+    CONTACTS = "contacts", _("Contacts")
+    COMPANIES = "companies", _("Companies")
+    DEALS = "deals", _("Deals")
+
+
+class FileFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSON = "json", "JSON"
+    XML = "xml", "XML"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    PARTIALLY_SUCCEEDED = "partially_succeeded", _("Partially succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+FINISHED_STATUSES = (
+    JobStatus.SUCCEEDED,
+    JobStatus.PARTIALLY_SUCCEEDED,
+    JobStatus.FAILED,
+    JobStatus.CANCELLED,
+)
+
+
+class ImportJob(models.Model):
+    """A file to import, its options, its live progress and its outcome.
+
+    ``checkpoint`` is the number of the last record whose chunk committed: a job restarted
+    after a crash skips up to it, and the chunk upsert is idempotent besides.
+    """
+
+    class Mode(models.TextChoices):
+        INSERT = "insert", _("Insert new records only")
+        UPDATE = "update", _("Update existing records only")
+        UPSERT = "upsert", _("Insert or update")
+
+    class MatchKey(models.TextChoices):
+        EXTERNAL_ID = "external_id", _("External id")
+        EMAIL = "email", _("Email")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    resource = models.CharField(_("resource"), max_length=16, choices=Resource.choices)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_filename = models.CharField(_("file name"), max_length=255, blank=True)
+    format = models.CharField(_("format"), max_length=8, choices=FileFormat.choices, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=32, blank=True)
+    delimiter = models.CharField(_("delimiter"), max_length=4, blank=True)
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.UPSERT)
+    match_key = models.CharField(
+        _("match by"), max_length=16, choices=MatchKey.choices, default=MatchKey.EXTERNAL_ID
+    )
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    all_or_nothing = models.BooleanField(_("all or nothing"), default=False)
+
+    status = models.CharField(
+        _("status"), max_length=24, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    rows_processed = models.PositiveIntegerField(_("processed"), default=0)
+    rows_created = models.PositiveIntegerField(_("created"), default=0)
+    rows_updated = models.PositiveIntegerField(_("updated"), default=0)
+    rows_skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    rows_failed = models.PositiveIntegerField(_("failed"), default=0)
+    checkpoint = models.PositiveIntegerField(default=0, editable=False)
+    error_message = models.TextField(_("error"), blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} ({self.resource}, {self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+
+class ImportRowError(models.Model):
+    """One problem with one input record: what the per-row error report lists."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row_number = models.PositiveIntegerField()
+    field = models.CharField(max_length=100, blank=True)
+    message = models.TextField()
+    values = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["job", "row_number", "id"]
+        indexes = [models.Index(fields=["job", "row_number"], name="import_row_error_job_idx")]
+
+    def __str__(self) -> str:
+        return f"Row {self.row_number}: {self.field or '-'}: {self.message}"
+
+
+class ExportJob(models.Model):
+    """A filtered set written to a file for download, in the background."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    resource = models.CharField(_("resource"), max_length=16, choices=Resource.choices)
+    format = models.CharField(_("format"), max_length=8, choices=FileFormat.choices)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    include_pii = models.BooleanField(_("PII decrypted"), default=False)
+    status = models.CharField(
+        _("status"), max_length=24, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    rows_written = models.PositiveIntegerField(_("rows"), default=0)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Export #{self.pk} ({self.resource} as {self.format}, {self.status})"

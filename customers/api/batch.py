@@ -14,7 +14,7 @@ from django.db import models, transaction
 from rest_framework import serializers, status
 from rest_framework.request import Request
 
-from customers.api.errors import NON_FIELD, _field_errors, django_errors_as_dict
+from customers.api.errors import NON_FIELD, django_errors_as_dict, field_errors
 
 MAX_BATCH_RECORDS = 1000
 MODES = ("create", "update", "upsert")
@@ -77,7 +77,23 @@ class BatchOutcome:
         counts = {"created": 0, "updated": 0, "error": 0, "rolled_back": 0}
         for result in self.results:
             counts[result["status"]] += 1
-        return {"committed": self.committed, **counts, "results": self.results}
+        body = {"committed": self.committed, **counts, "results": self.results}
+        if not self.committed:
+            # The uniform error shape first; the per-record outcomes stay beside it.
+            errors = {
+                f"records.{result['index']}.{field}": messages
+                for result in self.results
+                if result["status"] == "error"
+                for field, messages in result["errors"].items()
+            }
+            body = {
+                "code": "batch_rolled_back",
+                "message": f"Nothing was written: {counts['error']} of {len(self.results)} "
+                "records are invalid (atomic=true).",
+                "errors": errors,
+                **body,
+            }
+        return body
 
 
 class _RecordError(Exception):
@@ -135,6 +151,6 @@ def _write_one(record, mode, parse, find, create, update, upsert) -> tuple[model
         instance, created = upsert(data)
         return instance, "created" if created else "updated"
     except serializers.ValidationError as error:
-        raise _RecordError(_field_errors(error.detail)) from None
+        raise _RecordError(field_errors(error.detail)) from None
     except DjangoValidationError as error:
         raise _RecordError(django_errors_as_dict(error)) from None

@@ -139,11 +139,22 @@ def _line(cells: list[str]) -> str:
     return buffer.getvalue()
 
 
-def csv_header_line(columns: Iterable[str]) -> str:
+Column = str | tuple[str, str]
+
+
+def column_path_and_header(column: Column) -> tuple[str, str]:
+    """A column is a dotted path (also its header) or a (path, header) pair: custom fields are
+    read from `custom_fields.<name>` and headed by their bare name."""
+    return (column, column) if isinstance(column, str) else column
+
+
+def csv_header_line(columns: Iterable[Column]) -> str:
     """The header line of an export, for a StreamingHttpResponse."""
-    return _line([cell_text(column) for column in columns])
+    return _line([cell_text(column_path_and_header(column)[1]) for column in columns])
 
 
-def csv_row_line(row: Mapping, columns: Iterable[str]) -> str:
+def csv_row_line(row: Mapping, columns: Iterable[Column]) -> str:
     """One data line of an export (`row` as a serializer returns it), same rules as the renderer."""
-    return _line([cell_text(value_at(row, column)) for column in columns])
+    return _line(
+        [cell_text(value_at(row, column_path_and_header(column)[0])) for column in columns]
+    )

@@ -7,7 +7,9 @@ ValidationErrors (Django's) are translated here, once, for every endpoint.
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -30,7 +32,7 @@ def django_errors_as_dict(error: DjangoValidationError) -> dict[str, list[str]]:
     return {NON_FIELD: error.messages}
 
 
-def _field_errors(detail: Any) -> dict[str, Any]:
+def field_errors(detail: Any) -> dict[str, Any]:
     if isinstance(detail, dict):
         return {
             key: value if isinstance(value, list | dict) else [value]
@@ -44,17 +46,21 @@ def _field_errors(detail: Any) -> dict[str, Any]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=django_errors_as_dict(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a bug: let Django answer 500 and log it
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.ValidationError):
         code, message = "invalid", _MESSAGES["invalid"]
-        errors = _field_errors(response.data)
+        errors = field_errors(response.data)
     else:
         detail = getattr(exc, "detail", None)
         message = str(detail) if isinstance(detail, str) else _MESSAGES.get(code, str(exc))
-        errors = _field_errors(detail) if isinstance(detail, dict | list) else {}
+        errors = field_errors(detail) if isinstance(detail, dict | list) else {}
     response.data = {"code": code, "message": message, "errors": errors}
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         response.data["retry_after"] = response.headers.get("Retry-After")

@@ -6,17 +6,17 @@ with the API's parsers.
 """
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from customers.api.csv_cells import csv_header_line, csv_row_line, plain
+from customers.api.csv_cells import Column, csv_header_line, csv_row_line, plain
 from customers.api.renderers import XMLRenderer
 from customers.export_rows import contact_rows
-from customers.models import Contact
+from customers.models import Contact, CustomField
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -27,10 +27,15 @@ _BUFFER_ROWS = 200  # rows joined per chunk written to the socket: fewer, larger
 
 
 def stream_contacts(
-    queryset: QuerySet[Contact], *, export_format: str, can_view_pii: bool, columns: list[str]
+    queryset: QuerySet[Contact],
+    *,
+    export_format: str,
+    can_view_pii: bool,
+    columns: list[Column],
+    definitions: Sequence[CustomField] = (),
 ) -> StreamingHttpResponse:
     export_format = export_format if export_format in CONTENT_TYPES else "json"
-    rows = contact_rows(queryset, can_view_pii=can_view_pii)
+    rows = contact_rows(queryset, can_view_pii=can_view_pii, definitions=definitions)
     writer = {"csv": _csv, "json": _json, "xml": _xml}[export_format]
     response = StreamingHttpResponse(
         _buffered(writer(rows, columns)), content_type=CONTENT_TYPES[export_format]
@@ -51,13 +56,13 @@ def _buffered(pieces: Iterable[str]) -> Iterator[bytes]:
         yield "".join(buffer).encode()
 
 
-def _csv(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
+def _csv(rows: Iterable[dict[str, Any]], columns: list[Column]) -> Iterator[str]:
     yield csv_header_line(columns)
     for row in rows:
         yield csv_row_line(row, columns)
 
 
-def _json(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
+def _json(rows: Iterable[dict[str, Any]], columns: list[Column]) -> Iterator[str]:
     yield "["
     separator = "\n"
     for row in rows:
@@ -66,9 +71,9 @@ def _json(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
     yield "\n]\n"
 
 
-def _xml(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
+def _xml(rows: Iterable[dict[str, Any]], columns: list[Column]) -> Iterator[str]:
     renderer = XMLRenderer()
-    yield renderer.document_start()
+    yield renderer.document_start(as_list=True)
     for row in rows:
         yield renderer.element(renderer.item_tag_name, row)
     yield renderer.document_end()

@@ -11,6 +11,7 @@ from typing import Any
 from rest_framework import serializers
 
 from customers import pii
+from customers.custom_fields.values import mask, plain_values
 
 
 class RelatedRefField(serializers.Field):
@@ -99,4 +100,45 @@ def drop_unchanged_masked_pii(
             current = getattr(instance, name)
             if current and kept[name] == pii.masked(field.pii_kind, current):
                 del kept[name]
+    return kept
+
+
+class CustomFieldsField(serializers.Field):
+    """``custom_fields``: an object of field name to typed value, every active field present
+    (null when unset). PII custom fields are decrypted or masked like built-in PII. Input is
+    passed to the services as sent: they validate each value against its definition."""
+
+    default_error_messages = {"invalid": "Expected an object of custom field name to value."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> dict[str, Any]:
+        return plain_values(
+            value,
+            self.context.get("custom_field_definitions", ()),
+            can_view_pii=self.context.get("can_view_pii", False),
+        )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if data in ("", None):
+            return {}  # an empty XML element
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        return dict(data)
+
+
+def drop_unchanged_masked_custom_values(
+    values: dict[str, Any], *, instance: Any, definitions: Any
+) -> dict[str, Any]:
+    """The custom-field twin of `drop_unchanged_masked_pii`."""
+    if instance is None:
+        return values
+    current = plain_values(instance.custom_fields, definitions, can_view_pii=True)
+    kept = dict(values)
+    for field in definitions:
+        stored = current.get(field.name)
+        if field.pii and stored is not None and kept.get(field.name) == mask(field, stored):
+            del kept[field.name]
     return kept

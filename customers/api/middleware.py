@@ -6,6 +6,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+# Endpoints that take whole files; they have the import size limit instead.
+UPLOAD_PATHS = ("/api/v1/imports/",)
+
 
 class ApiRequestSizeLimitMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -17,7 +20,8 @@ class ApiRequestSizeLimitMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
-            limit = settings.API_MAX_REQUEST_BYTES
+            uploads = request.path.startswith(UPLOAD_PATHS)
+            limit = settings.IMPORT_MAX_BYTES if uploads else settings.API_MAX_REQUEST_BYTES
             if length > limit:
                 body = {
                     "code": "request_too_large",

@@ -1,6 +1,11 @@
-"""Cursor pagination: stable under concurrent inserts and O(1) deep into a million rows."""
+"""Cursor pagination: stable under concurrent inserts and O(1) deep into a million rows.
+
+Every page also carries RFC 8288 ``Link`` headers, so clients of formats without a body to
+hold the cursor (CSV) can page too.
+"""
 
 from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
 
 
 class StableCursorPagination(CursorPagination):
@@ -8,3 +13,20 @@ class StableCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = "id"
+
+    def get_paginated_response(self, data) -> Response:
+        response = super().get_paginated_response(data)
+        links = [
+            f'<{url}>; rel="{rel}"'
+            for rel, url in (("next", self.get_next_link()), ("prev", self.get_previous_link()))
+            if url
+        ]
+        if links:
+            response["Link"] = ", ".join(links)
+        return response
+
+
+class NewestFirstCursorPagination(StableCursorPagination):
+    """For timelines: the latest activity first."""
+
+    ordering = "-id"

@@ -52,11 +52,13 @@ class XMLRenderer(_LibraryXMLRenderer):
         self._element(parts, name, value, {})
         return "".join(parts)
 
-    def document_start(self) -> str:
-        """What `render` writes before the root's content, for streaming."""
+    def document_start(self, *, as_list: bool = False) -> str:
+        """What `render` writes before the root's content, for streaming. `as_list` marks the
+        root as a list, so an export with no rows reads back as [] rather than ""."""
+        marker = ' type="list"' if as_list else ""
         return (
             f'<?xml version="1.0" encoding="{self.charset}"?>\n'
-            f'<{self.root_tag_name} xmlns:xsi="{XSI_NAMESPACE}">'
+            f'<{self.root_tag_name} xmlns:xsi="{XSI_NAMESPACE}"{marker}>'
         )
 
     def document_end(self) -> str:

@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from customers.api.fields import PIIField, RelatedRefField, TagNamesField
-from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
+from customers.api.fields import CustomFieldsField, PIIField, RelatedRefField, TagNamesField
+from customers.models import Activity, Company, Contact, CustomField, Deal, Pipeline, Stage, Tag
 
 User = get_user_model()
 
@@ -44,6 +44,7 @@ class ContactOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
     phone = PIIField(pii_kind="phone", read_only=True)
     address = PIIField(pii_kind="address", read_only=True)
     tags = TagNamesField(read_only=True)
+    custom_fields = CustomFieldsField(read_only=True)
 
     class Meta:
         model = Contact
@@ -62,6 +63,7 @@ class ContactOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
             "source",
             "owner",
             "tags",
+            "custom_fields",
             "notes",
             "consent_email",
             "consent_phone",
@@ -85,6 +87,7 @@ class ContactInputSerializer(serializers.Serializer):
     source = text(100)
     owner = owner_ref()
     tags = TagNamesField()
+    custom_fields = CustomFieldsField()
     notes = text()
     consent_email = serializers.BooleanField(required=False)
     consent_phone = serializers.BooleanField(required=False)
@@ -95,6 +98,7 @@ class CompanyOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
     phone = PIIField(pii_kind="phone", read_only=True)
     address = PIIField(pii_kind="address", read_only=True)
     tags = TagNamesField(read_only=True)
+    custom_fields = CustomFieldsField(read_only=True)
 
     class Meta:
         model = Company
@@ -110,6 +114,7 @@ class CompanyOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
             "address",
             "owner",
             "tags",
+            "custom_fields",
             "created_at",
             "updated_at",
         ]
@@ -127,6 +132,7 @@ class CompanyInputSerializer(serializers.Serializer):
     address = PIIField(pii_kind="address", max_length=1000)
     owner = owner_ref()
     tags = TagNamesField()
+    custom_fields = CustomFieldsField()
 
 
 class DealOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
@@ -136,6 +142,7 @@ class DealOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
     pipeline = serializers.SerializerMethodField()
     owner = owner_ref(read_only=True)
     tags = TagNamesField(read_only=True)
+    custom_fields = CustomFieldsField(read_only=True)
 
     class Meta:
         model = Deal
@@ -154,6 +161,7 @@ class DealOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
             "closed_at",
             "owner",
             "tags",
+            "custom_fields",
             "created_at",
             "updated_at",
         ]
@@ -175,6 +183,7 @@ class DealInputSerializer(serializers.Serializer):
     expected_close_date = serializers.DateField(required=False, allow_null=True)
     owner = owner_ref()
     tags = TagNamesField()
+    custom_fields = CustomFieldsField()
 
 
 class ActivityOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
@@ -259,3 +268,40 @@ class UserOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
         model = User
         fields = ["id", "username", "full_name", "is_active"]
         read_only_fields = fields
+
+
+class CustomFieldSerializer(serializers.ModelSerializer):
+    """A custom field definition. The services validate names, types, choices and changes."""
+
+    archived = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustomField
+        fields = [
+            "id",
+            "entity",
+            "name",
+            "label",
+            "label_zh",
+            "type",
+            "required",
+            "default",
+            "choices",
+            "pii",
+            "unique",
+            "help_text",
+            "position",
+            "archived",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "archived", "created_at", "updated_at"]
+        validators: list = []
+        extra_kwargs = {
+            "name": {"validators": []},
+            "default": {"required": False},
+            "choices": {"required": False},
+        }
+
+    def get_archived(self, field: CustomField) -> bool:
+        return field.is_archived

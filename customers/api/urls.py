@@ -21,5 +21,6 @@ router.register("activities", views.ActivityViewSet, basename="activity")
 router.register("pipelines", views.PipelineViewSet, basename="pipeline")
 router.register("tags", views.TagViewSet, basename="tag")
 router.register("users", views.UserViewSet, basename="user")
+router.register("custom-fields", views.CustomFieldViewSet, basename="custom-field")
 
 urlpatterns = router.urls

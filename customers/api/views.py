@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -11,9 +12,25 @@ from rest_framework.response import Response
 
 from customers import selectors
 from customers.api import export, filters, serializers
+from customers.api import schema_examples as examples
+from customers.api.pagination import NewestFirstCursorPagination
+from customers.api.schema_views import (
+    activities_of_schema,
+    contact_export_schema,
+    plain_resource_schema,
+    service_resource_schema,
+)
 from customers.api.viewsets import ServiceViewSet
-from customers.models import Contact, Pipeline
-from customers.services import activities, companies, contacts, deals, pipelines, tags
+from customers.models import Contact, CustomField, Pipeline
+from customers.services import (
+    activities,
+    companies,
+    contacts,
+    custom_fields,
+    deals,
+    pipelines,
+    tags,
+)
 
 User = get_user_model()
 
@@ -42,6 +59,12 @@ CONTACT_CSV_COLUMNS = [
 ]
 
 
+@service_resource_schema(
+    resource="contacts",
+    singular="contact",
+    record=examples.CONTACT,
+    record_input=examples.CONTACT_INPUT,
+)
 class ContactViewSet(ServiceViewSet):
     """Contacts (the customers). Email and phone filter by exact match through the blind index;
     PII is masked unless the caller may read it."""
@@ -56,8 +79,9 @@ class ContactViewSet(ServiceViewSet):
     def get_queryset(self):
         return selectors.contact_list()
 
-    def csv_columns(self) -> list[str]:
-        return CONTACT_CSV_COLUMNS
+    csv_base_columns = CONTACT_CSV_COLUMNS
+    custom_field_entity = "contact"
+    nested_reads = {"activities": ("activities", "customers.view_activity")}
 
     def create_record(self, data: dict[str, Any]) -> Contact:
         return contacts.contact_create(**data)
@@ -71,7 +95,8 @@ class ContactViewSet(ServiceViewSet):
     def delete_record(self, instance: Contact) -> None:
         contacts.contact_delete(contact=instance)
 
-    @action(detail=True, methods=["get"])
+    @activities_of_schema(resource="contacts", singular="contact")
+    @action(detail=True, methods=["get"], pagination_class=NewestFirstCursorPagination)
     def activities(self, request: Request, pk: str) -> Response:
         """The contact's activity timeline, newest first."""
         contact = self.get_object()
@@ -82,6 +107,7 @@ class ContactViewSet(ServiceViewSet):
         ).data
         return self.get_paginated_response(data)
 
+    @contact_export_schema()
     @action(detail=False, methods=["get"], pagination_class=None)
     def export(self, request: Request):
         """Every contact matching the filters, streamed as CSV, JSON or XML in flat memory."""
@@ -90,10 +116,17 @@ class ContactViewSet(ServiceViewSet):
             queryset,
             export_format=request.accepted_renderer.format,
             can_view_pii=self.get_serializer_context()["can_view_pii"],
-            columns=CONTACT_CSV_COLUMNS,
+            columns=self.csv_columns(),
+            definitions=self.custom_field_definitions(),
         )
 
 
+@service_resource_schema(
+    resource="companies",
+    singular="company",
+    record=examples.COMPANY,
+    record_input=examples.COMPANY_INPUT,
+)
 class CompanyViewSet(ServiceViewSet):
     scope_resource = "companies"
     output_serializer_class = serializers.CompanyOutputSerializer
@@ -105,23 +138,23 @@ class CompanyViewSet(ServiceViewSet):
     def get_queryset(self):
         return selectors.company_list()
 
-    def csv_columns(self) -> list[str]:
-        return [
-            "id",
-            "external_id",
-            "name",
-            "domain",
-            "industry",
-            "size_band",
-            "country",
-            "phone",
-            "address",
-            "owner.id",
-            "owner.username",
-            "tags",
-            "created_at",
-            "updated_at",
-        ]
+    custom_field_entity = "company"
+    csv_base_columns = [
+        "id",
+        "external_id",
+        "name",
+        "domain",
+        "industry",
+        "size_band",
+        "country",
+        "phone",
+        "address",
+        "owner.id",
+        "owner.username",
+        "tags",
+        "created_at",
+        "updated_at",
+    ]
 
     def create_record(self, data):
         return companies.company_create(**data)
@@ -136,6 +169,9 @@ class CompanyViewSet(ServiceViewSet):
         companies.company_delete(company=instance)
 
 
+@service_resource_schema(
+    resource="deals", singular="deal", record=examples.DEAL, record_input=examples.DEAL_INPUT
+)
 class DealViewSet(ServiceViewSet):
     scope_resource = "deals"
     output_serializer_class = serializers.DealOutputSerializer
@@ -147,30 +183,31 @@ class DealViewSet(ServiceViewSet):
     def get_queryset(self):
         return selectors.deal_list()
 
-    def csv_columns(self) -> list[str]:
-        return [
-            "id",
-            "external_id",
-            "name",
-            "company.id",
-            "company.name",
-            "primary_contact.id",
-            "primary_contact.full_name",
-            "amount",
-            "currency",
-            "pipeline.id",
-            "pipeline.name",
-            "stage.id",
-            "stage.name",
-            "status",
-            "expected_close_date",
-            "closed_at",
-            "owner.id",
-            "owner.username",
-            "tags",
-            "created_at",
-            "updated_at",
-        ]
+    custom_field_entity = "deal"
+    nested_reads = {"activities": ("activities", "customers.view_activity")}
+    csv_base_columns = [
+        "id",
+        "external_id",
+        "name",
+        "company.id",
+        "company.name",
+        "primary_contact.id",
+        "primary_contact.full_name",
+        "amount",
+        "currency",
+        "pipeline.id",
+        "pipeline.name",
+        "stage.id",
+        "stage.name",
+        "status",
+        "expected_close_date",
+        "closed_at",
+        "owner.id",
+        "owner.username",
+        "tags",
+        "created_at",
+        "updated_at",
+    ]
 
     def create_record(self, data):
         return deals.deal_create(**data)
@@ -184,8 +221,15 @@ class DealViewSet(ServiceViewSet):
     def delete_record(self, instance):
         deals.deal_delete(deal=instance)
 
-    @action(detail=True, methods=["get"], url_path="activities")
+    @activities_of_schema(resource="deals", singular="deal")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="activities",
+        pagination_class=NewestFirstCursorPagination,
+    )
     def activities(self, request: Request, pk: str) -> Response:
+        """The deal's activity timeline, newest first."""
         deal = self.get_object()
         page = self.paginate_queryset(selectors.activity_list(filters={"deal": deal.pk}))
         data = serializers.ActivityOutputSerializer(
@@ -194,6 +238,12 @@ class DealViewSet(ServiceViewSet):
         return self.get_paginated_response(data)
 
 
+@service_resource_schema(
+    resource="activities",
+    singular="activity",
+    record=examples.ACTIVITY,
+    record_input=examples.ACTIVITY_INPUT,
+)
 class ActivityViewSet(ServiceViewSet):
     scope_resource = "activities"
     output_serializer_class = serializers.ActivityOutputSerializer
@@ -206,26 +256,25 @@ class ActivityViewSet(ServiceViewSet):
     def get_queryset(self):
         return selectors.activity_list()
 
-    def csv_columns(self) -> list[str]:
-        return [
-            "id",
-            "external_id",
-            "kind",
-            "subject",
-            "body",
-            "due_at",
-            "done_at",
-            "contact.id",
-            "contact.full_name",
-            "company.id",
-            "company.name",
-            "deal.id",
-            "deal.name",
-            "author.id",
-            "author.username",
-            "created_at",
-            "updated_at",
-        ]
+    csv_base_columns = [
+        "id",
+        "external_id",
+        "kind",
+        "subject",
+        "body",
+        "due_at",
+        "done_at",
+        "contact.id",
+        "contact.full_name",
+        "company.id",
+        "company.name",
+        "deal.id",
+        "deal.name",
+        "author.id",
+        "author.username",
+        "created_at",
+        "updated_at",
+    ]
 
     def create_record(self, data):
         return activities.activity_create(author=self.request.user, **data)
@@ -243,6 +292,13 @@ class ActivityViewSet(ServiceViewSet):
         activities.activity_delete(activity=instance)
 
 
+@plain_resource_schema(
+    resource="pipelines",
+    singular="pipeline",
+    record=examples.PIPELINE,
+    input_serializer=serializers.PipelineInputSerializer,
+    record_input=examples.PIPELINE_INPUT,
+)
 class PipelineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Pipelines with their ordered stages. Create a pipeline with its stages in one POST."""
 
@@ -273,6 +329,13 @@ class PipelineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(output.data, status=status.HTTP_201_CREATED)
 
 
+@plain_resource_schema(
+    resource="tags",
+    singular="tag",
+    record=examples.TAG,
+    input_serializer=serializers.TagSerializer,
+    record_input=examples.TAG_INPUT,
+)
 class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Tags. Records are tagged by name through their own endpoints; this lists and creates."""
 
@@ -299,6 +362,7 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return serializers.TagSerializer
 
 
+@plain_resource_schema(resource="users", singular="user", record=examples.USER)
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
     """Owners: the CRM's users, read-only."""
 
@@ -309,3 +373,69 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return User.objects.filter(is_active=True).order_by("id")
+
+
+class CustomFieldViewSet(viewsets.ModelViewSet):
+    """Custom field definitions (scopes settings:read / settings:write).
+
+    A type or choices change that stored values would not survive is refused with the number of
+    records that would break; `incompatible/` lists them. DELETE of a field holding values needs
+    `?purge=true`.
+    """
+
+    scope_resource = "settings"
+    serializer_class = serializers.CustomFieldSerializer
+    filterset_fields = ["entity", "type"]
+    lookup_value_regex = r"\d+"
+    pagination_class = None
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        queryset = CustomField.objects.all()
+        if self.request.query_params.get("archived") not in ("true", "1"):
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = custom_fields.custom_field_create(**serializer.validated_data)
+
+    def perform_update(self, serializer) -> None:
+        custom_fields.custom_field_update(
+            field=serializer.instance, data=dict(serializer.validated_data)
+        )
+
+    def get_object(self):
+        return get_object_or_404(CustomField.objects.all(), pk=self.kwargs["pk"])
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        purge = request.query_params.get("purge") in ("true", "1")
+        purged = custom_fields.custom_field_delete(field=self.get_object(), purge=purge)
+        return Response({"purged_values": purged}, status=status.HTTP_200_OK)
+
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, pk: str) -> Response:
+        """Hide the field everywhere; its stored values are kept."""
+        field = custom_fields.custom_field_archive(field=self.get_object())
+        return Response(serializers.CustomFieldSerializer(field).data)
+
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str) -> Response:
+        field = custom_fields.custom_field_restore(field=self.get_object())
+        return Response(serializers.CustomFieldSerializer(field).data)
+
+    @action(detail=True, methods=["get"])
+    def incompatible(self, request: Request, pk: str) -> Response:
+        """Ids of records whose value would not fit `?type=` and/or `?choices=a,b`."""
+        field = self.get_object()
+        proposed = CustomField(
+            entity=field.entity,
+            name=field.name,
+            type=request.query_params.get("type", field.type),
+            choices=(
+                request.query_params["choices"].split(",")
+                if "choices" in request.query_params
+                else field.choices
+            ),
+        )
+        ids = list(custom_fields.incompatible_record_ids(field, new_definition=proposed))
+        return Response({"count": len(ids), "ids": ids[:1000]})

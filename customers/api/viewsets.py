@@ -17,10 +17,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.api import batch
-from customers.api.conditional import check_if_match, etag_for, not_modified
-from customers.api.fields import PIIField, drop_unchanged_masked_pii
+from customers.api.conditional import (
+    PreconditionFailed,
+    check_if_match,
+    etag_for,
+    not_modified,
+)
+from customers.api.csv_cells import Column, column_path_and_header
+from customers.api.custom_field_filters import CustomFieldFilterBackend
+from customers.api.fields import (
+    PIIField,
+    drop_unchanged_masked_custom_values,
+    drop_unchanged_masked_pii,
+)
 from customers.api.idempotency import idempotent
 from customers.api.pagination import StableCursorPagination
+from customers.custom_fields.values import definitions_for
+from customers.models import CustomField
 from integrations.api_auth import request_can_view_pii
 
 
@@ -29,10 +42,19 @@ class ServiceViewSet(viewsets.GenericViewSet):
     output_serializer_class: type
     input_serializer_class: type | None = None
     pagination_class = StableCursorPagination
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    filter_backends = [
+        DjangoFilterBackend,
+        CustomFieldFilterBackend,
+        filters.SearchFilter,
+        filters.OrderingFilter,
+    ]
     ordering_fields = ["id", "created_at", "updated_at"]
     lookup_value_regex = r"\d+"
     csv_list_fields = {"tags"}
+    #: Built-in CSV columns in order (dotted paths); custom fields are appended by name.
+    csv_base_columns: list[str] = []
+    #: "contact", "company" or "deal" when records of this resource carry custom fields.
+    custom_field_entity: str | None = None
 
     # Hooks: each calls one service.
     def create_record(self, data: dict[str, Any]) -> models.Model:
@@ -53,8 +75,27 @@ class ServiceViewSet(viewsets.GenericViewSet):
             return self.input_serializer_class or self.output_serializer_class
         return self.output_serializer_class
 
+    def custom_field_definitions(self) -> list[CustomField]:
+        """The entity's active custom fields, loaded once per request."""
+        if self.custom_field_entity is None:
+            return []
+        if not hasattr(self, "_custom_field_definitions"):
+            self._custom_field_definitions = definitions_for(self.custom_field_entity)
+        return self._custom_field_definitions
+
+    def csv_columns(self) -> list[Column]:
+        """Built-in columns, then one per custom field headed by its name; ``?fields=``
+        narrows them, so a partial CSV never looks like a file of blanked values."""
+        custom = [(f"custom_fields.{f.name}", f.name) for f in self.custom_field_definitions()]
+        columns = [*self.csv_base_columns, *custom]
+        wanted = self.get_serializer_context().get("fields")
+        if wanted:
+            columns = [c for c in columns if column_path_and_header(c)[0].split(".")[0] in wanted]
+        return columns
+
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
+        context["custom_field_definitions"] = self.custom_field_definitions()
         context["can_view_pii"] = request_can_view_pii(self.request)
         fields = self.request.query_params.get("fields") if self.request else None
         if fields:
@@ -71,6 +112,7 @@ class ServiceViewSet(viewsets.GenericViewSet):
         self, data: Any, *, instance: models.Model | None = None, partial: bool = False
     ) -> dict[str, Any]:
         """Type-check one record; raises DRF's ValidationError (a 400) on bad types."""
+        data = self.gather_custom_fields(data)
         serializer = self.input_serializer_class(
             data=data, partial=partial, context=self.get_serializer_context()
         )
@@ -83,7 +125,25 @@ class ServiceViewSet(viewsets.GenericViewSet):
                 if isinstance(field, PIIField)
             }
             validated = drop_unchanged_masked_pii(validated, instance=instance, fields=pii_fields)
+            if "custom_fields" in validated:
+                validated["custom_fields"] = drop_unchanged_masked_custom_values(
+                    validated["custom_fields"],
+                    instance=instance,
+                    definitions=self.custom_field_definitions(),
+                )
         return validated
+
+    def gather_custom_fields(self, data: Any) -> Any:
+        """Custom fields may also arrive as top-level keys (a CSV column per field, headed by
+        its name): fold them into ``custom_fields``."""
+        names = {field.name for field in self.custom_field_definitions()}
+        if not isinstance(data, dict) or not names & set(data):
+            return data
+        folded = {key: value for key, value in data.items() if key not in names}
+        nested = dict(data.get("custom_fields") or {})
+        nested.update({key: value for key, value in data.items() if key in names})
+        folded["custom_fields"] = nested
+        return folded
 
     def reload(self, instance: models.Model) -> models.Model:
         """Fetch through the selector queryset so the response has its relations loaded."""
@@ -147,11 +207,18 @@ class ServiceViewSet(viewsets.GenericViewSet):
         """GET the record with this external id, or PUT to create (201) or update (200) it."""
         model = self.get_queryset().model
         if request.method == "GET":
-            return self.output(get_object_or_404(self.get_queryset(), external_id=external_id))
+            instance = get_object_or_404(self.get_queryset(), external_id=external_id)
+            if not_modified(request, instance):
+                return Response(
+                    status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag_for(instance)}
+                )
+            return self.output(instance)
         with transaction.atomic():
             existing = model.objects.select_for_update().filter(external_id=external_id).first()
             if existing is not None:
                 check_if_match(request, existing)
+            elif request.headers.get("If-Match") not in (None, "*"):
+                raise PreconditionFailed("No record has this external id any more.")
             data = self.parse_input(request.data, instance=existing, partial=existing is not None)
             data["external_id"] = external_id
             instance, created = self.upsert_record(data)

@@ -122,7 +122,8 @@ def _choice(value: Any, field: CustomField) -> str:
 
 
 def _multi_choice(value: Any, field: CustomField) -> list[str]:
-    items = value if isinstance(value, list | tuple) else [value]
+    # "a|b" is how a CSV cell carries a list; choices never contain "|".
+    items = value if isinstance(value, list | tuple) else str(value).split("|")
     chosen: list[str] = []
     for item in items:
         text = _choice(item, field)

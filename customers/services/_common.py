@@ -12,7 +12,8 @@ from customers.models import Tag
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
-_TEXT_FIELDS_TO_TRIM = (models.CharField,)
+# Text columns that cannot be NULL: a null from a door (a CSV cell, an XML nil) means "".
+_TEXT_FIELDS = (models.CharField, models.TextField)
 
 
 def reject_unknown_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
@@ -52,7 +53,7 @@ def assign(instance: models.Model, data: Mapping[str, Any]) -> set[str]:
     changed = set()
     for name, value in data.items():
         field = instance._meta.get_field(name)
-        if isinstance(field, _TEXT_FIELDS_TO_TRIM) and value is None and not field.null:
+        if isinstance(field, _TEXT_FIELDS) and value is None and not field.null:
             value = ""
         value = clean_text(value)
         new = value.pk if isinstance(value, models.Model) else value

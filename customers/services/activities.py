@@ -41,8 +41,8 @@ _LINKS = (("contact", Contact), ("company", Company), ("deal", Deal))
 
 def activity_create(
     *,
-    kind: str,
-    subject: str,
+    kind: str = "",
+    subject: str = "",
     body: str = "",
     due_at: datetime | str | None = None,
     done_at: datetime | str | None = None,

@@ -52,7 +52,7 @@ _MERGE_FILLED_FIELDS = (
 
 def company_create(
     *,
-    name: str,
+    name: str = "",
     domain: str = "",
     industry: str = "",
     size_band: str = "",

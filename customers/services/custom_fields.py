@@ -175,6 +175,8 @@ def _validate_definition(field: CustomField) -> None:
     if field.type in types.CHOICE_TYPES:
         if not field.choices or not all(isinstance(c, str) and c for c in field.choices):
             errors["choices"] = "List the choices as non-empty text."
+        elif any("|" in choice for choice in field.choices):
+            errors["choices"] = "Choices cannot contain '|' (it separates choices in CSV)."
         elif len(set(field.choices)) != len(field.choices):
             errors["choices"] = "Choices must be distinct."
     elif field.choices:

@@ -49,7 +49,7 @@ DEAL_FIELDS = frozenset(
 
 def deal_create(
     *,
-    name: str,
+    name: str = "",
     stage: Stage | int | None = None,
     amount: Decimal | str | int = Decimal("0"),
     currency: str | None = None,

@@ -1,0 +1,254 @@
+"""Malformed and hostile requests get a 4xx in the uniform error shape and write nothing."""
+
+import pytest
+
+from customers.models import Activity, Company, Contact, Deal
+from tests.api.support import V1, assert_uniform_error, non_raising, snapshot
+from tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+XXE = (
+    b'<?xml version="1.0"?>'
+    b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    b"<root><first_name>&e;</first_name></root>"
+)
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">'
+    b'<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>'
+    b"<root><first_name>&lol4;</first_name></root>"
+)
+BAD_BODIES = {
+    "invalid json": (b'{"first_name": "A",', "application/json"),
+    "json that is not utf-8": ('{"first_name": "café"}'.encode("latin-1"), "application/json"),
+    "json NaN": (b'{"first_name": NaN}', "application/json"),
+    "invalid xml": (b"<root><first_name>A</last_name></root>", "application/xml"),
+    "xml external entity": (XXE, "application/xml"),
+    "xml billion laughs": (BILLION_LAUGHS, "application/xml"),
+    "xml external entity as text/xml": (XXE, "text/xml"),
+    "xml with a repeated field": (
+        b"<root><email>a@example.com</email><email>b@example.com</email></root>",
+        "application/xml",
+    ),
+    "xml nested absurdly deep": (
+        b"<root>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</root>",
+        "application/xml",
+    ),
+    "binary garbage as csv": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\x00", "text/csv"),
+    "csv with NUL bytes": (b"first_name\r\nA\x00B\r\n", "text/csv"),
+    "csv cell over the field limit": (
+        b"first_name,notes\r\nA," + b"x" * 200_000 + b"\r\n",
+        "text/csv",
+    ),
+    "csv with a nameless column": (b"first_name,\r\nA,B\r\n", "text/csv"),
+    "csv with more cells than columns": (b"first_name\r\nA,B\r\n", "text/csv"),
+}
+
+
+@pytest.fixture
+def client(api):
+    return non_raising(api)
+
+
+@pytest.mark.parametrize("name", list(BAD_BODIES))
+def test_a_malformed_or_hostile_post_gets_400_and_writes_nothing(client, name):
+    body, content_type = BAD_BODIES[name]
+
+    response = client.post(f"{V1}/contacts/", body, content_type=content_type)
+
+    assert_uniform_error(response, 400)
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize("name", list(BAD_BODIES))
+def test_a_malformed_or_hostile_put_gets_400_and_changes_nothing(client, name):
+    contact = ContactFactory(first_name="Kept", notes="n")
+    before = snapshot(contact)
+    body, content_type = BAD_BODIES[name]
+
+    response = client.put(f"{V1}/contacts/{contact.pk}/", body, content_type=content_type)
+
+    assert_uniform_error(response, 400)
+    assert snapshot(contact) == before
+
+
+@pytest.mark.parametrize("name", ["invalid json", "xml external entity", "binary garbage as csv"])
+def test_a_malformed_batch_gets_400_and_writes_nothing(client, name):
+    body, content_type = BAD_BODIES[name]
+
+    response = client.post(f"{V1}/contacts/batch/", body, content_type=content_type)
+
+    assert_uniform_error(response, 400)
+    assert not Contact.objects.exists()
+
+
+def test_the_xxe_payload_never_reaches_a_record(client):
+    response = client.post(f"{V1}/contacts/", XXE, content_type="application/xml")
+
+    assert b"root:" not in response.content
+    assert "DOCTYPE" in assert_uniform_error(response, 400)["message"]
+
+
+def test_absurdly_nested_json_gets_400_not_a_server_error(client):
+    body = b"[" * 100_000 + b"]" * 100_000
+
+    response = client.post(f"{V1}/contacts/", body, content_type="application/json")
+
+    assert_uniform_error(response, 400)
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("resource", "body"),
+    [("companies", {"domain": "x.example"}), ("deals", {"amount": "1"}), ("activities", {})],
+)
+@pytest.mark.parametrize("path", ["", "batch/"])
+def test_a_record_missing_a_required_field_gets_400_naming_it(client, resource, body, path):
+    model = {"companies": Company, "deals": Deal, "activities": Activity}[resource]
+    sent = [body] if path else body
+
+    response = client.post(f"{V1}/{resource}/{path}", sent, format="json")
+
+    assert response.status_code < 500, response.content[:100]
+    errors = response.json()["results"][0]["errors"] if path else assert_uniform_error(response)
+    assert errors
+    assert not model.objects.exists()
+
+
+# Size limits -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_body_limit(settings):
+    settings.API_MAX_REQUEST_BYTES = 1024
+    return settings.API_MAX_REQUEST_BYTES
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("post", ""), ("post", "batch/"), ("put", "{pk}/"), ("put", "by-external-id/big/")],
+)
+def test_a_body_over_the_limit_gets_413_and_writes_nothing(client, small_body_limit, method, path):
+    contact = ContactFactory(first_name="Kept")
+    before = snapshot(contact)
+    body = b'{"first_name": "' + b"x" * (small_body_limit + 1) + b'"}'
+
+    response = getattr(client, method)(
+        f"{V1}/contacts/{path.format(pk=contact.pk)}", body, content_type="application/json"
+    )
+
+    assert assert_uniform_error(response, 413)["code"] == "request_too_large"
+    assert snapshot(contact) == before
+    assert Contact.objects.count() == 1
+
+
+def test_a_body_at_the_limit_is_accepted(client, small_body_limit):
+    prefix, suffix = b'{"first_name": "A", "notes": "', b'"}'
+    body = prefix + b"x" * (small_body_limit - len(prefix) - len(suffix)) + suffix
+
+    response = client.post(f"{V1}/contacts/", body, content_type="application/json")
+
+    assert len(body) == small_body_limit
+    assert response.status_code == 201
+
+
+def test_a_body_under_the_api_limit_but_over_2_5_mib_is_accepted(client, settings):
+    assert settings.API_MAX_REQUEST_BYTES > 3 * 1024 * 1024
+    body = b'{"first_name": "A"' + b" " * (3 * 1024 * 1024) + b"}"
+
+    response = client.post(f"{V1}/contacts/", body, content_type="application/json")
+
+    assert response.status_code == 201, response.content[:200]
+
+
+# Content negotiation -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content_type", ["application/x-yaml", "text/plain", "application/pdf"])
+def test_an_unsupported_content_type_gets_415_and_writes_nothing(client, content_type):
+    response = client.post(f"{V1}/contacts/", b"first_name: A", content_type=content_type)
+
+    assert assert_uniform_error(response, 415)["code"] == "unsupported_media_type"
+    assert not Contact.objects.exists()
+
+
+def test_an_unknown_format_suffix_gets_a_4xx_in_the_uniform_shape(client):
+    response = client.get(f"{V1}/contacts/?format=pdf")
+
+    assert_uniform_error(response)
+
+
+def test_an_unsatisfiable_accept_header_gets_406(client):
+    response = client.get(f"{V1}/contacts/", HTTP_ACCEPT="application/pdf")
+
+    assert assert_uniform_error(response, 406)["code"] == "not_acceptable"
+
+
+@pytest.mark.parametrize("path", ["/contacts/999999/", "/contacts/?format=pdf"])
+def test_not_found_says_not_found(client, path):
+    body = assert_uniform_error(client.get(f"{V1}{path}"), 404)
+
+    assert body["code"] == "not_found"
+    assert body["message"]
+
+
+# Query parameters --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "query", "field"),
+    [
+        ("contacts", "owner=abc", "owner"),
+        ("contacts", "owner=999999", "owner"),
+        ("contacts", "company=abc", "company"),
+        ("contacts", "lifecycle_stage=bogus", "lifecycle_stage"),
+        ("contacts", "updated_since=yesterday", "updated_since"),
+        ("deals", "amount_min=lots", "amount_min"),
+        ("deals", "status=pending", "status"),
+        ("deals", "close_after=2025-13-45", "close_after"),
+        ("activities", "kind=telepathy", "kind"),
+        ("activities", "due_after=soon", "due_after"),
+    ],
+)
+def test_an_unusable_filter_value_gets_400_naming_the_filter(client, resource, query, field):
+    response = client.get(f"{V1}/{resource}/?{query}")
+
+    assert field in assert_uniform_error(response, 400)["errors"]
+
+
+@pytest.mark.parametrize(
+    "query", ["cursor=garbage", "page_size=-5", "page_size=99999999999999999999", "fields=__dict__"]
+)
+def test_odd_paging_and_field_parameters_never_cause_a_server_error(client, query):
+    ContactFactory()
+
+    response = client.get(f"{V1}/contacts/?{query}")
+
+    assert response.status_code < 500
+    if response.status_code >= 400:
+        assert_uniform_error(response)
+
+
+def test_an_out_of_range_id_is_a_404_not_a_server_error(client):
+    response = client.get(f"{V1}/contacts/99999999999999999999999/")
+
+    assert_uniform_error(response, 404)
+
+
+def test_an_out_of_range_related_id_is_a_field_error(client):
+    response = client.post(f"{V1}/contacts/", {"first_name": "A", "company": 10**30}, format="json")
+
+    assert "company" in assert_uniform_error(response, 400)["errors"]
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize("fmt", ["xml", "csv"])
+def test_errors_are_rendered_in_the_format_the_client_accepts(client, fmt):
+    response = client.post(f"{V1}/contacts/?format={fmt}", {"email": "not-an-email"}, format="json")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith({"xml": "application/xml", "csv": "text/csv"}[fmt])
+    assert b"invalid" in response.content and b"email" in response.content
+    assert not Contact.objects.exists()
