@@ -15,7 +15,6 @@ from django.core.validators import (
     RegexValidator,
 )
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from customers.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
@@ -58,14 +57,17 @@ class ExternallyIdentifiedModel(TimeStampedModel):
 
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=64)
+    # The name case-folded in Python: one rule for "same tag" on every database (SQLite's LOWER()
+    # only folds ASCII, so a functional index would disagree with Python about "Ärger").
+    name_key = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                Lower("name"),
-                name="tag_name_unique_ci",
+                fields=["name_key"],
+                name="tag_name_key_unique",
                 violation_error_code="unique",
                 violation_error_message=_("A tag with this name already exists."),
             )
@@ -73,6 +75,14 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = self.key_for(self.name)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def key_for(name: str) -> str:
+        return name.strip().casefold()[:64]
 
 
 class Company(ExternallyIdentifiedModel):

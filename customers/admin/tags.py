@@ -1,6 +1,7 @@
 """Admin for tags. Records are tagged on their own pages; here tags are created and renamed."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from customers import selectors
 from customers.admin.base import ServiceModelAdmin
@@ -20,7 +21,11 @@ class TagAdmin(ServiceModelAdmin):
     def service_create(self, request, data):
         # tag_create returns an existing tag of that name (any case); adding one here should
         # say it exists instead of reporting an addition that did not happen.
-        Tag(name=data["name"].strip()).validate_constraints()
+        name = data["name"].strip()
+        try:
+            Tag(name=name, name_key=Tag.key_for(name)).validate_constraints()
+        except ValidationError as error:
+            raise ValidationError({"name": error.messages}) from None
         return tags.tag_create(name=data["name"])
 
     def service_update(self, request, obj, data):

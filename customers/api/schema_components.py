@@ -146,6 +146,14 @@ CURSOR_PAGINATION = [
     OpenApiParameter("cursor", str, description="The pagination cursor value (from `next`)."),
     OpenApiParameter("page_size", int, description="Records per page: 50 by default, up to 1,000."),
 ]
+PAGE_LINKS = OpenApiParameter(
+    "Link",
+    str,
+    HEADER,
+    response=[200],
+    description='RFC 8288 links to the neighbouring pages, `<…>; rel="next"` and '
+    '`<…>; rel="prev"` (absent when there is none): how a CSV client pages.',
+)
 COMMON_HEADERS = [
     OpenApiParameter(
         "WWW-Authenticate",

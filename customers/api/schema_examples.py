@@ -231,7 +231,7 @@ ERRORS = {
             _error("permission_denied", "This API key lacks the 'contacts:write' scope."),
         ),
     ],
-    404: [("Not found", _error("not_found", "No Contact matches the given query."))],
+    404: [("Not found", _error("not_found", "Not found."))],
     406: [
         ("Not acceptable", _error("not_acceptable", "Could not satisfy the request Accept header."))
     ],

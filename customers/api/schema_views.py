@@ -33,6 +33,7 @@ from customers.api.schema_components import (
     JSON,
     NO_CONTENT,
     NOT_MODIFIED,
+    PAGE_LINKS,
     READ_ERRORS,
     WRITE_ERRORS,
     XML,
@@ -109,9 +110,9 @@ def _list(res: _Resource, list_examples: list[OpenApiExample]) -> Any:
         description=f"Pages of {res.name} (50 by default, `page_size` up to 1,000) behind a "
         "stable cursor: follow `next` until it is null. Filters combine with AND; `search` "
         "looks for words; `ordering` sorts. An invalid filter value (an unknown id, a malformed "
-        "date) is a 400. In CSV the page's records are the rows and the cursor links are left "
-        f"out.{res.note('read')}",
-        parameters=[res.fields, FORMAT, *COMMON_HEADERS],
+        "date) is a 400. In CSV the page's records are the rows; the `Link` header carries the "
+        f"next and previous pages.{res.note('read')}",
+        parameters=[res.fields, FORMAT, PAGE_LINKS, *COMMON_HEADERS],
         responses={200: res.output, **error_responses(400, *READ_ERRORS)},
         examples=list_examples,
         **res.meta("read"),
@@ -278,10 +279,10 @@ def activities_of_schema(*, resource: str, singular: str) -> Any:
     return extend_schema(
         operation_id=f"v1_{resource}_activities_list",
         summary=f"List a {singular}'s activities",
-        description=f"The activities linked to the {singular}, paginated like every list."
+        description=f"The {singular}'s activities, newest first, paginated like every list."
         f"{res.note('read')}",
         filters=False,
-        parameters=[*CURSOR_PAGINATION, res.fields, FORMAT, *COMMON_HEADERS],
+        parameters=[*CURSOR_PAGINATION, res.fields, FORMAT, PAGE_LINKS, *COMMON_HEADERS],
         responses={200: ActivityOutputSerializer(many=True), **error_responses(*READ_ERRORS)},
         examples=[
             OpenApiExample(

@@ -5,7 +5,6 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models.functions import Lower
 
 from customers.custom_fields.values import apply_custom_values
 from customers.models import Tag
@@ -129,11 +128,8 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
             raise ValidationError({"tags": "Tag names must be non-empty text."})
         if len(name) > Tag._meta.get_field("name").max_length:
             raise ValidationError({"tags": f"Tag {name[:20]!r}… is longer than 64 characters."})
-        wanted.setdefault(name.lower(), name)
+        wanted.setdefault(Tag.key_for(name), name)
     if not wanted:
         return []
-    existing = {
-        tag.lowered: tag
-        for tag in Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=list(wanted))
-    }
+    existing = {tag.name_key: tag for tag in Tag.objects.filter(name_key__in=list(wanted))}
     return [existing.get(key) or Tag.objects.create(name=name) for key, name in wanted.items()]

@@ -16,7 +16,8 @@ def tag_rename(*, tag: Tag, name: str) -> Tag:
     tag.name = (name or "").strip()
     if not tag.name:
         raise ValidationError({"name": "A tag needs a name."})
-    validate(tag)
+    tag.name_key = Tag.key_for(tag.name)
+    validate(tag, aliases={"name_key": "name"})
     save(tag)
     return tag
 

@@ -20,7 +20,7 @@ import pytest
 import schemathesis
 from django.conf import settings as django_settings
 from django.core.signals import got_request_exception, request_finished, request_started
-from django.db import IntegrityError, close_old_connections
+from django.db import close_old_connections
 from drf_spectacular.generators import EndpointEnumerator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,21 +56,7 @@ NEGATIVE_CHECKS = tuple(name for name in CHECKS if name != "content_type_conform
 # Server errors schemathesis found that are bugs in the app, not in the document, recognised
 # by the exception behind the 500. They are expected (non-strict xfail) until fixed; any other
 # server error, and any other failure of the same operation, still fails the test.
-KNOWN_BUGS = (
-    (
-        TypeError,
-        r"^(company|deal|activity)_create\(\) missing \d required keyword-only argument",
-        "BUG: creating a company or deal without name, or an activity without kind or subject "
-        "(POST, or a batch in create mode), is a 500 (TypeError from the service), not a 400",
-    ),
-    (
-        IntegrityError,
-        "tag_name_unique_ci",
-        'BUG: on SQLite a tag name with non-ASCII capitals (e.g. "Ärger") is a 500 the second '
-        "time it is sent: tags_from_names matches with str.lower(), the unique index with "
-        "SQLite's ASCII-only LOWER()",
-    ),
-)
+KNOWN_BUGS: tuple[tuple[type[Exception], str, str], ...] = ()
 
 
 HYPOTHESIS = settings(

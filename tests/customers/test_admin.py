@@ -425,7 +425,7 @@ def test_adding_a_tag_that_exists_in_another_case_is_a_form_error(admin_client):
     response = admin_client.post(add_url(Tag), {"name": "vip"})
 
     assert response.status_code == 200
-    assert response.context["adminform"].form.non_field_errors() == [
+    assert response.context["adminform"].form.errors["name"] == [
         "A tag with this name already exists."
     ]
     assert Tag.objects.count() == 1

@@ -227,3 +227,11 @@ def test_merge_into_itself_is_refused():
 )
 def test_full_name_follows_the_names_own_order(first, last, full):
     assert Contact(first_name=first, last_name=last).full_name == full
+
+
+def test_tags_with_non_ascii_capitals_match_case_insensitively_on_every_database():
+    first = contacts.contact_create(first_name="A", tags=["Ärger", "ÖL"])
+    second = contacts.contact_create(first_name="B", tags=["ärger", "öl"])
+
+    assert Tag.objects.count() == 2
+    assert {t.pk for t in first.tags.all()} == {t.pk for t in second.tags.all()}
