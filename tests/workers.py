@@ -26,10 +26,12 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def celery_worker(log_path: Path) -> Iterator[str]:
+def celery_worker(
+    log_path: Path, *, queue: str | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Run `celery worker` on a fresh queue (so no other worker can take our tasks); yields the
     queue name. The worker shares this process's keys, broker and test database."""
-    queue = f"test-{uuid.uuid4().hex[:12]}"
+    queue = queue or f"test-{uuid.uuid4().hex[:12]}"
     env = {
         **os.environ,
         "DATABASE_URL": test_database_url(),
@@ -38,12 +40,16 @@ def celery_worker(log_path: Path) -> Iterator[str]:
         "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY,
         "SECRET_KEY": settings.SECRET_KEY,
         "CRM_VAR_DIR": str(settings.VAR_DIR),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        **(extra_env or {}),
     }
     command = [sys.executable, "-m", "celery", "-A", "crm_project", "worker"]
     command += ["-Q", queue, "--pool", "solo", "--without-heartbeat", "--without-gossip"]
     command += ["--without-mingle", "-l", "info"]
     with open(log_path, "w") as log:
         worker = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=log)
+        celery_worker.last_pid = worker.pid
         try:
             _wait_until_ready(worker, log_path)
             yield queue

@@ -1,0 +1,49 @@
+"""Multi-row INSERT … RETURNING for bulk imports: a few large statements per chunk.
+
+Django's ``bulk_create`` compiles every value of every row through its SQL compiler and, on
+SQLite, splits a chunk into statements of 999 parameters (about 45 contacts each); that costs
+more than encrypting the row. Here each value is prepared once with the field's own
+``get_db_prep_save`` (so encryption, JSON and dates are exactly what the ORM would write) and
+rows go in statements as large as the database allows, returning the new primary keys.
+"""
+
+from collections.abc import Sequence
+
+from django.db import connection, models
+from django.utils import timezone
+
+# SQLite >= 3.32 accepts 32,766 parameters per statement; PostgreSQL 65,535.
+_MAX_PARAMETERS = {"sqlite": 32_000, "postgresql": 65_000}
+
+
+def insert_returning_pks(model: type[models.Model], instances: Sequence[models.Model]) -> None:
+    """Insert `instances` (not yet saved) and set their primary keys."""
+    if not instances:
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    now = timezone.now()
+    for instance in instances:
+        for field in fields:
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                setattr(instance, field.attname, now)
+    rows = [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
+        for obj in instances
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    pk = quote(model._meta.pk.column)
+    per_statement = max(1, _MAX_PARAMETERS.get(connection.vendor, 999) // len(fields))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            sql = (
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+                f"VALUES {', '.join([row_sql] * len(batch))} RETURNING {pk}"
+            )
+            cursor.execute(sql, [value for row in batch for value in row])
+            pks = [row[0] for row in cursor.fetchall()]
+            for instance, new_pk in zip(instances[start : start + len(batch)], pks, strict=True):
+                instance.pk = new_pk
+                instance._state.adding = False

@@ -1,0 +1,183 @@
+"""Which input column feeds which field: explicit mappings first, then the names people use.
+
+Headers match our own field names and dotted export paths (``company.id``), the common English
+and Chinese spellings (``E-mail``, ``电子邮件``, ``First Name``, ``名``), and custom fields by name
+or label in either language. Comparison ignores case, spaces, dashes and underscores.
+"""
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+from customers.models import CustomField
+
+CUSTOM_PREFIX = "custom_fields."
+# Columns our exports write that an import reads for matching or ignores on purpose.
+READ_ONLY_COLUMNS = {
+    "full_name",
+    "created_at",
+    "updated_at",
+    "consent_updated_at",
+    "closed_at",
+    "company.name",
+    "owner.id",
+    "primary_contact.full_name",
+    "pipeline.id",
+    "pipeline.name",
+    "stage.name",
+}
+
+_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "contacts": {
+        "id": ("id", "crm id"),
+        "external_id": ("external id", "externalid", "external ref", "外部编号", "外部id"),
+        "first_name": ("first name", "firstname", "given name", "forename", "名", "名字"),
+        "last_name": ("last name", "lastname", "surname", "family name", "姓", "姓氏"),
+        "title": ("title", "job title", "position", "职位", "职务", "头衔"),
+        "email": (
+            "email",
+            "e-mail",
+            "email address",
+            "e-mail address",
+            "mail",
+            "邮箱",
+            "电子邮件",
+            "电子邮箱",
+            "邮件",
+        ),
+        "phone": (
+            "phone",
+            "telephone",
+            "tel",
+            "mobile",
+            "phone number",
+            "mobile phone",
+            "电话",
+            "手机",
+            "手机号",
+            "电话号码",
+            "联系电话",
+        ),
+        "address": ("address", "postal address", "mailing address", "地址", "联系地址"),
+        "lifecycle_stage": ("lifecycle stage", "lifecycle", "生命周期", "阶段"),
+        "source": ("source", "lead source", "来源", "线索来源"),
+        "notes": ("notes", "note", "comments", "备注", "说明"),
+        "tags": ("tags", "tag", "labels", "标签"),
+        "owner": ("owner", "owner.username", "owner username", "负责人", "所有者"),
+        "company": ("company", "company.id", "company id", "account id"),
+        "company_external_id": ("company.external_id", "company external id"),
+        "company_name": (
+            "company name",
+            "account",
+            "account name",
+            "organisation",
+            "organization",
+            "公司",
+            "公司名称",
+            "单位",
+        ),
+        "consent_email": ("consent email", "email opt in", "email consent", "邮件许可"),
+        "consent_phone": ("consent phone", "phone opt in", "phone consent", "电话许可"),
+    },
+    "companies": {
+        "id": ("id", "crm id"),
+        "external_id": ("external id", "externalid", "外部编号", "外部id"),
+        "name": ("name", "company", "company name", "account name", "公司", "公司名称", "名称"),
+        "domain": ("domain", "website", "web", "网站", "域名"),
+        "industry": ("industry", "sector", "行业"),
+        "size_band": ("size", "size band", "employees", "规模"),
+        "country": ("country", "country code", "国家"),
+        "phone": ("phone", "telephone", "tel", "电话", "联系电话"),
+        "address": ("address", "地址"),
+        "owner": ("owner", "owner.username", "负责人"),
+        "tags": ("tags", "tag", "标签"),
+    },
+    "deals": {
+        "id": ("id", "crm id"),
+        "external_id": ("external id", "externalid", "外部编号"),
+        "name": ("name", "deal", "deal name", "opportunity", "商机", "名称"),
+        "amount": ("amount", "value", "deal value", "金额"),
+        "currency": ("currency", "币种", "货币"),
+        "stage": ("stage", "stage.id", "stage id", "阶段"),
+        "status": ("status", "状态"),
+        "expected_close_date": ("expected close date", "close date", "预计成交日期"),
+        "company": ("company", "company.id", "company id"),
+        "company_external_id": ("company.external_id",),
+        "company_name": ("company name", "account", "公司", "公司名称"),
+        "primary_contact": ("primary contact", "primary_contact.id", "contact id"),
+        "owner": ("owner", "owner.username", "负责人"),
+        "tags": ("tags", "tag", "标签"),
+    },
+}
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+def _key(text: str) -> str:
+    return _SEPARATORS.sub(" ", str(text).strip().lower()).strip()
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """``targets`` maps each used input column to a field name (``custom_fields.<name>`` for
+    custom fields); ``ignored`` lists the columns no field takes."""
+
+    targets: dict[str, str]
+    ignored: list[str]
+
+
+def known_fields(resource: str, definitions: Iterable[CustomField]) -> set[str]:
+    return set(_ALIASES[resource]) | {f"{CUSTOM_PREFIX}{field.name}" for field in definitions}
+
+
+def resolve_mapping(
+    *,
+    resource: str,
+    headers: Sequence[str],
+    definitions: Iterable[CustomField],
+    explicit: Mapping[str, str | None] | None = None,
+) -> ColumnMapping:
+    definitions = list(definitions)
+    explicit = dict(explicit or {})
+    fields = known_fields(resource, definitions)
+    lookup: dict[str, str] = {}
+    for field, aliases in _ALIASES[resource].items():
+        for alias in (field, *aliases):
+            lookup.setdefault(_key(alias), field)
+    for definition in definitions:
+        target = f"{CUSTOM_PREFIX}{definition.name}"
+        for alias in (definition.name, target, definition.label, definition.label_zh):
+            if alias:
+                lookup.setdefault(_key(alias), target)
+
+    unknown = {
+        header: target
+        for header, target in explicit.items()
+        if target and _normalise_target(target, definitions) not in fields
+    }
+    if unknown:
+        raise ValidationError(
+            {"mapping": [f"Column {h!r} maps to unknown field {t!r}." for h, t in unknown.items()]}
+        )
+
+    targets: dict[str, str] = {}
+    ignored: list[str] = []
+    for header in headers:
+        if header in explicit:
+            target = explicit[header]
+            target = _normalise_target(target, definitions) if target else None
+        else:
+            target = None if header in READ_ONLY_COLUMNS else lookup.get(_key(header))
+        if target is None or target in targets.values():
+            ignored.append(header)
+        else:
+            targets[header] = target
+    return ColumnMapping(targets=targets, ignored=ignored)
+
+
+def _normalise_target(target: str, definitions: Iterable[CustomField]) -> str:
+    if any(target == definition.name for definition in definitions):
+        return f"{CUSTOM_PREFIX}{target}"
+    return target

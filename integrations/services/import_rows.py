@@ -1,0 +1,286 @@
+"""Turning one mapped input record into clean field values, or into per-field errors.
+
+The rules are the models' own (max lengths, choices, validators such as the email and phone
+checks), applied field by field without building a form or a serializer per row. Relations are
+resolved for a whole chunk at once (`ChunkLookups`), never with a query per row.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+from customers.api.csv_cells import split_list
+from customers.custom_fields import types as custom_types
+from customers.models import Company, Contact, CustomField, Deal, Stage
+from integrations.services.import_mapping import CUSTOM_PREFIX
+
+User = get_user_model()
+
+MODELS: dict[str, type[models.Model]] = {
+    "contacts": Contact,
+    "companies": Company,
+    "deals": Deal,
+}
+# Mapped targets that are not plain model fields; everything else is one.
+RELATION_TARGETS = {
+    "id",
+    "owner",
+    "company",
+    "company_external_id",
+    "company_name",
+    "primary_contact",
+    "stage",
+    "tags",
+}
+TRUE_WORDS = custom_types.TRUE_WORDS
+FALSE_WORDS = custom_types.FALSE_WORDS
+
+
+@dataclass
+class CleanRow:
+    number: int
+    values: dict[str, Any] = field(default_factory=dict)  # model field name -> python value
+    custom: dict[str, Any] = field(default_factory=dict)  # custom field name -> raw value
+    tags: list[str] | None = None
+    record_id: int | None = None  # the "id" column: our own export's primary key
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    original: dict[str, Any] = field(default_factory=dict)
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+
+@dataclass
+class ChunkLookups:
+    """Everything the rows of one chunk refer to, fetched with one query per kind."""
+
+    owners: dict[str, int] = field(default_factory=dict)  # lower username or id text -> id
+    company_ids: set[int] = field(default_factory=set)
+    companies_by_external_id: dict[str, int] = field(default_factory=dict)
+    companies_by_name: dict[str, int] = field(default_factory=dict)
+    contact_ids: set[int] = field(default_factory=set)
+    stages: dict[str, int] = field(default_factory=dict)  # id text or lower name -> id
+
+    @classmethod
+    def for_rows(cls, rows: Iterable[Mapping[str, Any]]) -> "ChunkLookups":
+        wanted: dict[str, set[str]] = {}
+        for row in rows:
+            for target in ("owner", "company", "company_external_id", "company_name", "stage"):
+                value = _text(row.get(target))
+                if value:
+                    wanted.setdefault(target, set()).add(value)
+            if _text(row.get("primary_contact")):
+                wanted.setdefault("primary_contact", set()).add(_text(row["primary_contact"]))
+        lookups = cls()
+        if owners := wanted.get("owner"):
+            ids = {int(value) for value in owners if value.isdigit()}
+            names = {value.lower() for value in owners}
+            users = User.objects.annotate(lowered=Lower("username")).filter(
+                models.Q(pk__in=ids) | models.Q(lowered__in=names)
+            )
+            for pk, lowered in users.values_list("pk", "lowered"):
+                lookups.owners[lowered] = pk
+                lookups.owners[str(pk)] = pk
+        if ids := {int(v) for v in wanted.get("company", ()) if v.isdigit()}:
+            lookups.company_ids = set(
+                Company.objects.filter(pk__in=ids).values_list("pk", flat=True)
+            )
+        if external_ids := wanted.get("company_external_id"):
+            lookups.companies_by_external_id = dict(
+                Company.objects.filter(external_id__in=external_ids).values_list(
+                    "external_id", "pk"
+                )
+            )
+        if names := wanted.get("company_name"):
+            lowered = {name.lower() for name in names}
+            for pk, name in (
+                Company.objects.annotate(lowered=Lower("name"))
+                .filter(lowered__in=lowered)
+                .order_by("-pk")
+                .values_list("pk", "lowered")
+            ):
+                lookups.companies_by_name[name] = pk  # the oldest wins: iterated newest first
+        if ids := {int(v) for v in wanted.get("primary_contact", ()) if v.isdigit()}:
+            lookups.contact_ids = set(
+                Contact.objects.filter(pk__in=ids).values_list("pk", flat=True)
+            )
+        if stages := wanted.get("stage"):
+            ids = {int(value) for value in stages if value.isdigit()}
+            names = {value.lower() for value in stages}
+            found = Stage.objects.annotate(lowered=Lower("name")).filter(
+                models.Q(pk__in=ids) | models.Q(lowered__in=names)
+            )
+            for pk, lowered in found.order_by("-pipeline__is_default", "-pk").values_list(
+                "pk", "lowered"
+            ):
+                lookups.stages[lowered] = pk  # the default pipeline's stage wins a name clash
+                lookups.stages[str(pk)] = pk
+        return lookups
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def clean_row(
+    *,
+    resource: str,
+    number: int,
+    mapped: Mapping[str, Any],
+    lookups: ChunkLookups,
+    definitions: Mapping[str, CustomField],
+) -> CleanRow:
+    model = MODELS[resource]
+    row = CleanRow(number=number, original=dict(mapped))
+    for target, raw in mapped.items():
+        if target.startswith(CUSTOM_PREFIX):
+            name = target[len(CUSTOM_PREFIX) :]
+            try:
+                custom_types.coerce(definitions[name], raw)
+            except ValidationError as error:
+                row.fail(target, " ".join(error.messages))
+            else:
+                row.custom[name] = raw
+        elif target in RELATION_TARGETS:
+            _clean_relation(row, target, raw, lookups)
+        else:
+            _clean_field(row, model._meta.get_field(target), raw)
+    return row
+
+
+def _clean_field(row: CleanRow, model_field: models.Field, raw: Any) -> None:
+    name = model_field.name
+    try:
+        row.values[name] = clean_value(model_field, raw)
+    except ValidationError as error:
+        row.fail(name, " ".join(error.messages))
+
+
+def clean_value(model_field: models.Field, raw: Any) -> Any:
+    """One value checked with the model field's own rules (type, length, choices, validators)."""
+    value = raw.strip() if isinstance(raw, str) else raw
+    if isinstance(model_field, models.BooleanField):
+        return _boolean(value)
+    if value is None or value == "":
+        if model_field.null:
+            return None
+        if isinstance(model_field, models.CharField | models.TextField):
+            return ""
+        if model_field.has_default():
+            return model_field.get_default()
+        raise ValidationError("This field cannot be empty.")
+    if isinstance(model_field, models.DecimalField):
+        value = _decimal(value)
+    elif isinstance(model_field, models.DateField) and not isinstance(
+        model_field, models.DateTimeField
+    ):
+        value = _date(value)
+    elif isinstance(model_field, models.CharField) and model_field.name in ("currency", "country"):
+        value = str(value).upper()
+    value = model_field.to_python(value)
+    model_field.run_validators(value)
+    if model_field.choices and value not in {choice for choice, _ in model_field.flatchoices}:
+        allowed = ", ".join(str(choice) for choice, _ in model_field.flatchoices)
+        raise ValidationError(f"{value!r} is not one of: {allowed}.")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = _text(value).lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS or word == "":
+        return False
+    raise ValidationError(f"Expected true or false, got {value!r}.")
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        number = Decimal(str(value).replace(",", ""))
+    except InvalidOperation:
+        raise ValidationError(f"Expected a number, got {value!r}.") from None
+    if not number.is_finite():
+        raise ValidationError("Expected a finite number.")
+    return number
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ValidationError(f"Expected a date as YYYY-MM-DD, got {value!r}.") from None
+
+
+def _clean_relation(row: CleanRow, target: str, raw: Any, lookups: ChunkLookups) -> None:
+    value = _text(raw)
+    if target == "tags":
+        row.tags = _tags(raw)
+        return
+    if target == "id":
+        if value:
+            if not value.isdigit():
+                row.fail("id", f"Expected a whole number, got {value!r}.")
+            else:
+                row.record_id = int(value)
+        return
+    if not value:
+        if target in ("owner", "company", "primary_contact"):
+            row.values[target + "_id"] = None
+        return
+    if target == "owner":
+        owner = lookups.owners.get(value.lower())
+        if owner is None:
+            row.fail("owner", f"Unknown user {value!r}.")
+        row.values["owner_id"] = owner
+    elif target == "company":
+        company = int(value) if value.isdigit() and int(value) in lookups.company_ids else None
+        if company is None:
+            row.fail("company", f"Unknown company {value!r}.")
+        row.values["company_id"] = company
+    elif target == "company_external_id":
+        company = lookups.companies_by_external_id.get(value)
+        if company is None:
+            row.fail("company", f"No company has external id {value!r}.")
+        row.values["company_id"] = company
+    elif target == "company_name":
+        if "company_id" not in row.values:  # an id or external id in the same row wins
+            company = lookups.companies_by_name.get(value.lower())
+            if company is None:
+                row.fail("company", f"No company is named {value!r}.")
+            row.values["company_id"] = company
+    elif target == "primary_contact":
+        contact = int(value) if value.isdigit() and int(value) in lookups.contact_ids else None
+        if contact is None:
+            row.fail("primary_contact", f"Unknown contact {value!r}.")
+        row.values["primary_contact_id"] = contact
+    elif target == "stage":
+        stage = lookups.stages.get(value.lower())
+        if stage is None:
+            row.fail("stage", f"Unknown stage {value!r}.")
+        row.values["stage_id"] = stage
+
+
+def _tags(raw: Any) -> list[str]:
+    if raw is None or raw == "":
+        return []
+    # A CSV cell joins tags with "|", escaping a "|" inside a name as the API's CSV does.
+    items = raw if isinstance(raw, list | tuple) else split_list(str(raw))
+    names: dict[str, str] = {}
+    for item in items:
+        name = _text(item)
+        if name:
+            names.setdefault(name.lower(), name[:64])
+    return list(names.values())

@@ -1,0 +1,386 @@
+"""Bulk imports: a file becomes an ImportJob, and a worker runs it in chunks.
+
+parse (streaming) → map columns → clean each row → write the chunk (match, dedupe, bulk
+insert/update) → save progress, row errors and the checkpoint in the chunk's own transaction.
+A chunk commits whole or not at all, and a job restarted after a crash resumes after its last
+committed chunk, so nothing is lost or written twice.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import islice
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from customers.custom_fields.values import definitions_for
+from integrations.formats import FormatError, open_reader
+from integrations.models import ImportJob, ImportRowError, JobStatus, Resource
+from integrations.services.import_mapping import ColumnMapping, resolve_mapping
+from integrations.services.import_rows import ChunkLookups, clean_row
+from integrations.services.import_writer import ChunkResult, write_chunk
+
+ENTITY_OF_RESOURCE = {"contacts": "contact", "companies": "company", "deals": "deal"}
+
+
+class _Rollback(Exception):
+    """Raised to undo a transaction on purpose (a dry run, an all-or-nothing failure)."""
+
+
+@dataclass
+class Preview:
+    format: str
+    encoding: str
+    delimiter: str
+    headers: list[str]
+    mapping: ColumnMapping
+    rows: list[dict[str, Any]]
+
+
+def import_preview(
+    *,
+    file: IO[bytes],
+    resource: str,
+    format: str = "",
+    mapping: Mapping[str, str | None] | None = None,
+    limit: int = 10,
+) -> Preview:
+    """The detected format, encoding and dialect, the proposed column mapping and the first
+    rows: what the import wizard shows before anything runs."""
+    _check_choice("resource", resource, Resource.values)
+    try:
+        reader = open_reader(file, format=format or None)
+        rows = [record.values for record in islice(reader, limit)]
+    except FormatError as error:
+        raise ValidationError({"file": str(error)}) from None
+    headers = list(reader.headers or [])
+    column_mapping = resolve_mapping(
+        resource=resource,
+        headers=headers,
+        definitions=definitions_for(ENTITY_OF_RESOURCE[resource]),
+        explicit=mapping,
+    )
+    return Preview(
+        format=reader.format,
+        encoding=getattr(reader, "encoding", "") or "",
+        delimiter=getattr(reader, "delimiter", "") or "",
+        headers=headers,
+        mapping=column_mapping,
+        rows=rows,
+    )
+
+
+def import_create(
+    *,
+    user: Any,
+    file: IO[bytes],
+    filename: str,
+    resource: str,
+    format: str = "",
+    mode: str = ImportJob.Mode.UPSERT,
+    match_key: str = ImportJob.MatchKey.EXTERNAL_ID,
+    mapping: Mapping[str, str | None] | None = None,
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    enqueue: bool = True,
+) -> ImportJob:
+    """Check the file and options up front (size, format, mapping), store the job, and queue
+    it once the transaction commits. Bad input raises ValidationError and stores nothing."""
+    _check_choice("mode", mode, ImportJob.Mode.values)
+    _check_choice("match_key", match_key, ImportJob.MatchKey.values)
+    if match_key == ImportJob.MatchKey.EMAIL and resource != Resource.CONTACTS:
+        raise ValidationError({"match_key": "Only contacts can be matched by email."})
+    size = _size(file)
+    if size > settings.IMPORT_MAX_BYTES:
+        limit = settings.IMPORT_MAX_BYTES
+        raise ValidationError({"file": f"The file has {size} bytes; imports take at most {limit}."})
+    file.seek(0)
+    preview = import_preview(file=file, resource=resource, format=format, mapping=mapping)
+    file.seek(0)
+    job = ImportJob(
+        created_by=user,
+        resource=resource,
+        original_filename=filename[:255],
+        format=preview.format,
+        encoding=preview.encoding,
+        delimiter=preview.delimiter,
+        mode=mode,
+        match_key=match_key,
+        mapping=dict(mapping or {}),
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+    )
+    job.file.save(filename or f"import.{preview.format}", File(file), save=False)
+    job.save()
+    if enqueue:
+        from integrations import tasks
+
+        transaction.on_commit(lambda: tasks.run_import.delay(job.pk))
+    return job
+
+
+def import_cancel(*, job: ImportJob) -> ImportJob:
+    """A queued job is cancelled at once; a running one stops after its current chunk."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.is_finished:
+            return job
+        job.cancel_requested = True
+        if job.status == JobStatus.QUEUED:
+            job.status, job.finished_at = JobStatus.CANCELLED, timezone.now()
+        job.save(update_fields=["cancel_requested", "status", "finished_at"])
+    return job
+
+
+def import_run(*, job_id: int) -> ImportJob:
+    """Run (or resume) a job. Safe to call twice: a job that another live worker is running,
+    or that already finished, is left alone."""
+    job = _claim(job_id)
+    if job is None:
+        return ImportJob.objects.get(pk=job_id)
+    try:
+        if job.all_or_nothing or job.dry_run:
+            _run_in_one_transaction(job)
+        else:
+            _run_chunks(job)
+    except FormatError as error:
+        _finish(job, JobStatus.FAILED, error_message=str(error))
+    except Exception as error:
+        _finish(job, JobStatus.FAILED, error_message=f"Unexpected error: {error}")
+        raise
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def _claim(job_id: int) -> ImportJob | None:
+    stale_before = timezone.now() - timedelta(seconds=settings.IMPORT_HEARTBEAT_STALE_SECONDS)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.is_finished:
+            return None
+        if job.status == JobStatus.RUNNING and job.heartbeat_at and job.heartbeat_at > stale_before:
+            return None  # a live worker has it
+        if job.cancel_requested:
+            job.status, job.finished_at = JobStatus.CANCELLED, timezone.now()
+            job.save(update_fields=["status", "finished_at"])
+            return None
+        job.status = JobStatus.RUNNING
+        job.started_at = job.started_at or timezone.now()
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["status", "started_at", "heartbeat_at"])
+    return job
+
+
+def _records(job: ImportJob) -> Iterator[Any]:
+    handle = job.file.open("rb")
+    try:
+        yield from open_reader(
+            handle,
+            format=job.format or None,
+            encoding=job.encoding or None,
+            delimiter=job.delimiter or None,
+        )
+    finally:
+        handle.close()
+
+
+def _count_records(job: ImportJob) -> int:
+    return sum(1 for _ in _records(job))
+
+
+def _run_chunks(job: ImportJob) -> None:
+    if job.rows_total is None:
+        ImportJob.objects.filter(pk=job.pk).update(rows_total=_count_records(job))
+    context = _Context.for_job(job)
+    for chunk in _chunks(job, context):
+        if _cancel_requested(job):
+            _finish(job, JobStatus.CANCELLED)
+            return
+        with transaction.atomic():
+            result = context.write(chunk)
+            _record_progress(job, result, checkpoint=chunk[-1].number)
+    _finish(job, _final_status(job))
+
+
+def _run_in_one_transaction(job: ImportJob) -> None:
+    """Dry runs and all-or-nothing imports: every chunk in one transaction, rolled back at the
+    end for a dry run, or on the first failed row for all-or-nothing."""
+    total = _count_records(job)
+    context = _Context.for_job(job)
+    totals = ChunkResult()
+    problems = []
+    try:
+        with transaction.atomic():
+            for chunk in _chunks(job, context):
+                result = context.write(chunk)
+                for name in ("created", "updated", "skipped", "failed"):
+                    setattr(totals, name, getattr(totals, name) + getattr(result, name))
+                problems.extend(result.problems)
+            if job.dry_run or (job.all_or_nothing and totals.failed):
+                raise _Rollback
+    except _Rollback:
+        pass
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
+        totals.problems = problems
+        _record_progress(job, totals, checkpoint=0, processed=total)
+    if job.all_or_nothing and not job.dry_run and totals.failed:
+        _finish(
+            job,
+            JobStatus.FAILED,
+            error_message=f"{totals.failed} rows are invalid; nothing was imported "
+            "(all or nothing).",
+        )
+    else:
+        _finish(job, _final_status(job))
+
+
+@dataclass
+class _Context:
+    job: ImportJob
+    definitions: list
+    mapping: ColumnMapping | None = None
+
+    @classmethod
+    def for_job(cls, job: ImportJob) -> "_Context":
+        return cls(job=job, definitions=definitions_for(ENTITY_OF_RESOURCE[job.resource]))
+
+    def map(self, headers: list[str], values: Mapping[str, Any]) -> dict[str, Any]:
+        if self.mapping is None:
+            self.mapping = resolve_mapping(
+                resource=self.job.resource,
+                headers=headers or list(values),
+                definitions=self.definitions,
+                explicit=self.job.mapping,
+            )
+        targets = self.mapping.targets
+        return {targets[column]: value for column, value in values.items() if column in targets}
+
+    def write(self, records: list[Any]) -> ChunkResult:
+        by_name = {field.name: field for field in self.definitions}
+        mapped = []
+        for record in records:
+            values = record.values if isinstance(record.values, Mapping) else {}
+            mapped.append(self.map(list(values), values))
+        lookups = ChunkLookups.for_rows(mapped)
+        rows = []
+        for record, values in zip(records, mapped, strict=True):
+            row = clean_row(
+                resource=self.job.resource,
+                number=record.number,
+                mapped=values,
+                lookups=lookups,
+                definitions=by_name,
+            )
+            if getattr(record, "error", None):
+                row.fail("", record.error)
+            rows.append(row)
+        return write_chunk(
+            resource=self.job.resource,
+            rows=rows,
+            mode=self.job.mode,
+            match_key=self.job.match_key,
+            definitions=self.definitions,
+        )
+
+
+def _chunks(job: ImportJob, context: _Context) -> Iterator[list[Any]]:
+    records = (record for record in _records(job) if record.number > job.checkpoint)
+    while chunk := list(islice(records, settings.IMPORT_CHUNK_SIZE)):
+        yield chunk
+
+
+def _record_progress(
+    job: ImportJob, result: ChunkResult, *, checkpoint: int, processed: int | None = None
+) -> None:
+    """Counts, row errors and the checkpoint in the same transaction as the chunk's writes."""
+    ImportRowError.objects.bulk_create(
+        [
+            ImportRowError(
+                job_id=job.pk,
+                row_number=problem.number,
+                field=problem.field[:100],
+                message=problem.message,
+                values=_jsonable(problem.values),
+            )
+            for problem in result.problems
+        ],
+        batch_size=1000,
+    )
+    rows = result.created + result.updated + result.skipped + result.failed
+    ImportJob.objects.filter(pk=job.pk).update(
+        rows_processed=F("rows_processed") + (processed if processed is not None else rows),
+        rows_created=F("rows_created") + result.created,
+        rows_updated=F("rows_updated") + result.updated,
+        rows_skipped=F("rows_skipped") + result.skipped,
+        rows_failed=F("rows_failed") + result.failed,
+        checkpoint=checkpoint,
+        heartbeat_at=timezone.now(),
+    )
+
+
+def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(key): value if _is_json(value) else str(value) for key, value in values.items()}
+
+
+def _is_json(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_is_json(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _cancel_requested(job: ImportJob) -> bool:
+    return ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists()
+
+
+def _final_status(job: ImportJob) -> str:
+    job.refresh_from_db()
+    if job.rows_failed == 0:
+        return JobStatus.SUCCEEDED
+    if job.rows_created + job.rows_updated == 0 and not job.dry_run:
+        return JobStatus.FAILED
+    return JobStatus.PARTIALLY_SUCCEEDED
+
+
+def _finish(job: ImportJob, status: str, *, error_message: str = "") -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status, error_message=error_message, finished_at=timezone.now()
+    )
+
+
+def recover_stalled_imports() -> list[int]:
+    """Requeue running jobs whose worker stopped sending heartbeats (e.g. it was killed): they
+    resume after their checkpoint. Run periodically and at worker start."""
+    stale_before = timezone.now() - timedelta(seconds=settings.IMPORT_HEARTBEAT_STALE_SECONDS)
+    stalled = list(
+        ImportJob.objects.filter(
+            status=JobStatus.RUNNING, heartbeat_at__lt=stale_before
+        ).values_list("pk", flat=True)
+    )
+    from integrations import tasks
+
+    for job_id in stalled:
+        tasks.run_import.delay(job_id)
+    return stalled
+
+
+def _check_choice(name: str, value: str, allowed: list[str]) -> None:
+    if value not in allowed:
+        raise ValidationError({name: f"Use one of: {', '.join(allowed)}."})
+
+
+def _size(file: IO[bytes]) -> int:
+    size = getattr(file, "size", None)
+    if size is not None:
+        return size
+    file.seek(0, 2)
+    size = file.tell()
+    file.seek(0)
+    return size

@@ -1,0 +1,17 @@
+"""Celery tasks for integrations: each loads a job by id and calls one service."""
+
+from celery import shared_task
+
+from integrations.services import imports
+
+
+@shared_task(name="integrations.run_import")
+def run_import(job_id: int) -> None:
+    """acks_late (settings): a worker killed mid-job leaves the message to be redelivered, and
+    the job resumes after its last committed chunk."""
+    imports.import_run(job_id=job_id)
+
+
+@shared_task(name="integrations.recover_stalled_imports")
+def recover_stalled_imports() -> list[int]:
+    return imports.recover_stalled_imports()
