@@ -3,8 +3,11 @@
 Encrypted email and phone are filtered by exact match through their blind indexes.
 """
 
+from datetime import UTC
+
 import django_filters as filters
 from django.contrib.auth import get_user_model
+from rest_framework import serializers
 
 from customers import crypto
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
@@ -12,12 +15,27 @@ from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, 
 User = get_user_model()
 
 
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 time compared in UTC. Any offset Python accepts (up to ±23:59) is valid
+    input, but PostgreSQL refuses offsets beyond ±15:59, so the value is converted first."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:
+                raise serializers.ValidationError(
+                    {self.field_name: ["The time is out of range."]}
+                ) from None
+        return super().filter(qs, value)
+
+
 class TimestampFilterSet(filters.FilterSet):
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    updated_before = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
-    updated_since = filters.IsoDateTimeFilter(
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = UtcDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    updated_since = UtcDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text="Incremental sync: records changed at or after this ISO 8601 time.",
@@ -84,8 +102,8 @@ class ActivityFilter(TimestampFilterSet):
     company = filters.ModelChoiceFilter(queryset=Company.objects.all())
     deal = filters.ModelChoiceFilter(queryset=Deal.objects.all())
     author = filters.ModelChoiceFilter(queryset=User.objects.all())
-    due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
-    due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = UtcDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = UtcDateTimeFilter(field_name="due_at", lookup_expr="lt")
     done = filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
 
     class Meta:

@@ -14,6 +14,14 @@ class StableCursorPagination(CursorPagination):
     max_page_size = 1000
     ordering = "id"
 
+    def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
+        """Any ?ordering= gets the primary key as a tie-breaker: on equal values (two Zhangs)
+        the database may return rows in any order, and a cursor would skip or repeat them."""
+        ordering = tuple(super().get_ordering(request, queryset, view))
+        if not any(field.lstrip("-") in ("id", "pk") for field in ordering):
+            ordering += ("-id" if ordering and ordering[0].startswith("-") else "id",)
+        return ordering
+
     def get_paginated_response(self, data) -> Response:
         response = super().get_paginated_response(data)
         links = [
