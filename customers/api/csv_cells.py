@@ -155,6 +155,47 @@ def csv_header_line(columns: Iterable[Column]) -> str:
 
 def csv_row_line(row: Mapping, columns: Iterable[Column]) -> str:
     """One data line of an export (`row` as a serializer returns it), same rules as the renderer."""
-    return _line(
-        [cell_text(value_at(row, column_path_and_header(column)[0])) for column in columns]
-    )
+    key = tuple(columns)
+    writer = _LINE_WRITERS.get(key)
+    if writer is None:
+        if len(_LINE_WRITERS) > 64:
+            _LINE_WRITERS.clear()
+        writer = _LINE_WRITERS[key] = CsvLineWriter(key)
+    return writer.line(row)
+
+
+class CsvLineWriter:
+    """Writes rows for one column list, fast: paths split once, one csv writer reused, and the
+    common cell types (text, whole numbers, booleans, None) handled without the general path.
+    Exports write tens of thousands of rows a second through this."""
+
+    def __init__(self, columns: Iterable[Column]) -> None:
+        self.paths = [tuple(column_path_and_header(c)[0].split(".")) for c in columns]
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer)
+
+    def line(self, row: Mapping) -> str:
+        cells = []
+        for path in self.paths:
+            value = row.get(path[0]) if isinstance(row, Mapping) else None
+            if len(path) > 1:
+                value = value_at(row, ".".join(path))
+            kind = type(value)
+            if kind is str:
+                cells.append("'" + value if value[:1] in _FORMULA_START else value)
+            elif value is None:
+                cells.append("")
+            elif kind is bool:
+                cells.append("true" if value else "false")
+            elif kind is int:
+                cells.append(("'" if value < 0 else "") + str(value))
+            else:
+                cells.append(cell_text(value))
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(cells)
+        return self.buffer.getvalue()
+
+
+_FORMULA_START = frozenset(FORMULA_PREFIXES)
+_LINE_WRITERS: dict[tuple, CsvLineWriter] = {}
