@@ -219,7 +219,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"DealStatusEnum": "customers.models.Deal.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "DealStatusEnum": "customers.models.Deal.Status",
+        "JobStatusEnum": "integrations.models.JobStatus",
+        "ImportModeEnum": "integrations.models.ImportJob.Mode",
+        "BatchModeEnum": "customers.api.batch.MODES",
+    },
     # The guide (formats, errors, ETags, idempotency…) and the resource tags: customers.api.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -10,4 +10,6 @@ class CustomersConfig(AppConfig):
         from customers import roles
         from customers.api import schema, schema_custom_fields  # noqa: F401  (OpenAPI extensions)
 
-        post_migrate.connect(roles.ensure_default_groups, sender=self)
+        # After every app, not just this one: the roles also grant integrations' permissions,
+        # which exist only once that app (later in INSTALLED_APPS) has had its post_migrate.
+        post_migrate.connect(roles.ensure_default_groups, dispatch_uid="customers.roles")

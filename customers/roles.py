@@ -15,6 +15,9 @@ _WORKED_MODELS = ("company", "contact", "deal", "activity", "tag")
 _SALES_CODENAMES = [
     f"{action}_{model}" for model in _WORKED_MODELS for action in ("view", "add", "change")
 ] + ["view_pipeline", "view_stage", "view_pii", "view_user", "view_customfield"]
+# Bulk jobs: everyone runs their own; managers also see, cancel and delete everyone's.
+_JOB_MODELS = ("importjob", "exportjob")
+_SALES_CODENAMES += [f"{action}_{model}" for model in _JOB_MODELS for action in ("view", "add")]
 _MANAGER_CODENAMES = (
     _SALES_CODENAMES
     + [f"delete_{model}" for model in _WORKED_MODELS]
@@ -23,6 +26,7 @@ _MANAGER_CODENAMES = (
         for model in ("pipeline", "stage", "customfield")
         for action in ("add", "change", "delete")
     ]
+    + [f"{action}_{model}" for model in _JOB_MODELS for action in ("change", "delete")]
 )
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -35,6 +39,7 @@ def ensure_default_groups(**kwargs: Any) -> None:
     for group_name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=group_name)
         permissions = Permission.objects.filter(
-            codename__in=codenames, content_type__app_label__in=("customers", "auth")
+            codename__in=codenames,
+            content_type__app_label__in=("customers", "auth", "integrations"),
         )
         group.permissions.add(*permissions)

@@ -163,6 +163,15 @@ class ImportJob(models.Model):
     def is_finished(self) -> bool:
         return self.status in FINISHED_STATUSES
 
+    @property
+    def percent_done(self) -> float | None:
+        """Records processed out of those in the file, to one decimal; None until counted."""
+        if self.rows_total is None:
+            return None
+        if self.rows_total == 0:
+            return 100.0 if self.is_finished else 0.0
+        return round(min(self.rows_processed, self.rows_total) * 100 / self.rows_total, 1)
+
 
 class ImportRowError(models.Model):
     """One problem with one input record: what the per-row error report lists."""

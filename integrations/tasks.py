@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from integrations.services import imports
+from integrations.services import exports, imports
 
 
 @shared_task(name="integrations.run_import")
@@ -15,3 +15,8 @@ def run_import(job_id: int) -> None:
 @shared_task(name="integrations.recover_stalled_imports")
 def recover_stalled_imports() -> list[int]:
     return imports.recover_stalled_imports()
+
+
+@shared_task(name="integrations.run_export")
+def run_export(job_id: int) -> None:
+    exports.export_run(job_id=job_id)

@@ -77,11 +77,11 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "A partner API key: `Authorization: Bearer crm_…`. Create one with "
             "`manage.py create_api_token USER --scopes contacts:read,…`.\n\n"
             "Scopes are `<resource>:read` (GET) and `<resource>:write` (POST, PUT, PATCH, "
-            "DELETE) for `contacts`, `companies`, `deals`, `activities`, `pipelines`, `tags` "
-            "and `users`, plus `pii:read` to see email, phone and address unmasked. A write "
-            "scope does not imply read. The key also needs its user's model permission: a key "
-            "narrows what its user may do, never widens it. Each operation names the scope it "
-            "needs (and lists it under `x-required-scopes`)."
+            "DELETE) for `contacts`, `companies`, `deals`, `activities`, `pipelines`, `tags`, "
+            "`users`, `imports` and `exports`, plus `pii:read` to see email, phone and "
+            "address unmasked. A write scope does not imply read. The key also needs its "
+            "user's model permission: a key narrows what its user may do, never widens it. "
+            "Each operation names the scope it needs (and lists it under `x-required-scopes`)."
         )
         return scheme
 

@@ -67,6 +67,15 @@ rolls everything back (400, `committed: false`).
 Lists page with a stable cursor (`next`, `previous`; `page_size` up to 1,000). Filters combine
 with AND; `search` looks for words; `ordering` sorts. `?fields=id,email` returns only those
 fields. `GET /api/v1/contacts/export/` streams every matching contact in one download.
+
+## Bulk imports and exports
+
+`POST /api/v1/imports/` takes a CSV, JSON or XML file (`multipart/form-data`) and answers 202
+with a job that a worker runs in chunks; `GET` the job (its `Location`) for live progress, and
+`/errors/` for the per-row report (`?format=csv` downloads it). `/imports/preview/` shows how a
+file would be read first. `POST /api/v1/exports/` with the list's filters writes every matching
+contact, company or deal to one file in the background; `/exports/{id}/download/` fetches it.
+An export imports back unchanged. Scopes: `imports:read|write`, `exports:read|write`.
 """.strip()
 
 TAGS = [
@@ -81,4 +90,10 @@ TAGS = [
     ("Pipelines", "Deal pipelines with their ordered stages."),
     ("Tags", "Labels; records are tagged by name through their own endpoints."),
     ("Users", "The CRM's users (record owners), read-only."),
+    (
+        "Imports",
+        "Bulk imports of CSV, JSON or XML files, run in the background: preview, progress, "
+        "cancel and a per-row error report.",
+    ),
+    ("Exports", "Bulk exports to a CSV, JSON or XML file, run in the background, then download."),
 ]

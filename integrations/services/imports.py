@@ -6,7 +6,7 @@ A chunk commits whole or not at all, and a job restarted after a crash resumes a
 committed chunk, so nothing is lost or written twice.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from customers.api.csv_cells import flatten
 from customers.custom_fields.values import definitions_for
 from integrations.formats import FormatError, open_reader
 from integrations.models import ImportJob, ImportRowError, JobStatus, Resource
@@ -60,6 +61,8 @@ def import_preview(
     except FormatError as error:
         raise ValidationError({"file": str(error)}) from None
     headers = list(reader.headers or [])
+    if rows and reader.format != "csv":
+        headers = list(plain_record(rows[0]))  # what the run maps (see plain_record)
     column_mapping = resolve_mapping(
         resource=resource,
         headers=headers,
@@ -138,17 +141,22 @@ def import_cancel(*, job: ImportJob) -> ImportJob:
     return job
 
 
-def import_run(*, job_id: int) -> ImportJob:
+Progress = Callable[[int, int], None]  # (records processed, records in the file)
+
+
+def import_run(*, job_id: int, on_progress: Progress | None = None) -> ImportJob:
     """Run (or resume) a job. Safe to call twice: a job that another live worker is running,
-    or that already finished, is left alone."""
+    or that already finished, is left alone. `on_progress` is called after each chunk (a
+    command's progress bar); the job's own counts are saved whether or not it is given."""
     job = _claim(job_id)
     if job is None:
         return ImportJob.objects.get(pk=job_id)
+    on_progress = on_progress or (lambda processed, total: None)
     try:
         if job.all_or_nothing or job.dry_run:
-            _run_in_one_transaction(job)
+            _run_in_one_transaction(job, on_progress)
         else:
-            _run_chunks(job)
+            _run_chunks(job, on_progress)
     except FormatError as error:
         _finish(job, JobStatus.FAILED, error_message=str(error))
     except Exception as error:
@@ -193,9 +201,12 @@ def _count_records(job: ImportJob) -> int:
     return sum(1 for _ in _records(job))
 
 
-def _run_chunks(job: ImportJob) -> None:
-    if job.rows_total is None:
-        ImportJob.objects.filter(pk=job.pk).update(rows_total=_count_records(job))
+def _run_chunks(job: ImportJob, on_progress: Progress) -> None:
+    total = job.rows_total
+    if total is None:
+        total = _count_records(job)
+        ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
+    processed = job.rows_processed
     context = _Context.for_job(job)
     for chunk in _chunks(job, context):
         if _cancel_requested(job):
@@ -204,16 +215,19 @@ def _run_chunks(job: ImportJob) -> None:
         with transaction.atomic():
             result = context.write(chunk)
             _record_progress(job, result, checkpoint=chunk[-1].number)
+        processed += len(chunk)
+        on_progress(processed, total)
     _finish(job, _final_status(job))
 
 
-def _run_in_one_transaction(job: ImportJob) -> None:
+def _run_in_one_transaction(job: ImportJob, on_progress: Progress) -> None:
     """Dry runs and all-or-nothing imports: every chunk in one transaction, rolled back at the
     end for a dry run, or on the first failed row for all-or-nothing."""
     total = _count_records(job)
     context = _Context.for_job(job)
     totals = ChunkResult()
     problems = []
+    processed = 0
     try:
         with transaction.atomic():
             for chunk in _chunks(job, context):
@@ -221,6 +235,8 @@ def _run_in_one_transaction(job: ImportJob) -> None:
                 for name in ("created", "updated", "skipped", "failed"):
                     setattr(totals, name, getattr(totals, name) + getattr(result, name))
                 problems.extend(result.problems)
+                processed += len(chunk)
+                on_progress(processed, total)
             if job.dry_run or (job.all_or_nothing and totals.failed):
                 raise _Rollback
     except _Rollback:
@@ -265,7 +281,7 @@ class _Context:
         by_name = {field.name: field for field in self.definitions}
         mapped = []
         for record in records:
-            values = record.values if isinstance(record.values, Mapping) else {}
+            values = plain_record(record.values) if isinstance(record.values, Mapping) else {}
             mapped.append(self.map(list(values), values))
         lookups = ChunkLookups.for_rows(mapped)
         rows = []
@@ -287,6 +303,22 @@ class _Context:
             match_key=self.job.match_key,
             definitions=self.definitions,
         )
+
+
+def plain_record(values: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON and XML records as the CSV columns of the same export: our exports nest a related
+    record as ``{"id": 3, "name": "Acme"}`` (it becomes its id) and custom fields under
+    ``custom_fields`` (each becomes a ``custom_fields.<name>`` column); other nested objects
+    become dotted columns (``{"company": {"external_id": "e1"}}`` → ``company.external_id``)."""
+    plain: dict[str, Any] = {}
+    for key, value in values.items():
+        if not isinstance(value, Mapping) or not value:
+            plain[key] = value
+        elif key != "custom_fields" and "id" in value:
+            plain[key] = value["id"]
+        else:
+            plain.update(flatten(value, prefix=f"{key}."))
+    return plain
 
 
 def _chunks(job: ImportJob, context: _Context) -> Iterator[list[Any]]:

@@ -92,14 +92,16 @@ def load_schema(mode: GenerationMode) -> schemathesis.BaseSchema:
 
 
 @pytest.fixture
-def api_context(settings) -> dict:
+def api_context(settings, tmp_path) -> dict:
     """Headers with a key holding every scope, and a seeded record of each kind (generated
-    requests then also reach existing records).
+    requests then also reach existing records). Uploaded import files go to a temporary
+    directory.
 
     The test's transaction stays open across requests, as with Django's test client (the
     handler would close the connection at the start and end of every request), and the rate
     limit is lifted: one key makes every request of the test.
     """
+    settings.MEDIA_ROOT = tmp_path
     settings.REST_FRAMEWORK = {
         **django_settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api_key": "1000000/min"},

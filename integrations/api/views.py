@@ -1,0 +1,206 @@
+"""REST doors for bulk jobs under /api/v1/: imports (upload, preview, progress, cancel, the
+per-row error report) and exports (create, progress, download). Each action parses, calls one
+service or selector, and shapes the reply; the jobs run on a worker."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import FileResponse, StreamingHttpResponse
+from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from customers.api.csv_cells import csv_header_line, csv_row_line
+from customers.api.export import CONTENT_TYPES
+from customers.api.pagination import NewestFirstCursorPagination, StableCursorPagination
+from integrations import selectors
+from integrations.api import schema
+from integrations.api import serializers as s
+from integrations.api_auth import request_can_view_pii
+from integrations.models import ExportJob, ImportJob, ImportRowError, JobStatus
+from integrations.services import exports, imports
+
+
+class JobConflict(exceptions.APIException):
+    """The job is not in a state that allows this (finished, or not finished yet)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "job_state_conflict"
+
+
+class RowErrorPagination(StableCursorPagination):
+    ordering = ("row_number", "id")
+
+
+class _JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"\d+"
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["status", "resource"]
+
+    def created(self, job: Any, detail_route: str) -> Response:
+        """202: the job is queued; `Location` is where to watch it."""
+        location = self.request.build_absolute_uri(reverse(detail_route, args=[job.pk]))
+        data = self.get_serializer(job).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
+
+@schema.import_jobs
+class ImportJobViewSet(_JobViewSet):
+    """Bulk imports: a file becomes a job a worker runs in chunks. Users see their own jobs;
+    users who may change any import job (managers) see everyone's."""
+
+    scope_resource = "imports"
+    serializer_class = s.ImportJobOutputSerializer
+    parser_classes = [MultiPartParser]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no user
+            return ImportJob.objects.none()
+        return selectors.import_job_list(user=self.request.user)
+
+    def create(self, request: Request) -> Response:
+        options = s.ImportCreateInputSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        data = options.validated_data
+        job = imports.import_create(
+            user=request.user,
+            file=data["file"],
+            filename=data["file"].name or "",
+            resource=data["resource"],
+            format=data.get("format") or "",
+            mode=data["mode"],
+            match_key=data["match_key"],
+            mapping=data.get("mapping") or {},
+            dry_run=data["dry_run"],
+            all_or_nothing=data["all_or_nothing"],
+        )
+        return self.created(job, "import-job-detail")
+
+    @action(detail=False, methods=["post"])
+    def preview(self, request: Request) -> Response:
+        options = s.ImportPreviewInputSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        data = options.validated_data
+        preview = imports.import_preview(
+            file=data["file"],
+            resource=data["resource"],
+            format=data.get("format") or "",
+            mapping=data.get("mapping") or None,
+            limit=data["rows"],
+        )
+        output = s.ImportPreviewOutputSerializer(
+            {
+                "format": preview.format,
+                "encoding": preview.encoding,
+                "delimiter": preview.delimiter,
+                "headers": preview.headers,
+                "mapping": preview.mapping.targets,
+                "ignored": preview.mapping.ignored,
+                "rows": preview.rows,
+            }
+        )
+        return Response(output.data)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        job = self.get_object()
+        if job.is_finished:
+            raise JobConflict(f"The job has already finished ({job.status}).")
+        job = imports.import_cancel(job=job)
+        return Response(self.get_serializer(job).data)
+
+    @action(detail=True, methods=["get"], pagination_class=RowErrorPagination)
+    def errors(self, request: Request, pk: str) -> Response | StreamingHttpResponse:
+        job = self.get_object()
+        queryset = ImportRowError.objects.filter(job=job)
+        if request.accepted_renderer.format == "csv":
+            return _error_report_csv(job, queryset)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.ImportRowErrorOutputSerializer(page, many=True).data)
+
+
+def _error_report_csv(job: ImportJob, queryset) -> StreamingHttpResponse:
+    """The whole report as one download: row, field, message, then a column per value the
+    rows carried, headed by the field it fills (so a corrected file imports as it is)."""
+    names = list(dict.fromkeys(_value_names(queryset)))
+    # Values go under positional paths: a name may contain dots (custom_fields.tier).
+    columns = ["row", "field", "message", *((f"value{i}", name) for i, name in enumerate(names))]
+
+    def lines() -> Iterator[bytes]:
+        yield csv_header_line(columns).encode()
+        rows = queryset.order_by("row_number", "id").values_list(
+            "row_number", "field", "message", "values"
+        )
+        for row_number, field, message, values in rows.iterator(chunk_size=2000):
+            record = {"row": row_number, "field": field, "message": message}
+            values = values if isinstance(values, dict) else {}
+            record.update({f"value{i}": values.get(name) for i, name in enumerate(names)})
+            yield csv_row_line(record, columns).encode()
+
+    response = StreamingHttpResponse(lines(), content_type=CONTENT_TYPES["csv"])
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    return response
+
+
+def _value_names(queryset) -> Iterator[str]:
+    for values in queryset.order_by("row_number", "id").values_list("values", flat=True):
+        if isinstance(values, dict):
+            yield from values
+
+
+@schema.export_jobs
+class ExportJobViewSet(_JobViewSet):
+    """Bulk exports: the REST list's filters, every matching record, one file. Users see their
+    own jobs; users who may change any export job (managers) see everyone's."""
+
+    scope_resource = "exports"
+    serializer_class = s.ExportJobOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ExportJob.objects.none()
+        return selectors.export_job_list(user=self.request.user)
+
+    def create(self, request: Request) -> Response:
+        options = s.ExportCreateInputSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        data = options.validated_data
+        job = exports.export_create(
+            user=request.user,
+            resource=data["resource"],
+            format=data["format"],
+            filters=data.get("filters") or {},
+            include_pii=data["include_pii"] and request_can_view_pii(request),
+        )
+        return self.created(job, "export-job-detail")
+
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str) -> FileResponse:
+        job = self.get_object()
+        if job.status != JobStatus.SUCCEEDED or not job.file:
+            raise JobConflict(f"The export is {job.status}; there is no file to download yet.")
+        if job.include_pii and not request_can_view_pii(request):
+            raise exceptions.PermissionDenied(
+                "This export holds decrypted personal data, which this key or user may not read."
+            )
+        try:
+            handle = job.file.open("rb")
+        except FileNotFoundError:
+            raise exceptions.NotFound("The export's file is no longer stored.") from None
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=f"{job.resource}-{job.pk}.{job.format}",
+            content_type=CONTENT_TYPES[job.format],
+        )
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        """A download is the file whatever the client accepts (errors then come as JSON)."""
+        return super().perform_content_negotiation(
+            request, force=force or self.action == "download"
+        )

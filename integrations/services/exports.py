@@ -1,0 +1,249 @@
+"""Bulk exports: a filtered set of records written to a file (an ExportJob) or to a stream.
+
+selector queryset → the REST list's filters → ``customers.export_rows`` (chunked, no serializer
+per row) → ``integrations.formats.open_writer``. Memory stays flat whatever the row count, and
+the file has the REST representation, so it imports back unchanged.
+"""
+
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+from rest_framework import exceptions as rest_exceptions
+from rest_framework.filters import SearchFilter
+
+from customers import export_rows, pii, selectors
+from customers.api import views as rest_views
+from customers.api.csv_cells import Column
+from customers.api.custom_field_filters import PREFIX as CUSTOM_FILTER_PREFIX
+from customers.api.custom_field_filters import CustomFieldFilterBackend
+from customers.custom_fields.values import definitions_for
+from integrations.formats import open_writer
+from integrations.models import ExportJob, FileFormat, JobStatus, Resource
+
+SEARCH = "search"
+_PROGRESS_EVERY = 10_000  # rows between two progress updates of a running job
+
+
+@dataclass(frozen=True)
+class _Exported:
+    """What an export of one resource needs. The filters and CSV columns are the REST list's
+    own (its viewset's), so an export takes the same query parameters and has the same
+    columns as ``GET /api/v1/<resource>/?format=csv``."""
+
+    entity: str
+    selector: Callable[[], QuerySet]
+    rows: Callable[..., Iterator[dict[str, Any]]]
+    rest_view: type
+
+
+_RESOURCES: dict[str, _Exported] = {
+    Resource.CONTACTS: _Exported(
+        "contact", selectors.contact_list, export_rows.contact_rows, rest_views.ContactViewSet
+    ),
+    Resource.COMPANIES: _Exported(
+        "company", selectors.company_list, export_rows.company_rows, rest_views.CompanyViewSet
+    ),
+    Resource.DEALS: _Exported(
+        "deal", selectors.deal_list, export_rows.deal_rows, rest_views.DealViewSet
+    ),
+}
+
+
+def export_create(
+    *,
+    user: Any,
+    resource: str,
+    format: str,
+    filters: Mapping[str, Any] | None,
+    include_pii: bool,
+    enqueue: bool = True,
+) -> ExportJob:
+    """Check the options and filters up front, store the job, and queue it once the
+    transaction commits. Bad input raises ValidationError and stores nothing.
+
+    PII is decrypted only if asked for *and* the user may read it (else it is masked). A job
+    without a user is the system's own (a management command): shell access already holds
+    the keys.
+    """
+    _check_choice("resource", resource, Resource.values)
+    _check_choice("format", format, FileFormat.values)
+    filters = _normalise_filters(filters)
+    _filtered_queryset(resource, filters)  # validates them; nothing is read yet
+    may_read_pii = user is None or pii.can_view_pii(user)
+    job = ExportJob.objects.create(
+        created_by=user,
+        resource=resource,
+        format=format,
+        filters=filters,
+        include_pii=bool(include_pii) and may_read_pii,
+    )
+    if enqueue:
+        from integrations import tasks
+
+        transaction.on_commit(lambda: tasks.run_export.delay(job.pk))
+    return job
+
+
+def export_run(*, job_id: int) -> ExportJob:
+    """Write the job's file. Safe to call twice: a finished job is left alone, and a job
+    whose worker died (still "running") starts over, its file being saved only at the end."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().get(pk=job_id)
+        if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return job
+        job.status, job.started_at = JobStatus.RUNNING, timezone.now()
+        job.save(update_fields=["status", "started_at"])
+
+    def progress(rows: int) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(rows_written=rows)
+
+    try:
+        # A temporary file first: storage then copies it in chunks (to disk or elsewhere).
+        with tempfile.TemporaryFile() as handle:
+            rows = export_write(
+                resource=job.resource,
+                format=job.format,
+                filters=job.filters,
+                include_pii=job.include_pii,
+                stream=handle,
+                bom=job.format == FileFormat.CSV,
+                on_progress=progress,
+            )
+            handle.seek(0)
+            stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+            name = f"{job.resource}-{job.pk}-{stamp}.{job.format}"
+            job.file.save(name, File(handle, name=name), save=False)
+    except ValidationError as error:  # the filters no longer hold (e.g. the owner was deleted)
+        _finish(job, JobStatus.FAILED, error_message=" ".join(error.messages))
+    except Exception as error:
+        _finish(job, JobStatus.FAILED, error_message=f"Unexpected error: {error}")
+        raise
+    else:
+        _finish(job, JobStatus.SUCCEEDED, rows_written=rows, file=job.file.name)
+    return ExportJob.objects.get(pk=job.pk)
+
+
+def export_write(
+    *,
+    resource: str,
+    format: str,
+    filters: Mapping[str, Any] | None,
+    include_pii: bool,
+    stream: IO,
+    bom: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write every matching record to `stream` (text, or binary as UTF-8); return the count.
+
+    `include_pii` is not checked here: callers decide it (``export_create`` from the user's
+    rights). `bom` starts a CSV file with a byte-order mark, for spreadsheets.
+    """
+    _check_choice("resource", resource, Resource.values)
+    _check_choice("format", format, FileFormat.values)
+    exported = _RESOURCES[resource]
+    queryset = _filtered_queryset(resource, _normalise_filters(filters))
+    definitions = definitions_for(exported.entity)
+    rows = exported.rows(queryset, can_view_pii=include_pii, definitions=definitions)
+    if format == FileFormat.CSV:
+        writer = open_writer(stream, format, columns=_csv_columns(resource, definitions), bom=bom)
+    else:
+        writer = open_writer(stream, format)
+    count = 0
+    with writer:
+        for row in rows:
+            writer.write(row)
+            count += 1
+            if on_progress is not None and count % _PROGRESS_EVERY == 0:
+                on_progress(count)
+    return count
+
+
+def _csv_columns(resource: str, definitions: list) -> list[Column]:
+    """The REST list's CSV columns: the built-in ones, then one per custom field by name."""
+    base = _RESOURCES[resource].rest_view.csv_base_columns
+    return [*base, *((f"custom_fields.{field.name}", field.name) for field in definitions)]
+
+
+def _normalise_filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Filters as query parameters would carry them: text, or a list of texts for a repeated
+    parameter (``lifecycle_stage=lead&lifecycle_stage=customer``)."""
+    if filters is None:
+        return {}
+    if not isinstance(filters, Mapping):
+        raise ValidationError({"filters": "Expected an object of filter name to value."})
+    normalised: dict[str, Any] = {}
+    for name, value in filters.items():
+        if isinstance(value, list | tuple):
+            normalised[str(name)] = [_parameter_text(name, item) for item in value]
+        else:
+            normalised[str(name)] = _parameter_text(name, value)
+    return normalised
+
+
+def _parameter_text(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or isinstance(value, dict | list | tuple):
+        raise ValidationError({f"filters.{name}": "Expected text, a number or true/false."})
+    return str(value)
+
+
+def _filtered_queryset(resource: str, filters: Mapping[str, Any]) -> QuerySet:
+    """The resource's records matching `filters`, the REST list's query parameters: its
+    FilterSet (email and phone through their blind indexes), ``cf_<name>`` custom field
+    filters and ``search``. Unknown names are refused rather than ignored: a typo must not
+    export everything."""
+    exported = _RESOURCES[resource]
+    view = exported.rest_view
+    filterset_class = view.filterset_class
+    params = QueryDict(mutable=True)
+    for name, value in filters.items():
+        params.setlist(name, value if isinstance(value, list) else [value])
+    unknown = sorted(
+        name
+        for name in params
+        if name not in filterset_class.base_filters
+        and name != SEARCH
+        and not name.startswith(CUSTOM_FILTER_PREFIX)
+    )
+    if unknown:
+        raise ValidationError({f"filters.{name}": "Unknown filter." for name in unknown})
+
+    filterset = filterset_class(data=params, queryset=exported.selector())
+    if not filterset.is_valid():
+        raise ValidationError(
+            {f"filters.{name}": list(messages) for name, messages in filterset.errors.items()}
+        )
+    queryset = filterset.qs
+    # The REST filter backends read only `query_params` (and the view's `search_fields`).
+    request = SimpleNamespace(query_params=params)
+    try:
+        queryset = CustomFieldFilterBackend().filter_queryset(request, queryset, view)
+        if params.get(SEARCH):
+            queryset = SearchFilter().filter_queryset(request, queryset, view)
+    except rest_exceptions.ValidationError as error:
+        raise ValidationError(
+            {
+                f"filters.{name}": [str(m) for m in messages]
+                for name, messages in error.detail.items()
+            }
+        ) from None
+    return queryset
+
+
+def _finish(job: ExportJob, status: str, **fields: Any) -> None:
+    ExportJob.objects.filter(pk=job.pk).update(status=status, finished_at=timezone.now(), **fields)
+
+
+def _check_choice(name: str, value: str, allowed: list[str]) -> None:
+    if value not in allowed:
+        raise ValidationError({name: f"Use one of: {', '.join(allowed)}."})
