@@ -116,20 +116,24 @@ def write_chunk(
 
 
 def _match_value(row: CleanRow, match_key: str) -> Any:
-    if row.record_id is not None:
-        return ("id", row.record_id)
+    """The chosen match key first; our own `id` column only for rows without one (a
+    re-imported export of records that have no external id)."""
     if match_key == "email":
         index = crypto.email_index(row.values.get("email"))
-        return ("email", index) if index else None
-    external_id = row.values.get("external_id")
-    return ("external_id", external_id) if external_id else None
+        if index:
+            return ("email", index)
+    elif row.values.get("external_id"):
+        return ("external_id", row.values["external_id"])
+    if row.record_id is not None:
+        return ("id", row.record_id)
+    return None
 
 
 def _existing(model: type[models.Model], rows: Sequence[CleanRow], match_key: str) -> dict:
-    ids = {row.record_id for row in rows if row.record_id is not None}
-    keys = {_match_value(row, match_key) for row in rows if row.record_id is None}
+    keys = {_match_value(row, match_key) for row in rows}
     keys.discard(None)
-    values = {value for _, value in keys}
+    ids = {value for kind, value in keys if kind == "id"}
+    values = {value for kind, value in keys if kind != "id"}
     found: dict[Any, models.Model] = {}
     query = models.Q(pk__in=ids)
     column = "email_index" if match_key == "email" else "external_id"

@@ -267,10 +267,14 @@ class _Context:
         return cls(job=job, definitions=definitions_for(ENTITY_OF_RESOURCE[job.resource]))
 
     def map(self, headers: list[str], values: Mapping[str, Any]) -> dict[str, Any]:
-        if self.mapping is None:
+        """JSON and XML records need not share keys: a record bringing a column not seen
+        before extends the mapping instead of losing that column for every row."""
+        seen = self.mapping and {*self.mapping.targets, *self.mapping.ignored}
+        if self.mapping is None or not seen.issuperset(values):
+            columns = list(dict.fromkeys([*(seen or ()), *(headers or values)]))
             self.mapping = resolve_mapping(
                 resource=self.job.resource,
-                headers=headers or list(values),
+                headers=columns,
                 definitions=self.definitions,
                 explicit=self.job.mapping,
             )

@@ -233,3 +233,20 @@ def test_cancelling_a_queued_job():
 
     assert ImportJob.objects.get(pk=job.pk).status == JobStatus.CANCELLED
     assert Contact.objects.count() == 0
+
+
+def test_records_with_different_keys_keep_every_column():
+    content = json.dumps([{"first_name": "A"}, {"first_name": "B", "email": "b@example.com"}])
+
+    run(content, filename="c.json")
+
+    assert Contact.objects.get(first_name="B").email == "b@example.com"
+
+
+def test_the_match_key_wins_over_another_systems_id_column():
+    other = CompanyFactory(name="Z", external_id="z")
+
+    run(f"id,external_id,name\n{other.pk},a,A\n", resource="companies")
+
+    assert Company.objects.get(pk=other.pk).external_id == "z"
+    assert Company.objects.get(external_id="a").name == "A"
