@@ -50,6 +50,27 @@ def insert_returning_pks(model: type[models.Model], instances: Sequence[models.M
                 instance._state.adding = False
 
 
+def update_fields(
+    model: type[models.Model], instances: Sequence[models.Model], field_names: Sequence[str]
+) -> None:
+    """``UPDATE … SET … WHERE pk = %s`` for every instance, as one executemany: SQLite and
+    psycopg both run it as a prepared statement, where Django's ``bulk_update`` builds one
+    CASE WHEN per column over the whole batch."""
+    if not instances:
+        return
+    # "owner" and "owner_id" name one column: each column is set once.
+    fields = list({f.column: f for f in map(model._meta.get_field, field_names)}.values())
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {assignments} "
+        f"WHERE {quote(model._meta.pk.column)} = %s"
+    )
+    prepare = _Preparer(fields)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[*prepare.row(obj), obj.pk] for obj in instances])
+
+
 class _Preparer:
     """``get_db_prep_save`` per value, remembered for values that repeat down a column (the
     chunk's timestamp, None, False, "", {}): most of a row's columns cost a dict lookup."""

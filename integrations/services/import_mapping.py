@@ -128,6 +128,11 @@ class ColumnMapping:
     ignored: list[str]
 
 
+def field_order(resource: str) -> list[str]:
+    """The resource's importable fields in the order people read them."""
+    return list(_ALIASES[resource])
+
+
 def known_fields(resource: str, definitions: Iterable[CustomField]) -> set[str]:
     return set(_ALIASES[resource]) | {f"{CUSTOM_PREFIX}{field.name}" for field in definitions}
 

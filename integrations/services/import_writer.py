@@ -19,7 +19,7 @@ from customers import crypto, selectors
 from customers.custom_fields.values import apply_custom_values
 from customers.models import Contact, CustomField, Deal, Stage
 from customers.services._common import tags_from_names
-from integrations.services.bulk_sql import insert_returning_pks
+from integrations.services.bulk_sql import insert_returning_pks, update_fields
 from integrations.services.import_rows import MODELS, CleanRow
 
 _BULK_BATCH = 1000
@@ -294,9 +294,7 @@ def _save(model: type[models.Model], plans: list[_Planned]) -> None:
             plan.instance.updated_at = now
             fields.update(plan.row.values)
         fields.update(_derived_fields(model))
-        model._default_manager.bulk_update(
-            [plan.instance for plan in updates], sorted(fields), batch_size=_BULK_BATCH
-        )
+        update_fields(model, [plan.instance for plan in updates], sorted(fields))
     _save_tags(model, [plan for plan in plans if plan.row.tags is not None])
 
 
