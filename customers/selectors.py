@@ -12,12 +12,19 @@ from django.db.models import Q, QuerySet
 from customers import crypto
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
 
+_COMPANY_HEAVY_FIELDS = ("address", "phone", "custom_fields", "custom_index")
+
 
 def contact_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Contact]:
     """Contacts with company, owner and tags loaded. Filters: `email` and `phone` (exact,
     through the blind index), `owner`, `company`, `lifecycle_stage`, `tag`, `search`
     (over names, title and company name, never over encrypted fields)."""
-    queryset = Contact.objects.select_related("company", "owner").prefetch_related("tags")
+    # The company rides along for its id and name: its PII is never decrypted for a contact list.
+    queryset = (
+        Contact.objects.select_related("company", "owner")
+        .defer(*(f"company__{name}" for name in _COMPANY_HEAVY_FIELDS))
+        .prefetch_related("tags")
+    )
     filters = filters or {}
     if filters.get("email"):
         queryset = queryset.filter(email_index=crypto.email_index(filters["email"]))
