@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-integration lint format install migrate clean
+.PHONY: run test test-integration bench lint format install migrate clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: lint
 ## DATABASE_URL=postgres://postgres@127.0.0.1:5432/test CELERY_BROKER_URL=redis://127.0.0.1:6379/15
 test-integration: install
 	CRM_REQUIRE_INTEGRATION=1 $(BIN)/pytest || [ $$? -eq 5 ]
+
+## Benchmarks (each beside a naive baseline): REST list and export, then bulk import.
+bench: install
+	$(BIN)/python bench/api_bench.py
+	$(BIN)/python bench/import_bench.py --db both
 
 format: install
 	$(BIN)/ruff format .

@@ -1,0 +1,1 @@
+"""Benchmarks, run as scripts (each explains itself); the app never imports this package."""
