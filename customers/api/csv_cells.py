@@ -175,11 +175,14 @@ class CsvLineWriter:
         self.writer = csv.writer(self.buffer)
 
     def line(self, row: Mapping) -> str:
+        if type(row) is not dict:
+            row = dict(row) if isinstance(row, Mapping) else {}
         cells = []
+        get = row.get
         for path in self.paths:
-            value = row.get(path[0]) if isinstance(row, Mapping) else None
-            if len(path) > 1:
-                value = value_at(row, ".".join(path))
+            value = get(path[0])
+            for part in path[1:]:  # dotted columns: plain dicts all the way down
+                value = value.get(part) if type(value) is dict else None
             kind = type(value)
             if kind is str:
                 cells.append("'" + value if value[:1] in _FORMULA_START else value)
