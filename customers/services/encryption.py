@@ -139,3 +139,37 @@ def _write_swaps(model: type[models.Model], updates: dict[str, list[tuple]]) -> 
                 f"UPDATE {table} SET {quoted} = %s WHERE {pk_column} = %s AND {quoted} = %s",
                 swaps,
             )
+
+
+def rebuild_blind_indexes(*, batch_size: int = 1000) -> int:
+    """Recompute every blind index under the current BLIND_INDEX_KEY (after changing it);
+    returns how many records were rewritten. Exact-match search finds records whose index was
+    rebuilt, so run it right after deploying the new key."""
+    from customers.custom_fields.values import decrypt, definitions_for, entity_of, index_value
+    from customers.models import Company, Contact
+
+    rewritten = 0
+    for model in (Contact, Company):
+        pii_fields = [f for f in definitions_for(entity_of(model), include_archived=True) if f.pii]
+        last_pk = 0
+        while True:
+            batch = list(model._base_manager.filter(pk__gt=last_pk).order_by("pk")[:batch_size])
+            if not batch:
+                break
+            last_pk = batch[-1].pk
+            for record in batch:
+                if model is Contact:
+                    record.email_index = crypto.email_index(record.email)
+                record.phone_index = crypto.phone_index(record.phone)
+                record.custom_index = {
+                    field.name: index_value(
+                        field, decrypt(record.custom_fields[field.name], name=field.name)
+                    )
+                    for field in pii_fields
+                    if record.custom_fields.get(field.name) is not None
+                }
+            fields = ["phone_index", "custom_index"] + (["email_index"] if model is Contact else [])
+            with transaction.atomic():
+                model._base_manager.bulk_update(batch, fields)
+            rewritten += len(batch)
+    return rewritten

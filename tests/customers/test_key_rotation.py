@@ -91,3 +91,26 @@ def test_rotation_reencrypts_pii_custom_field_values(settings, encryption_keys):
     assert report.by_model["customers.Contact.custom_fields"] == 1
     token = Contact.objects.get(pk=contact.pk).custom_fields["wechat"]
     assert Fernet(primary.encode()).decrypt(token.encode()) == b"wx_li"
+
+
+def test_blind_indexes_are_rebuilt_under_a_new_index_key(settings, encryption_keys):
+    from customers import selectors
+    from customers.services.custom_fields import custom_field_create
+
+    custom_field_create(entity="contact", name="fax", label="Fax", type="phone", pii=True)
+    contact = ContactFactory(email="Find.Me@example.com", custom_fields={"fax": "+86 10 1234 5678"})
+    company = CompanyFactory(phone="+86 21 5555 0000")
+    settings.BLIND_INDEX_KEY = "a-brand-new-index-key"
+    assert selectors.find_contact_by_email("find.me@example.com") is None
+
+    call_command("rebuild_blind_indexes", "--batch-size", "1", verbosity=0)
+
+    assert selectors.find_contact_by_email("find.me@example.com") == contact
+    assert list(selectors.company_list(filters={"phone": "021 5555 0000"})) == [company]
+    assert Contact.objects.filter(custom_index__fax__isnull=False).count() == 1
+    from customers.custom_fields.values import index_value
+    from customers.models import CustomField
+
+    fax = CustomField.objects.get(name="fax")
+    stored = Contact.objects.get(pk=contact.pk).custom_index["fax"]
+    assert stored == index_value(fax, "+86 10 1234 5678")
