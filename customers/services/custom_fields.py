@@ -139,6 +139,8 @@ def count_values(field: CustomField) -> int:
 
 def incompatible_record_ids(field: CustomField, *, new_definition: CustomField) -> Iterator[int]:
     """Ids of the records whose stored value the new definition would refuse."""
+    if new_definition.type not in types.COERCERS:
+        raise ValidationError({"type": f"Use one of: {', '.join(Type.values)}."})
     model = ENTITY_MODELS[field.entity]
     queryset = model.objects.filter(custom_fields__has_key=field.name).order_by("pk")
     for batch in _batches(queryset.only("pk", "custom_fields")):

@@ -214,3 +214,17 @@ def test_the_schema_lists_current_custom_fields(api, every_type):
     properties = schema["components"]["schemas"]["ContactOutput"]["properties"]["custom_fields"]
     assert properties["properties"]["score"]["type"] == "integer"
     assert properties["properties"]["tier"]["enum"] == ["gold", "silver", None]
+
+
+def test_checking_a_type_change_against_an_unknown_type_is_a_400(make_api_client):
+    from tests.factories import ManagerFactory
+
+    client = make_api_client(ManagerFactory(), ["settings:read", "settings:write"])
+    field = custom_field_create(entity="contact", name="code", label="Code", type="text")
+    ContactFactory(custom_fields={"code": "A1"})
+
+    bad = client.get(f"{DEFINITIONS}{field.pk}/incompatible/", {"type": "colour"})
+    good = client.get(f"{DEFINITIONS}{field.pk}/incompatible/", {"type": "integer"})
+
+    assert bad.status_code == 400 and "type" in bad.json()["errors"]
+    assert good.json()["count"] == 1
