@@ -1,6 +1,6 @@
 """Helpers shared by the write services: apply input, resolve relations, validate, save."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -105,6 +105,26 @@ def merge_custom_values(primary: models.Model, duplicates: Iterable[models.Model
                 primary.custom_fields[name] = value
                 if name in (duplicate.custom_index or {}):
                     primary.custom_index[name] = duplicate.custom_index[name]
+
+
+def upsert_by(
+    *,
+    model: type[ModelT],
+    data: Mapping[str, Any],
+    find: Callable[[str], ModelT | None],
+    write: Callable[[ModelT, Mapping[str, Any]], ModelT],
+    key: str = "external_id",
+    create_defaults: Mapping[str, Any] | None = None,
+) -> tuple[ModelT, bool]:
+    """Update the record `find(data[key])` returns, or create one: (record, created).
+    Idempotent: the same data twice leaves one record with that data."""
+    value = blank_to_none(data.get(key))
+    if value is None:
+        raise ValidationError({key: f"A value is required to upsert by {key}."})
+    existing = find(value)
+    if existing is not None:
+        return write(existing, data), False
+    return write(model(), {**(create_defaults or {}), **data}), True
 
 
 def save(instance: models.Model) -> None:

@@ -17,6 +17,7 @@ from customers.services._common import (
     reject_unknown_fields,
     resolve,
     save,
+    upsert_by,
     validate,
 )
 
@@ -75,13 +76,9 @@ def activity_update(*, activity: Activity, data: Mapping[str, Any]) -> Activity:
 
 
 def activity_upsert(*, data: Mapping[str, Any]) -> tuple[Activity, bool]:
-    external_id = blank_to_none(data.get("external_id"))
-    if external_id is None:
-        raise ValidationError({"external_id": "A value is required to upsert by external_id."})
-    existing = selectors.find_activity_by_external_id(external_id)
-    if existing is not None:
-        return activity_update(activity=existing, data=data), False
-    return _write(Activity(), data), True
+    return upsert_by(
+        model=Activity, data=data, find=selectors.find_activity_by_external_id, write=_write
+    )
 
 
 def activity_complete(*, activity: Activity) -> Activity:

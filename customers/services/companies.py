@@ -17,6 +17,7 @@ from customers.services._common import (
     resolve,
     save,
     tags_from_names,
+    upsert_by,
     validate_record,
 )
 
@@ -86,13 +87,9 @@ def company_update(*, company: Company, data: Mapping[str, Any]) -> Company:
 
 def company_upsert(*, data: Mapping[str, Any]) -> tuple[Company, bool]:
     """Update the company with `data["external_id"]`, or create it. Returns (company, created)."""
-    external_id = blank_to_none(data.get("external_id"))
-    if external_id is None:
-        raise ValidationError({"external_id": "A value is required to upsert by external_id."})
-    existing = selectors.find_company_by_external_id(external_id)
-    if existing is not None:
-        return company_update(company=existing, data=data), False
-    return _write(Company(), data), True
+    return upsert_by(
+        model=Company, data=data, find=selectors.find_company_by_external_id, write=_write
+    )
 
 
 def company_delete(*, company: Company) -> None:

@@ -21,6 +21,7 @@ from customers.services._common import (
     resolve,
     save,
     tags_from_names,
+    upsert_by,
     validate_record,
 )
 
@@ -113,22 +114,15 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any]) -> Contact:
 def contact_upsert(
     *, data: Mapping[str, Any], match: MatchKey = "external_id"
 ) -> tuple[Contact, bool]:
-    """Update the contact matching `data[match]`, or create one. Returns (contact, created).
-
-    Idempotent: sending the same data twice leaves one contact with that data.
-    """
-    key = blank_to_none(data.get(match))
-    if key is None:
-        raise ValidationError({match: f"A value is required to upsert by {match}."})
-    if match == "external_id":
-        existing = selectors.find_contact_by_external_id(key)
-    elif match == "email":
-        existing = selectors.find_contact_by_email(key)
-    else:
+    """Update the contact matching `data[match]` (external id, or email through the blind
+    index), or create one. Returns (contact, created)."""
+    finders = {
+        "external_id": selectors.find_contact_by_external_id,
+        "email": selectors.find_contact_by_email,
+    }
+    if match not in finders:
         raise ValidationError({"match": f"Cannot match contacts by {match!r}."})
-    if existing is not None:
-        return contact_update(contact=existing, data=data), False
-    return _write(Contact(), data), True
+    return upsert_by(model=Contact, data=data, find=finders[match], write=_write, key=match)
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from customers.services._common import (
     resolve,
     save,
     tags_from_names,
+    upsert_by,
     validate_record,
 )
 
@@ -87,14 +88,13 @@ def deal_update(*, deal: Deal, data: Mapping[str, Any]) -> Deal:
 
 def deal_upsert(*, data: Mapping[str, Any]) -> tuple[Deal, bool]:
     """Update the deal with `data["external_id"]`, or create it. Returns (deal, created)."""
-    external_id = blank_to_none(data.get("external_id"))
-    if external_id is None:
-        raise ValidationError({"external_id": "A value is required to upsert by external_id."})
-    existing = selectors.find_deal_by_external_id(external_id)
-    if existing is not None:
-        return deal_update(deal=existing, data=data), False
-    values = {"currency": settings.DEFAULT_CURRENCY, **data}
-    return _write(Deal(), values), True
+    return upsert_by(
+        model=Deal,
+        data=data,
+        find=selectors.find_deal_by_external_id,
+        write=_write,
+        create_defaults={"currency": settings.DEFAULT_CURRENCY},
+    )
 
 
 def deal_move_to_stage(*, deal: Deal, stage: Stage | int) -> Deal:
