@@ -1,6 +1,6 @@
 """The Django admin for the CRM's records. Every admin reads through ``customers.selectors`` and
 writes through ``customers.services``; see ``base`` for how forms validate through them."""
 
-from customers.admin import activities, contacts, deals, tags
+from customers.admin import activities, contacts, custom_fields, deals, tags
 
-__all__ = ["activities", "contacts", "deals", "tags"]
+__all__ = ["activities", "contacts", "custom_fields", "deals", "tags"]

@@ -12,6 +12,7 @@ from customers.admin.base import (
     ReadOnlyInline,
     ServiceModelAdmin,
 )
+from customers.admin.custom_fields import CustomValuesAdminMixin
 from customers.models import Company, Contact
 from customers.services import companies, contacts
 
@@ -28,7 +29,7 @@ _SYSTEM_FIELDSET = (
 
 
 @admin.register(Contact)
-class ContactAdmin(PIIAdminMixin, BlindIndexSearchMixin, ServiceModelAdmin):
+class ContactAdmin(CustomValuesAdminMixin, PIIAdminMixin, BlindIndexSearchMixin, ServiceModelAdmin):
     selector = staticmethod(selectors.contact_list)
     pii_fields = ("email", "phone", "address")
     blind_index_search = ("email", "phone")
@@ -93,7 +94,7 @@ class ContactInline(ReadOnlyInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(PIIAdminMixin, BlindIndexSearchMixin, ServiceModelAdmin):
+class CompanyAdmin(CustomValuesAdminMixin, PIIAdminMixin, BlindIndexSearchMixin, ServiceModelAdmin):
     selector = staticmethod(selectors.company_list)
     pii_fields = ("phone", "address")
     blind_index_search = ("phone",)

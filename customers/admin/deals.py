@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from customers import selectors
 from customers.admin.activities import ActivityInline
 from customers.admin.base import ServiceModelAdmin
+from customers.admin.custom_fields import CustomValuesAdminMixin
 from customers.models import Deal, Pipeline, Stage
 from customers.services import deals, pipelines
 
@@ -28,7 +29,7 @@ class StageListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Deal)
-class DealAdmin(ServiceModelAdmin):
+class DealAdmin(CustomValuesAdminMixin, ServiceModelAdmin):
     selector = staticmethod(selectors.deal_list)
     list_display = (
         "name",
