@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", include("customers.web.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("customers.api.urls")),
     path("api/v1/", include("integrations.api.urls")),
