@@ -12,6 +12,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+	$(BIN)/python scripts/compile_messages.py
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

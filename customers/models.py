@@ -502,3 +502,24 @@ class CustomField(TimeStampedModel):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+class UserPreference(models.Model):
+    """Per-user settings of the web UI (today: the language, which wins over the browser's)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="preference",
+    )
+    language = models.CharField(
+        _("language"), max_length=16, blank=True, choices=settings.LANGUAGES
+    )
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language or 'browser'})"

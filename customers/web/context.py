@@ -1,0 +1,37 @@
+"""Template context for the layout: the navigation, with entries only for pages that exist."""
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+# (url name, label, the first path segment that marks it current)
+_NAVIGATION = (
+    ("dashboard", _("Dashboard"), ""),
+    ("contact-list", _("Contacts"), "contacts"),
+    ("company-list", _("Companies"), "companies"),
+    ("deal-list", _("Deals"), "deals"),
+    ("deal-board", _("Pipeline"), "deals/board"),
+    ("import-new", _("Import"), "imports"),
+    ("integration-list", _("Integrations"), "integrations"),
+)
+
+
+def navigation(request: HttpRequest) -> dict:
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    path = request.path.strip("/")
+    entries = []
+    for name, label, segment in _NAVIGATION:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:  # pages another engineer adds later appear once they exist
+            continue
+        entries.append({"url": url, "label": label, "segment": segment})
+    # The longest matching segment is the current page ("deals/board" beats "deals").
+    matches = [e for e in entries if e["segment"] and (path + "/").startswith(e["segment"] + "/")]
+    current = max(matches, key=lambda e: len(e["segment"]), default=None)
+    if current is None and path == "":
+        current = entries[0] if entries else None
+    for entry in entries:
+        entry["current"] = entry is current
+    return {"navigation": entries}

@@ -1,0 +1,34 @@
+"""Template helpers for the UI: money and query strings (`{% load crm_ui %}`)."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import get_language
+
+register = template.Library()
+
+_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
+
+
+@register.filter
+def money(amount: Decimal | int | None, currency: str = "") -> str:
+    """'¥1,234.50' in Chinese, 'CNY 1,234.50' in English: digits grouped the locale's way."""
+    if amount is None:
+        return ""
+    digits = number_format(amount, 2, use_l10n=True, force_grouping=True)
+    if (get_language() or "").startswith("zh") and currency in _SYMBOLS:
+        return f"{_SYMBOLS[currency]}{digits}"
+    return f"{currency} {digits}".strip()
+
+
+@register.simple_tag(takes_context=True)
+def query(context, **changes) -> str:
+    """The current query string with some parameters replaced (None or "" removes them)."""
+    params = context["request"].GET.copy()
+    for name, value in changes.items():
+        params.pop(name, None)
+        if value not in (None, ""):
+            params[name] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
