@@ -212,6 +212,12 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 512 * 1024 * 1024)
 IMPORT_CHUNK_SIZE = env_int("IMPORT_CHUNK_SIZE", 2000)
 IMPORT_HEARTBEAT_STALE_SECONDS = env_int("IMPORT_HEARTBEAT_STALE_SECONDS", 120)
 
+# Outbound calls to user-configured URLs (connector sources, webhook targets) refuse loopback,
+# private and link-local addresses unless their network is listed here (comma-separated CIDRs).
+OUTBOUND_ALLOWED_NETWORKS = env_str("OUTBOUND_ALLOWED_NETWORKS", "")
+# Extra connectors by name, besides the built-in ones and the `crm.connectors` entry points.
+CRM_CONNECTORS: dict[str, str] = {}
+
 # How long a POST's Idempotency-Key is remembered (its first response replayed).
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 

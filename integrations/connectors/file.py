@@ -1,0 +1,150 @@
+"""`file`: CSV, JSON or XML records from an HTTP(S) URL or a local drop folder, read with the
+bulk exchange's streaming readers.
+
+A drop folder's files are read oldest first; once their records are committed they are moved
+to the done folder (a file that cannot be read at all goes to the failed folder), so each file
+is imported once. A URL is fetched again only when it changed: its ETag or Last-Modified is
+the cursor, sent back as If-None-Match / If-Modified-Since.
+"""
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from integrations import outbound
+from integrations.connectors.base import ConfigKey, Connector, ConnectorError, Fetch, RecordStream
+from integrations.formats import FormatError, Record, open_reader
+
+_DOWNLOAD_CHUNK = 1 << 20
+
+
+class FileConnector(Connector):
+    name = "file"
+    label = "File (CSV, JSON or XML from a URL or a drop folder)"
+    config_keys = {
+        "url": ConfigKey(str, help="An http(s) URL of one file; or use folder."),
+        "folder": ConfigKey(str, help="A local drop folder; or use url."),
+        "pattern": ConfigKey(str, help="Which files of the folder to read (default *)."),
+        "done_folder": ConfigKey(str, help="Where read files go (default <folder>/done)."),
+        "failed_folder": ConfigKey(str, help="Unreadable files go (default <folder>/failed)."),
+        "format": ConfigKey(str, help="csv, json or xml; sniffed when absent."),
+        "encoding": ConfigKey(str, help="The CSV encoding; detected when absent."),
+        "headers": ConfigKey(dict, secret=True, help="HTTP headers for the URL."),
+    }
+
+    @classmethod
+    def check_config(cls, config: dict[str, Any]) -> None:
+        if ("url" in config) == ("folder" in config):
+            raise ValidationError({"config.url": "Give either url or folder, not both or neither."})
+        if "url" in config and urlsplit(config["url"]).scheme not in {"http", "https"}:
+            raise ValidationError({"config.url": "Use an http or https URL."})
+        if "folder" in config and not Path(config["folder"]).is_dir():
+            raise ValidationError({"config.folder": f"{config['folder']} is not a folder."})
+        if config.get("format", "csv") not in {"csv", "json", "xml"}:
+            raise ValidationError({"config.format": "Use csv, json or xml."})
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self._read: list[Path] = []
+        self._unreadable: list[Path] = []
+
+    def records(self, cursor: str | None) -> RecordStream:
+        if "url" in self.config:
+            return (yield from self._from_url(cursor))
+        yield from self._from_folder()
+        return cursor
+
+    # A drop folder
+
+    def _from_folder(self) -> Iterator[Record]:
+        folder = Path(self.config["folder"])
+        files = sorted(
+            (path for path in folder.glob(self.config.get("pattern", "*")) if path.is_file()),
+            key=lambda path: (path.stat().st_mtime, path.name),
+        )
+        number = 0
+        for path in files:
+            try:
+                with self._open(path) as reader:
+                    for record in reader:
+                        number += 1
+                        yield Record(number, record.values, record.error, record.line)
+            except FormatError as error:
+                number += 1
+                self._unreadable.append(path)
+                yield Record(number, {}, error=f"{path.name}: {error}")
+                continue
+            self._read.append(path)
+
+    def acknowledge(self, fetch: Fetch) -> None:
+        folder = Path(self.config.get("folder", "."))
+        done = Path(self.config.get("done_folder") or folder / "done")
+        failed = Path(self.config.get("failed_folder") or folder / "failed")
+        for paths, target in ((self._read, done), (self._unreadable, failed)):
+            for path in paths:
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.move(path, _free_name(target / path.name))
+            paths.clear()
+
+    # One file at a URL
+
+    def _from_url(self, cursor: str | None) -> RecordStream:
+        headers = dict(self.config.get("headers", {}))
+        validators = json.loads(cursor) if cursor else {}
+        if validators.get("etag"):
+            headers["If-None-Match"] = validators["etag"]
+        if validators.get("last_modified"):
+            headers["If-Modified-Since"] = validators["last_modified"]
+        with tempfile.TemporaryFile() as download:
+            try:
+                response = outbound.request("GET", self.config["url"], headers=headers, stream=True)
+            except (outbound.OutboundRefused, requests.RequestException) as error:
+                raise ConnectorError(f"Cannot fetch {self.config['url']}: {error}") from None
+            with response:
+                if response.status_code == 304:
+                    return cursor
+                if response.status_code != 200:
+                    raise ConnectorError(f"{self.config['url']} answered {response.status_code}.")
+                _save(response, download)
+            try:
+                with self._open(download) as reader:
+                    yield from reader
+            except FormatError as error:
+                raise ConnectorError(f"{self.config['url']}: {error}") from None
+        new = {
+            "etag": response.headers.get("ETag"),
+            "last_modified": response.headers.get("Last-Modified"),
+        }
+        return json.dumps(new) if any(new.values()) else cursor
+
+    def _open(self, source):
+        return open_reader(
+            source, format=self.config.get("format"), encoding=self.config.get("encoding")
+        )
+
+
+def _save(response: requests.Response, target) -> None:
+    limit = settings.IMPORT_MAX_BYTES
+    size = 0
+    for chunk in response.iter_content(_DOWNLOAD_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise ConnectorError(f"The file is larger than IMPORT_MAX_BYTES ({limit} bytes).")
+        target.write(chunk)
+    target.seek(0)
+
+
+def _free_name(path: Path) -> Path:
+    if not path.exists():
+        return path
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
+    return path.with_name(f"{path.stem}.{stamp}{path.suffix}")
