@@ -13,10 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from customers import pii
 from customers.custom_fields.values import plain_values
+from customers.export_encoders import contact_encoder, record_dict
 from customers.models import Company, Contact, CustomField, Deal, format_full_name
 
 _CONTACT_VALUES = (
@@ -59,8 +61,33 @@ def contact_rows(
     definitions: Sequence[CustomField] = (),
     chunk_size: int = 2000,
 ) -> Iterator[dict[str, Any]]:
-    for row, tags in _chunked(queryset, _CONTACT_VALUES, chunk_size):
-        yield _contact_dict(row, tags, can_view_pii, definitions)
+    """Contacts as ``ContactOutputSerializer`` renders them, PII decrypted a chunk at a time."""
+    encoder = contact_encoder(
+        format="json", can_view_pii=can_view_pii, keys=_keys(), definitions=definitions
+    )
+    for chunk in contact_raw_chunks(queryset, chunk_size=chunk_size):
+        for record in encoder.records(chunk):
+            yield record_dict(record)
+
+
+def contact_raw_chunks(
+    queryset: QuerySet[Contact], *, chunk_size: int = 2000
+) -> Iterator[list[tuple]]:
+    """Lists of ``_CONTACT_VALUES`` tuples, email, phone and address still encrypted (Fernet
+    tokens) and the tag names appended: the input of ``customers.export_encoders``, which
+    decrypts a chunk's tokens in one go (here, or in a worker process)."""
+    ciphertext = {f"_{name}": Cast(name, TextField()) for name in pii.PII_FIELDS}
+    fields = [f"_{name}" if name in pii.PII_FIELDS else name for name in _CONTACT_VALUES]
+    rows = queryset.prefetch_related(None).annotate(**ciphertext)
+    for chunk in _raw_chunks(rows, fields, chunk_size):
+        tags = _tags_by_record(Contact, [row[0] for row in chunk])
+        yield [(*row, tags.get(row[0], [])) for row in chunk]
+
+
+def _keys() -> tuple[str, ...]:
+    from django.conf import settings
+
+    return tuple(settings.FIELD_ENCRYPTION_KEYS)
 
 
 def company_rows(
@@ -91,7 +118,15 @@ def _chunked(
     queryset: QuerySet, fields: Sequence[str], chunk_size: int
 ) -> Iterator[tuple[tuple, list[str]]]:
     """Rows (``values_list`` tuples, the primary key first) with their tag names."""
-    rows = queryset.prefetch_related(None).order_by("pk").values_list(*fields)
+    for chunk in _raw_chunks(queryset.prefetch_related(None), fields, chunk_size):
+        tags = _tags_by_record(queryset.model, [row[0] for row in chunk])
+        for row in chunk:
+            yield row, tags.get(row[0], [])
+
+
+def _raw_chunks(queryset: QuerySet, fields: Sequence[str], chunk_size: int) -> Iterator[list]:
+    """Lists of ``values_list`` tuples (the primary key first), in primary key order."""
+    rows = queryset.order_by("pk").values_list(*fields)
     # Chunks by primary key (keyset): each is a short query, so memory stays flat and no
     # server-side cursor is held open for the whole export.
     last_pk = 0
@@ -100,9 +135,7 @@ def _chunked(
         if not chunk:
             return
         last_pk = chunk[-1][0]
-        tags = _tags_by_record(queryset.model, [row[0] for row in chunk])
-        for row in chunk:
-            yield row, tags.get(row[0], [])
+        yield chunk
 
 
 def _tags_by_record(model: type[models.Model], ids: list[int]) -> dict[int, list[str]]:
@@ -121,63 +154,6 @@ def _tags_by_record(model: type[models.Model], ids: list[int]) -> dict[int, list
         if record_id in wanted:
             tags[record_id].append(name)
     return tags
-
-
-def _contact_dict(
-    row: tuple, tags: list[str], can_view_pii: bool, definitions: Sequence[CustomField]
-) -> dict[str, Any]:
-    (
-        pk,
-        external_id,
-        first_name,
-        last_name,
-        title,
-        company_id,
-        company_name,
-        email,
-        phone,
-        address,
-        lifecycle_stage,
-        source,
-        owner_id,
-        owner_username,
-        notes,
-        consent_email,
-        consent_phone,
-        consent_updated_at,
-        created_at,
-        updated_at,
-        custom_values,
-    ) = row
-    if not can_view_pii:
-        email, phone, address = (
-            pii.mask_email(email),
-            pii.mask_phone(phone),
-            pii.mask_address(address),
-        )
-    return {
-        "id": pk,
-        "external_id": external_id,
-        "first_name": first_name,
-        "last_name": last_name,
-        "full_name": format_full_name(first_name, last_name),
-        "title": title,
-        "company": {"id": company_id, "name": company_name} if company_id else None,
-        "email": email,
-        "phone": phone,
-        "address": address,
-        "lifecycle_stage": lifecycle_stage,
-        "source": source,
-        "owner": {"id": owner_id, "username": owner_username} if owner_id else None,
-        "tags": tags,
-        "notes": notes,
-        "consent_email": consent_email,
-        "consent_phone": consent_phone,
-        "consent_updated_at": iso(consent_updated_at),
-        "created_at": iso(created_at),
-        "updated_at": iso(updated_at),
-        "custom_fields": plain_values(custom_values, definitions, can_view_pii=can_view_pii),
-    }
 
 
 _COMPANY_VALUES = (

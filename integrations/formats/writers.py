@@ -9,7 +9,7 @@ import io
 import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -177,6 +177,14 @@ def open_writer(
     if columns is not None or bom:
         raise ValueError("columns and bom apply to CSV only; JSON and XML write whole records.")
     return JSONWriter(stream) if format == "json" else XMLWriter(stream)
+
+
+def text_sink(stream) -> Callable[[str], Any]:
+    """A function writing text to `stream` (text, or binary: UTF-8), for writers that produce
+    whole pieces of a document themselves (e.g. ``customers.export_stream``)."""
+    if _is_binary(stream):
+        return lambda text: stream.write(text.encode())
+    return stream.write
 
 
 def _is_binary(stream) -> bool:

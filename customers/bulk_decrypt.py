@@ -1,0 +1,102 @@
+"""Fernet decryption of many tokens at once, for exports that decrypt millions of values.
+
+``MultiFernet.decrypt`` costs ~7.5 µs a value here: a Cipher, an HMAC and a padder per call.
+This reads the same tokens at ~3 µs: each token's HMAC is checked first (stdlib
+``hmac.digest``, constant-time compare), then all tokens of one key are AES-CBC-decrypted in a
+single call, and the padding is checked. It reads only what ``Fernet.encrypt`` wrote (version
+0x80, any key of FIELD_ENCRYPTION_KEYS) and, like ``customers.fields``, fails loudly on a token
+no key opens: it never hands back ciphertext as data. TTLs are not used for PII at rest.
+
+Concatenating tokens is sound for CBC: a block's plaintext is D(block) XOR the block before it,
+so decrypting ``ct1 | iv2 | ct2 | iv3 | ct3 …`` under ``iv1`` gives every plaintext, with one
+block of garbage (the decryption of ``iv_n``) between them, which is dropped.
+"""
+
+import base64
+import binascii
+import hmac
+from collections.abc import Sequence
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from customers.fields import FieldDecryptionError
+
+_VERSION = 0x80
+_HEADER = 1 + 8  # version byte, timestamp
+_IV = 16
+_MAC = 32
+_BLOCK = 16
+
+
+@lru_cache(maxsize=8)
+def _split_keys(keys: tuple[str, ...]) -> tuple[tuple[bytes, bytes], ...]:
+    """(signing key, encryption key) per Fernet key, in FIELD_ENCRYPTION_KEYS order."""
+    pairs = []
+    for key in keys:
+        raw = base64.urlsafe_b64decode(key)
+        if len(raw) != 32:
+            raise ValueError("A Fernet key is 32 url-safe base64-encoded bytes.")
+        pairs.append((raw[:16], raw[16:]))
+    return tuple(pairs)
+
+
+def decrypt_many(tokens: Sequence[str | None], keys: Sequence[str], *, what: str) -> list:
+    """Plaintexts (str) of `tokens` in order; None stays None. `what` names the data in the
+    error raised when a token is malformed, tampered with or under none of `keys`."""
+    pairs = _split_keys(tuple(keys))
+    datas: list[bytes | None] = [None] * len(tokens)
+    by_key: list[list[int]] = [[] for _ in pairs]
+    digest, compare = hmac.digest, hmac.compare_digest
+    for position, token in enumerate(tokens):
+        if token is None:
+            continue
+        try:
+            data = base64.urlsafe_b64decode(token)
+        except (binascii.Error, ValueError):
+            raise _error(what) from None
+        if len(data) < _HEADER + _IV + _BLOCK + _MAC or data[0] != _VERSION:
+            raise _error(what)
+        signed, mac = data[:-_MAC], data[-_MAC:]
+        for number, (signing_key, _encryption_key) in enumerate(pairs):
+            if compare(digest(signing_key, signed, "sha256"), mac):
+                by_key[number].append(position)
+                datas[position] = data
+                break
+        else:
+            raise _error(what)
+    plaintexts: list = [None] * len(tokens)
+    for (_signing_key, encryption_key), positions in zip(pairs, by_key, strict=True):
+        if positions:
+            _decrypt_group(encryption_key, positions, datas, plaintexts, what)
+    return plaintexts
+
+
+def _decrypt_group(
+    key: bytes, positions: list[int], datas: list, plaintexts: list, what: str
+) -> None:
+    bodies = [datas[position][_HEADER:-_MAC] for position in positions]  # iv + ciphertext
+    if any((len(body) - _IV) % _BLOCK for body in bodies):
+        raise _error(what)
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(bodies[0][:_IV])).decryptor()
+    plain = decryptor.update(b"".join(bodies)[_IV:]) + decryptor.finalize()
+    start = 0
+    for position, body in zip(positions, bodies, strict=True):
+        end = start + len(body) - _IV
+        padded = plain[start:end]
+        pad = padded[-1]
+        if not 1 <= pad <= _BLOCK or padded[-pad:] != bytes((pad,)) * pad:
+            raise _error(what)
+        try:
+            plaintexts[position] = padded[:-pad].decode()
+        except UnicodeError:
+            raise _error(what) from None
+        start = end + _IV  # skip the decrypted next iv
+    return None
+
+
+def _error(what: str) -> FieldDecryptionError:
+    return FieldDecryptionError(
+        f"Cannot decrypt {what}: no key in FIELD_ENCRYPTION_KEYS opens it. Was a key removed "
+        "before rotate_encryption_keys finished, or is the key list wrong?"
+    )

@@ -1,0 +1,458 @@
+"""Contact exports as text, a chunk of rows at a time: decrypt in bulk, then CSV, JSON or XML.
+
+An encoder takes the raw rows of ``export_rows.contact_raw_chunks`` (PII still encrypted) and
+returns the text of the whole chunk, byte for byte what the generic writers produce from
+``export_rows.contact_rows`` dicts (the API's CSV cell rules, its XML element rules, one JSON
+record per line). It holds only plain data (keys, flags, column indexes), so a chunk can be
+encoded in another process (``customers.export_pool``).
+"""
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+from customers import pii
+from customers.api.csv_cells import (
+    FORMULA_PREFIXES,
+    Column,
+    cell_text,
+    column_path_and_header,
+    csv_header_line,
+    plain,
+)
+from customers.api.renderers import XMLRenderer, _xml_text
+from customers.bulk_decrypt import decrypt_many
+from customers.models import CustomField, format_full_name
+
+FORMATS = ("csv", "json", "xml")
+#: The CSV columns an encoder can fill without the generic path, in record order.
+CONTACT_COLUMNS = (
+    "id",
+    "external_id",
+    "first_name",
+    "last_name",
+    "full_name",
+    "title",
+    "company.id",
+    "company.name",
+    "email",
+    "phone",
+    "address",
+    "lifecycle_stage",
+    "source",
+    "owner.id",
+    "owner.username",
+    "tags",
+    "notes",
+    "consent_email",
+    "consent_phone",
+    "consent_updated_at",
+    "created_at",
+    "updated_at",
+)
+_FORMULA_START = frozenset(FORMULA_PREFIXES)
+# Anything _xml_text would change: markup, CR, and characters XML 1.0 cannot carry.
+_XML_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NIL = ' xsi:nil="true"/>'
+
+
+@dataclass(frozen=True)
+class CustomSpec:
+    """What an encoder needs of a custom field definition (picklable, no ORM)."""
+
+    name: str
+    pii: bool
+    type: str
+
+
+@dataclass
+class ContactEncoder:
+    """Encodes chunks of raw contact rows in one format. Build it with ``contact_encoder``."""
+
+    format: str
+    can_view_pii: bool
+    keys: tuple[str, ...]
+    custom: tuple[CustomSpec, ...] = ()
+    columns: tuple[Column, ...] = ()
+    xml_as_list: bool = True
+    _cells: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"Unknown format {self.format!r}: use one of {', '.join(FORMATS)}.")
+        if self.format == "csv":
+            self._cells = _cell_picker(self.columns, self.custom)
+        self._json = json.JSONEncoder(ensure_ascii=False, default=plain)
+
+    # The document around the chunks.
+    def start(self) -> str:
+        if self.format == "csv":
+            return csv_header_line(self.columns)
+        if self.format == "json":
+            return "["
+        return XMLRenderer().document_start(as_list=self.xml_as_list)
+
+    def end(self) -> str:
+        if self.format == "csv":
+            return ""
+        if self.format == "json":
+            return "\n]\n"
+        return XMLRenderer().document_end()
+
+    def encode(self, raw_rows: Sequence[tuple], *, first: bool) -> str:
+        """The text of a chunk; `first`: no record has been written before it (JSON commas)."""
+        records = self.records(raw_rows)
+        if self.format == "csv":
+            return self._csv(records)
+        if self.format == "json":
+            return self._json_text(records, first)
+        return self._xml(records)
+
+    # Rows as plain values, PII decrypted (or masked) in bulk.
+    def records(self, raw_rows: Sequence[tuple]) -> list[tuple]:
+        """Rows as tuples in ``CONTACT_COLUMNS`` order, the custom fields' dict last."""
+        tokens: list[str | None] = []
+        for row in raw_rows:
+            tokens += row[7:10]
+        plaintexts = decrypt_many(tokens, self.keys, what="a contact's email, phone or address")
+        customs = self._custom_values(raw_rows)
+        mask = not self.can_view_pii
+        records = []
+        for number, row in enumerate(raw_rows):
+            (
+                pk,
+                external_id,
+                first_name,
+                last_name,
+                title,
+                company_id,
+                company_name,
+                _email,
+                _phone,
+                _address,
+                lifecycle_stage,
+                source,
+                owner_id,
+                owner_username,
+                notes,
+                consent_email,
+                consent_phone,
+                consent_updated_at,
+                created_at,
+                updated_at,
+                _custom,
+                tags,
+            ) = row
+            email, phone, address = plaintexts[3 * number : 3 * number + 3]
+            if mask:
+                email = pii.mask_email(email)
+                phone = pii.mask_phone(phone)
+                address = pii.mask_address(address)
+            records.append(
+                (
+                    pk,
+                    external_id,
+                    first_name,
+                    last_name,
+                    format_full_name(first_name, last_name),
+                    title,
+                    company_id,
+                    company_name if company_id else None,
+                    email,
+                    phone,
+                    address,
+                    lifecycle_stage,
+                    source,
+                    owner_id,
+                    owner_username if owner_id else None,
+                    tags,
+                    notes,
+                    consent_email,
+                    consent_phone,
+                    _iso(consent_updated_at),
+                    _iso(created_at),
+                    _iso(updated_at),
+                    customs[number],
+                )
+            )
+        return records
+
+    def _custom_values(self, raw_rows: Sequence[tuple]) -> list[dict[str, Any]]:
+        """Every active field's value per row (None when unset), as ``plain_values`` gives."""
+        if not self.custom:
+            return [{} for _ in raw_rows]
+        values = []
+        tokens, slots = [], []
+        for row in raw_rows:
+            stored = row[20] or {}
+            record = {}
+            for spec in self.custom:
+                value = stored.get(spec.name)
+                record[spec.name] = value
+                if value is not None and spec.pii:
+                    tokens.append(value)
+                    slots.append((record, spec))
+            values.append(record)
+        if tokens:
+            plaintexts = decrypt_many(tokens, self.keys, what="a custom field")
+            mask = not self.can_view_pii
+            for (record, spec), plaintext in zip(slots, plaintexts, strict=True):
+                record[spec.name] = _mask(spec.type, plaintext) if mask else plaintext
+        return values
+
+    # Formats.
+    def _json_text(self, records: list[tuple], first: bool) -> str:
+        encode = self._json.encode
+        parts = [encode(record_dict(r)) for r in records]
+        if not parts:
+            return ""
+        return ("\n" if first else ",\n") + ",\n".join(parts)
+
+    def _csv(self, records: list[tuple]) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(map(self._cells, records))
+        return buffer.getvalue()
+
+    def _xml(self, records: list[tuple]) -> str:
+        renderer = None
+        parts = []
+        append = parts.append
+        for r in records:
+            text = _xml_row(r)
+            if r[22]:
+                renderer = renderer or XMLRenderer()
+                text = text + renderer.element("custom_fields", r[22])
+            else:
+                text = text + '<custom_fields type="object"/>'
+            append(text + "</list-item>")
+        return "".join(parts)
+
+
+def contact_encoder(
+    *,
+    format: str,
+    can_view_pii: bool,
+    keys: Iterable[str],
+    definitions: Iterable[CustomField] = (),
+    columns: Iterable[Column] = (),
+    xml_as_list: bool = True,
+) -> ContactEncoder:
+    """An encoder for `format`; `columns` (CSV) are the REST list's, as ``csv_columns()``."""
+    custom = tuple(
+        CustomSpec(d.name, bool(d.pii), d.type) for d in definitions if not d.is_archived
+    )
+    return ContactEncoder(
+        format=format,
+        can_view_pii=can_view_pii,
+        keys=tuple(keys),
+        custom=custom,
+        columns=tuple(columns),
+        xml_as_list=xml_as_list,
+    )
+
+
+def record_dict(r: tuple) -> dict[str, Any]:
+    """A record of ``ContactEncoder.records`` as ``ContactOutputSerializer`` renders it."""
+    return {
+        "id": r[0],
+        "external_id": r[1],
+        "first_name": r[2],
+        "last_name": r[3],
+        "full_name": r[4],
+        "title": r[5],
+        "company": {"id": r[6], "name": r[7]} if r[6] else None,
+        "email": r[8],
+        "phone": r[9],
+        "address": r[10],
+        "lifecycle_stage": r[11],
+        "source": r[12],
+        "owner": {"id": r[13], "username": r[14]} if r[13] else None,
+        "tags": r[15],
+        "notes": r[16],
+        "consent_email": r[17],
+        "consent_phone": r[18],
+        "consent_updated_at": r[19],
+        "created_at": r[20],
+        "updated_at": r[21],
+        "custom_fields": r[22],
+    }
+
+
+def supports_columns(columns: Iterable[Column], definitions: Iterable[CustomField]) -> bool:
+    """Whether every CSV column is one an encoder fills (else the caller writes dicts)."""
+    known = set(CONTACT_COLUMNS) | {f"custom_fields.{d.name}" for d in definitions}
+    return all(column_path_and_header(column)[0] in known for column in columns)
+
+
+def _iso(value) -> str | None:
+    """The same text DRF renders for a datetime ('Z' for UTC)."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _mask(kind: str, value: str) -> str:
+    if kind == CustomField.Type.EMAIL:
+        return pii.mask_email(value)
+    if kind == CustomField.Type.PHONE:
+        return pii.mask_phone(value)
+    return pii.mask_address(value)
+
+
+# CSV: each record becomes a tuple of cells, in the requested columns' order.
+
+
+def _text_cell(value: str | None) -> str:
+    if not value:
+        return ""
+    return "'" + value if value[0] in _FORMULA_START else value
+
+
+def _any_cell(value: Any) -> str:
+    """``CsvLineWriter``'s rules for a value of any type."""
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value[:1] in _FORMULA_START else value
+    if value is None:
+        return ""
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return ("'" if value < 0 else "") + str(value)
+    return cell_text(value)
+
+
+def _bool_cell(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _cell_picker(columns: tuple[Column, ...], custom: tuple[CustomSpec, ...]):
+    """A function: record -> the cells of `columns`."""
+    positions = {name: index for index, name in enumerate(CONTACT_COLUMNS)}
+    custom_names = [spec.name for spec in custom]
+    positions.update(
+        (f"custom_fields.{name}", len(CONTACT_COLUMNS) + index)
+        for index, name in enumerate(custom_names)
+    )
+    wanted = [positions[column_path_and_header(column)[0]] for column in columns]
+    pick = itemgetter(*wanted) if len(wanted) > 1 else (lambda cells: (cells[wanted[0]],))
+    text = _text_cell
+
+    def cells(r: tuple) -> tuple:
+        custom_values = r[22]
+        full = (
+            r[0],
+            text(r[1]),
+            text(r[2]),
+            text(r[3]),
+            text(r[4]),
+            text(r[5]),
+            "" if r[6] is None else r[6],
+            text(r[7]),
+            text(r[8]),
+            text(r[9]),
+            text(r[10]),
+            text(r[11]),
+            text(r[12]),
+            "" if r[13] is None else r[13],
+            text(r[14]),
+            cell_text(r[15]) if r[15] else "",
+            text(r[16]),
+            _bool_cell(r[17]),
+            _bool_cell(r[18]),
+            r[19] or "",
+            r[20] or "",
+            r[21] or "",
+            *(_any_cell(custom_values.get(name)) for name in custom_names),
+        )
+        return pick(full)
+
+    return cells
+
+
+# XML: the elements ``XMLRenderer.element`` writes for a contact, up to its custom fields.
+
+
+def _xml_row(r: tuple) -> str:
+    if _XML_SPECIAL.search(
+        "".join(
+            [
+                v
+                for v in (
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[5],
+                    r[7],
+                    r[8],
+                    r[9],
+                    r[10],
+                    r[11],
+                    r[12],
+                    r[14],
+                    r[16],
+                )
+                if v
+            ]
+        )
+        + "".join(r[15])
+    ):
+        esc = _xml_text
+    else:
+        esc = _same
+    return "".join(
+        (
+            f"<list-item><id>{r[0]}</id>",
+            _xml_str("external_id", r[1], esc),
+            _xml_str("first_name", r[2], esc),
+            _xml_str("last_name", r[3], esc),
+            _xml_str("full_name", r[4], esc),
+            _xml_str("title", r[5], esc),
+            f"<company><id>{r[6]}</id>{_xml_str('name', r[7], esc)}</company>"
+            if r[6]
+            else "<company" + _NIL,
+            _xml_str("email", r[8], esc),
+            _xml_str("phone", r[9], esc),
+            _xml_str("address", r[10], esc),
+            _xml_str("lifecycle_stage", r[11], esc),
+            _xml_str("source", r[12], esc),
+            f"<owner><id>{r[13]}</id>{_xml_str('username', r[14], esc)}</owner>"
+            if r[13]
+            else "<owner" + _NIL,
+            "<tags>"
+            + "".join(
+                [f"<list-item>{esc(tag)}</list-item>" if tag else "<list-item/>" for tag in r[15]]
+            )
+            + "</tags>"
+            if r[15]
+            else '<tags type="list"/>',
+            _xml_str("notes", r[16], esc),
+            "<consent_email>true</consent_email>"
+            if r[17]
+            else "<consent_email>false</consent_email>",
+            "<consent_phone>true</consent_phone>"
+            if r[18]
+            else "<consent_phone>false</consent_phone>",
+            _xml_str("consent_updated_at", r[19], esc),
+            _xml_str("created_at", r[20], esc),
+            _xml_str("updated_at", r[21], esc),
+        )
+    )
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _xml_str(name: str, value: str | None, esc) -> str:
+    if value is None:
+        return f"<{name}{_NIL}"
+    if value == "":
+        return f"<{name}/>"
+    return f"<{name}>{esc(value)}</{name}>"
