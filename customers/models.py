@@ -15,6 +15,7 @@ from django.core.validators import (
     RegexValidator,
 )
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
@@ -523,3 +524,36 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.language or 'browser'})"
+
+
+class ChangeEvent(models.Model):
+    """A domain event (``contact.updated``…), written by the services in the same transaction
+    as the change it describes: the transactional outbox the change feed and webhooks read.
+
+    It names the record and which fields changed, never their values (so it holds no personal
+    data): readers render the record as it is now, with their own right to see PII.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    type = models.CharField(_("type"), max_length=40)
+    entity = models.CharField(_("entity"), max_length=16)
+    record_id = models.BigIntegerField(_("record id"))
+    external_id = models.CharField(_("external id"), max_length=255, null=True, blank=True)
+    changed_fields = models.JSONField(_("changed fields"), default=list, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    # PostgreSQL: the writing transaction's id. Ids are not committed in id order there, so
+    # the feed reads in (txid, id) order up to the oldest transaction still running. SQLite
+    # commits one writer at a time, so there it stays 0 and id order is commit order.
+    txid = models.BigIntegerField(_("transaction id"), default=0)
+
+    class Meta:
+        verbose_name = _("change event")
+        verbose_name_plural = _("change events")
+        indexes = [
+            models.Index(fields=["txid", "id"], name="change_event_feed_order"),
+            models.Index(fields=["entity", "record_id"], name="change_event_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.record_id}"

@@ -127,6 +127,22 @@ def upsert_by(
     return write(model(), {**(create_defaults or {}), **data}), True
 
 
+def replace_tags(instance: models.Model, tags: Iterable[Tag] | None, *, before: set[int]) -> bool:
+    """Set a saved record's tags (None: leave them); True when the set changed."""
+    if tags is None:
+        return False
+    tags = list(tags)
+    instance.tags.set(tags)
+    return {tag.pk for tag in tags} != before
+
+
+def tag_ids(instance: models.Model, tags: Iterable[Tag] | None) -> set[int]:
+    """The record's tag ids before a write that sets `tags` (no query when it does not)."""
+    if tags is None or instance._state.adding:
+        return set()
+    return set(instance.tags.values_list("pk", flat=True))
+
+
 def save(instance: models.Model) -> None:
     """Save, turning a constraint violation that slipped past validation (a concurrent write)
     into a validation error instead of a server error."""

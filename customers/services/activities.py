@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from customers import selectors
+from customers import events, selectors
 from customers.models import Activity, Company, Contact, Deal
 from customers.services._common import (
     assign,
@@ -87,7 +87,9 @@ def activity_complete(*, activity: Activity) -> Activity:
     return _write(activity, {"done_at": timezone.now()})
 
 
+@transaction.atomic
 def activity_delete(*, activity: Activity) -> None:
+    events.record("activity.deleted", activity)
     activity.delete()
 
 
@@ -100,7 +102,8 @@ def _write(activity: Activity, data: Mapping[str, Any]) -> Activity:
             values[name] = resolve(model, values[name], field=name)
     if "external_id" in values:
         values["external_id"] = blank_to_none(values["external_id"])
-    assign(activity, values)
+    adding = activity._state.adding
+    changed = assign(activity, values)
 
     if activity.company_id is None:
         linked = activity.contact or activity.deal
@@ -112,4 +115,5 @@ def _write(activity: Activity, data: Mapping[str, Any]) -> Activity:
         )
     validate(activity)
     save(activity)
+    events.record_change(activity, created=adding, changed=changed)
     return activity

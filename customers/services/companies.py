@@ -7,15 +7,17 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from customers import crypto, selectors
+from customers import crypto, events, selectors
 from customers.models import Activity, Company, Contact, Deal
 from customers.services._common import (
     assign,
     blank_to_none,
     merge_custom_values,
     reject_unknown_fields,
+    replace_tags,
     resolve,
     save,
+    tag_ids,
     tags_from_names,
     upsert_by,
     validate_record,
@@ -92,8 +94,10 @@ def company_upsert(*, data: Mapping[str, Any]) -> tuple[Company, bool]:
     )
 
 
+@transaction.atomic
 def company_delete(*, company: Company) -> None:
     """Contacts, deals and activities outlive their company (their link is cleared)."""
+    events.record("company.deleted", company)
     company.delete()
 
 
@@ -122,8 +126,12 @@ def company_merge(*, primary: Company, duplicates: Sequence[Company]) -> Company
                 getattr(primary, name),
             )
     merge_custom_values(primary, duplicates)
+    for duplicate in duplicates:
+        events.record("company.deleted", duplicate, data={"merged_into": primary.pk})
     found.delete()
-    return _write(primary, fills)
+    merged = _write(primary, fills)
+    events.record("company.merged", merged, data={"merged_ids": duplicate_ids})
+    return merged
 
 
 @transaction.atomic
@@ -140,11 +148,17 @@ def _write(company: Company, data: Mapping[str, Any]) -> Company:
     if isinstance(values.get("country"), str):
         values["country"] = values["country"].strip().upper()
 
-    assign(company, values)
+    adding = company._state.adding
+    custom_before = events.CustomValuesSnapshot(company)
+    changed = assign(company, values)
     company.phone_index = crypto.phone_index(company.phone)
     validate_record(company, custom_fields=custom_values, aliases={"phone_index": "phone"})
     tags = tags_from_names(tag_names) if tag_names is not None else None
+    tags_before = tag_ids(company, tags)
     save(company)
-    if tags is not None:
-        company.tags.set(tags)
+    if replace_tags(company, tags, before=tags_before):
+        changed.add("tags")
+    events.record_change(
+        company, created=adding, changed=changed | custom_before.changed_names(company)
+    )
     return company

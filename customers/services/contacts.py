@@ -11,15 +11,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from customers import crypto, selectors
+from customers import crypto, events, selectors
 from customers.models import Activity, Company, Contact, Deal
 from customers.services._common import (
     assign,
     blank_to_none,
     merge_custom_values,
     reject_unknown_fields,
+    replace_tags,
     resolve,
     save,
+    tag_ids,
     tags_from_names,
     upsert_by,
     validate_record,
@@ -130,6 +132,7 @@ def contact_delete(*, contact: Contact) -> None:
     """Delete a contact but keep its history: activities stay, re-linked to its company."""
     if contact.company_id:
         contact.activities.filter(company__isnull=True).update(company_id=contact.company_id)
+    events.record("contact.deleted", contact)
     contact.delete()
 
 
@@ -165,8 +168,12 @@ def contact_merge(*, primary: Contact, duplicates: Sequence[Contact]) -> Contact
 
     # Unique email / external id move over only once their holders are gone.
     merge_custom_values(primary, duplicates)
+    for duplicate in duplicates:
+        events.record("contact.deleted", duplicate, data={"merged_into": primary.pk})
     found.delete()
-    return _write(primary, fills)
+    merged = _write(primary, fills)
+    events.record("contact.merged", merged, data={"merged_ids": duplicate_ids})
+    return merged
 
 
 def _is_blank(value: Any) -> bool:
@@ -187,6 +194,8 @@ def _write(contact: Contact, data: Mapping[str, Any]) -> Contact:
         if name in values:
             values[name] = blank_to_none(values[name])
 
+    adding = contact._state.adding
+    custom_before = events.CustomValuesSnapshot(contact)
     changed = assign(contact, values)
     contact.email_index = crypto.email_index(contact.email)
     contact.phone_index = crypto.phone_index(contact.phone)
@@ -195,7 +204,11 @@ def _write(contact: Contact, data: Mapping[str, Any]) -> Contact:
 
     validate_record(contact, custom_fields=custom_values, aliases=_INDEX_ALIASES)
     tags = tags_from_names(tag_names) if tag_names is not None else None
+    tags_before = tag_ids(contact, tags)
     save(contact)
-    if tags is not None:
-        contact.tags.set(tags)
+    if replace_tags(contact, tags, before=tags_before):
+        changed.add("tags")
+    events.record_change(
+        contact, created=adding, changed=changed | custom_before.changed_names(contact)
+    )
     return contact

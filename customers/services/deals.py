@@ -15,14 +15,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from customers import selectors
+from customers import events, selectors
 from customers.models import Company, Contact, Deal, Stage
 from customers.services._common import (
     assign,
     blank_to_none,
     reject_unknown_fields,
+    replace_tags,
     resolve,
     save,
+    tag_ids,
     tags_from_names,
     upsert_by,
     validate_record,
@@ -101,8 +103,10 @@ def deal_move_to_stage(*, deal: Deal, stage: Stage | int) -> Deal:
     return _write(deal, {"stage": stage})
 
 
+@transaction.atomic
 def deal_delete(*, deal: Deal) -> None:
     """Activities logged on the deal are kept (their link is cleared)."""
+    events.record("deal.deleted", deal)
     deal.delete()
 
 
@@ -128,17 +132,27 @@ def _write(deal: Deal, data: Mapping[str, Any]) -> Deal:
     if "stage" in values or deal._state.adding:
         values["stage"] = _stage_for(deal, values.get("stage"))
 
-    previous_status = deal.status if not deal._state.adding else None
-    assign(deal, values)
+    adding = deal._state.adding
+    custom_before = events.CustomValuesSnapshot(deal)
+    previous_stage_id = deal.stage_id
+    previous_status = deal.status if not adding else None
+    changed = assign(deal, values)
     _apply_status(deal, requested=status, stage_given=stage_given)
     if deal.status != previous_status:
         deal.closed_at = None if deal.status == Deal.Status.OPEN else timezone.now()
 
     validate_record(deal, custom_fields=custom_values)
+    if deal.status != previous_status and not adding:
+        changed.add("status")
     tags = tags_from_names(tag_names) if tag_names is not None else None
+    tags_before = tag_ids(deal, tags)
     save(deal)
-    if tags is not None:
-        deal.tags.set(tags)
+    if replace_tags(deal, tags, before=tags_before):
+        changed.add("tags")
+    events.record_change(deal, created=adding, changed=changed | custom_before.changed_names(deal))
+    if not adding and deal.stage_id != previous_stage_id:
+        stages = {"from_stage": previous_stage_id, "to_stage": deal.stage_id}
+        events.record("deal.stage_changed", deal, data={**stages, "status": deal.status})
     return deal
 
 
