@@ -7,12 +7,31 @@ from datetime import UTC
 
 import django_filters as filters
 from django.contrib.auth import get_user_model
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 
 from customers import crypto
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
 
 User = get_user_model()
+
+
+class QueryFilterBackend(DjangoFilterBackend):
+    """django-filter, skipped when no query parameter names one of the filterset's filters.
+
+    Without any, the filterset changes nothing, but building its form (a new form class per
+    request) cost a sixth of a plain list page. A parameter that merely starts like a filter's
+    name (a widget's ``_min``/``_after`` suffix) still goes through the filterset.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        names = tuple(filterset_class.base_filters)
+        if not any(key.startswith(names) for key in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class UtcDateTimeFilter(filters.IsoDateTimeFilter):

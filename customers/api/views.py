@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers import selectors
-from customers.api import export, filters, serializers
+from customers.api import export, filters, list_rows, serializers
 from customers.api import schema_examples as examples
 from customers.api.pagination import NewestFirstCursorPagination
 from customers.api.schema_views import (
@@ -78,6 +78,18 @@ class ContactViewSet(ServiceViewSet):
 
     def get_queryset(self):
         return selectors.contact_list()
+
+    def list_queryset(self, queryset):
+        return list_rows.contact_values(queryset)
+
+    def list_data(self, page):
+        context = self.get_serializer_context()
+        return list_rows.contact_page(
+            page,
+            can_view_pii=context["can_view_pii"],
+            definitions=context["custom_field_definitions"],
+            fields=context.get("fields"),
+        )
 
     csv_base_columns = CONTACT_CSV_COLUMNS
     custom_field_entity = "contact"

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db import models, transaction
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -30,9 +29,10 @@ from customers.api.fields import (
     drop_unchanged_masked_custom_values,
     drop_unchanged_masked_pii,
 )
+from customers.api.filters import QueryFilterBackend
 from customers.api.idempotency import idempotent
 from customers.api.pagination import StableCursorPagination
-from customers.custom_fields.values import definitions_for
+from customers.custom_fields.values import active_definitions
 from customers.models import CustomField
 from integrations.api_auth import request_can_view_pii
 
@@ -43,7 +43,7 @@ class ServiceViewSet(viewsets.GenericViewSet):
     input_serializer_class: type | None = None
     pagination_class = StableCursorPagination
     filter_backends = [
-        DjangoFilterBackend,
+        QueryFilterBackend,
         CustomFieldFilterBackend,
         filters.SearchFilter,
         filters.OrderingFilter,
@@ -80,7 +80,7 @@ class ServiceViewSet(viewsets.GenericViewSet):
         if self.custom_field_entity is None:
             return []
         if not hasattr(self, "_custom_field_definitions"):
-            self._custom_field_definitions = definitions_for(self.custom_field_entity)
+            self._custom_field_definitions = active_definitions(self.custom_field_entity)
         return self._custom_field_definitions
 
     def csv_columns(self) -> list[Column]:
@@ -152,11 +152,19 @@ class ServiceViewSet(viewsets.GenericViewSet):
     # Endpoints.
     def list(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(self.list_queryset(queryset))
+        return self.get_paginated_response(self.list_data(page))
+
+    def list_queryset(self, queryset: models.QuerySet) -> models.QuerySet:
+        """What a list page is read from; a resource with a plain-row read path narrows it."""
+        return queryset
+
+    def list_data(self, page: list) -> list:
+        """A list page as the output serializer renders each record."""
         serializer = self.output_serializer_class(
             page, many=True, context=self.get_serializer_context()
         )
-        return self.get_paginated_response(serializer.data)
+        return serializer.data
 
     def retrieve(self, request: Request, pk: str) -> Response:
         instance = self.get_object()

@@ -10,7 +10,7 @@ from typing import Any
 
 from cryptography.fernet import InvalidToken
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 
 from customers import crypto, pii
 from customers.custom_fields import types
@@ -38,6 +38,33 @@ def definitions_for(entity: str, *, include_archived: bool = False) -> list[Cust
     if not include_archived:
         queryset = queryset.filter(archived_at__isnull=True)
     return list(queryset.order_by("position", "id"))
+
+
+# Per process: entity -> (fingerprint of the definitions table, its active definitions).
+_active_cache: dict[str, tuple[tuple, list[CustomField]]] = {}
+
+
+def active_definitions(entity: str) -> list[CustomField]:
+    """`definitions_for(entity)`, kept per process while the definitions table is unchanged.
+
+    Reads ask for the definitions on every request; a one-row fingerprint (count, id sum,
+    latest change) is cheaper than loading them and changes with any save or delete in any
+    process, so no cache server is needed to stay correct. Treat the fields as read-only.
+    """
+    fingerprint = _definitions_fingerprint()
+    cached = _active_cache.get(entity)
+    if cached is not None and cached[0] == fingerprint:
+        return list(cached[1])
+    definitions = definitions_for(entity)
+    _active_cache[entity] = (fingerprint, definitions)
+    return list(definitions)
+
+
+def _definitions_fingerprint() -> tuple:
+    table = connection.ops.quote_name(CustomField._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), SUM(id), MAX(updated_at) FROM {table}")
+        return (connection.alias, connection.settings_dict["NAME"], *cursor.fetchone())
 
 
 def encrypt(value: Any) -> str:

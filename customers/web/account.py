@@ -21,7 +21,7 @@ class LoginView(auth_views.LoginView):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "web/account/password_change.html"
-    success_url = reverse_lazy("password-change-done")
+    success_url = reverse_lazy("web:password-change-done")
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
@@ -40,5 +40,5 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = reverse_lazy("dashboard")
+        target = reverse_lazy("web:dashboard")
     return redirect(target)

@@ -6,13 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 # (url name, label, the first path segment that marks it current)
 _NAVIGATION = (
-    ("dashboard", _("Dashboard"), ""),
-    ("contact-list", _("Contacts"), "contacts"),
-    ("company-list", _("Companies"), "companies"),
-    ("deal-list", _("Deals"), "deals"),
-    ("deal-board", _("Pipeline"), "deals/board"),
+    ("web:dashboard", _("Dashboard"), ""),
+    ("web:contact-list", _("Contacts"), "contacts"),
+    ("web:company-list", _("Companies"), "companies"),
+    ("web:deal-list", _("Deals"), "deals"),
+    ("web:deal-board", _("Pipeline"), "deals/board"),
     ("import-new", _("Import"), "imports"),
     ("integration-list", _("Integrations"), "integrations"),
+    ("web:custom-field-list", _("Custom fields"), "settings"),
 )
 
 
@@ -21,10 +22,9 @@ def navigation(request: HttpRequest) -> dict:
         return {}
     path = request.path.strip("/")
     entries = []
-    for name, label, segment in _NAVIGATION:
-        try:
-            url = reverse(name)
-        except NoReverseMatch:  # pages another engineer adds later appear once they exist
+    for names, label, segment in _NAVIGATION:
+        url = _first_url(names if isinstance(names, tuple) else (names,))
+        if url is None:
             continue
         entries.append({"url": url, "label": label, "segment": segment})
     # The longest matching segment is the current page ("deals/board" beats "deals").
@@ -35,3 +35,12 @@ def navigation(request: HttpRequest) -> dict:
     for entry in entries:
         entry["current"] = entry is current
     return {"navigation": entries}
+
+
+def _first_url(names: tuple[str, ...]) -> str | None:
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return None

@@ -4,7 +4,9 @@ from decimal import Decimal
 
 from django import template
 from django.utils.formats import number_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
+
+from customers.pii import masked as pii_masked
 
 register = template.Library()
 
@@ -32,3 +34,24 @@ def query(context, **changes) -> str:
             params[name] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def pii(context, record, field_name: str) -> str:
+    """A personal-data field as this user may see it: decrypted with `view_pii`, else masked."""
+    value = getattr(record, field_name)
+    if context.get("can_view_pii"):
+        return value or ""
+    return pii_masked(field_name, value) or ""
+
+
+@register.filter
+def display(value) -> str:
+    """A custom field value for reading: lists joined, booleans as words, empty as a dash."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)

@@ -3,8 +3,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Permission
 
-from tests.factories import SalesUserFactory
+from customers import roles
+from tests.factories import SalesUserFactory, UserFactory
 
 
 def pytest_sessionstart(session) -> None:
@@ -23,4 +25,19 @@ def sales_user(db):
 @pytest.fixture
 def sales_client(client, sales_user):
     client.force_login(sales_user)
+    return client
+
+
+@pytest.fixture
+def no_pii_user(db):
+    """A salesperson with every permission of the role except `view_pii`."""
+    user = UserFactory(username="intern")
+    codenames = [name for name in roles.ROLE_PERMISSIONS[roles.SALES] if name != "view_pii"]
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def no_pii_client(client, no_pii_user):
+    client.force_login(no_pii_user)
     return client

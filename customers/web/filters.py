@@ -1,0 +1,193 @@
+"""Filter forms of the list pages: search, owner, tag, dates, sorting and custom fields."""
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError as ApiValidationError
+
+from customers.api.custom_field_filters import _filter as custom_field_filter
+from customers.custom_fields import form_fields, types
+from customers.models import Contact, CustomField, Deal, Pipeline, Stage
+from customers.web.listing import Sort
+
+User = get_user_model()
+ME = "me"
+
+
+class ListFilterForm(forms.Form):
+    """Every field optional; an invalid one is reported and ignored, never a 500."""
+
+    sorts: tuple[Sort, ...] = ()
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=64)
+    created_from = forms.DateField(
+        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(label=_("Sort by"), required=False)
+
+    def __init__(self, *args, user, definitions: list[CustomField], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        owners = User.objects.filter(is_active=True).order_by("username")
+        self.fields["owner"].choices = [
+            ("", _("Anyone")),
+            (ME, _("Me")),
+            *((str(owner.pk), owner.get_username()) for owner in owners.only("id", "username")),
+        ]
+        self.fields["sort"].choices = [(sort.key, sort.label) for sort in self.sorts]
+        self.custom_filters: list[tuple[str, CustomField, str]] = []
+        for definition in definitions:
+            self._add_custom_filter(definition)
+
+    def _add_custom_filter(self, definition: CustomField) -> None:
+        label = form_fields.label(definition)
+        name = form_fields.form_name(definition)
+        if definition.type in types.RANGE_TYPES and not definition.pii:
+            for lookup, word in (("gte", _("from")), ("lte", _("to"))):
+                field = form_fields.build(definition)
+                field.required = False
+                field.label = f"{label} ({word})"
+                field.help_text = ""
+                self.fields[f"{name}__{lookup}"] = field
+                self.custom_filters.append((f"{name}__{lookup}", definition, lookup))
+            return
+        if definition.type == CustomField.Type.LONG_TEXT:
+            return
+        field = form_fields.build(definition)
+        if isinstance(field, forms.MultipleChoiceField):
+            field = forms.ChoiceField(choices=[("", "—"), *field.choices])
+        field.required = False
+        field.label = label
+        field.help_text = ""
+        self.fields[name] = field
+        self.custom_filters.append((name, definition, "exact"))
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The valid fields' values (invalid ones are dropped by Django's cleaning)."""
+        self.is_valid()
+        return getattr(self, "cleaned_data", {})
+
+    @property
+    def chosen_sort(self) -> Sort:
+        key = self.values.get("sort")
+        return next((sort for sort in self.sorts if sort.key == key), self.sorts[0])
+
+    def filter(self, queryset: QuerySet) -> QuerySet:
+        """The queryset narrowed by every valid field; invalid ones are left out."""
+        data = self.values
+        owner = data.get("owner")
+        if owner == ME:
+            queryset = queryset.filter(owner=self.user)
+        elif owner:
+            queryset = queryset.filter(owner_id=owner)
+        if data.get("tag"):
+            queryset = queryset.filter(tags__name_key=data["tag"].strip().casefold())
+        if data.get("created_from"):
+            queryset = queryset.filter(created_at__gte=_start_of(data["created_from"]))
+        if data.get("created_to"):
+            queryset = queryset.filter(created_at__lt=_start_of(data["created_to"], days=1))
+        for name, definition, lookup in self.custom_filters:
+            raw = self.data.get(name, "")
+            if raw in ("", None) or name in self.errors:
+                continue
+            try:
+                queryset = custom_field_filter(queryset, definition, lookup, raw, name)
+            except (ApiValidationError, ValidationError) as error:
+                self.add_error(None, f"{self.fields[name].label}: {_messages(error)}")
+        return queryset
+
+    def active_count(self) -> int:
+        return sum(1 for name, value in self.data.items() if name not in ("sort",) and value)
+
+
+def _start_of(day, *, days: int = 0) -> datetime:
+    moment = timezone.make_aware(datetime.combine(day, time.min))
+    return moment + timedelta(days=days)
+
+
+def _messages(error: Exception) -> str:
+    detail = getattr(error, "detail", None)
+    if isinstance(detail, dict):
+        return " ".join(str(message) for messages in detail.values() for message in messages)
+    return " ".join(getattr(error, "messages", [str(error)]))
+
+
+class ContactFilterForm(ListFilterForm):
+    sorts = (
+        Sort("name", _("Name"), ("last_name", "first_name")),
+        Sort("-name", _("Name (Z–A)"), ("last_name", "first_name"), descending=True),
+        Sort("-created", _("Newest"), ("created_at",), descending=True),
+        Sort("created", _("Oldest"), ("created_at",)),
+        Sort("-updated", _("Recently updated"), ("updated_at",), descending=True),
+    )
+    lifecycle_stage = forms.ChoiceField(
+        label=_("Lifecycle stage"),
+        required=False,
+        choices=[("", _("Any")), *Contact.Lifecycle.choices],
+    )
+    field_order = ["q", "owner", "lifecycle_stage", "tag", "created_from", "created_to", "sort"]
+
+    def filter(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter(queryset)
+        if self.values.get("lifecycle_stage"):
+            queryset = queryset.filter(lifecycle_stage=self.values["lifecycle_stage"])
+        return queryset
+
+
+class CompanyFilterForm(ListFilterForm):
+    sorts = (
+        Sort("name", _("Name"), ("name",)),
+        Sort("-name", _("Name (Z–A)"), ("name",), descending=True),
+        Sort("-created", _("Newest"), ("created_at",), descending=True),
+        Sort("-updated", _("Recently updated"), ("updated_at",), descending=True),
+    )
+
+
+class DealFilterForm(ListFilterForm):
+    sorts = (
+        Sort("-created", _("Newest"), ("created_at",), descending=True),
+        Sort("created", _("Oldest"), ("created_at",)),
+        Sort("-amount", _("Largest amount"), ("amount",), descending=True),
+        Sort("amount", _("Smallest amount"), ("amount",)),
+        Sort("name", _("Name"), ("name",)),
+        Sort("-updated", _("Recently updated"), ("updated_at",), descending=True),
+    )
+    stage = forms.ModelChoiceField(
+        label=_("Stage"), required=False, queryset=Stage.objects.none(), empty_label=_("Any")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any")), *Deal.Status.choices]
+    )
+    field_order = ["q", "owner", "stage", "status", "tag", "created_from", "created_to", "sort"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        stages = Stage.objects.select_related("pipeline").order_by("pipeline", "position", "id")
+        self.fields["stage"].queryset = stages
+        self.fields["stage"].label_from_instance = _stage_label(Pipeline.objects.count() > 1)
+
+    def filter(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter(queryset)
+        for name in ("stage", "status"):
+            if self.values.get(name):
+                queryset = queryset.filter(**{name: self.values[name]})
+        return queryset
+
+
+def _stage_label(with_pipeline: bool):
+    def label(stage: Stage) -> str:
+        return f"{stage.pipeline.name} / {stage.name}" if with_pipeline else stage.name
+
+    return label

@@ -1,0 +1,143 @@
+"""The dashboard's numbers, each one grouped query over indexed columns."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+
+from customers.models import Activity, Contact, Deal, Pipeline, Stage
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+@dataclass
+class StageValue:
+    stage: Stage
+    amount: Decimal  # in the default currency
+    count: int
+    other_currencies: dict[str, Decimal]
+
+
+def pipeline_value_by_stage(pipeline: Pipeline | None) -> list[StageValue]:
+    """Open deals' value per open stage of the pipeline."""
+    if pipeline is None:
+        return []
+    stages = list(pipeline.stages.filter(outcome=Stage.Outcome.OPEN).order_by("position", "id"))
+    rows = (
+        Deal.objects.filter(stage__in=stages, status=Deal.Status.OPEN)
+        .values("stage_id", "currency")
+        .annotate(count=Count("id"), amount=Sum("amount"))
+        .order_by()
+    )
+    result = {stage.pk: StageValue(stage, Decimal("0"), 0, {}) for stage in stages}
+    for row in rows:
+        entry = result[row["stage_id"]]
+        entry.count += row["count"]
+        if row["currency"] == settings.DEFAULT_CURRENCY:
+            entry.amount += row["amount"] or 0
+        else:
+            entry.other_currencies[row["currency"]] = row["amount"] or Decimal("0")
+    return list(result.values())
+
+
+def month_starts(count: int) -> list[date]:
+    first = today().replace(day=1)
+    months = []
+    for _ in range(count):
+        months.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return list(reversed(months))
+
+
+def won_lost_by_month(months: int = 12) -> list[tuple[date, int, int]]:
+    """(first day of month, won, lost) for the last `months` months, by close date."""
+    starts = month_starts(months)
+    rows = (
+        Deal.objects.filter(
+            status__in=(Deal.Status.WON, Deal.Status.LOST),
+            closed_at__gte=_start_of_day(starts[0]),
+        )
+        .annotate(month=TruncMonth("closed_at"))
+        .values("month", "status")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    counts = {(start, status): 0 for start in starts for status in ("won", "lost")}
+    for row in rows:
+        month = _as_date(row["month"])
+        counts[(month, row["status"])] = counts.get((month, row["status"]), 0) + row["count"]
+    return [(start, counts[(start, "won")], counts[(start, "lost")]) for start in starts]
+
+
+def new_contacts_by_week(weeks: int = 12) -> list[tuple[date, int]]:
+    """(Monday of the week, contacts created) for the last `weeks` weeks."""
+    monday = today() - timedelta(days=today().weekday())
+    starts = [monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+    rows = (
+        Contact.objects.filter(created_at__gte=_start_of_day(starts[0]))
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    counts = {start: 0 for start in starts}
+    for row in rows:
+        week = _as_date(row["week"])
+        counts[week] = counts.get(week, 0) + row["count"]
+    return [(start, counts[start]) for start in starts]
+
+
+def _as_date(value: date | datetime) -> date:
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+@dataclass
+class DueCounts:
+    overdue: int
+    today: int
+    next_seven_days: int
+
+
+def activities_due(*, author=None) -> DueCounts:
+    start = _start_of_day(today())
+    tomorrow = start + timedelta(days=1)
+    week = start + timedelta(days=8)
+    queryset = Activity.objects.filter(done_at__isnull=True, due_at__isnull=False)
+    if author is not None:
+        queryset = queryset.filter(author=author)
+    counts = queryset.aggregate(
+        overdue=Count("id", filter=Q(due_at__lt=start)),
+        today=Count("id", filter=Q(due_at__gte=start, due_at__lt=tomorrow)),
+        next_seven_days=Count("id", filter=Q(due_at__gte=tomorrow, due_at__lt=week)),
+    )
+    return DueCounts(**counts)
+
+
+def my_open_deals(user, limit: int = 10) -> QuerySet[Deal]:
+    return (
+        Deal.objects.filter(owner=user, status=Deal.Status.OPEN)
+        .select_related("stage", "company")
+        .order_by(F("expected_close_date").asc(nulls_last=True), "-amount", "id")[:limit]
+    )
+
+
+def my_activities_due_today(user, limit: int = 20) -> QuerySet[Activity]:
+    """Due today or overdue and not done: what this user should do now."""
+    tomorrow = _start_of_day(today()) + timedelta(days=1)
+    return (
+        Activity.objects.filter(author=user, done_at__isnull=True, due_at__lt=tomorrow)
+        .select_related("contact", "company", "deal")
+        .order_by("due_at", "id")[:limit]
+    )
