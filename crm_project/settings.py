@@ -96,10 +96,14 @@ WSGI_APPLICATION = "crm_project.wsgi.application"
 ASGI_APPLICATION = "crm_project.asgi.application"
 
 # Database: SQLite file by default, anything dj-database-url understands via DATABASE_URL.
+# Connections are kept between requests (a new one per request, with SQLite's PRAGMAs or a
+# PostgreSQL backend start, cost more than a small API request itself); a health check before
+# reuse replaces one the server closed. 0 opens one per request again.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
