@@ -1,0 +1,162 @@
+"""Export the list a user is looking at: `/exports/<resource>/?format=csv|json|xml` with the
+list page's own filter parameters (and `ids=1,2,3` for the selected rows only), streamed.
+
+Contacts go through the API's streaming export (`customers.api.export`), companies and deals
+through the bulk export writers (`integrations.formats`): the same rows, columns and cell rules
+as the REST API's exports, so a file imports back unchanged. PII is decrypted only for users
+who may read it.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from customers import export_rows, pii, selectors
+from customers.api.export import CONTENT_TYPES, stream_contacts
+from customers.api.views import CompanyViewSet, ContactViewSet, DealViewSet
+from customers.custom_fields.values import definitions_for
+from customers.models import CustomField
+from customers.web import search
+from customers.web.filters import (
+    CompanyFilterForm,
+    ContactFilterForm,
+    DealFilterForm,
+    ListFilterForm,
+)
+from integrations.formats import open_writer
+from integrations.models import FileFormat
+
+
+@dataclass(frozen=True)
+class _Exported:
+    entity: str
+    permission: str
+    selector: Callable[[], QuerySet]
+    form: type[ListFilterForm]
+    search: Callable[[QuerySet, str], QuerySet]
+    rows: Callable[..., Iterator[dict[str, Any]]]
+    csv_columns: list
+
+
+_RESOURCES = {
+    "contacts": _Exported(
+        CustomField.Entity.CONTACT,
+        "customers.view_contact",
+        selectors.contact_list,
+        ContactFilterForm,
+        search.contact_search,
+        export_rows.contact_rows,
+        ContactViewSet.csv_base_columns,
+    ),
+    "companies": _Exported(
+        CustomField.Entity.COMPANY,
+        "customers.view_company",
+        selectors.company_list,
+        CompanyFilterForm,
+        search.company_search,
+        export_rows.company_rows,
+        CompanyViewSet.csv_base_columns,
+    ),
+    "deals": _Exported(
+        CustomField.Entity.DEAL,
+        "customers.view_deal",
+        selectors.deal_list,
+        DealFilterForm,
+        search.deal_search,
+        export_rows.deal_rows,
+        DealViewSet.csv_base_columns,
+    ),
+}
+
+
+@login_required
+@require_GET
+def export_list(request: HttpRequest, resource: str) -> HttpResponse:
+    exported = _RESOURCES.get(resource)
+    if exported is None:
+        raise Http404("No such list.")
+    if not request.user.has_perm(exported.permission):
+        raise PermissionDenied
+    export_format = request.GET.get("format", FileFormat.CSV)
+    if export_format not in FileFormat.values:
+        return _bad_request(_("Choose CSV, JSON or XML."))
+    try:
+        ids = _ids(request.GET.getlist("ids"))
+    except ValueError:
+        return _bad_request(_("The selection is not a list of record numbers."))
+
+    definitions = definitions_for(exported.entity)
+    form = exported.form(request.GET, user=request.user, definitions=definitions)
+    queryset = form.filter(exported.selector())
+    if form.errors:  # a filter the list would ignore must not widen an export to everything
+        problems = [str(m) for messages in form.errors.values() for m in messages]
+        return _bad_request(_("Fix the filters first: %(errors)s") % {"errors": " ".join(problems)})
+    if form.cleaned_data.get("q"):
+        queryset = exported.search(queryset, form.cleaned_data["q"])
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids)
+
+    can_view_pii = pii.can_view_pii(request.user)
+    columns = [*exported.csv_columns, *((f"custom_fields.{d.name}", d.name) for d in definitions)]
+    if resource == "contacts":
+        return stream_contacts(
+            queryset,
+            export_format=export_format,
+            can_view_pii=can_view_pii,
+            columns=columns,
+            definitions=definitions,
+        )
+    rows = exported.rows(queryset, can_view_pii=can_view_pii, definitions=definitions)
+    response = StreamingHttpResponse(
+        _encoded(rows, export_format, columns), content_type=CONTENT_TYPES[export_format]
+    )
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = f'attachment; filename="{resource}-{stamp}.{export_format}"'
+    return response
+
+
+def _ids(values: list[str]) -> list[int] | None:
+    """`ids=1,2,3` or `ids=1&ids=2`; None when the whole filtered list is wanted."""
+    if not values:
+        return None
+    return [int(part) for value in values for part in value.split(",") if part.strip()]
+
+
+class _Pieces:
+    """A text stream the writers fill and the response drains between records."""
+
+    mode = "w"
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.pieces.append(text)
+
+    def drain(self) -> bytes:
+        text = "".join(self.pieces)
+        self.pieces.clear()
+        return text.encode()
+
+
+def _encoded(rows: Iterable[dict[str, Any]], export_format: str, columns: list) -> Iterator[bytes]:
+    sink = _Pieces()
+    options = {"columns": columns} if export_format == FileFormat.CSV else {}
+    with open_writer(sink, export_format, **options) as writer:
+        for row in rows:
+            writer.write(row)
+            if sink.pieces:  # the writer flushes its own buffer every 64 KiB
+                yield sink.drain()
+    yield sink.drain()
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
