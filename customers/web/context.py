@@ -11,8 +11,8 @@ _NAVIGATION = (
     ("web:company-list", _("Companies"), "companies"),
     ("web:deal-list", _("Deals"), "deals"),
     ("web:deal-board", _("Pipeline"), "deals/board"),
-    ("import-new", _("Import"), "imports"),
-    ("integration-list", _("Integrations"), "integrations"),
+    ("web:import-new", _("Import"), "imports"),
+    ("web:integration-list", _("Integrations"), "integrations"),
     ("web:custom-field-list", _("Custom fields"), "settings"),
 )
 

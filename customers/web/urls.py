@@ -1,7 +1,7 @@
 """The UI's stable URLs: `/` dashboard, `/contacts/`, `/companies/`, `/deals/`, `/deals/board/`."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from customers.web import account, board, companies, contacts, dashboard, deals
 
@@ -46,4 +46,5 @@ urlpatterns = [
     path("deals/<int:pk>/edit/", deals.deal_edit, name="deal-edit"),
     path("deals/<int:pk>/move/", deals.deal_move, name="deal-move"),
     path("deals/<int:pk>/activities/", deals.deal_log_activity, name="deal-log-activity"),
+    path("", include("customers.web.urls_exchange")),
 ]
