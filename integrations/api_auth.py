@@ -21,7 +21,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from customers.pii import can_view_pii
 from integrations.models import ApiKey
-from integrations.scopes import PII_READ, SAFE_METHODS, has_scope, required_scope
+from integrations.scopes import SAFE_METHODS, has_scope, required_scope
 from integrations.services import api_keys
 
 _MODEL_ACTIONS = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
@@ -122,10 +122,10 @@ def request_can_view_pii(request: Request) -> bool:
     Any other authentication is refused (fail closed) except a session and DRF's test-only
     forced authentication without a token, which stands for a logged-in person.
     """
+    if isinstance(request.auth, ApiKey):
+        return api_keys.api_key_can_view_pii(request.auth)
     if not can_view_pii(request.user):
         return False
-    if isinstance(request.auth, ApiKey):
-        return has_scope(request.auth.scopes, PII_READ)
     authenticator = request.successful_authenticator
     return isinstance(authenticator, SessionAuthentication) or (
         isinstance(authenticator, ForcedAuthentication) and request.auth is None

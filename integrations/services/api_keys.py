@@ -19,8 +19,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from customers.pii import can_view_pii
 from integrations.models import ApiKey
-from integrations.scopes import ALL_SCOPES
+from integrations.scopes import ALL_SCOPES, PII_READ, has_scope, required_scope
 
 KEY_PREFIX = "crm"
 _PREFIX_LENGTH = 8
@@ -137,6 +138,22 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
         return api_key_verify(raw_key)
     except InvalidApiKey:
         return None
+
+
+def api_key_refusal(api_key: ApiKey, *, resource: str, method: str, permission: str) -> str | None:
+    """Why `api_key` may not use `method` on `resource`, or None: the key needs the scope and
+    its user the model permission (``app_label.action_model``), so a key never widens a user."""
+    scope = required_scope(resource, method)
+    if not has_scope(api_key.scopes, scope):
+        return f"This API key lacks the {scope!r} scope."
+    if not api_key.user.has_perm(permission):
+        return f"Your user lacks the {permission!r} permission."
+    return None
+
+
+def api_key_can_view_pii(api_key: ApiKey) -> bool:
+    """Decrypted PII needs the user's ``view_pii`` permission and the key's ``pii:read``."""
+    return can_view_pii(api_key.user) and has_scope(api_key.scopes, PII_READ)
 
 
 def _record_use(api_key: ApiKey) -> None:
