@@ -5,6 +5,7 @@ never a decrypt-and-scan.
 """
 
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -40,7 +41,13 @@ def contact_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Contac
         queryset = queryset.filter(tags__name__iexact=filters["tag"])
     if filters.get("search"):
         queryset = queryset.filter(_contact_text_search(filters["search"]))
-    return queryset
+    return _updated_since(queryset, filters)
+
+
+def _updated_since(queryset: QuerySet, filters: Mapping[str, Any]) -> QuerySet:
+    """`updated_since`: records changed at or after this aware datetime (compared in UTC)."""
+    since = filters.get("updated_since")
+    return queryset.filter(updated_at__gte=since.astimezone(UTC)) if since else queryset
 
 
 def _contact_text_search(term: str) -> Q:
@@ -88,7 +95,11 @@ def company_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Compan
         queryset = queryset.filter(
             Q(name__icontains=term) | Q(domain__icontains=term) | Q(industry__icontains=term)
         )
-    return queryset
+    return _updated_since(queryset, filters)
+
+
+def company_get(company_id: int) -> Company | None:
+    return company_list().filter(pk=company_id).first()
 
 
 def find_company_by_external_id(external_id: str) -> Company | None:
@@ -105,7 +116,13 @@ def deal_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Deal]:
             queryset = queryset.filter(**{name: filters[name]})
     if filters.get("pipeline"):
         queryset = queryset.filter(stage__pipeline=filters["pipeline"])
-    return queryset
+    if filters.get("search"):
+        queryset = queryset.filter(name__icontains=filters["search"])
+    return _updated_since(queryset, filters)
+
+
+def deal_get(deal_id: int) -> Deal | None:
+    return deal_list().filter(pk=deal_id).first()
 
 
 def find_deal_by_external_id(external_id: str) -> Deal | None:
