@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from integrations.soap.views import soap_view
+
 urlpatterns = [
     path("", include("customers.web.urls")),
     path("admin/", admin.site.urls),
@@ -10,4 +12,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("soap/", soap_view, name="soap"),  # csrf-exempt: partners authenticate per message
 ]

@@ -1,0 +1,41 @@
+"""What every SOAP operation shares: the caller, paging and times."""
+
+from datetime import UTC, datetime
+
+from django.utils import timezone
+from spyne import Integer
+
+from integrations.soap import auth
+from integrations.soap.faults import InvalidRequest
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+RequiredId = Integer(min_occurs=1, nillable=False)
+
+
+def caller(ctx) -> auth.Caller:
+    """Set by the application before any operation runs (see ``app.CrmApplication``)."""
+    return ctx.udc
+
+
+def page_bounds(offset: int | None, limit: int | None) -> tuple[int, int]:
+    offset = 0 if offset is None else offset
+    limit = DEFAULT_LIMIT if limit is None else limit
+    errors = {}
+    if offset < 0:
+        errors["offset"] = "Must be 0 or more."
+    if not 1 <= limit <= MAX_LIMIT:
+        errors["limit"] = f"Must be between 1 and {MAX_LIMIT}."
+    if errors:
+        raise InvalidRequest(errors)
+    return offset, limit
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A time without an offset is taken as UTC."""
+    if moment is None:
+        return None
+    if timezone.is_naive(moment):
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -1,0 +1,53 @@
+"""SOAP operations on deals (read-only: get and search)."""
+
+from spyne import DateTime, Integer, ServiceBase, Unicode, rpc
+
+from customers import selectors
+from customers.custom_fields.values import definitions_for
+from customers.models import Deal
+from integrations.soap import convert, types
+from integrations.soap.common import RequiredId, as_utc, caller, page_bounds
+from integrations.soap.faults import NotFound
+
+RESOURCE = "deals"
+
+
+class DealService(ServiceBase):
+    @rpc(RequiredId, _returns=types.Deal)
+    def GetDeal(ctx, id):
+        """The deal with this id, with its pipeline and stage. Needs deals:read.
+        Faults: Client.NotFound."""
+        who = caller(ctx)
+        who.require(resource=RESOURCE, action="read", model=Deal)
+        deal = selectors.deal_get(id)
+        if deal is None:
+            raise NotFound("deal", id)
+        return convert.deal_out(
+            deal, can_view_pii=who.can_view_pii, definitions=definitions_for("deal")
+        )
+
+    @rpc(Unicode, Unicode, Integer, DateTime, Integer, Integer, _returns=types.DealPage)
+    def SearchDeals(ctx, query, status, company_id, updated_since, offset, limit):
+        """Deals matching every criterion given: `query` (in the name), `status` (open, won
+        or lost), `company_id`, `updated_since` (changed at or after, UTC). Newest first;
+        `offset` from 0, `limit` 1-500 (default 50). Needs deals:read."""
+        who = caller(ctx)
+        who.require(resource=RESOURCE, action="read", model=Deal)
+        offset, limit = page_bounds(offset, limit)
+        filters = {
+            "search": query,
+            "status": status,
+            "company": company_id,
+            "updated_since": as_utc(updated_since),
+        }
+        queryset = selectors.deal_list(filters=filters)
+        definitions = definitions_for("deal")
+        return types.DealPage(
+            total=queryset.count(),
+            offset=offset,
+            limit=limit,
+            items=[
+                convert.deal_out(d, can_view_pii=who.can_view_pii, definitions=definitions)
+                for d in queryset[offset : offset + limit]
+            ],
+        )

@@ -1,0 +1,42 @@
+"""/soap/: POST a SOAP 1.1 envelope, GET the WSDL (/soap/?wsdl)."""
+
+import threading
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from spyne.server.django import DjangoServer, DjangoView
+
+from integrations.soap.app import build_application
+
+
+class _Server(DjangoServer):
+    """spyne caches the first WSDL it builds, service address included, for every later
+    caller: one reached as crm.example.com would be told to post to the host the first caller
+    used. This caches one WSDL per address instead (hosts are limited by ALLOWED_HOSTS), and
+    builds under a lock because spyne's builder is not thread-safe."""
+
+    def __init__(self, app) -> None:
+        super().__init__(app, cache_wsdl=False)
+        self._wsdls: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def handle_wsdl(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        address = request.build_absolute_uri(request.path)
+        with self._lock:
+            if address not in self._wsdls:
+                self._wsdls[address] = super().handle_wsdl(request, *args, **kwargs).content
+        return HttpResponse(self._wsdls[address], content_type="text/xml; charset=utf-8")
+
+
+_spyne_view = DjangoView.as_view(server=_Server(build_application()))
+
+
+@csrf_exempt  # partners authenticate every message with WS-Security, not a session cookie
+def soap_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    response = _spyne_view(request, *args, **kwargs)
+    if response.status_code == 500:
+        # SOAP 1.1 (WS-I Basic Profile R1126) answers every Fault with HTTP 500. spyne has
+        # already logged the real server errors; a client's mistake is no "Internal Server
+        # Error" for Django's request log.
+        response._has_been_logged = True
+    return response

@@ -1,0 +1,107 @@
+"""Malformed, mistyped and hostile envelopes get Client faults; nothing is half-written."""
+
+import pytest
+
+from customers.models import Contact
+from tests.factories import ContactFactory
+from tests.soap.support import envelope, post_envelope, raises_fault, raw_fault
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+"""
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+"""
+
+
+def _hostile(prolog: str, entity: str) -> str:
+    return prolog + envelope(
+        "CreateContact", f"<crm:contact><t:first_name>{entity}</t:first_name></crm:contact>"
+    )
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [_hostile(BILLION_LAUGHS, "&lol9;"), _hostile(XXE, "&xxe;")],
+    ids=["billion-laughs", "xxe"],
+)
+def test_dtds_and_entities_are_refused_before_anything_runs(soap_url, sales_user, payload):
+    before = Contact.objects.count()
+    response = post_envelope(soap_url, payload)
+    code, message = raw_fault(response)
+    assert code == "Client.SecurityError", message
+    assert b"root:" not in response.content and b"lollol" not in response.content
+    assert Contact.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"this is not xml", b"<unclosed>", b"", "<a>caf\u00e9</a>".encode("latin-1")],
+    ids=["text", "unclosed", "empty", "bad-encoding"],
+)
+def test_malformed_xml_is_a_client_fault(soap_url, body):
+    code, _ = raw_fault(post_envelope(soap_url, body))
+    assert code.startswith("Client."), code
+
+
+def test_xml_that_is_not_a_soap_envelope_is_a_client_fault(soap_url):
+    code, message = raw_fault(post_envelope(soap_url, "<hello>world</hello>"))
+    assert code.startswith("Client."), (code, message)
+
+
+def test_an_unknown_operation_is_a_client_fault(soap_url):
+    code, _ = raw_fault(post_envelope(soap_url, envelope("DropAllTables")))
+    assert code.startswith("Client."), code
+
+
+def test_a_wrongly_typed_value_is_a_client_fault(soap_url, sales_user):
+    contact = ContactFactory()
+    code, message = raw_fault(
+        post_envelope(soap_url, envelope("GetContact", f"<crm:id>{contact.pk}abc</crm:id>"))
+    )
+    assert code == "Client.SchemaValidationError", message
+
+
+def test_a_wrongly_typed_field_in_a_record_is_refused_and_writes_nothing(soap_url):
+    before = Contact.objects.count()
+    body = envelope(
+        "CreateContact",
+        "<crm:contact><t:first_name>A</t:first_name>"
+        "<t:consent_email>perhaps</t:consent_email></crm:contact>",
+    )
+    code, message = raw_fault(post_envelope(soap_url, body))
+    assert code == "Client.SchemaValidationError" and "consent_email" in message
+    assert Contact.objects.count() == before
+
+
+def test_a_validation_fault_lists_each_field_in_its_detail(soap):
+    from tests.soap.support import field_errors
+
+    with raises_fault("Client.ValidationError") as fault:
+        soap.service.CreateContact({"first_name": "A", "email": "bad", "lifecycle_stage": "x"})
+    errors = field_errors(fault.value)
+    assert set(errors) == {"email", "lifecycle_stage"}
+
+
+def test_a_constraint_violation_is_a_validation_fault_not_a_server_error(soap):
+    ContactFactory(email="taken@example.com")
+    with raises_fault("Client.ValidationError") as fault:
+        soap.service.CreateContact({"first_name": "B", "email": "TAKEN@example.com"})
+    assert "email" in fault.value.message
+
+
+def test_get_is_the_wsdl_and_other_verbs_are_not_allowed(soap_url):
+    import requests
+
+    assert b"definitions" in requests.get(f"{soap_url}?wsdl", timeout=30).content
+    assert requests.put(soap_url, data=b"<x/>", timeout=30).status_code == 405
