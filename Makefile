@@ -37,10 +37,11 @@ test: lint
 test-integration: install
 	CRM_REQUIRE_INTEGRATION=1 $(BIN)/pytest || [ $$? -eq 5 ]
 
-## Benchmarks (each beside a naive baseline): REST list and export, then bulk import.
+## Benchmarks (each beside a naive baseline): REST list and export, bulk import, SOAP vs REST.
 bench: install
 	$(BIN)/python bench/api_bench.py
 	$(BIN)/python bench/import_bench.py --db both
+	$(BIN)/python bench/soap_bench.py
 
 format: install
 	$(BIN)/ruff format .
