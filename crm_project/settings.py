@@ -215,6 +215,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_REQUEST_BYTES
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 512 * 1024 * 1024)
 IMPORT_CHUNK_SIZE = env_int("IMPORT_CHUNK_SIZE", 2000)
 IMPORT_HEARTBEAT_STALE_SECONDS = env_int("IMPORT_HEARTBEAT_STALE_SECONDS", 120)
+# Helper processes that encrypt a chunk's PII while the worker matches its rows (0: none).
+IMPORT_ENCRYPTION_PROCESSES = env_int("IMPORT_ENCRYPTION_PROCESSES", 1)
+# Uploaded import files and export files of finished jobs are deleted after this many days
+# (the jobs, their counts and row errors stay); see `purge_exchange_files`.
+EXCHANGE_FILE_RETENTION_DAYS = env_int("EXCHANGE_FILE_RETENTION_DAYS", 7)
 
 # Outbound calls to user-configured URLs (connector sources, webhook targets) refuse loopback,
 # private and link-local addresses unless their network is listed here (comma-separated CIDRs).
