@@ -24,6 +24,11 @@ class Bar:
     value_text: str
     series: str
 
+    @property
+    def value_attr(self) -> str:
+        """The exact value, locale-independent (for tests and scripts reading the chart)."""
+        return f"{self.value:.2f}" if isinstance(self.value, Decimal) else str(self.value)
+
 
 @dataclass
 class Group:

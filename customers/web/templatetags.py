@@ -3,7 +3,8 @@
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import number_format
+from django.utils import numberformat
+from django.utils.formats import get_format
 from django.utils.translation import get_language, gettext
 
 from customers.pii import masked as pii_masked
@@ -15,10 +16,19 @@ _SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HK
 
 @register.filter
 def money(amount: Decimal | int | None, currency: str = "") -> str:
-    """'¥1,234.50' in Chinese, 'CNY 1,234.50' in English: digits grouped the locale's way."""
+    """'¥1,234.50' in Chinese, 'CNY 1,234.50' in English. Thousands are grouped by three in
+    both: Django's zh-hans format has no separator at all, and Chinese invoices and banking
+    apps write amounts as ¥1,234.50."""
     if amount is None:
         return ""
-    digits = number_format(amount, 2, use_l10n=True, force_grouping=True)
+    digits = numberformat.format(
+        amount,
+        get_format("DECIMAL_SEPARATOR"),
+        decimal_pos=2,
+        grouping=3,
+        thousand_sep=",",
+        force_grouping=True,
+    )
     if (get_language() or "").startswith("zh") and currency in _SYMBOLS:
         return f"{_SYMBOLS[currency]}{digits}"
     return f"{currency} {digits}".strip()
