@@ -79,7 +79,9 @@ class ImportMappingForm(forms.Form):
     """One select per column of the file, pre-filled with the detected field, then the run's
     options. Which button was pressed decides between a dry run and the real import."""
 
-    mode = forms.ChoiceField(label=_("Mode"), choices=ImportJob.Mode.choices)
+    mode = forms.ChoiceField(
+        label=_("Mode"), choices=ImportJob.Mode.choices, initial=ImportJob.Mode.UPSERT
+    )
     match_key = forms.ChoiceField(label=_("Match existing records by"), choices=())
     all_or_nothing = forms.BooleanField(
         label=_("All or nothing: import nothing if any row is invalid"), required=False

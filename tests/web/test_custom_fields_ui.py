@@ -3,6 +3,7 @@ contacts, companies and deals through the services; refusals come back next to t
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from customers.models import Contact, CustomField
 from customers.services.custom_fields import custom_field_create
@@ -140,3 +141,13 @@ def test_a_field_without_values_is_deleted_without_the_box(manager_client, code_
 def test_the_settings_appear_in_the_navigation(manager_client):
     url = reverse("web:custom-field-list")
     assert f'href="{url}"' in manager_client.get(reverse("web:import-new")).content.decode()
+
+
+def test_the_settings_speak_chinese_and_show_chinese_labels(manager_client):
+    custom_field_create(entity="deal", name="tier", label="Tier", label_zh="等级", type="text")
+    with translation.override("zh-hans"):
+        expected = translation.gettext("New field")
+    assert expected != "New field"
+    url = reverse("web:custom-field-list")
+    body = manager_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert expected in body and "等级" in body

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from customers.models import Contact, CustomField
 from customers.services.custom_fields import custom_field_create
@@ -222,3 +223,13 @@ def _job(user, content: bytes = CHINESE_CSV.encode(), filename: str = "people.cs
         match_key="email",
         enqueue=False,
     )
+
+
+@pytest.mark.parametrize("name", ["web:import-new"])
+def test_the_wizard_speaks_chinese(sales_client, name):
+    with translation.override("zh-hans"):
+        heading = translation.gettext("Import records")
+        hint = translation.gettext("Detect from the file")
+    assert heading != "Import records"
+    body = sales_client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert heading in body and hint in body

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from integrations.models import ApiKey, ExportJob
 from integrations.services import api_keys, imports
@@ -72,7 +73,7 @@ def test_a_key_without_scopes_is_refused_with_the_error_next_to_them(manager_cli
     response = manager_client.post(reverse("web:api-key-create"), {"name": "ERP"})
     assert response.status_code == 422
     body = response.content.decode()
-    assert 'id="id_scopes_errors"' in body and 'role="alert"' in body
+    assert 'id="id_scopes_error"' in body and 'role="alert"' in body
     assert ApiKey.objects.count() == 0
 
 
@@ -134,3 +135,11 @@ def _import(user):
         resource="contacts",
         enqueue=False,
     )
+
+
+def test_the_page_speaks_chinese(manager_client):
+    with translation.override("zh-hans"):
+        expected = [translation.gettext(text) for text in ("API keys", "Recent imports")]
+    assert "API keys" not in expected
+    body = manager_client.get(reverse(PAGE), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert all(text in body for text in expected)
