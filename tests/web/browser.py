@@ -42,6 +42,8 @@ def chromium(*, language: str = "en") -> Iterator[WebDriver]:
         f"--lang={language}",
     ):
         options.add_argument(argument)
+    # Headless Chromium ignores --lang for Accept-Language; the preference sets it.
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     try:
         yield driver

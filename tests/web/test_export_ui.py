@@ -112,3 +112,14 @@ def _permission(codename: str):
     from django.contrib.auth.models import Permission
 
     return Permission.objects.get(codename=codename, content_type__app_label="customers")
+
+
+def test_the_export_links_carry_the_list_filters_but_not_the_page(rf, sales_user):
+    from django.template.loader import render_to_string
+
+    request = rf.get("/contacts/", {"owner": "me", "q": "Wei", "after": "abc"})
+    request.user = sales_user
+    html = render_to_string("web/exports/_links.html", {"resource": "contacts", "request": request})
+    url = reverse("web:export", args=["contacts"])
+    assert f'href="{url}?owner=me&amp;q=Wei&amp;format=csv"' in html
+    assert "after=" not in html
