@@ -1,9 +1,13 @@
+from django.urls import path
 from rest_framework import routers
 
-from integrations.api import views
+from integrations.api import changes, views
 
 router = routers.SimpleRouter()
 router.register("imports", views.ImportJobViewSet, basename="import-job")
 router.register("exports", views.ExportJobViewSet, basename="export-job")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("changes/", changes.ChangesView.as_view(), name="changes"),
+    *router.urls,
+]

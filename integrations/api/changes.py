@@ -1,0 +1,113 @@
+"""``GET /api/v1/changes/``: the change feed for systems that poll (and the ``crm`` connector).
+
+A reader sees the events of the entities it may read: an API key needs ``<entities>:read``
+(e.g. ``contacts:read``) and its user the model's view permission, as for the records
+themselves."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.events import ENTITIES, EVENT_TYPES
+from integrations.models import ApiKey
+from integrations.scopes import has_scope
+from integrations.services import change_feed
+
+_PLURALS = {
+    "contact": "contacts",
+    "company": "companies",
+    "deal": "deals",
+    "activity": "activities",
+}
+
+
+def readable_entities(request: Request) -> list[str]:
+    readable = []
+    for entity in ENTITIES:
+        if not request.user.has_perm(f"customers.view_{entity}"):
+            continue
+        if isinstance(request.auth, ApiKey) and not has_scope(
+            request.auth.scopes, f"{_PLURALS[entity]}:read"
+        ):
+            continue
+        readable.append(entity)
+    return readable
+
+
+class ChangeEventSerializer(serializers.Serializer):
+    cursor = serializers.SerializerMethodField()
+    id = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=EVENT_TYPES)
+    entity = serializers.ChoiceField(choices=ENTITIES)
+    record_id = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True)
+    changed_fields = serializers.ListField(child=serializers.CharField())
+    data = serializers.DictField()
+    occurred_at = serializers.DateTimeField()
+
+    def get_cursor(self, event) -> str:
+        return change_feed.cursor_of(event)
+
+
+class ChangesView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="changes_list",
+        summary="Read the change feed",
+        description=(
+            "Domain events (`contact.created`, `contact.updated` with `changed_fields`, "
+            "`contact.deleted`, `contact.merged`, `company.*`, `deal.*`, `deal.stage_changed`, "
+            "`activity.*`) in a stable order. Start without `after`, then pass each reply's "
+            "`next_cursor`; an empty page keeps the cursor. No event is ever skipped, even when "
+            "transactions commit out of order. Events name records and fields, never values: "
+            "fetch the record for its current state. Only entities the caller may read appear."
+        ),
+        parameters=[
+            OpenApiParameter("after", OpenApiTypes.STR, description="A `next_cursor`."),
+            OpenApiParameter(
+                "types",
+                OpenApiTypes.STR,
+                description="Comma-separated event types to keep, e.g. `contact.created`.",
+            ),
+            OpenApiParameter(
+                "limit",
+                OpenApiTypes.INT,
+                description=f"1–{change_feed.MAX_LIMIT}, default {change_feed.DEFAULT_LIMIT}.",
+            ),
+        ],
+        responses=inline_serializer(
+            "ChangeFeedPage",
+            {
+                "results": ChangeEventSerializer(many=True),
+                "next_cursor": serializers.CharField(),
+                "has_more": serializers.BooleanField(),
+            },
+        ),
+        tags=["changes"],
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        types = [name.strip() for name in params.get("types", "").split(",") if name.strip()]
+        try:
+            limit = int(params.get("limit", change_feed.DEFAULT_LIMIT))
+        except ValueError:
+            raise DjangoValidationError({"limit": "Expected a whole number."}) from None
+        page = change_feed.read_changes(
+            after=params.get("after") or None,
+            entities=readable_entities(request),
+            types=types,
+            limit=limit,
+        )
+        return Response(
+            {
+                "results": ChangeEventSerializer(page.events, many=True).data,
+                "next_cursor": page.next_cursor,
+                "has_more": page.has_more,
+            }
+        )
