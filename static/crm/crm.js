@@ -35,10 +35,11 @@
     if (!board) return;
     var status = document.getElementById("board-status");
     var dragging = null, startX = 0, startY = 0, moved = false, currentTarget = null;
+    var justDragged = false;
 
     board.addEventListener("pointerdown", function (event) {
       var card = event.target.closest(".deal-card");
-      if (!card || event.target.closest("a, button, select, input")) return;
+      if (!card || event.target.closest("button, select, input, label")) return;
       dragging = card; startX = event.clientX; startY = event.clientY; moved = false;
       card.setPointerCapture(event.pointerId);
     });
@@ -64,9 +65,15 @@
       card.classList.remove("dragging");
       card.style.transform = "";
       if (column) column.classList.remove("drop-target");
-      if (!moved || !column || column.dataset.stage === card.dataset.stage) return;
+      if (!moved) return;
+      justDragged = true;  // the click that ends a drag must not follow the card's link
+      setTimeout(function () { justDragged = false; }, 0);
+      if (!column || column.dataset.stage === card.dataset.stage) return;
       moveCard(card, column);
     }
+    board.addEventListener("click", function (event) {
+      if (justDragged) { event.preventDefault(); event.stopPropagation(); }
+    }, true);
     board.addEventListener("pointerup", finish);
     board.addEventListener("pointercancel", finish);
 
@@ -103,6 +110,7 @@
     }
     function announce(text, isError) {
       if (!status) return;
+      status.hidden = false;
       status.textContent = text;
       status.className = "message" + (isError ? " error" : "");
     }
