@@ -7,7 +7,10 @@ so a key can narrow what its user may do but never widen it.
 
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
 from rest_framework import exceptions
 from rest_framework.authentication import (
     BaseAuthentication,
@@ -25,6 +28,7 @@ from integrations.scopes import SAFE_METHODS, has_scope, required_scope
 from integrations.services import api_keys
 
 _MODEL_ACTIONS = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
+_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -46,11 +50,32 @@ class ApiKeyAuthentication(BaseAuthentication):
             api_key = api_keys.api_key_verify(raw_key)
         except api_keys.InvalidApiKey as error:
             raise exceptions.AuthenticationFailed(str(error)) from None
+        _load_permissions(api_key.user)
         return api_key.user, api_key
 
     def authenticate_header(self, request: Request) -> str:
         """A WWW-Authenticate value makes DRF answer 401 rather than 403 to a missing login."""
         return f'{self.keyword} realm="api"'
+
+
+def _load_permissions(user: Any) -> None:
+    """Every request checks its user's permissions (the model's, and ``view_pii``). Django's
+    ModelBackend reads them in two queries (the user's own, its groups') and keeps the set on
+    the user object for the request; one query fills that same set. Skipped where it would not
+    be the same: superusers (has_perm never asks them) and any other backend setup."""
+    if (
+        user.is_superuser
+        or not user.is_active
+        or list(settings.AUTHENTICATION_BACKENDS) != [_MODEL_BACKEND]
+    ):
+        return
+    granted = (
+        Permission.objects.filter(Q(user=user) | Q(group__user=user))
+        .values_list("content_type__app_label", "codename")
+        .order_by()
+        .distinct()
+    )
+    user._perm_cache = {f"{app_label}.{codename}" for app_label, codename in granted}
 
 
 class ScopePermission(BasePermission):

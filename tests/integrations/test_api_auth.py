@@ -306,3 +306,38 @@ def test_session_users_are_rate_limited_by_user(api, settings):
     api.force_login(SalesUserFactory())
 
     assert [api.get(URL).status_code for _ in range(3)] == [200, 200, 429]
+
+
+# What a request costs
+
+
+def test_permissions_count_whether_granted_directly_or_through_a_group(api):
+    user = user_with("view_pii")  # directly; view_contact comes with the sales group
+    user.groups.add(*SalesUserFactory().groups.all())
+    user.groups.first().permissions.remove(Permission.objects.get(codename="view_pii"))
+
+    response = api.get(URL, **bearer(key_for(user, "contacts:read", "pii:read")))
+
+    assert response.status_code == 200 and response.data["pii"] is True
+
+
+def test_a_key_request_reads_the_key_and_the_users_permissions_in_one_query_each(
+    api, django_assert_num_queries
+):
+    raw_key = key_for(SalesUserFactory(), "contacts:read", "pii:read")
+    api.get(URL, **bearer(raw_key))  # the first use also records last_used_at
+
+    with django_assert_num_queries(2):
+        response = api.get(URL, **bearer(raw_key))
+
+    assert response.status_code == 200 and response.data["pii"] is True
+
+
+def test_a_permission_taken_away_counts_from_the_next_request(api):
+    user = user_with("view_contact", "view_pii")
+    raw_key = key_for(user, "contacts:read", "pii:read")
+    assert api.get(URL, **bearer(raw_key)).data["pii"] is True
+
+    user.user_permissions.remove(Permission.objects.get(codename="view_pii"))
+
+    assert api.get(URL, **bearer(raw_key)).data["pii"] is False
