@@ -10,7 +10,9 @@ dropped afterwards) is migrated and seeded (``bench/seed.py``); gunicorn then se
 * list: GET 50 contacts as JSON with a real API key (``Authorization: Bearer``, every scope
   including ``pii:read``) at 8 connections, with wrk (or a small threaded client when wrk is
   missing). The naive and the real endpoint take turns of a few seconds each, so a neighbour's
-  burst of CPU hits both alike; req/s, p50/p99 latency, rows/s;
+  burst of CPU hits both alike; req/s, p50/p99 latency, rows/s. A second database of --rows
+  contacts with 20 custom fields (5 of them PII, a value in each) is served beside the first and
+  its list takes the same turns, for the with/without custom fields ratio;
 * export: ``GET /api/v1/contacts/export/?format=csv|json|xml`` streamed over HTTP, its records
   counted against the seeded number; baseline: the naive list paged with ``?page_size=1000``.
 
@@ -22,6 +24,7 @@ Everything started here (servers, temp dirs, databases) is removed on exit, Ctrl
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -53,8 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     try:
         for database in databases:
-            with BenchDatabase(database, args) as bench_db:
-                run_database(bench_db, args, results)
+            with contextlib.ExitStack() as stack:
+                bench_db = stack.enter_context(BenchDatabase(database, args))
+                custom_db = None
+                if args.custom_fields and not {"list", "customfields"} & args.skip:
+                    custom_db = BenchDatabase(
+                        database, args, custom_fields=args.custom_fields, pii=args.pii_custom_fields
+                    )
+                    custom_db.rows = args.rows  # only listed: the export rows are not needed
+                    stack.enter_context(custom_db)
+                run_database(bench_db, custom_db, args, results)
     finally:  # whatever was measured before a failure or Ctrl-C is still reported
         if results:
             print_table(results, args)
@@ -98,9 +109,16 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--conn-max-age",
         type=int,
-        default=0,
-        help="DATABASE_CONN_MAX_AGE for the server (0, the app default: a connection per request)",
+        help="DATABASE_CONN_MAX_AGE for the server (default: the app's; 0: a connection per "
+        "request)",
     )
+    parser.add_argument(
+        "--custom-fields",
+        type=int,
+        default=20,
+        help="custom contact fields of the second list database (0: no second database)",
+    )
+    parser.add_argument("--pii-custom-fields", type=int, default=5, help="how many are PII")
     parser.add_argument(
         "--quiet-threshold",
         type=float,
@@ -117,7 +135,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="server URL without a database name; a fresh database is created and dropped",
     )
     parser.add_argument(
-        "--skip", default="", help="comma-separated parts to skip: list, export, baseline"
+        "--skip",
+        default="",
+        help="comma-separated parts to skip: list, customfields, export, baseline",
     )
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     parser.add_argument(
@@ -141,18 +161,27 @@ def _exit_on_signal(signum, frame):
     raise SystemExit(128 + signum)  # unwinds through the cleanup in the context managers
 
 
-def run_database(bench_db: BenchDatabase, args: argparse.Namespace, results: list) -> None:
+def run_database(
+    bench_db: BenchDatabase,
+    custom_db: BenchDatabase | None,
+    args: argparse.Namespace,
+    results: list,
+) -> None:
     db = bench_db.vendor
 
     def add(result: Result) -> None:
         result.extra["seed_seconds"] = round(bench_db.seed_seconds, 1)
         results.append(result)
 
-    with Server(bench_db, args) as server:
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(Server(bench_db, args))
+        custom_server = stack.enter_context(Server(custom_db, args)) if custom_db else None
         _check_responses(server)
+        if custom_server:
+            _check_custom_fields(custom_server, args)
         if "list" not in args.skip:
             log(f"[{db}] list: naive and ours in turns, {args.duration:.0f}s each")
-            for result in measure_lists(server, db, args):
+            for result in measure_lists(server, custom_server, db, args):
                 add(result)
         if "export" not in args.skip:
             for fmt in args.formats:
@@ -162,7 +191,7 @@ def run_database(bench_db: BenchDatabase, args: argparse.Namespace, results: lis
                     log(f"[{db}] export {fmt} naive paging")
                     add(measure_naive_export(server, db, fmt, args))
         if args.profile:
-            profile_database(server, db, args)
+            profile_database(server, custom_server, db, args)
 
 
 def _check_responses(server: Server) -> None:
@@ -184,12 +213,35 @@ def _check_responses(server: Server) -> None:
             raise RuntimeError(f"GET {path} does not look right: {rows[:1]}")
 
 
-def measure_lists(server: Server, db: str, args: argparse.Namespace) -> list[Result]:
-    """The naive and the real list in alternating turns, so both meet the same neighbours."""
-    endpoints = {"naive": NAIVE_LIST, "ours": OUR_LIST}
+def _check_custom_fields(server: Server, args: argparse.Namespace) -> None:
+    """The second database's contacts carry every custom field, PII decrypted."""
+    status, body = server.get(OUR_LIST)
+    if status != 200:
+        raise RuntimeError(f"GET {OUR_LIST} (custom fields) answered {status}: {body[:500]!r}")
+    rows = json.loads(body)["results"]
+    values = [row["custom_fields"] for row in rows]
+    pii_values = [value for row in values for name, value in row.items() if name.endswith("_pii")]
+    if (
+        len(rows) != 50
+        or any(len(row) != args.custom_fields for row in values)
+        or any(value is None for row in values for value in row.values())
+        or len(pii_values) != 50 * args.pii_custom_fields
+        or any("***" in str(value) for value in pii_values)
+    ):
+        raise RuntimeError(f"GET {OUR_LIST} (custom fields) does not look right: {rows[:1]}")
+
+
+def measure_lists(
+    server: Server, custom_server: Server | None, db: str, args: argparse.Namespace
+) -> list[Result]:
+    """The naive and the real list (and the real one over the custom-field database) in
+    alternating turns, so all meet the same neighbours."""
+    endpoints = {"naive": (server, NAIVE_LIST), "ours": (server, OUR_LIST)}
+    if custom_server:
+        endpoints["ours+cf"] = (custom_server, OUR_LIST)
     wait_until_quiet(server, args)
-    for path in endpoints.values():
-        args.load(server, path, args.warmup, args.connections)
+    for target, path in endpoints.values():
+        args.load(target, path, args.warmup, args.connections)
     idle = server.reset_peak_memory()
     stats = {name: load.LoadStats() for name in endpoints}
     cpu = dict.fromkeys(endpoints, 0.0)
@@ -199,20 +251,23 @@ def measure_lists(server: Server, db: str, args: argparse.Namespace) -> list[Res
     for turn in range(turns):
         order = list(endpoints) if turn % 2 == 0 else list(endpoints)[::-1]
         for name in order:
-            server.reset_peak_memory()
-            cpu_before = server.cpu_seconds()
-            with OtherCpu(server) as neighbours:
-                part = args.load(server, endpoints[name], args.slice, args.connections)
-            cpu[name] += server.cpu_seconds() - cpu_before
+            target, path = endpoints[name]
+            target.reset_peak_memory()
+            cpu_before = target.cpu_seconds()
+            with OtherCpu(target) as neighbours:
+                part = args.load(target, path, args.slice, args.connections)
+            cpu[name] += target.cpu_seconds() - cpu_before
             others[name] += neighbours.percent * part.seconds
-            peak[name] = max(peak[name], server.peak_memory())
+            peak[name] = max(peak[name], target.peak_memory())
             stats[name] = stats[name].merge(part)
     results = []
-    for name, path in endpoints.items():
+    for name, (_target, path) in endpoints.items():
         total = stats[name]
         cpu_ms = 1000 * cpu[name] / max(total.requests, 1)
         others_percent = others[name] / max(total.seconds, 1e-9)
         detail = f"{total.requests:,} requests"
+        if name == "ours+cf":
+            detail += f", {args.custom_fields} custom fields ({args.pii_custom_fields} PII)"
         if total.errors:
             detail += f", {total.errors} ERRORS"
         results.append(
@@ -343,16 +398,22 @@ def _page_through_naive(server: Server, fmt: str, page_size: int, limit: int) ->
     return rows, size, page
 
 
-def profile_database(server: Server, db: str, args: argparse.Namespace) -> None:
-    """One more list load and one export per format under py-spy (not in the figures above:
-    sampling slows the workers a little)."""
+def profile_database(
+    server: Server, custom_server: Server | None, db: str, args: argparse.Namespace
+) -> None:
+    """One more list load (each database) and one export per format under py-spy (not in the
+    figures above: sampling slows the workers a little)."""
     args.profile.mkdir(parents=True, exist_ok=True)
     if "list" not in args.skip:
-        out = args.profile / f"{db}-list.txt"
-        log(f"[{db}] profiling the list for {args.duration:.0f}s -> {out}")
-        with PySpy(server, out):
-            args.load(server, OUR_LIST, args.duration, args.connections)
-        print_profile(f"{db} list (ours)", out)
+        lists = [("list", server), ("list-custom-fields", custom_server)]
+        for name, target in lists:
+            if target is None:
+                continue
+            out = args.profile / f"{db}-{name}.txt"
+            log(f"[{db}] profiling the {name} for {args.duration:.0f}s -> {out}")
+            with PySpy(target, out):
+                args.load(target, OUR_LIST, args.duration, args.connections)
+            print_profile(f"{db} {name} (ours)", out)
     if "export" not in args.skip:
         for fmt in args.formats:
             out = args.profile / f"{db}-export-{fmt}.txt"

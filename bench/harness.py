@@ -31,9 +31,13 @@ def log(message: str) -> None:
 class BenchDatabase:
     """A fresh, migrated, seeded database and the environment to serve it; removed on exit."""
 
-    def __init__(self, vendor: str, args: argparse.Namespace) -> None:
+    def __init__(
+        self, vendor: str, args: argparse.Namespace, *, custom_fields: int = 0, pii: int = 0
+    ) -> None:
         self.vendor = vendor
         self.args = args
+        self.custom_fields, self.pii_custom_fields = custom_fields, pii
+        self.rows = args.seed_rows
         self.tmp = Path(tempfile.mkdtemp(prefix=f"crm-bench-{vendor}-"))
         self.pg_name: str | None = None
         self.raw_key = ""
@@ -50,10 +54,17 @@ class BenchDatabase:
             self.env = server_env(self.tmp, database_url, self.args.conn_max_age)
             log(f"[{self.vendor}] migrating {database_url}")
             run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], self.env)
-            log(f"[{self.vendor}] seeding {self.args.seed_rows:,} contacts")
+            extra = (
+                f" with {self.custom_fields} custom fields ({self.pii_custom_fields} PII)"
+                if self.custom_fields
+                else ""
+            )
+            log(f"[{self.vendor}] seeding {self.rows:,} contacts{extra}")
             started = time.perf_counter()
             key_file = self.tmp / "api-key"
-            seed = [PYTHON, "-m", "bench.seed", "--contacts", str(self.args.seed_rows)]
+            seed = [PYTHON, "-m", "bench.seed", "--contacts", str(self.rows)]
+            seed += ["--custom-fields", str(self.custom_fields)]
+            seed += ["--pii-custom-fields", str(self.pii_custom_fields)]
             run([*seed, "--key-file", str(key_file)], self.env)
             self.seed_seconds = time.perf_counter() - started
             self.raw_key = key_file.read_text().strip()
@@ -78,17 +89,16 @@ class BenchDatabase:
             connection.execute(sql)
 
 
-def server_env(tmp: Path, database_url: str, conn_max_age: int) -> dict[str, str]:
-    """Production-like settings (DEBUG off, fresh keys) minus HTTPS, which 127.0.0.1 lacks."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("CACHE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
-    }
+def server_env(tmp: Path, database_url: str, conn_max_age: int | None) -> dict[str, str]:
+    """Production-like settings (DEBUG off, fresh keys) minus HTTPS, which 127.0.0.1 lacks.
+    `conn_max_age` None keeps the app's default."""
+    unset = ("CACHE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "DATABASE_CONN_MAX_AGE")
+    env = {key: value for key, value in os.environ.items() if key not in unset}
+    if conn_max_age is not None:
+        env["DATABASE_CONN_MAX_AGE"] = str(conn_max_age)
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=database_url,
-        DATABASE_CONN_MAX_AGE=str(conn_max_age),
         CRM_VAR_DIR=str(tmp / "var"),
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),

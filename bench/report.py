@@ -8,6 +8,7 @@ TARGETS = {
     "list_vs_naive": 2.0,
     "list_rps": 500.0,
     "list_p99_ms": 30.0,
+    "list_custom_fields_ratio": 0.8,  # with 20 custom fields (5 PII) vs without
     "export_rows_per_s": 40_000.0,
     "export_rows_per_s_field_notes": 60_000.0,
     "export_peak_mb": 150.0,
@@ -38,9 +39,10 @@ def _fmt(value: float | None, spec: str) -> str:
 
 def print_table(results: list[Result], args: argparse.Namespace) -> None:
     threads = f"gthread x{args.threads}" if args.threads > 1 else "sync"
+    max_age = "app default" if args.conn_max_age is None else args.conn_max_age
     print(
         f"\ncontacts: {args.seed_rows:,}  gunicorn: {args.workers} workers ({threads}), "
-        f"DEBUG=false, CONN_MAX_AGE={args.conn_max_age}  load: {args.load_generator}, "
+        f"DEBUG=false, CONN_MAX_AGE={max_age}  load: {args.load_generator}, "
         f"{args.connections} connections, {args.duration:.0f}s per endpoint in "
         f"{args.slice:.0f}s turns after {args.warmup:.0f}s warm-up"
     )
@@ -90,6 +92,18 @@ def print_verdicts(results: list[Result], args: argparse.Namespace) -> None:
                 f"  {'':<9}      worker CPU {cpu_ms:.1f} ms/req ({cpu_ratio:.1f}x less than "
                 f"naive): on {cores} idle cores the workers alone cap it near "
                 f"{1000 * cores / cpu_ms:,.0f} req/s"
+            )
+        custom = by_key.get((db, "list 50", "ours+cf"))
+        if ours and custom and ours.rps and custom.rps:
+            ratio = custom.rps / ours.rps
+            cpu_ratio = ours.extra["cpu_ms_per_request"] / max(
+                custom.extra["cpu_ms_per_request"], 0.01
+            )
+            target = TARGETS["list_custom_fields_ratio"]
+            print(
+                f"  {db:<9}list with custom fields {custom.rps:7.0f} req/s = {ratio:.0%} of the "
+                f"list without [>= {target:.0%} {mark(ratio >= target)}]  by worker CPU "
+                f"{cpu_ratio:.0%}  p99 {custom.p99_ms:.1f} ms"
             )
         for fmt in args.formats:
             ours = by_key.get((db, f"export {fmt}", "ours"))

@@ -6,6 +6,10 @@ fields encrypt on save (``get_prep_value``) and ``email_index``/``phone_index`` 
 ``customers.crypto``, so exports and lookups do real decryption on real tokens. Writes the raw
 API key (every scope, ``pii:read`` included) of a sales user to the key file.
 
+``--custom-fields N --pii-custom-fields M`` also defines N custom contact fields (M of them PII)
+and gives every contact a value for each, stored by ``apply_custom_values`` as the services
+store them (PII encrypted and blind-indexed).
+
 Needs DJANGO_SETTINGS_MODULE and DATABASE_URL set by the caller (``bench/api_bench.py``).
 """
 
@@ -34,13 +38,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--companies", type=int, default=1000)
     parser.add_argument("--key-file", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=20261125)
+    parser.add_argument("--custom-fields", type=int, default=0, help="custom contact fields")
+    parser.add_argument("--pii-custom-fields", type=int, default=0, help="how many are PII")
     args = parser.parse_args(argv)
 
     import django
 
     django.setup()
     started = time.perf_counter()
-    raw_key = seed(contacts=args.contacts, companies=args.companies, seed=args.seed)
+    raw_key = seed(
+        contacts=args.contacts,
+        companies=args.companies,
+        seed=args.seed,
+        custom_fields=args.custom_fields,
+        pii_custom_fields=args.pii_custom_fields,
+    )
     args.key_file.write_text(raw_key)
     print(
         f"seeded {args.contacts:,} contacts, {args.companies:,} companies "
@@ -49,7 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     )
 
 
-def seed(*, contacts: int, companies: int, seed: int) -> str:
+def seed(
+    *, contacts: int, companies: int, seed: int, custom_fields: int = 0, pii_custom_fields: int = 0
+) -> str:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
@@ -77,8 +91,9 @@ def seed(*, contacts: int, companies: int, seed: int) -> str:
 
     with transaction.atomic():
         company_ids = _companies(rng, pools, count=companies, owners=owners)
+    fields = _custom_fields(custom_fields, pii=pii_custom_fields)
     with transaction.atomic():
-        _contacts(rng, pools, count=contacts, company_ids=company_ids, owners=owners)
+        _contacts(rng, pools, count=contacts, company_ids=company_ids, owners=owners, fields=fields)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")  # what autovacuum would have done by now
@@ -107,6 +122,66 @@ class _Pools:
 
     def pick(self, rng: random.Random, locale: str, kind: str) -> str:
         return rng.choice(self.locales[locale][kind])
+
+
+# (type, choices) of the plain custom fields, and the types PII fields take, in turn.
+_PLAIN_TYPES = (
+    ("text", []),
+    ("integer", []),
+    ("decimal", []),
+    ("date", []),
+    ("boolean", []),
+    ("choice", ["bronze", "silver", "gold"]),
+    ("multi_choice", ["crm", "erp", "bi"]),
+    ("datetime", []),
+    ("url", []),
+    ("long_text", []),
+)
+_PII_TYPES = ("text", "email", "phone", "date", "long_text")
+
+
+def _custom_fields(count: int, *, pii: int) -> list:
+    from customers.services.custom_fields import custom_field_create
+
+    fields = []
+    for number in range(count):
+        if number < pii:
+            type_, choices = _PII_TYPES[number % len(_PII_TYPES)], []
+        else:
+            type_, choices = _PLAIN_TYPES[(number - pii) % len(_PLAIN_TYPES)]
+        name = f"cf{number:02d}_{type_}{'_pii' if number < pii else ''}"
+        fields.append(
+            custom_field_create(
+                entity="contact",
+                name=name,
+                label=name,
+                type=type_,
+                choices=choices,
+                pii=number < pii,
+            )
+        )
+    return fields
+
+
+def _custom_value(rng: random.Random, field, index: int):
+    """A value of the field's type, as a client would send it."""
+    samples = {
+        "text": lambda: f"text {rng.randrange(10**6)}",
+        "long_text": lambda: f"notes {index}: " + "lorem ipsum " * rng.randint(1, 8),
+        "integer": lambda: rng.randrange(10**6),
+        "decimal": lambda: f"{rng.randrange(10**6)}.{rng.randrange(100):02d}",
+        "date": lambda: (
+            f"20{rng.randint(10, 29)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        ),
+        "datetime": lambda: f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T08:30:00Z",
+        "boolean": lambda: rng.random() < 0.5,
+        "choice": lambda: rng.choice(field.choices),
+        "multi_choice": lambda: rng.sample(field.choices, k=rng.randint(1, 2)),
+        "email": lambda: f"alt{index}@mail{index % 31}.example.org",
+        "phone": lambda: _phone(rng, "CN"),
+        "url": lambda: f"https://example.com/{index}",
+    }
+    return samples[field.type]()
 
 
 def _phone(rng: random.Random, country: str) -> str:
@@ -159,11 +234,18 @@ def _companies(rng: random.Random, pools: _Pools, *, count: int, owners: list) -
 
 
 def _contacts(
-    rng: random.Random, pools: _Pools, *, count: int, company_ids: list[int], owners: list
+    rng: random.Random,
+    pools: _Pools,
+    *,
+    count: int,
+    company_ids: list[int],
+    owners: list,
+    fields: list,
 ) -> None:
     from django.utils import timezone
 
     from customers import crypto
+    from customers.custom_fields.values import apply_custom_values
     from customers.models import Contact, Tag
     from customers.services.contacts import contact_create
 
@@ -193,10 +275,14 @@ def _contacts(
             "external_id": f"bench-{index}" if rng.random() < 0.5 else None,
         }
 
+    def custom(index: int) -> dict:
+        return {field.name: _custom_value(rng, field, index) for field in fields}
+
     sample = min(SAMPLE_CONTACTS, count)
     for index in range(sample):
         data = values(index)
-        contact_create(**data, tags=rng.sample(_TAGS, k=rng.randint(0, 2)))
+        extra = {"custom_fields": custom(index)} if fields else {}
+        contact_create(**data, tags=rng.sample(_TAGS, k=rng.randint(0, 2)), **extra)
 
     through = Contact.tags.through
     names = list(tag_ids)
@@ -208,7 +294,7 @@ def _contacts(
             owner = data.pop("owner")
             consent_at = now - timedelta(days=index % 700)
             rows.append(
-                Contact(
+                contact := Contact(
                     **data,
                     company_id=company_id,
                     owner_id=owner.pk,
@@ -219,6 +305,8 @@ def _contacts(
                     else None,
                 )
             )
+            if fields:  # as the services store them: PII encrypted and blind-indexed
+                apply_custom_values(contact, custom(index), definitions=fields)
         created = Contact.objects.bulk_create(rows)
         links = [
             through(contact_id=contact.pk, tag_id=tag_ids[name])
