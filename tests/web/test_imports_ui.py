@@ -5,12 +5,15 @@ real worker."""
 
 import csv
 import io
+import os
+from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from customers.models import Contact, CustomField
 from customers.services.custom_fields import custom_field_create
@@ -19,6 +22,13 @@ from integrations.services import imports
 from tests.factories import ManagerFactory, SalesUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploads and job files of these tests in a folder of their own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
 
 CHINESE_CSV = (
     "姓,名,电子邮件,手机\n"
@@ -233,3 +243,19 @@ def test_the_wizard_speaks_chinese(sales_client, name):
     assert heading != "Import records"
     body = sales_client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert heading in body and hint in body
+
+
+def test_uploads_abandoned_in_the_wizard_are_deleted_a_day_later(sales_client):
+    map_url(upload(sales_client, CHINESE_CSV.encode()))
+    old = next(iter(sales_client.session["crm_import_drafts"].values()))["path"]
+    map_url(upload(sales_client, CHINESE_CSV.encode()))
+    fresh = list(sales_client.session["crm_import_drafts"].values())[-1]["path"]
+    assert default_storage.exists(old)
+
+    two_days_ago = (timezone.now() - timedelta(days=2)).timestamp()
+    os.utime(default_storage.path(old), (two_days_ago, two_days_ago))
+    colleague = Client()
+    colleague.force_login(SalesUserFactory(username="colleague"))
+    map_url(upload(colleague, CHINESE_CSV.encode()))  # anyone's next upload tidies up
+    assert not default_storage.exists(old)
+    assert default_storage.exists(fresh)
