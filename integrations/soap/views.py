@@ -2,8 +2,11 @@
 
 import threading
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
+from lxml import etree
 from spyne.server.django import DjangoServer, DjangoView
 
 from integrations.soap.app import build_application
@@ -28,15 +31,43 @@ class _Server(DjangoServer):
         return HttpResponse(self._wsdls[address], content_type="text/xml; charset=utf-8")
 
 
+_SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 _spyne_view = DjangoView.as_view(server=_Server(build_application()))
 
 
 @csrf_exempt  # partners authenticate every message with WS-Security, not a session cookie
 def soap_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    limit = settings.API_MAX_REQUEST_BYTES
+    try:
+        too_large = int(request.META.get("CONTENT_LENGTH") or 0) > limit
+        request.body  # noqa: B018  read here, within Django's cap, not inside spyne
+    except (RequestDataTooBig, ValueError):
+        too_large = True
+    if too_large:
+        return _fault_response(
+            "Client.RequestTooLarge", f"SOAP requests are limited to {limit} bytes."
+        )
     response = _spyne_view(request, *args, **kwargs)
     if response.status_code == 500:
         # SOAP 1.1 (WS-I Basic Profile R1126) answers every Fault with HTTP 500. spyne has
         # already logged the real server errors; a client's mistake is no "Internal Server
         # Error" for Django's request log.
         response._has_been_logged = True
+    return response
+
+
+def _fault_response(code: str, message: str) -> HttpResponse:
+    """A Fault for what is refused before spyne sees the request."""
+    envelope = etree.Element(f"{{{_SOAP_ENV}}}Envelope", nsmap={"soap11env": _SOAP_ENV})
+    fault = etree.SubElement(
+        etree.SubElement(envelope, f"{{{_SOAP_ENV}}}Body"), f"{{{_SOAP_ENV}}}Fault"
+    )
+    etree.SubElement(fault, "faultcode").text = f"soap11env:{code}"
+    etree.SubElement(fault, "faultstring").text = message
+    response = HttpResponse(
+        etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"),
+        status=500,
+        content_type="text/xml; charset=utf-8",
+    )
+    response._has_been_logged = True
     return response

@@ -105,3 +105,10 @@ def test_get_is_the_wsdl_and_other_verbs_are_not_allowed(soap_url):
 
     assert b"definitions" in requests.get(f"{soap_url}?wsdl", timeout=30).content
     assert requests.put(soap_url, data=b"<x/>", timeout=30).status_code == 405
+
+
+def test_an_oversized_request_is_a_client_fault(soap_url, settings):
+    limit = settings.API_MAX_REQUEST_BYTES
+    body = envelope("CreateContact", f"<crm:contact><t:notes>{'x' * limit}</t:notes></crm:contact>")
+    code, message = raw_fault(post_envelope(soap_url, body))
+    assert code == "Client.RequestTooLarge" and str(limit) in message
