@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from customers.fields import FieldDecryptionError
 
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
 _VERSION = 0x80
 _HEADER = 1 + 8  # version byte, timestamp
 _IV = 16
@@ -47,12 +48,12 @@ def decrypt_many(tokens: Sequence[str | None], keys: Sequence[str], *, what: str
     pairs = _split_keys(tuple(keys))
     datas: list[bytes | None] = [None] * len(tokens)
     by_key: list[list[int]] = [[] for _ in pairs]
-    digest, compare = hmac.digest, hmac.compare_digest
+    digest, compare, a2b_base64 = hmac.digest, hmac.compare_digest, binascii.a2b_base64
     for position, token in enumerate(tokens):
         if token is None:
             continue
-        try:
-            data = base64.urlsafe_b64decode(token)
+        try:  # base64.urlsafe_b64decode, minus two layers of Python calls
+            data = a2b_base64(token.encode("ascii").translate(_URLSAFE))
         except (binascii.Error, ValueError):
             raise _error(what) from None
         if len(data) < _HEADER + _IV + _BLOCK + _MAC or data[0] != _VERSION:

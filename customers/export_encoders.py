@@ -13,8 +13,12 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from customers import pii
 from customers.api.csv_cells import (
@@ -118,7 +122,7 @@ class ContactEncoder:
         """Rows as tuples in ``CONTACT_COLUMNS`` order, the custom fields' dict last."""
         tokens: list[str | None] = []
         for row in raw_rows:
-            tokens += row[7:10]
+            tokens += row[18:21]
         plaintexts = decrypt_many(tokens, self.keys, what="a contact's email, phone or address")
         customs = self._custom_values(raw_rows)
         mask = not self.can_view_pii
@@ -132,9 +136,6 @@ class ContactEncoder:
                 title,
                 company_id,
                 company_name,
-                _email,
-                _phone,
-                _address,
                 lifecycle_stage,
                 source,
                 owner_id,
@@ -142,10 +143,13 @@ class ContactEncoder:
                 notes,
                 consent_email,
                 consent_phone,
+                _custom,
                 consent_updated_at,
                 created_at,
                 updated_at,
-                _custom,
+                _email,
+                _phone,
+                _address,
                 tags,
             ) = row
             email, phone, address = plaintexts[3 * number : 3 * number + 3]
@@ -172,8 +176,8 @@ class ContactEncoder:
                     owner_username if owner_id else None,
                     tags,
                     notes,
-                    consent_email,
-                    consent_phone,
+                    bool(consent_email),  # SQLite gives 0/1
+                    bool(consent_phone),
                     _iso(consent_updated_at),
                     _iso(created_at),
                     _iso(updated_at),
@@ -189,7 +193,9 @@ class ContactEncoder:
         values = []
         tokens, slots = [], []
         for row in raw_rows:
-            stored = row[20] or {}
+            stored = row[14] or {}
+            if type(stored) is str:  # raw JSON text (SQLite, and psycopg as Django sets it up)
+                stored = json.loads(stored)
             record = {}
             for spec in self.custom:
                 value = stored.get(spec.name)
@@ -290,11 +296,31 @@ def supports_columns(columns: Iterable[Column], definitions: Iterable[CustomFiel
 
 
 def _iso(value) -> str | None:
-    """The same text DRF renders for a datetime ('Z' for UTC)."""
+    """The same text DRF renders for a datetime ('Z' for UTC), from a datetime or from the
+    database's text of a UTC timestamp: SQLite's '2026-11-25 20:28:54.676315' (as Django
+    writes it), PostgreSQL's '2026-11-25 20:28:54.676315+00' (Django's sessions are UTC)."""
     if value is None:
         return None
+    if type(value) is str:
+        body = value[:-3] if value.endswith("+00") else value
+        if body[10:11] == " ":
+            if len(body) == 19:
+                return body[:10] + "T" + body[11:] + "Z"
+            if 20 < len(body) <= 26 and body[19] == ".":  # PostgreSQL drops trailing zeros
+                return body[:10] + "T" + body[11:].ljust(15, "0") + "Z"
+        value = _parse_stored_datetime(value)
+    elif value.tzinfo is None:  # SQLite's converter gives naive UTC datetimes
+        value = value.replace(tzinfo=UTC)
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _parse_stored_datetime(text: str) -> datetime:
+    """Any other text form, read as Django's SQLite backend reads it."""
+    value = parse_datetime(text)
+    if value is None:
+        raise ValueError(f"Not a datetime: {text!r}")
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 def _mask(kind: str, value: str) -> str:
@@ -326,6 +352,14 @@ def _any_cell(value: Any) -> str:
     if kind is int:
         return ("'" if value < 0 else "") + str(value)
     return cell_text(value)
+
+
+def _tags_cell(tags: list[str]) -> str:
+    """``cell_text`` of a list of names: "|"-joined, "|" and "\\" escaped, then neutralised."""
+    text = "|".join(tags)
+    if "\\" in text or text.count("|") != len(tags) - 1:
+        text = "|".join(tag.replace("\\", "\\\\").replace("|", "\\|") for tag in tags)
+    return "'" + text if text[:1] in _FORMULA_START else text
 
 
 def _bool_cell(value: bool) -> str:
@@ -362,7 +396,7 @@ def _cell_picker(columns: tuple[Column, ...], custom: tuple[CustomSpec, ...]):
             text(r[12]),
             "" if r[13] is None else r[13],
             text(r[14]),
-            cell_text(r[15]) if r[15] else "",
+            _tags_cell(r[15]) if r[15] else "",
             text(r[16]),
             _bool_cell(r[17]),
             _bool_cell(r[18]),

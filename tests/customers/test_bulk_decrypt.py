@@ -1,0 +1,50 @@
+"""Bulk decryption reads exactly what Fernet wrote, under any configured key, and fails loudly
+on anything else: it never hands back ciphertext as data."""
+
+import base64
+
+import pytest
+from cryptography.fernet import Fernet
+
+from customers.bulk_decrypt import decrypt_many
+from customers.fields import FieldDecryptionError
+
+NEW, OLD = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+
+
+def test_every_token_reads_back_in_order_whatever_its_key_and_length():
+    texts = ["", "a", "x" * 15, "y" * 16, "z" * 17, "伟张 🙂" * 40, "+86 138 0013 8000"] * 3
+    tokens = [
+        Fernet(NEW if n % 2 else OLD).encrypt(t.encode()).decode() for n, t in enumerate(texts)
+    ]
+    tokens[4:4] = [None]
+    texts[4:4] = [None]
+
+    assert decrypt_many(tokens, [NEW, OLD], what="test data") == texts
+
+
+def test_no_tokens_is_no_work():
+    assert decrypt_many([], [NEW], what="test data") == []
+    assert decrypt_many([None, None], [NEW], what="test data") == [None, None]
+
+
+def tampered(token: str) -> str:
+    data = bytearray(base64.urlsafe_b64decode(token))
+    data[30] ^= 1  # a ciphertext byte
+    return base64.urlsafe_b64encode(bytes(data)).decode()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        Fernet(Fernet.generate_key()).encrypt(b"secret").decode(),  # a key not configured
+        tampered(Fernet(NEW).encrypt(b"secret").decode()),
+        "not a token",
+        "gAAAAA==",
+    ],
+)
+def test_a_token_no_key_opens_raises_instead_of_passing_for_data(bad):
+    good = Fernet(NEW).encrypt(b"fine").decode()
+
+    with pytest.raises(FieldDecryptionError, match="contact email"):
+        decrypt_many([good, bad], [NEW, OLD], what="contact email")

@@ -1,0 +1,128 @@
+"""Contact exports encoded a chunk at a time: byte for byte what the generic writers write from
+the REST representation, whatever the values, in every format, in one process or several."""
+
+import io
+
+import pytest
+from django.conf import settings
+
+from customers.api.serializers import ContactOutputSerializer
+from customers.api.views import CONTACT_CSV_COLUMNS
+from customers.custom_fields.values import definitions_for
+from customers.export_encoders import contact_encoder
+from customers.export_stream import contact_export_text
+from customers.models import Contact
+from customers.selectors import contact_list
+from customers.services.custom_fields import custom_field_create
+from integrations.formats import open_writer
+from integrations.services import exports
+from tests.factories import CompanyFactory, ContactFactory, SalesUserFactory
+
+pytestmark = pytest.mark.django_db
+FORMATS = ["csv", "json", "xml"]
+
+
+@pytest.fixture
+def tricky(db):
+    """Values that each format has a rule for: formulas, markup, CR, control characters, list
+    separators, empty versus missing, masked PII, PII and plain custom fields."""
+    custom_field_create(entity="contact", name="wechat", label="WeChat", type="text", pii=True)
+    custom_field_create(entity="contact", name="score", label="Score", type="integer")
+    custom_field_create(entity="contact", name="mobile", label="Mobile", type="phone", pii=True)
+    owner = SalesUserFactory(username="=owner")
+    company = CompanyFactory(name='<Acme> & "Sons", =Ltd')
+    ContactFactory(
+        first_name="=1+2",
+        last_name="-minus",
+        title="@cmd\r\nline <b>&amp;</b>\x01",
+        email="zhang.wei@example.cn",
+        phone="+86 138 0013 8000",
+        address='Line 1\nLine 2, "quoted"\t\'',
+        company=company,
+        owner=owner,
+        tags=["a|b", "c\\d", "-x", "北京"],
+        notes="note 🙂 ]]> \ud7ff",
+        consent_email=True,
+        external_id="'quoted",
+        custom_fields={"wechat": "=wx", "score": -3, "mobile": "+86 139 0000 1111"},
+    )
+    ContactFactory(first_name="伟", last_name="张", email=None, phone=None, address=None)
+    ContactFactory(first_name="Ann", last_name="", title="", notes="", custom_fields={"score": 0})
+
+
+def reference(format: str, *, include_pii: bool, xml_as_list: bool = False) -> str:
+    """The generic writers fed with ``ContactOutputSerializer`` records (custom fields last,
+    as exports have always placed them)."""
+    definitions = definitions_for("contact")
+    context = {"can_view_pii": include_pii, "custom_field_definitions": definitions}
+    stream = io.StringIO()
+    columns = None
+    if format == "csv":
+        columns = [
+            *CONTACT_CSV_COLUMNS,
+            *((f"custom_fields.{d.name}", d.name) for d in definitions),
+        ]
+    with open_writer(stream, format, columns=columns) as writer:
+        for contact in Contact.objects.order_by("pk"):
+            record = dict(ContactOutputSerializer(contact, context=context).data)
+            record["custom_fields"] = record.pop("custom_fields")
+            writer.write(record)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("include_pii", [True, False])
+@pytest.mark.parametrize("format", FORMATS)
+def test_an_export_file_is_what_the_generic_writers_write(tricky, format, include_pii):
+    stream = io.StringIO()
+
+    count = exports.export_write(
+        resource="contacts", format=format, filters={}, include_pii=include_pii, stream=stream
+    )
+
+    assert count == Contact.objects.count()
+    assert stream.getvalue() == reference(format, include_pii=include_pii)
+
+
+@pytest.mark.parametrize("format", FORMATS)
+def test_worker_processes_write_the_same_document_as_one_process(tricky, format):
+    ContactFactory.create_batch(4)
+    definitions = definitions_for("contact")
+    columns = [*CONTACT_CSV_COLUMNS, *((f"custom_fields.{d.name}", d.name) for d in definitions)]
+    encoder = contact_encoder(
+        format=format,
+        can_view_pii=True,
+        keys=settings.FIELD_ENCRYPTION_KEYS,
+        definitions=definitions,
+        columns=columns,
+    )
+
+    def document(processes: int) -> tuple[str, int]:
+        pieces = list(
+            contact_export_text(contact_list(), encoder, chunk_size=2, processes=processes)
+        )
+        return "".join(text for text, _ in pieces), sum(rows for _, rows in pieces)
+
+    alone, in_workers = document(0), document(2)
+
+    assert in_workers == alone
+    assert alone[1] == Contact.objects.count() == 7
+
+
+def test_a_narrowed_csv_has_the_columns_asked_for_in_their_order(tricky):
+    columns = ["email", "id", ("custom_fields.wechat", "wechat"), "tags"]
+    encoder = contact_encoder(
+        format="csv",
+        can_view_pii=True,
+        keys=settings.FIELD_ENCRYPTION_KEYS,
+        definitions=definitions_for("contact"),
+        columns=columns,
+    )
+    stream = io.StringIO()
+    with open_writer(stream, "csv", columns=columns) as writer:
+        for contact in Contact.objects.order_by("pk"):
+            context = {"can_view_pii": True, "custom_field_definitions": definitions_for("contact")}
+            writer.write(ContactOutputSerializer(contact, context=context).data)
+
+    text = "".join(piece for piece, _ in contact_export_text(contact_list(), encoder))
+
+    assert text == stream.getvalue()
