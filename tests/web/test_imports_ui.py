@@ -11,7 +11,9 @@ from datetime import timedelta
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -259,3 +261,16 @@ def test_uploads_abandoned_in_the_wizard_are_deleted_a_day_later(sales_client):
     map_url(upload(colleague, CHINESE_CSV.encode()))  # anyone's next upload tidies up
     assert not default_storage.exists(old)
     assert default_storage.exists(fresh)
+
+
+def test_my_recent_imports_cost_the_same_queries_however_many(sales_client, sales_user):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert sales_client.get(reverse("web:import-new")).status_code == 200
+        return len(captured)
+
+    _job(sales_user)
+    one = queries()
+    for _n in range(6):
+        _job(sales_user)
+    assert queries() == one
