@@ -126,8 +126,8 @@ def _messages(error: Exception) -> str:
 
 class ContactFilterForm(ListFilterForm):
     sorts = (
-        Sort("name", _("Name"), ("last_name", "first_name")),
-        Sort("-name", _("Name (Z–A)"), ("last_name", "first_name"), descending=True),
+        Sort("name", _("Name"), ("last_name", "first_name"), collated=True),
+        Sort("-name", _("Name (Z–A)"), ("last_name", "first_name"), descending=True, collated=True),
         Sort("-created", _("Newest"), ("created_at",), descending=True),
         Sort("created", _("Oldest"), ("created_at",)),
         Sort("-updated", _("Recently updated"), ("updated_at",), descending=True),
@@ -148,8 +148,8 @@ class ContactFilterForm(ListFilterForm):
 
 class CompanyFilterForm(ListFilterForm):
     sorts = (
-        Sort("name", _("Name"), ("name",)),
-        Sort("-name", _("Name (Z–A)"), ("name",), descending=True),
+        Sort("name", _("Name"), ("name",), collated=True),
+        Sort("-name", _("Name (Z–A)"), ("name",), descending=True, collated=True),
         Sort("-created", _("Newest"), ("created_at",), descending=True),
         Sort("-updated", _("Recently updated"), ("updated_at",), descending=True),
     )
@@ -161,7 +161,7 @@ class DealFilterForm(ListFilterForm):
         Sort("created", _("Oldest"), ("created_at",)),
         Sort("-amount", _("Largest amount"), ("amount",), descending=True),
         Sort("amount", _("Smallest amount"), ("amount",)),
-        Sort("name", _("Name"), ("name",)),
+        Sort("name", _("Name"), ("name",), collated=True),
         Sort("-updated", _("Recently updated"), ("updated_at",), descending=True),
     )
     stage = forms.ModelChoiceField(

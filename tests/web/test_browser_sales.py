@@ -46,7 +46,7 @@ def test_log_in_create_a_contact_and_log_an_activity(live_server, seller, pipeli
         Select(driver.find_element(By.ID, "id_company")).select_by_visible_text(company.name)
         driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
         # Bad input: the error sits next to the field, announced, and nothing is saved.
-        error = _wait(driver, until.presence_of_element_located((By.ID, "id_email_errors")))
+        error = _wait(driver, until.presence_of_element_located((By.ID, "id_email_error")))
         assert error.get_attribute("role") == "alert"
         assert driver.find_element(By.ID, "id_email").get_attribute("aria-invalid") == "true"
         assert not Contact.objects.exists()

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from customers.models import Activity, Contact, CustomField
+from customers.models import Activity, Contact, CustomField, format_full_name
 from customers.services import custom_fields
 from customers.web import listing
 from tests.factories import CompanyFactory, ContactFactory, SalesUserFactory
@@ -146,7 +146,9 @@ def test_service_errors_show_next_to_their_field_and_nothing_is_saved(sales_clie
     assert response.status_code == 422
     assert response.context["form"].errors["email"]
     body = response.content.decode()
-    assert 'aria-invalid="true"' in body and 'role="alert"' in body
+    # The input points at its error message, which screen readers announce.
+    assert 'aria-invalid="true" aria-describedby="id_email_error"' in body
+    assert '<ul class="errors" id="id_email_error" role="alert">' in body
     assert Contact.objects.count() == before
 
 
@@ -276,3 +278,27 @@ def test_export_selected_is_a_csv_of_just_those_rows_with_pii_masked(no_pii_clie
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["first_name"] for row in rows] == ["Ada"]
     assert rows[0]["email"] == "a***@example.com"
+
+
+def test_chinese_names_sort_by_family_name_and_keep_their_order_across_pages(
+    sales_client, monkeypatch
+):
+    """On PostgreSQL with ICU the order is pinyin (李 li, 王 wang, 张 zhang); elsewhere code
+    point order. Either way every page continues exactly where the previous one ended."""
+    monkeypatch.setattr(listing, "PAGE_SIZE", 2)
+    names = [("伟", "张"), ("娜", "李"), ("芳", "王"), ("Ada", "Lovelace"), ("秀英", "王")]
+    for first, last in names:
+        ContactFactory(first_name=first, last_name=last)
+    seen, params = [], {"sort": "name"}
+    while True:
+        page = sales_client.get(reverse("web:contact-list"), params).context["page"]
+        seen.extend(row.full_name for row in page.rows)
+        if not page.next_cursor:
+            break
+        params = {"sort": "name", "after": page.next_cursor}
+    assert sorted(seen) == sorted(format_full_name(f, last) for f, last in names)
+    chinese = [name for name in seen if name[0] in "张李王"]
+    if listing._has_name_collation("default"):
+        assert chinese == ["李娜", "王芳", "王秀英", "张伟"]
+    else:
+        assert chinese == sorted(chinese, key=lambda name: (name[0], name[1:]))
