@@ -41,6 +41,7 @@ test-integration: install
 bench: install
 	$(BIN)/python bench/api_bench.py
 	$(BIN)/python bench/import_bench.py --db both
+	$(BIN)/python bench/export_bench.py --db both --custom-fields 20
 	$(BIN)/python bench/soap_bench.py
 
 format: install
