@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.services import custom_fields
-from tests.factories import CompanyFactory, ContactFactory, DealFactory
+from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +20,9 @@ def _make(count: int) -> None:
         DealFactory(company=company, primary_contact=contact, tags=["x"])
 
 
-def _queries(client, name: str) -> int:
+def _queries(client, name: str, *args) -> int:
     with CaptureQueriesContext(connection) as captured:
-        assert client.get(reverse(name)).status_code == 200
+        assert client.get(reverse(name, args=args)).status_code == 200
     return len(captured)
 
 
@@ -36,3 +36,23 @@ def test_query_count_is_constant_in_the_number_of_rows(sales_client, name):
     _make(27)
     many = _queries(sales_client, name)
     assert many == few, f"{name}: {few} queries for 3 rows, {many} for 30"
+
+
+@pytest.mark.parametrize("kind", ["contact", "company", "deal"])
+def test_detail_pages_cost_the_same_with_3_or_30_related_records(sales_client, kind):
+    company = CompanyFactory()
+    contact = ContactFactory(company=company, tags=["a"])
+    deal = DealFactory(company=company, primary_contact=contact)
+    record = {"contact": contact, "company": company, "deal": deal}[kind]
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            ContactFactory(company=company, tags=["b"])
+            DealFactory(company=company, primary_contact=contact, tags=["x"])
+            ActivityFactory(contact=contact, deal=deal, company=company)
+
+    add(3)
+    few = _queries(sales_client, f"web:{kind}-detail", record.pk)
+    add(27)
+    many = _queries(sales_client, f"web:{kind}-detail", record.pk)
+    assert many == few, f"{kind}: {few} queries with 3 related records, {many} with 30"
