@@ -78,7 +78,7 @@ def test_a_refused_definition_shows_the_service_error_by_the_field(manager_clien
     )
     assert response.status_code == 422
     assert "built-in" in " ".join(response.context["form"].errors["name"])
-    assert 'id="id_name_errors"' in response.content.decode()
+    assert 'id="id_name_error"' in response.content.decode()  # what aria-describedby names
     assert not CustomField.objects.exists()
 
 
