@@ -128,6 +128,10 @@ def measure(kind: str, fmt: str, limit: str) -> dict:
     else:
         rows = rest_export(fmt, sink)
     seconds = time.perf_counter() - started
+    cpu = sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
     markers = sink.markers - (1 if fmt == "csv" else 0)
     if kind != "naive" and markers != rows:
         raise RuntimeError(f"{kind} {fmt}: {markers} records in the output, {rows} counted")
@@ -138,6 +142,7 @@ def measure(kind: str, fmt: str, limit: str) -> dict:
         "seconds": round(seconds, 2),
         "rows_per_s": round(rows / seconds),
         "mb": round(sink.size / 1e6),
+        "cpu_us_per_row": round(1e6 * cpu / max(rows, 1)),  # this process and its workers
         "peak_mb": round(_vm_hwm_kb() / 1024),
         "workers_peak_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
     }
@@ -288,6 +293,7 @@ def over_http(server: Server, fmt: str, rows: int) -> dict:
         "seconds": round(seconds, 2),
         "rows_per_s": round(got / seconds),
         "mb": round(sink.size / 1e6),
+        "cpu_us_per_row": None,
         "peak_mb": round(server.peak_memory()),
         "workers_peak_mb": None,
     }
@@ -307,7 +313,8 @@ def print_results(results: list[dict]) -> None:
         ratio = f"{r['rows_per_s'] / base:.1f}x" if base and r["kind"] != "naive" else "-"
         print(
             f"{r['db']:<18}{r['kind']:<15}{r['format']:<5}{r['rows']:>10,}{r['rows_per_s']:>10,}"
-            f"{ratio:>9}{r['peak_mb']:>9}{r['workers_peak_mb'] or '-':>11}"
+            f"{ratio:>9}{r['cpu_us_per_row'] or '-':>11}{r['peak_mb']:>9}"
+            f"{r['workers_peak_mb'] or '-':>11}"
         )
     for r in results:
         if r["kind"] == "ours-rest+cf" and plain.get((r["db"], r["format"])):
