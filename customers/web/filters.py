@@ -108,9 +108,6 @@ class ListFilterForm(forms.Form):
                 self.add_error(None, f"{self.fields[name].label}: {_messages(error)}")
         return queryset
 
-    def active_count(self) -> int:
-        return sum(1 for name, value in self.data.items() if name not in ("sort",) and value)
-
 
 def _start_of(day, *, days: int = 0) -> datetime:
     moment = timezone.make_aware(datetime.combine(day, time.min))

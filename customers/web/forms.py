@@ -95,6 +95,11 @@ def apply_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(target, text)
 
 
+def _as_id(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
 def _split_tags(text: str) -> list[str]:
     return [name.strip() for name in (text or "").split(",") if name.strip()]
 
@@ -219,12 +224,13 @@ class DealInputForm(ServiceForm):
         self.fields["stage"].queryset = stages
         self.fields["stage"].label_from_instance = lambda stage: str(stage)
         # Contacts can number millions: offer the company's people and the current one only.
-        company_id = self.data.get("company") or self.initial.get("company")
-        contact_id = self.data.get("primary_contact") or self.initial.get("primary_contact")
-        candidates = Contact.objects.none()
+        company_id = _as_id(self.data.get("company") or self.initial.get("company"))
+        contact_id = _as_id(self.data.get("primary_contact") or self.initial.get("primary_contact"))
+        ids = []
         if company_id:
-            candidates = Contact.objects.filter(company_id=company_id)[:200]
-        ids = list(candidates.values_list("id", flat=True)) if company_id else []
+            ids = list(
+                Contact.objects.filter(company_id=company_id).values_list("id", flat=True)[:200]
+            )
         if contact_id:
             ids.append(contact_id)
         self.fields["primary_contact"].queryset = Contact.objects.filter(pk__in=ids).only(

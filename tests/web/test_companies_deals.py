@@ -117,3 +117,20 @@ def test_export_cells_that_look_like_formulas_are_neutralised(sales_client):
     )
     text = b"".join(response.streaming_content).decode()
     assert "'=HYPERLINK" in text
+
+
+def test_garbage_in_a_deal_form_is_a_field_error_not_a_500(sales_client):
+    response = sales_client.post(
+        reverse("web:deal-create"),
+        {
+            "name": "X",
+            "amount": "ten",
+            "currency": "CNY",
+            "stage": "x",
+            "company": "abc",
+            "primary_contact": "1 OR 1=1",
+        },
+    )
+    assert response.status_code == 422
+    assert {"amount", "stage", "company"} <= set(response.context["form"].errors)
+    assert not Deal.objects.exists()
