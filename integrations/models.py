@@ -141,6 +141,11 @@ class ImportJob(models.Model):
     rows_processed = models.PositiveIntegerField(_("processed"), default=0)
     rows_created = models.PositiveIntegerField(_("created"), default=0)
     rows_updated = models.PositiveIntegerField(_("updated"), default=0)
+    rows_unchanged = models.PositiveIntegerField(
+        _("unchanged"),
+        default=0,
+        help_text=_("Rows equal to the stored record: matched, not written."),
+    )
     rows_skipped = models.PositiveIntegerField(_("skipped"), default=0)
     rows_failed = models.PositiveIntegerField(_("failed"), default=0)
     checkpoint = models.PositiveIntegerField(default=0, editable=False)
@@ -150,6 +155,13 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    file_deleted_at = models.DateTimeField(
+        _("file deleted at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the retention period removed the uploaded file (the job stays)."),
+    )
 
     class Meta:
         verbose_name = _("import job")
@@ -209,6 +221,13 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    file_deleted_at = models.DateTimeField(
+        _("file deleted at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the retention period removed the file (the job stays)."),
+    )
 
     class Meta:
         verbose_name = _("export job")

@@ -46,6 +46,7 @@ IMPORT_JOB = {
     "rows_processed": 16000,
     "rows_created": 15210,
     "rows_updated": 772,
+    "rows_unchanged": 0,
     "rows_skipped": 0,
     "rows_failed": 18,
     "percent": 33.3,

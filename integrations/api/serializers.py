@@ -169,6 +169,7 @@ class ImportJobOutputSerializer(_JobLinks, serializers.ModelSerializer):
             "rows_processed",
             "rows_created",
             "rows_updated",
+            "rows_unchanged",
             "rows_skipped",
             "rows_failed",
             "percent",
@@ -223,7 +224,7 @@ class ImportRowErrorOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
     values = serializers.DictField(
         child=serializers.JSONField(allow_null=True),
-        help_text="The row's values as read, by the field each column fills.",
+        help_text="The row's values as read, by the file's own column names.",
     )
 
 

@@ -23,7 +23,7 @@ from integrations.api import serializers as s
 from integrations.api_auth import request_can_view_pii
 from integrations.models import ExportJob, ImportJob, ImportRowError, JobStatus
 from integrations.services import exports, imports
-from integrations.services.import_mapping import field_order
+from integrations.services.import_mapping import report_column_order
 
 
 class JobConflict(exceptions.APIException):
@@ -127,11 +127,9 @@ class ImportJobViewSet(_JobViewSet):
 
 def _error_report_csv(job: ImportJob, queryset) -> StreamingHttpResponse:
     """The whole report as one download: row, field, message, then a column per value the
-    rows carried, headed by the field it fills (so a corrected file imports as it is)."""
-    # In the order the resource's fields are known in (PostgreSQL's jsonb keeps no key order).
-    order = {name: index for index, name in enumerate(field_order(job.resource))}
-    names = sorted(
-        dict.fromkeys(_value_names(queryset)), key=lambda n: (order.get(n, len(order)), n)
+    rows carried, headed by the file's own column name (so a corrected file imports as it is)."""
+    names = report_column_order(
+        resource=job.resource, headers=_value_names(queryset), explicit=job.mapping
     )
     # Values go under positional paths: a name may contain dots (custom_fields.tier).
     columns = ["row", "field", "message", *((f"value{i}", name) for i, name in enumerate(names))]

@@ -1,100 +1,222 @@
-"""Multi-row INSERT … RETURNING for bulk imports: a few large statements per chunk.
+"""Bulk SQL for imports: rows go in as prepared tuples, a few statements per chunk.
 
 Django's ``bulk_create`` compiles every value of every row through its SQL compiler and, on
-SQLite, splits a chunk into statements of 999 parameters (about 45 contacts each); that costs
-more than encrypting the row. Here each value is prepared once with the field's own
-``get_db_prep_save`` (so encryption, JSON and dates are exactly what the ORM would write) and
-rows go in statements as large as the database allows, returning the new primary keys.
+SQLite, splits a chunk into statements of 999 parameters; that costs more than encrypting the
+row. Here each column is classified once (passed through, encrypted, or prepared with the
+field's own ``get_db_prep_save`` and remembered), PII is encrypted with the cached primary
+Fernet key (what ``MultiFernet.encrypt`` uses, without the field's per-value overhead), and:
+
+- SQLite: multi-row ``INSERT … RETURNING`` and an ``UPDATE`` run as one ``executemany``;
+- PostgreSQL: primary keys taken from the sequence in one query, then ``COPY`` straight into
+  the table; updates ``COPY`` into a temporary table and apply with one ``UPDATE … FROM``.
+
+Statements go through the DB-API cursor, not Django's debug wrapper (which formats every
+parameter of every statement when DEBUG is on).
 """
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import count
+from typing import Any
 
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from customers import crypto
 from customers.fields import StrictEncryptedFieldMixin
+from integrations.services.import_crypto import NO_TOKENS, Tokens
 
-# SQLite >= 3.32 accepts 32,766 parameters per statement; PostgreSQL 65,535.
-_MAX_PARAMETERS = {"sqlite": 32_000, "postgresql": 65_000}
+# SQLite >= 3.32 accepts 32,766 parameters per statement.
+_SQLITE_MAX_PARAMETERS = 32_000
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.BooleanField,
+    models.IntegerField,
+    models.ForeignKey,
+)
+_staging_names = count(1)
 
 
-def insert_returning_pks(model: type[models.Model], instances: Sequence[models.Model]) -> None:
-    """Insert `instances` (not yet saved) and set their primary keys."""
+def insert_returning_pks(
+    model: type[models.Model], instances: Sequence[models.Model], tokens: Tokens = NO_TOKENS
+) -> None:
+    """Insert `instances` (not yet saved) and set their primary keys. `tokens`: ciphertexts
+    made ahead (see import_crypto)."""
     if not instances:
         return
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     now = timezone.now()
+    auto = [
+        f.attname
+        for f in fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
     for instance in instances:
-        for field in fields:
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                setattr(instance, field.attname, now)
-    prepare = _Preparer(fields)
+        for attname in auto:
+            setattr(instance, attname, now)
+    prepare = RowPreparer(fields, tokens)
     rows = [prepare.row(obj) for obj in instances]
+    if connection.vendor == "postgresql":
+        pks = _copy_insert(model, fields, rows)
+    else:
+        pks = _insert_returning(model, fields, rows)
+    for instance, new_pk in zip(instances, pks, strict=True):
+        instance.pk = new_pk
+        instance._state.adding = False
+
+
+def _insert_returning(
+    model: type[models.Model], fields: Sequence[models.Field], rows: list[list]
+) -> list[int]:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    pk = quote(model._meta.pk.column)
-    per_statement = max(1, _MAX_PARAMETERS.get(connection.vendor, 999) // len(fields))
-    with connection.cursor() as cursor:
+    per_statement = max(1, _SQLITE_MAX_PARAMETERS // len(fields))
+    pks: list[int] = []
+    with connection.cursor() as wrapper, connection.wrap_database_errors:
+        cursor = wrapper.cursor
         for start in range(0, len(rows), per_statement):
             batch = rows[start : start + per_statement]
             sql = (
                 f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
-                f"VALUES {', '.join([row_sql] * len(batch))} RETURNING {pk}"
+                f"VALUES {', '.join([row_sql] * len(batch))} "
+                f"RETURNING {quote(model._meta.pk.column)}"
             )
             cursor.execute(sql, [value for row in batch for value in row])
-            pks = [row[0] for row in cursor.fetchall()]
-            for instance, new_pk in zip(instances[start : start + len(batch)], pks, strict=True):
-                instance.pk = new_pk
-                instance._state.adding = False
+            pks.extend(row[0] for row in cursor.fetchall())
+    return pks
+
+
+def _copy_insert(
+    model: type[models.Model], fields: Sequence[models.Field], rows: list[list]
+) -> list[int]:
+    """Keys from the table's sequence in one query, then COPY the rows in with them."""
+    table, pk = model._meta.db_table, model._meta.pk.column
+    quote = connection.ops.quote_name
+    with connection.cursor() as wrapper, connection.wrap_database_errors:
+        cursor = wrapper.cursor
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk, len(rows)],
+        )
+        pks = [row[0] for row in cursor.fetchall()]
+        columns = ", ".join(quote(c) for c in [pk, *(field.column for field in fields)])
+        with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+            for new_pk, row in zip(pks, rows, strict=True):
+                copy.write_row((new_pk, *row))
+    return pks
 
 
 def update_fields(
-    model: type[models.Model], instances: Sequence[models.Model], field_names: Sequence[str]
+    model: type[models.Model],
+    instances: Sequence[models.Model],
+    field_names: Sequence[str],
+    tokens: Tokens = NO_TOKENS,
 ) -> None:
-    """``UPDATE … SET … WHERE pk = %s`` for every instance, as one executemany: SQLite and
-    psycopg both run it as a prepared statement, where Django's ``bulk_update`` builds one
-    CASE WHEN per column over the whole batch."""
+    """Set `field_names` of `instances` (by primary key). SQLite: ``UPDATE … WHERE pk = ?`` as
+    one prepared executemany; PostgreSQL: COPY into a temporary table, one ``UPDATE … FROM``.
+    Both avoid ``bulk_update``'s CASE WHEN per column over the whole batch."""
     if not instances:
         return
     # "owner" and "owner_id" name one column: each column is set once.
     fields = list({f.column: f for f in map(model._meta.get_field, field_names)}.values())
+    prepare = RowPreparer(fields, tokens)
+    rows = [[*prepare.row(obj), obj.pk] for obj in instances]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    sql = (
-        f"UPDATE {quote(model._meta.db_table)} SET {assignments} "
-        f"WHERE {quote(model._meta.pk.column)} = %s"
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    with connection.cursor() as wrapper, connection.wrap_database_errors:
+        cursor = wrapper.cursor
+        if connection.vendor != "postgresql":
+            assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", rows)
+            return
+        stage = quote(f"import_stage_{next(_staging_names)}")
+        columns = [quote(field.column) for field in fields]
+        listed = ", ".join([*columns, pk])
+        cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {listed} FROM {table} LIMIT 0")
+        with cursor.copy(f"COPY {stage} ({listed}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        assignments = ", ".join(f"{column} = {stage}.{column}" for column in columns)
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM {stage} WHERE {table}.{pk} = {stage}.{pk}"
+        )
+        cursor.execute(f"DROP TABLE {stage}")
+
+
+def pks_where_in(model: type[models.Model], column: str, values: Sequence[Any]) -> RawSQL:
+    """``SELECT pk … WHERE column IN (…)`` as an expression for ``pk__in``: a few thousand
+    plain values go in as parameters as they are, where an ``__in`` lookup prepares each."""
+    quote = connection.ops.quote_name
+    placeholders = ", ".join(["%s"] * len(values))
+    return RawSQL(
+        f"SELECT {quote(model._meta.pk.column)} FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote(column)} IN ({placeholders})",
+        list(values),
     )
-    prepare = _Preparer(fields)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [[*prepare.row(obj), obj.pk] for obj in instances])
 
 
-class _Preparer:
-    """``get_db_prep_save`` per value, remembered for values that repeat down a column (the
-    chunk's timestamp, None, False, "", {}): most of a row's columns cost a dict lookup."""
+def insert_links(
+    through: type[models.Model], owner_column: str, links: Sequence[tuple[int, int]]
+) -> None:
+    """(owner id, tag id) rows of a many-to-many table; a link already there is kept."""
+    if not links:
+        return
+    quote = connection.ops.quote_name
+    table = quote(through._meta.db_table)
+    columns = f"{quote(owner_column)}, {quote('tag_id')}"
+    with connection.cursor() as wrapper, connection.wrap_database_errors:
+        wrapper.cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s) ON CONFLICT DO NOTHING", links
+        )
+
+
+class RowPreparer:
+    """Database values for a row of fields. Text, numbers, booleans and keys pass through as
+    they are (the import cleaned them to the field's Python type); PII is encrypted, each value
+    with a fresh IV; anything else goes through ``get_db_prep_save``, remembered for values
+    that repeat down a column (the chunk's timestamp, None, {})."""
 
     _CACHEABLE = (type(None), bool, int, str, datetime)
 
-    def __init__(self, fields: Sequence[models.Field]) -> None:
-        self.fields = [(field, field.attname, not _never_cache(field)) for field in fields]
+    def __init__(self, fields: Sequence[models.Field], tokens: Tokens = NO_TOKENS) -> None:
+        self.attnames = [field.attname for field in fields]
+        kinds = [_kind(field) for field in fields]
+        self.encrypted = [i for i, kind in enumerate(kinds) if kind == "encrypted"]
+        self.prepared = [(i, fields[i]) for i, kind in enumerate(kinds) if kind == "prepared"]
         self.cache: dict[tuple, object] = {}
+        self.fernet = crypto.primary_key_only()
+        self.tokens = tokens
 
     def row(self, instance: models.Model) -> list[object]:
-        values = []
-        for field, attname, cacheable in self.fields:
-            value = getattr(instance, attname)
-            if cacheable and (value == {} or isinstance(value, self._CACHEABLE)):
-                key = (attname, type(value), repr(value) if value == {} else value)
+        state = instance.__dict__
+        values = [state[attname] for attname in self.attnames]
+        for i in self.encrypted:
+            values[i] = self.encrypt(values[i])
+        for i, field in self.prepared:
+            value = values[i]
+            if value == {} or isinstance(value, self._CACHEABLE):
+                key = (i, type(value), repr(value) if value == {} else value)
                 if key not in self.cache:
                     self.cache[key] = field.get_db_prep_save(value, connection)
-                values.append(self.cache[key])
+                values[i] = self.cache[key]
             else:
-                values.append(field.get_db_prep_save(value, connection))
+                values[i] = field.get_db_prep_save(value, connection)
         return values
 
+    def encrypt(self, value: Any) -> str | None:
+        """As ``StrictEncryptedFieldMixin.get_prep_value``: blank PII is stored as NULL."""
+        if value is None or value == "":
+            return None
+        text = str(value)
+        return self.tokens.take(text) or self.fernet.encrypt(text.encode()).decode()
 
-def _never_cache(field: models.Field) -> bool:
-    """Encrypted values must be encrypted anew each time (a fresh IV per value)."""
-    return isinstance(field, StrictEncryptedFieldMixin)
+
+def _kind(field: models.Field) -> str:
+    if isinstance(field, StrictEncryptedFieldMixin):
+        return "encrypted"
+    if isinstance(field, _PLAIN_FIELDS) and not isinstance(field, models.JSONField):
+        return "plain"
+    return "prepared"

@@ -5,14 +5,16 @@ checks), applied field by field without building a form or a serializer per row.
 resolved for a whole chunk at once (`ChunkLookups`), never with a query per row.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache, partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -51,7 +53,8 @@ class CleanRow:
     tags: list[str] | None = None
     record_id: int | None = None  # the "id" column: our own export's primary key
     errors: dict[str, list[str]] = field(default_factory=dict)
-    original: dict[str, Any] = field(default_factory=dict)
+    original: Mapping[str, Any] = field(default_factory=dict)  # as read, by the file's headers
+    email_index: str | None = None  # the email's blind index, once computed for matching
 
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
@@ -138,11 +141,21 @@ def clean_row(
     mapped: Mapping[str, Any],
     lookups: ChunkLookups,
     definitions: Mapping[str, CustomField],
+    original: Mapping[str, Any] | None = None,
 ) -> CleanRow:
-    model = MODELS[resource]
-    row = CleanRow(number=number, original=dict(mapped))
+    """`original` is the record as read, by the file's own column names: what the error report
+    shows for a rejected row (the mapped values when not given)."""
+    row = CleanRow(number=number, original=mapped if original is None else original)
     for target, raw in mapped.items():
-        if target.startswith(CUSTOM_PREFIX):
+        kind, cleaner = _target_plan(resource, target)
+        if kind == "field":
+            try:
+                row.values[target] = cleaner(raw)
+            except ValidationError as error:
+                row.fail(target, " ".join(error.messages))
+        elif kind == "relation":
+            _clean_relation(row, target, raw, lookups)
+        else:
             name = target[len(CUSTOM_PREFIX) :]
             try:
                 custom_types.coerce(definitions[name], raw)
@@ -150,19 +163,17 @@ def clean_row(
                 row.fail(target, " ".join(error.messages))
             else:
                 row.custom[name] = raw
-        elif target in RELATION_TARGETS:
-            _clean_relation(row, target, raw, lookups)
-        else:
-            _clean_field(row, model._meta.get_field(target), raw)
     return row
 
 
-def _clean_field(row: CleanRow, model_field: models.Field, raw: Any) -> None:
-    name = model_field.name
-    try:
-        row.values[name] = clean_value(model_field, raw)
-    except ValidationError as error:
-        row.fail(name, " ".join(error.messages))
+@cache
+def _target_plan(resource: str, target: str) -> tuple[str, Callable[[Any], Any] | None]:
+    """What a mapped target is, decided once per target instead of once per cell."""
+    if target.startswith(CUSTOM_PREFIX):
+        return "custom", None
+    if target in RELATION_TARGETS:
+        return "relation", None
+    return "field", field_cleaner(MODELS[resource]._meta.get_field(target))
 
 
 def clean_value(model_field: models.Field, raw: Any) -> Any:
@@ -192,6 +203,53 @@ def clean_value(model_field: models.Field, raw: Any) -> Any:
         allowed = ", ".join(str(choice) for choice, _ in model_field.flatchoices)
         raise ValidationError(f"{value!r} is not one of: {allowed}.")
     return value
+
+
+@cache
+def field_cleaner(model_field: models.Field) -> Callable[[Any], Any]:
+    """`clean_value` for one field, compiled once: a text cell for a plain text field (most
+    cells of a file) is stripped and run through the field's validators, with the lookups
+    `clean_value` makes per call done here once; anything else takes the general path."""
+    if not isinstance(model_field, models.CharField | models.TextField) or model_field.name in (
+        "currency",
+        "country",
+    ):
+        return partial(clean_value, model_field)
+    empty = None if model_field.null else ""
+    # A length limit is one comparison here (BaseValidator builds a params dict per call).
+    limit = min(
+        (v.limit_value for v in model_field.validators if _is_plain_max_length(v)),
+        default=None,
+    )
+    validators = [v for v in model_field.validators if not _is_plain_max_length(v)]
+    choices = {choice for choice, _ in model_field.flatchoices} if model_field.choices else None
+    general = partial(clean_value, model_field)
+
+    def clean_text_cell(raw: Any) -> Any:
+        if type(raw) is not str:
+            return general(raw)
+        value = raw.strip()
+        if not value:
+            return empty
+        if choices is not None:
+            if value in choices:
+                return value
+            return general(value)  # the general path words the error
+        try:
+            if limit is not None and len(value) > limit:
+                raise ValidationError("too long")
+            for validator in validators:
+                validator(value)
+        except ValidationError:
+            model_field.run_validators(value)  # the field's own wording of the message
+            raise
+        return value
+
+    return clean_text_cell
+
+
+def _is_plain_max_length(validator: Any) -> bool:
+    return type(validator) is MaxLengthValidator and type(validator.limit_value) is int
 
 
 def _boolean(value: Any) -> bool:

@@ -3,7 +3,12 @@
 One query finds the chunk's existing records (by id, external id or the email blind index), one
 checks its unique values against the database, and bulk operations write it. The caller wraps a
 chunk in a transaction, so a chunk commits whole or not at all; running the same chunk again
-finds its own rows and updates them instead of inserting twice.
+finds its own rows and leaves them alone (unchanged) instead of inserting twice.
+
+Records are model instances without ``Model.__init__`` (their ``__dict__`` filled directly from
+``values()`` or the field defaults): the model's own rules run on them, at a fraction of the
+cost. A row equal to the stored record (plaintext compared, never ciphertext) is *unchanged*:
+counted as such and not written, so ``updated_at`` keeps its meaning.
 """
 
 from collections.abc import Mapping, Sequence
@@ -13,13 +18,22 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from customers import crypto, selectors
-from customers.custom_fields.values import apply_custom_values
-from customers.models import Contact, CustomField, Deal, Stage
+from customers.custom_fields import types as custom_types
+from customers.custom_fields.values import apply_custom_values, decrypt
+from customers.fields import StrictEncryptedFieldMixin
+from customers.models import Contact, CustomField, Deal, Stage, Tag
 from customers.services._common import tags_from_names
-from integrations.services.bulk_sql import insert_returning_pks, update_fields
+from integrations.services.bulk_sql import (
+    insert_links,
+    insert_returning_pks,
+    pks_where_in,
+    update_fields,
+)
+from integrations.services.import_crypto import NO_TOKENS, Tokens
 from integrations.services.import_rows import MODELS, CleanRow
 
 _BULK_BATCH = 1000
@@ -37,6 +51,7 @@ class RowProblem:
 class ChunkResult:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     skipped: int = 0
     failed: int = 0
     problems: list[RowProblem] = field(default_factory=list)
@@ -57,6 +72,8 @@ class _Planned:
     row: CleanRow
     instance: models.Model
     created: bool
+    changed: set[str] = field(default_factory=set)  # the fields an update must write
+    tags_changed: bool = False
 
 
 def write_chunk(
@@ -66,7 +83,9 @@ def write_chunk(
     mode: str,
     match_key: str,
     definitions: Sequence[CustomField],
+    tokens: Tokens = NO_TOKENS,
 ) -> ChunkResult:
+    """`tokens`: the chunk's PII encrypted ahead of time (see import_crypto)."""
     model = MODELS[resource]
     result = ChunkResult()
     valid = []
@@ -75,13 +94,15 @@ def write_chunk(
             result.fail(row, row.errors)
         else:
             valid.append(row)
-    existing = _existing(model, valid, match_key)
+    keys = [_match_value(row, match_key) for row in valid]
+    existing = _existing(model, valid, set(keys), match_key)
+    stored_tags = _stored_tags(model, valid, existing)
     stages = _StageTable.load() if model is Deal else None
+    new_record = _Blank(model)
 
     planned: dict[Any, _Planned] = {}  # match key -> the record this chunk writes for it
     unkeyed: list[_Planned] = []
-    for row in valid:
-        key = _match_value(row, match_key)
+    for row, key in zip(valid, keys, strict=True):
         earlier = planned.get(key) if key is not None else None
         if earlier is not None and mode == "insert":
             result.skip(row, f"Duplicate of row {earlier.row.number} in this file.")
@@ -94,24 +115,33 @@ def write_chunk(
             result.skip(row, "A record with this key already exists.", match_key)
             continue
         created = instance is None if earlier is None else earlier.created
-        instance = instance if instance is not None else model()
+        instance = instance if instance is not None else new_record()
+        plan = earlier or _Planned(row=row, instance=instance, created=created)
         try:
-            _apply(instance, row, created=created, definitions=definitions, stages=stages)
+            plan.changed |= _apply(
+                instance, row, created=created, definitions=definitions, stages=stages
+            )
         except ValidationError as error:
             result.fail(row, error.message_dict)
             continue
-        plan = _Planned(row=row, instance=instance, created=created)
+        plan.row = row
+        if row.tags is not None and not created:
+            keys = {Tag.key_for(name) for name in row.tags}
+            plan.tags_changed = plan.tags_changed or keys != stored_tags.get(instance.pk, set())
         if key is None:
             unkeyed.append(plan)
         else:
             planned[key] = plan  # a later row with the same key merges into the same record
-    plans = _drop_unique_conflicts(model, [*planned.values(), *unkeyed], result)
-    _save(model, plans)
+    plans = _drop_unique_conflicts(model, [*planned.values(), *unkeyed], result, match_key)
+    writes = [plan for plan in plans if plan.created or plan.changed or plan.tags_changed]
+    _save(model, writes, tokens)
     for plan in plans:
         if plan.created:
             result.created += 1
-        else:
+        elif plan.changed or plan.tags_changed:
             result.updated += 1
+        else:
+            result.unchanged += 1
     return result
 
 
@@ -119,7 +149,7 @@ def _match_value(row: CleanRow, match_key: str) -> Any:
     """The chosen match key first; our own `id` column only for rows without one (a
     re-imported export of records that have no external id)."""
     if match_key == "email":
-        index = crypto.email_index(row.values.get("email"))
+        index = row.email_index = crypto.email_index(row.values.get("email"))
         if index:
             return ("email", index)
     elif row.values.get("external_id"):
@@ -129,8 +159,43 @@ def _match_value(row: CleanRow, match_key: str) -> Any:
     return None
 
 
-def _existing(model: type[models.Model], rows: Sequence[CleanRow], match_key: str) -> dict:
-    keys = {_match_value(row, match_key) for row in rows}
+class _Blank:
+    """New records: a model instance with the fields' defaults, without ``Model.__init__``."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self.fixed: dict[str, Any] = {}
+        self.fresh: list[tuple[str, Any]] = []  # callable defaults ({}, []): one per record
+        for model_field in model._meta.concrete_fields:
+            if model_field.has_default() and callable(model_field.default):
+                self.fresh.append((model_field.attname, model_field.default))
+            else:
+                self.fixed[model_field.attname] = model_field.get_default()
+
+    def __call__(self) -> models.Model:
+        instance = self.model.__new__(self.model)
+        state = instance.__dict__
+        state.update(self.fixed)
+        for attname, default in self.fresh:
+            state[attname] = default()
+        state["_state"] = ModelState()
+        return instance
+
+
+def _loaded(model: type[models.Model], values: dict[str, Any]) -> models.Model:
+    instance = model.__new__(model)
+    instance.__dict__.update(values)
+    state = ModelState()
+    state.adding, state.db = False, "default"
+    instance.__dict__["_state"] = state
+    return instance
+
+
+def _existing(
+    model: type[models.Model], rows: Sequence[CleanRow], keys: set, match_key: str
+) -> dict:
+    """The chunk's matched records, with the columns an update may write or compare; PII is
+    decrypted only for the encrypted fields some row of the chunk brings."""
     keys.discard(None)
     ids = {value for kind, value in keys if kind == "id"}
     values = {value for kind, value in keys if kind != "id"}
@@ -138,15 +203,47 @@ def _existing(model: type[models.Model], rows: Sequence[CleanRow], match_key: st
     query = models.Q(pk__in=ids)
     column = "email_index" if match_key == "email" else "external_id"
     if values:
-        query |= models.Q(**{f"{column}__in": values})
+        query |= models.Q(pk__in=pks_where_in(model, column, list(values)))
     if not ids and not values:
         return found
-    for instance in model._default_manager.filter(query):
+    touched = {name for row in rows for name in row.values}
+    attnames = [
+        model_field.attname
+        for model_field in model._meta.concrete_fields
+        if not isinstance(model_field, StrictEncryptedFieldMixin) or model_field.name in touched
+    ]
+    for stored in model._default_manager.filter(query).values(*attnames):
+        instance = _loaded(model, stored)
         found[("id", instance.pk)] = instance
-        key_value = getattr(instance, column, None)
+        key_value = stored.get(column)
         if key_value:
             found[(match_key, key_value)] = instance
     return found
+
+
+def _stored_tags(
+    model: type[models.Model], rows: Sequence[CleanRow], existing: dict
+) -> dict[int, set[str]]:
+    """The tag keys of matched records, when the chunk brings tags: to tell unchanged rows."""
+    if not existing or not any(row.tags is not None for row in rows):
+        return {}
+    through = model.tags.through
+    owner_column = f"{model._meta.model_name}_id"
+    pks = {instance.pk for instance in existing.values()}
+    tags: dict[int, set[str]] = {}
+    links = through.objects.filter(**{f"{owner_column}__in": pks}).values_list(
+        owner_column, "tag__name_key"
+    )
+    for owner, key in links:
+        tags.setdefault(owner, set()).add(key)
+    return tags
+
+
+_DERIVED = {
+    "contact": ("email_index", "phone_index", "consent_updated_at"),
+    "company": ("phone_index",),
+    "deal": ("status", "closed_at", "stage_id", "currency"),
+}
 
 
 def _apply(
@@ -156,40 +253,82 @@ def _apply(
     created: bool,
     definitions: Sequence[CustomField],
     stages: "_StageTable | None",
-) -> None:
+) -> set[str]:
+    """Set the row's values on `instance` with the model's rules; return the names of the
+    fields whose value differs from before (all of them don't matter for a new record)."""
+    state = instance.__dict__
     values = dict(row.values)
     status = values.pop("status", None) if isinstance(instance, Deal) else None
+    watched = [*values, *_DERIVED[instance._meta.model_name]]
+    before = {name: state.get(name) for name in watched}
     before_consent = (
         (instance.consent_email, instance.consent_phone) if isinstance(instance, Contact) else None
     )
-    for name, value in values.items():
-        setattr(instance, name, value)
+    state.update(values)
     errors: dict[str, list[str]] = {}
     if isinstance(instance, Contact):
-        instance.email_index = crypto.email_index(instance.email)
-        instance.phone_index = crypto.phone_index(instance.phone)
+        if "email" in values:
+            instance.email_index = row.email_index or crypto.email_index(instance.email)
+        if "phone" in values:
+            instance.phone_index = crypto.phone_index(instance.phone)
         if (instance.consent_email, instance.consent_phone) != before_consent or (
             created and (instance.consent_email or instance.consent_phone)
         ):
             instance.consent_updated_at = timezone.now()
-        if not (instance.first_name or instance.last_name or instance.email or instance.phone):
+        if not (
+            instance.first_name
+            or instance.last_name
+            or instance.email_index
+            or instance.phone_index
+        ):
             errors["first_name"] = ["A contact needs a name, an email or a phone number."]
     elif isinstance(instance, Deal):
         _apply_deal_stage(instance, status, created=created, stages=stages, errors=errors)
     elif not getattr(instance, "name", None):
         errors["name"] = ["This field cannot be blank."]
-    if hasattr(instance, "phone_index") and not isinstance(instance, Contact):
+    if not isinstance(instance, Contact) and "phone" in values:
         instance.phone_index = crypto.phone_index(instance.phone)
-    if created and hasattr(instance, "custom_fields") and instance.custom_fields is None:
-        instance.custom_fields, instance.custom_index = {}, {}
-    if hasattr(instance, "custom_fields"):
+    changed = {name for name in watched if state.get(name) != before[name]}
+    if created and not definitions and not row.custom:
+        pass  # nothing to validate or fill; the new record's custom values stay {}
+    elif created or changed or _custom_differs(instance, row.custom, definitions):
+        if instance.custom_fields is None:
+            instance.custom_fields, instance.custom_index = {}, {}
         try:
             apply_custom_values(instance, row.custom or None, definitions=definitions)
         except ValidationError as error:
             errors.update(error.message_dict)
+        else:
+            changed |= {"custom_fields", "custom_index"}
     if errors:
         raise ValidationError(errors)
-    row.values = values  # what this row wrote: the fields a bulk update must touch
+    return changed
+
+
+def _custom_differs(
+    instance: models.Model, incoming: dict[str, Any], definitions: Sequence[CustomField]
+) -> bool:
+    """Whether `incoming` custom values change the stored ones, compared as plaintext (a PII
+    value is encrypted with a fresh IV each time, so its ciphertext always differs)."""
+    if not incoming:
+        return False
+    stored = instance.custom_fields or {}
+    by_name = {definition.name: definition for definition in definitions}
+    for name, raw in incoming.items():
+        definition = by_name.get(name)
+        if definition is None:
+            return True  # apply_custom_values reports it
+        try:
+            value = custom_types.coerce(definition, raw)
+        except ValidationError:
+            return True
+        old = stored.get(name)
+        if definition.pii and old is not None:
+            old = decrypt(old, name=name)
+            value = None if value is None else str(value)
+        if value != old:
+            return True
+    return False
 
 
 def _apply_deal_stage(
@@ -246,13 +385,15 @@ class _StageTable:
 
 
 def _drop_unique_conflicts(
-    model: type[models.Model], plans: list[_Planned], result: ChunkResult
+    model: type[models.Model], plans: list[_Planned], result: ChunkResult, match_key: str
 ) -> list[_Planned]:
     """Unique values (external id, a contact's email) must not collide with other records,
-    in the database or in this chunk; colliding rows fail with the field named."""
+    in the database or in this chunk; colliding rows fail with the field named. The match
+    key's own column needs no query: a row bringing a stored value was matched to its owner."""
     columns = ["external_id"] + (["email_index"] if model is Contact else [])
     kept = plans
     for column in columns:
+        check_database = column != ("email_index" if match_key == "email" else "external_id")
         claimed: dict[Any, _Planned] = {}
         for plan in kept:
             value = getattr(plan.instance, column)
@@ -260,11 +401,11 @@ def _drop_unique_conflicts(
                 claimed.setdefault(value, plan)
         taken = (
             dict(
-                model._default_manager.filter(**{f"{column}__in": list(claimed)}).values_list(
-                    column, "pk"
-                )
+                model._default_manager.filter(
+                    pk__in=pks_where_in(model, column, list(claimed))
+                ).values_list(column, "pk")
             )
-            if claimed
+            if claimed and check_database
             else {}
         )
         field_name = "email" if column == "email_index" else column
@@ -283,45 +424,39 @@ def _drop_unique_conflicts(
     return kept
 
 
-def _save(model: type[models.Model], plans: list[_Planned]) -> None:
+def _save(model: type[models.Model], plans: list[_Planned], tokens: Tokens) -> None:
     creates = [plan.instance for plan in plans if plan.created]
-    updates = [plan for plan in plans if not plan.created]
-    insert_returning_pks(model, creates)
+    # a new set of tags is a change too: updated_at moves (exports "updated since" see it)
+    updates = [plan for plan in plans if not plan.created and (plan.changed or plan.tags_changed)]
+    insert_returning_pks(model, creates, tokens)
     if updates:
         now = timezone.now()
-        fields = {"updated_at"}
+        names = {"updated_at"}
         for plan in updates:
             plan.instance.updated_at = now
-            fields.update(plan.row.values)
-        fields.update(_derived_fields(model))
-        update_fields(model, [plan.instance for plan in updates], sorted(fields))
-    _save_tags(model, [plan for plan in plans if plan.row.tags is not None])
-
-
-def _derived_fields(model: type[models.Model]) -> set[str]:
-    derived = {"custom_fields", "custom_index"}
-    if model is Contact:
-        derived |= {"email_index", "phone_index", "consent_updated_at"}
-    elif model is Deal:
-        derived |= {"status", "closed_at", "stage_id"}
-    else:
-        derived |= {"phone_index"}
-    return {name.removesuffix("_id") if name.endswith("_id") else name for name in derived}
+            names |= plan.changed
+        update_fields(model, [plan.instance for plan in updates], sorted(names), tokens)
+    _save_tags(
+        model,
+        [
+            plan
+            for plan in plans
+            if plan.row.tags is not None and (plan.created or plan.tags_changed)
+        ],
+    )
 
 
 def _save_tags(model: type[models.Model], plans: list[_Planned]) -> None:
     if not plans:
         return
     names = {name for plan in plans for name in plan.row.tags}
-    tags = {tag.name.lower(): tag for tag in tags_from_names(names)} if names else {}
+    tags = {tag.name_key: tag.pk for tag in tags_from_names(names)} if names else {}
     through = model.tags.through
     owner_column = f"{model._meta.model_name}_id"
     touched = [plan.instance.pk for plan in plans if not plan.created]
     if touched:
         through.objects.filter(**{f"{owner_column}__in": touched}).delete()
     links = [
-        through(**{owner_column: plan.instance.pk, "tag_id": tags[name.lower()].pk})
-        for plan in plans
-        for name in plan.row.tags
+        (plan.instance.pk, tags[Tag.key_for(name)]) for plan in plans for name in plan.row.tags
     ]
-    through.objects.bulk_create(links, batch_size=_BULK_BATCH, ignore_conflicts=True)
+    insert_links(through, owner_column, links)

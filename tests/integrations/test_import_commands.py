@@ -48,7 +48,7 @@ def export_data(*args) -> tuple[str, str]:
 def test_import_data_runs_the_import_here_and_sums_it_up(people_csv):
     output = import_data(people_csv, "--resource", "contacts", "--match", "email")
 
-    assert "2 created, 0 updated, 0 skipped, 0 failed of 2 (succeeded" in output
+    assert "2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed of 2 (succeeded" in output
     assert "100.0%" in output  # the progress bar's last state
     job = ImportJob.objects.get()
     assert (job.status, job.match_key, job.original_filename) == (
@@ -122,6 +122,19 @@ def test_rejected_rows_are_listed_and_exit_with_status_2(tmp_path):
     assert excinfo.value.returncode == 2
     assert "row 3: email: Enter a valid email address." in stderr.getvalue()
     assert Contact.objects.count() == 1
+
+
+def test_unchanged_and_skipped_rows_are_not_reported_as_rejected(people_csv):
+    import_data(people_csv, "--resource", "contacts", "--match", "email")
+    people_csv.write_text(PEOPLE + "Li,li@example.cn,\n", encoding="utf-8")
+
+    output = import_data(
+        people_csv, "--resource", "contacts", "--match", "email", "--mode", "update"
+    )  # no CommandError: exit status 0
+
+    assert "0 created, 0 updated, 2 unchanged, 1 skipped, 0 failed of 3" in output
+    assert "rejected" not in output
+    assert Contact.objects.count() == 2
 
 
 def test_a_failed_job_exits_with_status_1(tmp_path):
@@ -225,7 +238,7 @@ def test_export_data_writes_a_file_that_imports_back(contacts, tmp_path):
     assert output == ""
     assert path.read_bytes().startswith(b'<?xml version="1.0" encoding="utf-8"?>')
     job = ImportJob.objects.get()
-    assert (job.rows_updated, job.rows_created) == (3, 0)
+    assert (job.rows_unchanged, job.rows_updated, job.rows_created) == (3, 0, 0)
 
 
 @pytest.mark.parametrize(

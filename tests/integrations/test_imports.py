@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from customers import selectors
+from customers.custom_fields.values import decrypt
 from customers.models import Company, Contact, Deal
 from customers.services.custom_fields import custom_field_create
 from integrations.models import ImportJob, ImportRowError, JobStatus
@@ -250,3 +251,54 @@ def test_the_match_key_wins_over_another_systems_id_column():
 
     assert Company.objects.get(pk=other.pk).external_id == "z"
     assert Company.objects.get(external_id="a").name == "A"
+
+
+PEOPLE = (
+    "external_id,first_name,email,phone,address,tags,Badge\n"
+    "e1,Wei,wei@example.cn,+86 138 0013 8000,1 Nanjing Road,vip|北京,B-1\n"
+    "e2,Ann,ann@example.com,,2 Huaihai Road,,B-2\n"
+)
+
+
+@pytest.fixture
+def badge():
+    return custom_field_create(entity="contact", name="badge", label="Badge", type="text", pii=True)
+
+
+def test_a_row_equal_to_the_stored_record_is_unchanged_and_not_written(badge):
+    run(PEOPLE)
+    stamps = dict(Contact.objects.values_list("external_id", "updated_at"))
+
+    job = run(PEOPLE)
+
+    assert (job.rows_created, job.rows_updated, job.rows_unchanged) == (0, 0, 2)
+    assert job.status == JobStatus.SUCCEEDED and errors(job) == []
+    assert dict(Contact.objects.values_list("external_id", "updated_at")) == stamps
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("1 Nanjing Road", "9 Nanjing Road"),  # encrypted, no blind index
+        ("wei@example.cn", "WEI@example.cn"),  # same blind index, different plaintext
+        ("vip|北京", "vip"),  # tags
+        ("B-1", "B-9"),  # an encrypted custom field
+    ],
+)
+def test_a_change_in_any_one_value_is_an_update(badge, old, new):
+    run(PEOPLE)
+    stamps = dict(Contact.objects.values_list("external_id", "updated_at"))
+
+    job = run(PEOPLE.replace(old, new))
+
+    assert (job.rows_updated, job.rows_unchanged) == (1, 1)
+    wei = Contact.objects.get(external_id="e1")
+    assert wei.updated_at > stamps["e1"]
+    assert Contact.objects.get(external_id="e2").updated_at == stamps["e2"]
+    stored = {
+        wei.address,
+        wei.email,
+        "|".join(sorted(tag.name for tag in wei.tags.all())),
+        decrypt(wei.custom_fields["badge"], name="badge"),
+    }
+    assert new in stored and old not in stored

@@ -384,3 +384,40 @@ def test_jobs_filter_by_status(api, user, queued):
     response = api.get(IMPORTS, {"status": "cancelled"})
 
     assert [row["id"] for row in response.json()["results"]] == [job.pk]
+
+
+def test_the_error_report_shows_the_rows_as_in_the_file_under_its_own_headers(
+    api, queued, django_capture_on_commit_callbacks
+):
+    content = "E-mail,First Name,Lieblingsfarbe\nnot-an-email,Wei,blau\nok@example.com,Ann,rot\n"
+    body = {"file": upload("c.csv", content), "resource": "contacts"}
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = api.post(IMPORTS, body, format="multipart").json()["id"]
+    imports.import_run(job_id=job_id)
+
+    results = api.get(f"{IMPORTS}{job_id}/errors/").json()["results"]
+    report = api.get(f"{IMPORTS}{job_id}/errors/", {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
+
+    assert results[0]["values"] == {
+        "E-mail": "not-an-email",
+        "First Name": "Wei",
+        "Lieblingsfarbe": "blau",  # not imported, but part of the row as the user sent it
+    }
+    assert rows[0] == ["row", "field", "message", "First Name", "E-mail", "Lieblingsfarbe"]
+    assert rows[1][3:] == ["Wei", "not-an-email", "blau"]
+
+
+def test_the_job_shows_rows_left_unchanged(api, queued, django_capture_on_commit_callbacks):
+    content = "external_id,first_name\ne1,A\ne2,B\n"
+    job_ids = []
+    for name in ("first.csv", "again.csv"):
+        body = {"file": upload(name, content), "resource": "contacts"}
+        with django_capture_on_commit_callbacks(execute=True):
+            job_ids.append(api.post(IMPORTS, body, format="multipart").json()["id"])
+        imports.import_run(job_id=job_ids[-1])
+
+    again = api.get(f"{IMPORTS}{job_ids[1]}/").json()
+
+    assert (again["rows_created"], again["rows_updated"], again["rows_unchanged"]) == (0, 0, 2)
+    assert again["status"] == "succeeded"

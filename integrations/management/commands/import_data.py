@@ -1,8 +1,9 @@
 """`manage.py import_data FILE --resource contacts [--match email] [--mapping map.json] …`
 
 Runs the import here, in this process (no worker needed), with a progress bar and a summary on
-stderr. Exit status: 0 every row imported, 1 the job failed (or was cancelled), 2 it finished
-but some rows were rejected (their errors are listed).
+stderr. Exit status: 0 every row imported (or left as it was: unchanged, or skipped as the mode
+says), 1 the job failed (or was cancelled), 2 it finished but some rows were rejected as
+invalid (their errors are listed).
 """
 
 import json
@@ -81,10 +82,9 @@ class Command(BaseCommand):
         self._summary(job)
         if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
             raise CommandError(f"Import #{job.pk} {job.status}. {job.error_message}".strip())
-        if job.rows_failed or job.rows_skipped:
-            rejected = job.rows_failed + job.rows_skipped
+        if job.rows_failed:
             raise CommandError(
-                f"{rejected} of {job.rows_total} rows were not imported (see above).",
+                f"{job.rows_failed} of {job.rows_total} rows were rejected (see above).",
                 returncode=PARTIAL_EXIT_STATUS,
             )
 
@@ -92,7 +92,8 @@ class Command(BaseCommand):
         prefix = "Dry run: would have " if job.dry_run else ""
         self.stderr.write(
             f"{prefix}{job.rows_created} created, {job.rows_updated} updated, "
-            f"{job.rows_skipped} skipped, {job.rows_failed} failed of {job.rows_total} "
+            f"{job.rows_unchanged} unchanged, {job.rows_skipped} skipped, "
+            f"{job.rows_failed} failed of {job.rows_total} "
             f"({job.status}, import #{job.pk})."
         )
         problems = ImportRowError.objects.filter(job=job).order_by("row_number", "id")

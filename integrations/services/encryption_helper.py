@@ -1,0 +1,36 @@
+"""The helper process of `import_crypto`: reads lists of plaintexts, answers with Fernet tokens.
+
+Run as ``python -m integrations.services.encryption_helper``; imports nothing of Django. Frames
+on stdin/stdout are an 8-byte big-endian length and a `marshal`-ed list of str; the first frame
+in is the encrypting key.
+"""
+
+import marshal
+import sys
+from typing import IO, Any
+
+from cryptography.fernet import Fernet
+
+
+def read_frame(stream: IO[bytes]) -> Any:
+    header = stream.read(8)
+    if len(header) < 8:
+        return None
+    return marshal.loads(stream.read(int.from_bytes(header, "big")))
+
+
+def write_frame(stream: IO[bytes], value: Any) -> None:
+    data = marshal.dumps(value)
+    stream.write(len(data).to_bytes(8, "big") + data)
+    stream.flush()
+
+
+def main() -> None:
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    encrypt = Fernet(read_frame(requests)).encrypt
+    while (values := read_frame(requests)) is not None:
+        write_frame(replies, [encrypt(value.encode()).decode() for value in values])
+
+
+if __name__ == "__main__":
+    main()

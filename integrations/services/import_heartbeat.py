@@ -1,0 +1,80 @@
+"""A running import's heartbeat, kept alive by a thread while the job runs.
+
+Chunked runs save their progress after every chunk, but a dry run or an all-or-nothing import
+keeps one transaction open for the whole file, so nothing it writes is visible until the end.
+Without a separate heartbeat, ``recover_stalled_imports`` would take a long one for dead and
+start it a second time. The thread stamps ``ImportJob.heartbeat_at`` on its own database
+connection; on SQLite, whose single writer is the import's open transaction, it touches a file
+under MEDIA_ROOT instead (an SQLite database is only ever shared by processes of one machine).
+"""
+
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, connections
+from django.utils import timezone
+
+from integrations.models import ImportJob
+
+
+def heartbeat_file(job_id: int) -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports" / "heartbeats" / str(job_id)
+
+
+def last_beat(job: ImportJob) -> datetime | None:
+    """The latest sign of life: the job row's stamp or, on SQLite, its heartbeat file."""
+    beats = [job.heartbeat_at] if job.heartbeat_at else []
+    try:
+        mtime = heartbeat_file(job.pk).stat().st_mtime
+    except FileNotFoundError:
+        pass
+    else:
+        beats.append(datetime.fromtimestamp(mtime, tz=timezone.get_current_timezone()))
+    return max(beats, default=None)
+
+
+def is_alive(job: ImportJob) -> bool:
+    beat = last_beat(job)
+    stale_before = timezone.now() - timedelta(seconds=settings.IMPORT_HEARTBEAT_STALE_SECONDS)
+    return beat is not None and beat > stale_before
+
+
+class Heartbeat:
+    """``with Heartbeat(job_id): …`` beats every quarter of the stale limit until the block
+    ends."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.interval = max(0.2, settings.IMPORT_HEARTBEAT_STALE_SECONDS / 4)
+        self.in_file = connection.vendor == "sqlite"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"import-{job_id}-heartbeat")
+
+    def __enter__(self) -> "Heartbeat":
+        if self.in_file:
+            heartbeat_file(self.job_id).parent.mkdir(parents=True, exist_ok=True)
+            self._beat()
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+        heartbeat_file(self.job_id).unlink(missing_ok=True)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                self._beat()
+        finally:
+            connections.close_all()  # this thread's own connections only
+
+    def _beat(self) -> None:
+        if self.in_file:
+            heartbeat_file(self.job_id).touch()
+        else:
+            ImportJob.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now())
