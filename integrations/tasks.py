@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from integrations.services import exports, imports
+from integrations.services import exchange_files, exports, imports
 
 
 @shared_task(name="integrations.run_import")
@@ -20,3 +20,10 @@ def recover_stalled_imports() -> list[int]:
 @shared_task(name="integrations.run_export")
 def run_export(job_id: int) -> None:
     exports.export_run(job_id=job_id)
+
+
+@shared_task(name="integrations.purge_exchange_files")
+def purge_exchange_files() -> dict[str, int]:
+    """Schedule daily (celery beat, or cron the `purge_exchange_files` command)."""
+    result = exchange_files.exchange_files_purge()
+    return {"imports": result.imports, "exports": result.exports}

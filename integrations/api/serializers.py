@@ -179,6 +179,7 @@ class ImportJobOutputSerializer(_JobLinks, serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "file_deleted_at",
             "links",
         ]
         read_only_fields = fields
