@@ -9,10 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api.schema_components import JSON, error_responses
 from customers.events import ENTITIES, EVENT_TYPES
 from integrations.models import ApiKey
 from integrations.scopes import has_scope
@@ -56,6 +58,7 @@ class ChangeEventSerializer(serializers.Serializer):
 
 class ChangesView(APIView):
     permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]  # a feed for machines: JSON
 
     @extend_schema(
         operation_id="changes_list",
@@ -81,14 +84,21 @@ class ChangesView(APIView):
                 description=f"1–{change_feed.MAX_LIMIT}, default {change_feed.DEFAULT_LIMIT}.",
             ),
         ],
-        responses=inline_serializer(
-            "ChangeFeedPage",
-            {
-                "results": ChangeEventSerializer(many=True),
-                "next_cursor": serializers.CharField(),
-                "has_more": serializers.BooleanField(),
+        responses={
+            (200, JSON): inline_serializer(
+                "ChangeFeedPage",
+                {
+                    "results": ChangeEventSerializer(many=True),
+                    "next_cursor": serializers.CharField(),
+                    "has_more": serializers.BooleanField(),
+                },
+            ),
+            **{
+                key: response
+                for key, response in error_responses(400, 401, 404, 406, 429).items()
+                if key[1] == JSON
             },
-        ),
+        },
         tags=["changes"],
     )
     def get(self, request: Request) -> Response:
