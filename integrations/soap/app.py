@@ -12,6 +12,7 @@ from integrations.soap import auth, faults
 from integrations.soap.companies import CompanyService
 from integrations.soap.contacts import ContactService
 from integrations.soap.deals import DealService
+from integrations.soap.serialize import FastSoap11
 from integrations.soap.types import TNS
 
 # spyne logs every client mistake (and the whole offending document) at ERROR: a caller's bad
@@ -72,5 +73,5 @@ def build_application() -> CrmApplication:
         tns=TNS,
         name="CrmService",
         in_protocol=HardenedSoap11(validator="lxml"),
-        out_protocol=Soap11(),
+        out_protocol=FastSoap11(),
     )

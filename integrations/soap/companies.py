@@ -3,7 +3,7 @@
 from spyne import DateTime, Integer, ServiceBase, Unicode, rpc
 
 from customers import selectors
-from customers.custom_fields.values import definitions_for
+from customers.custom_fields.values import active_definitions
 from customers.models import Company
 from customers.services import companies
 from integrations.soap import convert, types
@@ -22,7 +22,7 @@ def _authorised(ctx, action: str):
 def _out(ctx, company: Company) -> types.Company:
     who = caller(ctx)
     return convert.company_out(
-        company, can_view_pii=who.can_view_pii, definitions=definitions_for("company")
+        company, can_view_pii=who.can_view_pii, definitions=active_definitions("company")
     )
 
 
@@ -40,7 +40,7 @@ def _input(ctx, company: types.Company, *, instance: Company | None) -> dict:
         company,
         entity="company",
         sent=convert.sent_elements(ctx.in_body_doc, "company"),
-        definitions=definitions_for("company"),
+        definitions=active_definitions("company"),
         can_view_pii=caller(ctx).can_view_pii,
         instance=instance,
     )
@@ -74,7 +74,7 @@ class CompanyService(ServiceBase):
         queryset = selectors.company_list(
             filters={"search": query, "phone": phone, "updated_since": as_utc(updated_since)}
         )
-        definitions = definitions_for("company")
+        definitions = active_definitions("company")
         can_view_pii = caller(ctx).can_view_pii
         return types.CompanyPage(
             total=queryset.count(),

@@ -3,7 +3,8 @@
 from spyne import DateTime, Integer, ServiceBase, Unicode, rpc
 
 from customers import selectors
-from customers.custom_fields.values import definitions_for
+from customers.api import list_rows
+from customers.custom_fields.values import active_definitions
 from customers.models import Contact
 from customers.services import contacts
 from integrations.soap import convert, types
@@ -19,11 +20,18 @@ def _authorised(ctx, action: str):
     return who
 
 
-def _out(ctx, contact: Contact) -> types.Contact:
-    who = caller(ctx)
-    return convert.contact_out(
-        contact, can_view_pii=who.can_view_pii, definitions=definitions_for("contact")
+def _page(ctx, queryset, offset: int = 0, limit: int = 1) -> list[types.Contact]:
+    rows = list_rows.contact_values(queryset)[offset : offset + limit]
+    return convert.contacts_out(
+        rows, can_view_pii=caller(ctx).can_view_pii, definitions=active_definitions("contact")
     )
+
+
+def _out(ctx, contact_id: int) -> types.Contact:
+    found = _page(ctx, selectors.contact_list().filter(pk=contact_id))
+    if not found:
+        raise NotFound("contact", contact_id)
+    return found[0]
 
 
 def _existing(contact_id: int | None) -> Contact:
@@ -40,7 +48,7 @@ def _input(ctx, contact: types.Contact, *, instance: Contact | None) -> dict:
         contact,
         entity="contact",
         sent=convert.sent_elements(ctx.in_body_doc, "contact"),
-        definitions=definitions_for("contact"),
+        definitions=active_definitions("contact"),
         can_view_pii=caller(ctx).can_view_pii,
         instance=instance,
     )
@@ -52,7 +60,7 @@ class ContactService(ServiceBase):
         """The contact with this id. Needs contacts:read; PII is masked without pii:read.
         Faults: Client.NotFound."""
         _authorised(ctx, "read")
-        return _out(ctx, _existing(id))
+        return _out(ctx, id)
 
     @rpc(Unicode(min_occurs=1, nillable=False), _returns=types.Contact)
     def GetContactByExternalId(ctx, external_id):
@@ -62,7 +70,7 @@ class ContactService(ServiceBase):
         found = selectors.find_contact_by_external_id(external_id)
         if found is None:
             raise NotFound("contact", external_id)
-        return _out(ctx, _existing(found.pk))
+        return _out(ctx, found.pk)
 
     @rpc(Unicode, Unicode, DateTime, Integer, Integer, _returns=types.ContactPage)
     def SearchContacts(ctx, query, email, updated_since, offset, limit):
@@ -75,16 +83,11 @@ class ContactService(ServiceBase):
         queryset = selectors.contact_list(
             filters={"search": query, "email": email, "updated_since": as_utc(updated_since)}
         )
-        definitions = definitions_for("contact")
-        can_view_pii = caller(ctx).can_view_pii
         return types.ContactPage(
             total=queryset.count(),
             offset=offset,
             limit=limit,
-            items=[
-                convert.contact_out(c, can_view_pii=can_view_pii, definitions=definitions)
-                for c in queryset[offset : offset + limit]
-            ],
+            items=_page(ctx, queryset, offset, limit),
         )
 
     @rpc(types.Contact, _returns=types.Contact)
@@ -93,7 +96,7 @@ class ContactService(ServiceBase):
         Faults: Client.ValidationError naming each invalid field; nothing is written."""
         _authorised(ctx, "create")
         created = contacts.contact_create(**_input(ctx, contact, instance=None))
-        return _out(ctx, _existing(created.pk))
+        return _out(ctx, created.pk)
 
     @rpc(types.Contact, _returns=types.Contact)
     def UpdateContact(ctx, contact):
@@ -105,7 +108,7 @@ class ContactService(ServiceBase):
             raise InvalidRequest({"id": "UpdateContact needs the contact's id."})
         existing = _existing(contact.id)
         contacts.contact_update(contact=existing, data=_input(ctx, contact, instance=existing))
-        return _out(ctx, _existing(existing.pk))
+        return _out(ctx, existing.pk)
 
     @rpc(Unicode(min_occurs=1, nillable=False), types.Contact, _returns=types.ContactUpsertResult)
     def UpsertContact(ctx, external_id, contact):
@@ -116,7 +119,7 @@ class ContactService(ServiceBase):
         data = _input(ctx, contact, instance=existing)
         data["external_id"] = external_id
         written, created = contacts.contact_upsert(data=data)
-        return types.ContactUpsertResult(created=created, contact=_out(ctx, _existing(written.pk)))
+        return types.ContactUpsertResult(created=created, contact=_out(ctx, written.pk))
 
     @rpc(RequiredId)
     def DeleteContact(ctx, id):

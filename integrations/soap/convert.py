@@ -1,20 +1,23 @@
 """Records to SOAP types and back: output shaping (PII masked as REST does) and input
 gathering (only the elements a client sent, so absent means "unchanged" and nil means null)."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from lxml import etree
 
 from customers import pii
+from customers.api import list_rows
 from customers.api.fields import (
     PIIField,
     drop_unchanged_masked_custom_values,
     drop_unchanged_masked_pii,
 )
 from customers.custom_fields.values import error_key, plain_values
-from customers.models import Company, Contact, CustomField, Deal
+from customers.models import Company, CustomField, Deal
 from integrations.soap import types
 
 # Input element -> service argument, for related records.
@@ -80,12 +83,16 @@ def _masker(can_view_pii: bool):
 
 def custom_values_out(
     stored: Mapping[str, Any] | None, definitions: Iterable[CustomField], *, can_view_pii: bool
-) -> list[types.CustomFieldValue]:
+) -> list[SimpleNamespace]:
     kinds = {field.name: field.type for field in definitions}
-    values = plain_values(stored, definitions, can_view_pii=can_view_pii)
+    return _custom_entries(plain_values(stored, definitions, can_view_pii=can_view_pii), kinds)
+
+
+def _custom_entries(values: Mapping[str, Any], kinds: Mapping[str, str]) -> list[SimpleNamespace]:
+    """Plain values (decrypted or masked already) as typed entries, every field listed."""
     result = []
     for name, value in values.items():
-        entry = types.CustomFieldValue(name=name, type=kinds[name])
+        entry = SimpleNamespace(name=name, type=kinds[name], value=None, items=None)  # as above
         if isinstance(value, list):
             entry.items = value
         elif isinstance(value, bool):
@@ -96,37 +103,50 @@ def custom_values_out(
     return result
 
 
-def contact_out(
-    contact: Contact, *, can_view_pii: bool, definitions: list[CustomField]
-) -> types.Contact:
-    show = _masker(can_view_pii)
-    return types.Contact(
-        id=contact.pk,
-        external_id=contact.external_id,
-        first_name=contact.first_name,
-        last_name=contact.last_name,
-        full_name=contact.full_name,
-        title=contact.title,
-        company_id=contact.company_id,
-        company_name=contact.company.name if contact.company_id else None,
-        email=show("email", contact.email),
-        phone=show("phone", contact.phone),
-        address=show("address", contact.address),
-        lifecycle_stage=contact.lifecycle_stage,
-        source=contact.source,
-        owner_id=contact.owner_id,
-        owner_username=contact.owner.get_username() if contact.owner_id else None,
-        tags=[tag.name for tag in contact.tags.all()],
-        custom_fields=custom_values_out(
-            contact.custom_fields, definitions, can_view_pii=can_view_pii
-        ),
-        notes=contact.notes,
-        consent_email=contact.consent_email,
-        consent_phone=contact.consent_phone,
-        consent_updated_at=contact.consent_updated_at,
-        created_at=contact.created_at,
-        updated_at=contact.updated_at,
+def contacts_out(
+    rows: Sequence[Mapping[str, Any]], *, can_view_pii: bool, definitions: list[CustomField]
+) -> list[SimpleNamespace]:
+    """Contacts from ``list_rows.contact_values`` rows, through the REST list's own shaping
+    (PII decrypted a page at a time, masked by the same rule), so both doors show one record
+    the same way by construction."""
+    kinds = {field.name: field.type for field in definitions}
+    records = list_rows.contact_page(rows, can_view_pii=can_view_pii, definitions=definitions)
+    return [_contact_from_record(record, kinds) for record in records]
+
+
+def _contact_from_record(record: Mapping[str, Any], kinds: Mapping[str, str]) -> SimpleNamespace:
+    """A types.Contact in all but class: spyne only reads attributes, and building a spyne
+    ComplexModel costs more than the rest of this function."""
+    company, owner = record["company"] or {}, record["owner"] or {}
+    return SimpleNamespace(
+        id=record["id"],
+        external_id=record["external_id"],
+        first_name=record["first_name"],
+        last_name=record["last_name"],
+        full_name=record["full_name"],
+        title=record["title"],
+        company_id=company.get("id"),
+        company_name=company.get("name"),
+        email=record["email"],
+        phone=record["phone"],
+        address=record["address"],
+        lifecycle_stage=record["lifecycle_stage"],
+        source=record["source"],
+        owner_id=owner.get("id"),
+        owner_username=owner.get("username"),
+        tags=record["tags"],
+        custom_fields=_custom_entries(record["custom_fields"], kinds),
+        notes=record["notes"],
+        consent_email=record["consent_email"],
+        consent_phone=record["consent_phone"],
+        consent_updated_at=_moment(record["consent_updated_at"]),
+        created_at=_moment(record["created_at"]),
+        updated_at=_moment(record["updated_at"]),
     )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 def company_out(

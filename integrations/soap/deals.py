@@ -3,7 +3,7 @@
 from spyne import DateTime, Integer, ServiceBase, Unicode, rpc
 
 from customers import selectors
-from customers.custom_fields.values import definitions_for
+from customers.custom_fields.values import active_definitions
 from customers.models import Deal
 from integrations.soap import convert, types
 from integrations.soap.common import RequiredId, as_utc, caller, page_bounds
@@ -23,7 +23,7 @@ class DealService(ServiceBase):
         if deal is None:
             raise NotFound("deal", id)
         return convert.deal_out(
-            deal, can_view_pii=who.can_view_pii, definitions=definitions_for("deal")
+            deal, can_view_pii=who.can_view_pii, definitions=active_definitions("deal")
         )
 
     @rpc(Unicode, Unicode, Integer, DateTime, Integer, Integer, _returns=types.DealPage)
@@ -41,7 +41,7 @@ class DealService(ServiceBase):
             "updated_since": as_utc(updated_since),
         }
         queryset = selectors.deal_list(filters=filters)
-        definitions = definitions_for("deal")
+        definitions = active_definitions("deal")
         return types.DealPage(
             total=queryset.count(),
             offset=offset,
