@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-WIDTH = 600
-HEIGHT = 220
+WIDTH = 400
+HEIGHT = 200
 PLOT_TOP = 10
-PLOT_BOTTOM = 180  # room below for the labels
+PLOT_BOTTOM = 170  # room below for the labels
 LEFT = 10
 
 
