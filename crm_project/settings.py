@@ -228,6 +228,13 @@ EXCHANGE_FILE_RETENTION_DAYS = env_int("EXCHANGE_FILE_RETENTION_DAYS", 7)
 # Outbound calls to user-configured URLs (connector sources, webhook targets) refuse loopback,
 # private and link-local addresses unless their network is listed here (comma-separated CIDRs).
 OUTBOUND_ALLOWED_NETWORKS = env_str("OUTBOUND_ALLOWED_NETWORKS", "")
+# Webhooks: a failed delivery is retried after each of these waits (seconds; about a day in
+# all), then its subscription is disabled and flagged. Attempts time out after this long.
+WEBHOOK_RETRY_SCHEDULE = [
+    int(seconds) for seconds in env_list("WEBHOOK_RETRY_SCHEDULE", [])
+] or [60 * 2**n for n in range(10)] + [6 * 3600]
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_CLAIM_SECONDS = 120  # a worker's lease on a delivery while it attempts it
 # Extra connectors by name, besides the built-in ones and the `crm.connectors` entry points.
 CRM_CONNECTORS: dict[str, str] = {}
 

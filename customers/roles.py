@@ -27,6 +27,8 @@ _MANAGER_CODENAMES = (
         for action in ("add", "change", "delete")
     ]
     + [f"{action}_{model}" for model in _JOB_MODELS for action in ("change", "delete")]
+    # Integrations: webhook subscriptions (their deliveries are read and replayed through them).
+    + [f"{action}_webhooksubscription" for action in ("view", "add", "change", "delete")]
 )
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -7,6 +7,11 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
+        from customers.events import events_committed
         from integrations import signals
+        from integrations.webhooks import tasks as webhook_tasks  # noqa: F401 (registers tasks)
+        from integrations.webhooks import triggers as webhook_triggers
 
         worker_ready.connect(signals.resume_stalled_imports, weak=False)
+        events_committed.connect(webhook_triggers.relay_after_commit, weak=False)
+        worker_ready.connect(webhook_triggers.sweep_on_worker_start, weak=False)

@@ -236,3 +236,12 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Export #{self.pk} ({self.resource} as {self.format}, {self.status})"
+
+
+# Models that live beside the code that uses them, registered with this app from here.
+from integrations.webhooks.models import (  # noqa: E402, F401
+    RelayCursor,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)

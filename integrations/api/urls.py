@@ -1,11 +1,12 @@
 from django.urls import path
 from rest_framework import routers
 
-from integrations.api import changes, views
+from integrations.api import changes, views, webhooks
 
 router = routers.SimpleRouter()
 router.register("imports", views.ImportJobViewSet, basename="import-job")
 router.register("exports", views.ExportJobViewSet, basename="export-job")
+router.register("webhooks", webhooks.WebhookSubscriptionViewSet, basename="webhook")
 
 urlpatterns = [
     path("changes/", changes.ChangesView.as_view(), name="changes"),
