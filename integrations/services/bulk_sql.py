@@ -6,7 +6,7 @@ row. Here each column is classified once (passed through, encrypted, or prepared
 field's own ``get_db_prep_save`` and remembered), PII is encrypted with the cached primary
 Fernet key (what ``MultiFernet.encrypt`` uses, without the field's per-value overhead), and:
 
-- SQLite: multi-row ``INSERT … RETURNING`` and an ``UPDATE`` run as one ``executemany``;
+- SQLite: ``INSERT`` and ``UPDATE`` each as one prepared ``executemany``;
 - PostgreSQL: primary keys taken from the sequence in one query, then ``COPY`` straight into
   the table; updates ``COPY`` into a temporary table and apply with one ``UPDATE … FROM``.
 
@@ -27,8 +27,6 @@ from customers import crypto
 from customers.fields import StrictEncryptedFieldMixin
 from integrations.services.import_crypto import NO_TOKENS, Tokens
 
-# SQLite >= 3.32 accepts 32,766 parameters per statement.
-_SQLITE_MAX_PARAMETERS = 32_000
 _PLAIN_FIELDS = (
     models.CharField,
     models.TextField,
@@ -70,22 +68,25 @@ def insert_returning_pks(
 def _insert_returning(
     model: type[models.Model], fields: Sequence[models.Field], rows: list[list]
 ) -> list[int]:
+    """The first row with ``RETURNING`` (which also takes SQLite's write lock, so no other
+    connection can insert until this transaction ends), then the rest with the keys SQLite
+    would give them next, as one prepared executemany: a single-row statement compiled once
+    beats multi-row VALUES statements of thousands of parameters compiled per batch."""
     quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     columns = ", ".join(quote(field.column) for field in fields)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, _SQLITE_MAX_PARAMETERS // len(fields))
-    pks: list[int] = []
+    placeholders = ", ".join(["%s"] * len(fields))
     with connection.cursor() as wrapper, connection.wrap_database_errors:
         cursor = wrapper.cursor
-        for start in range(0, len(rows), per_statement):
-            batch = rows[start : start + per_statement]
-            sql = (
-                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
-                f"VALUES {', '.join([row_sql] * len(batch))} "
-                f"RETURNING {quote(model._meta.pk.column)}"
-            )
-            cursor.execute(sql, [value for row in batch for value in row])
-            pks.extend(row[0] for row in cursor.fetchall())
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) RETURNING {pk}", rows[0]
+        )
+        first = cursor.fetchone()[0]
+        pks = list(range(first, first + len(rows)))
+        cursor.executemany(
+            f"INSERT INTO {table} ({pk}, {columns}) VALUES (%s, {placeholders})",
+            [(new_pk, *row) for new_pk, row in zip(pks[1:], rows[1:], strict=True)],
+        )
     return pks
 
 

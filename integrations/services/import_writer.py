@@ -257,9 +257,13 @@ def _apply(
     """Set the row's values on `instance` with the model's rules; return the names of the
     fields whose value differs from before (all of them don't matter for a new record)."""
     state = instance.__dict__
-    values = dict(row.values)
-    status = values.pop("status", None) if isinstance(instance, Deal) else None
-    watched = [*values, *_DERIVED[instance._meta.model_name]]
+    values = row.values
+    status = None
+    if isinstance(instance, Deal):
+        values = dict(values)
+        status = values.pop("status", None)
+    # a new record is written whole: no need to know what changed
+    watched = () if created else [*values, *_DERIVED[instance._meta.model_name]]
     before = {name: state.get(name) for name in watched}
     before_consent = (
         (instance.consent_email, instance.consent_phone) if isinstance(instance, Contact) else None
