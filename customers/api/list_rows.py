@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -84,17 +85,29 @@ def contact_page(
 
 
 def _tag_names(ids: list[int]) -> dict[int, list[str]]:
-    """Tag names per contact in one query, in the tags' own order (by name), as prefetched."""
+    """Tag names per contact, in the tags' own order (by name) as a prefetch gives them.
+
+    One plain SQL statement: the ORM took ten times as long to build this query (50 ids
+    through the foreign key's lookup machinery) as the database took to answer it.
+    """
     if not ids:
         return {}
-    names: dict[int, list[str]] = defaultdict(list)
-    pairs = (
-        Contact.tags.through.objects.filter(contact_id__in=ids)
-        .order_by("tag__name")
-        .values_list("contact_id", "tag__name")
+    link = Contact.tags.through._meta
+    contact_id, tag_id = (link.get_field(name).column for name in ("contact", "tag"))
+    tag = link.get_field("tag").related_model._meta
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT link.{q(contact_id)}, tag.{q(tag.get_field('name').column)} "
+        f"FROM {q(link.db_table)} link JOIN {q(tag.db_table)} tag "
+        f"ON tag.{q(tag.pk.column)} = link.{q(tag_id)} "
+        f"WHERE link.{q(contact_id)} IN ({', '.join(['%s'] * len(ids))}) "
+        f"ORDER BY tag.{q(tag.get_field('name').column)}"
     )
-    for contact_id, name in pairs:
-        names[contact_id].append(name)
+    names: dict[int, list[str]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        for record_id, name in cursor.fetchall():
+            names[record_id].append(name)
     return names
 
 
