@@ -5,12 +5,15 @@
 so a key can narrow what its user may do but never widen it.
 """
 
+import functools
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Q
+from django.db import connection
 from rest_framework import exceptions
 from rest_framework.authentication import (
     BaseAuthentication,
@@ -61,21 +64,46 @@ class ApiKeyAuthentication(BaseAuthentication):
 def _load_permissions(user: Any) -> None:
     """Every request checks its user's permissions (the model's, and ``view_pii``). Django's
     ModelBackend reads them in two queries (the user's own, its groups') and keeps the set on
-    the user object for the request; one query fills that same set. Skipped where it would not
-    be the same: superusers (has_perm never asks them) and any other backend setup."""
+    the user object for the request; one plain SQL statement fills that same set (the ORM took
+    ten times longer to build the query than the database to answer it). Skipped where it
+    would not be the same set: superusers (has_perm never asks them), other backends."""
     if (
         user.is_superuser
         or not user.is_active
         or list(settings.AUTHENTICATION_BACKENDS) != [_MODEL_BACKEND]
     ):
         return
-    granted = (
-        Permission.objects.filter(Q(user=user) | Q(group__user=user))
-        .values_list("content_type__app_label", "codename")
-        .order_by()
-        .distinct()
+    with connection.cursor() as cursor:
+        cursor.execute(_permissions_sql(connection.vendor), [user.pk, user.pk])
+        user._perm_cache = {f"{app_label}.{codename}" for app_label, codename in cursor}
+
+
+@functools.cache
+def _permissions_sql(vendor: str) -> str:
+    """``app_label, codename`` of the permissions granted to a user directly or by a group."""
+    q = connection.ops.quote_name
+    user_model = get_user_model()
+    own = user_model.user_permissions.through._meta
+    membership = user_model.groups.through._meta
+    by_group = Group.permissions.through._meta
+    permission, content_type = Permission._meta, ContentType._meta
+
+    def column(meta: Any, name: str) -> str:
+        return q(meta.get_field(name).column)
+
+    return (
+        f"SELECT ct.{column(content_type, 'app_label')}, p.{column(permission, 'codename')} "
+        f"FROM {q(permission.db_table)} p JOIN {q(content_type.db_table)} ct "
+        f"ON ct.{q(content_type.pk.column)} = p.{column(permission, 'content_type')} "
+        f"WHERE p.{q(permission.pk.column)} IN ("
+        f"SELECT {column(own, 'permission')} FROM {q(own.db_table)} "
+        f"WHERE {column(own, 'user')} = %s"
+        f") OR p.{q(permission.pk.column)} IN ("
+        f"SELECT gp.{column(by_group, 'permission')} FROM {q(by_group.db_table)} gp "
+        f"JOIN {q(membership.db_table)} ug "
+        f"ON ug.{column(membership, 'group')} = gp.{column(by_group, 'group')} "
+        f"WHERE ug.{column(membership, 'user')} = %s)"
     )
-    user._perm_cache = {f"{app_label}.{codename}" for app_label, codename in granted}
 
 
 class ScopePermission(BasePermission):

@@ -55,6 +55,31 @@ def test_authenticate_returns_the_key_and_its_user():
     assert found == api_key and found.user == api_key.user
 
 
+def test_the_verified_key_and_user_hold_exactly_what_the_orm_reads(django_assert_num_queries):
+    user = SalesUserFactory(first_name="伟", last_name="张", email="zw@example.cn")
+    expiry = timezone.now() + timedelta(days=3, microseconds=17)
+    api_key, raw_key = create_key(
+        user=user, scopes=("contacts:read", "pii:read"), expires_at=expiry
+    )
+    api_keys.api_key_verify(raw_key)  # records last_used_at
+
+    with django_assert_num_queries(1):
+        found = api_keys.api_key_verify(raw_key)
+        found_user = found.user
+    expected = ApiKey.objects.select_related("user").get(pk=api_key.pk)
+
+    for model_field in ApiKey._meta.concrete_fields:
+        assert getattr(found, model_field.attname) == getattr(expected, model_field.attname)
+    for model_field in type(user)._meta.concrete_fields:
+        got, want = (
+            getattr(found_user, model_field.attname),
+            getattr(expected.user, model_field.attname),
+        )
+        assert got == want and type(got) is type(want), model_field.name
+    assert found.expires_at == expiry and found.scopes == ["contacts:read", "pii:read"]
+    assert not found._state.adding and found_user.has_perm("customers.view_contact")
+
+
 @pytest.mark.parametrize(
     "tamper",
     [
