@@ -50,7 +50,11 @@ from customers.api.schema_components import (
     record_responses,
     replayed_header,
 )
-from customers.api.serializers import ActivityOutputSerializer, ContactOutputSerializer
+from customers.api.serializers import (
+    ActivityOutputSerializer,
+    ContactOutputSerializer,
+    CustomFieldDeletedSerializer,
+)
 
 
 @dataclass
@@ -396,3 +400,27 @@ def plain_resource_schema(
         return extend_schema_view(**operations)(view)
 
     return decorate
+
+
+def custom_field_delete_schema() -> Any:
+    """DELETE of a custom field answers 200 with how many stored values went with it."""
+    return extend_schema(
+        summary="Delete a custom field",
+        description="Deletes the definition. A field that records still hold values for is "
+        "refused (400, `values_exist`, naming how many) unless `?purge=true`, which deletes "
+        "those values with it. The answer says how many were purged; to keep them, archive "
+        "the field instead.",
+        parameters=[
+            FORMAT,
+            OpenApiParameter(
+                "purge",
+                bool,
+                description="Also delete the values records hold for this field.",
+            ),
+            *COMMON_HEADERS,
+        ],
+        responses={
+            200: OpenApiResponse(CustomFieldDeletedSerializer, description="Deleted."),
+            **error_responses(400, *READ_ERRORS),
+        },
+    )

@@ -305,3 +305,9 @@ class CustomFieldSerializer(serializers.ModelSerializer):
 
     def get_archived(self, field: CustomField) -> bool:
         return field.is_archived
+
+
+class CustomFieldDeletedSerializer(serializers.Serializer):
+    purged_values = serializers.IntegerField(
+        help_text="How many records' values were deleted with the field."
+    )

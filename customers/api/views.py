@@ -17,6 +17,7 @@ from customers.api.pagination import NewestFirstCursorPagination
 from customers.api.schema_views import (
     activities_of_schema,
     contact_export_schema,
+    custom_field_delete_schema,
     plain_resource_schema,
     service_resource_schema,
 )
@@ -419,10 +420,13 @@ class CustomFieldViewSet(viewsets.ModelViewSet):
     def get_object(self):
         return get_object_or_404(CustomField.objects.all(), pk=self.kwargs["pk"])
 
+    @custom_field_delete_schema()
     def destroy(self, request: Request, pk: str) -> Response:
+        """200 with a body, not 204: the caller learns how many stored values were purged."""
         purge = request.query_params.get("purge") in ("true", "1")
         purged = custom_fields.custom_field_delete(field=self.get_object(), purge=purge)
-        return Response({"purged_values": purged}, status=status.HTTP_200_OK)
+        body = serializers.CustomFieldDeletedSerializer({"purged_values": purged}).data
+        return Response(body, status=status.HTTP_200_OK)
 
     @action(detail=True, methods=["post"])
     def archive(self, request: Request, pk: str) -> Response:

@@ -228,3 +228,24 @@ def test_checking_a_type_change_against_an_unknown_type_is_a_400(make_api_client
 
     assert bad.status_code == 400 and "type" in bad.json()["errors"]
     assert good.json()["count"] == 1
+
+
+def test_deleting_a_field_answers_as_documented(make_api_client, client, sales_user):
+    from tests.factories import ManagerFactory
+
+    manager = make_api_client(ManagerFactory(), ["settings:read", "settings:write"])
+    field = custom_field_create(entity="contact", name="code", label="Code", type="text")
+    ContactFactory(owner=sales_user, custom_fields={"code": "A-1"})
+    url = f"{DEFINITIONS}{field.pk}/"
+    document = client.get("/api/schema/", {"format": "json"}).json()
+    documented = document["paths"]["/api/v1/custom-fields/{id}/"]["delete"]["responses"]
+
+    refused = manager.delete(url)
+    deleted = manager.delete(f"{url}?purge=true")
+
+    assert refused.status_code == 400 and "purge" in refused.json()["errors"]
+    assert deleted.status_code == 200 and deleted.json() == {"purged_values": 1}
+    assert set(documented) >= {"200", "400"} and "204" not in documented
+    body = documented["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(document["components"]["schemas"][body]["properties"]) == set(deleted.json())
+    assert not CustomField.objects.filter(pk=field.pk).exists()
