@@ -66,6 +66,12 @@ def contact_get(contact_id: int) -> Contact | None:
     return contact_list().filter(pk=contact_id).first()
 
 
+def contact_get_for_update(contact_id: int) -> Contact | None:
+    """The contact, row-locked until the caller's transaction ends: a write that reads it
+    first cannot lose a concurrent change."""
+    return Contact.objects.select_for_update().filter(pk=contact_id).first()
+
+
 def find_contact_by_email(email: str) -> Contact | None:
     if not email or not email.strip():
         return None
@@ -100,6 +106,11 @@ def company_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Compan
 
 def company_get(company_id: int) -> Company | None:
     return company_list().filter(pk=company_id).first()
+
+
+def company_get_for_update(company_id: int) -> Company | None:
+    """The company, row-locked until the caller's transaction ends."""
+    return Company.objects.select_for_update().filter(pk=company_id).first()
 
 
 def find_company_by_external_id(external_id: str) -> Company | None:
