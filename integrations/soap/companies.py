@@ -26,8 +26,16 @@ def _out(ctx, company: Company) -> types.Company:
     )
 
 
-def _existing(company_id: int | None) -> Company:
-    company = selectors.company_get(company_id) if company_id is not None else None
+def _found(company_id: int) -> Company:
+    company = selectors.company_get(company_id)
+    if company is None:
+        raise NotFound("company", company_id)
+    return company
+
+
+def _locked(company_id: int | None) -> Company:
+    """The company to write, locked until the call's transaction ends (as REST locks it)."""
+    company = selectors.company_get_for_update(company_id) if company_id is not None else None
     if company is None:
         raise NotFound("company", company_id)
     return company
@@ -52,7 +60,7 @@ class CompanyService(ServiceBase):
         """The company with this id. Needs companies:read; PII is masked without pii:read.
         Faults: Client.NotFound."""
         _authorised(ctx, "read")
-        return _out(ctx, _existing(id))
+        return _out(ctx, _found(id))
 
     @rpc(Unicode(min_occurs=1, nillable=False), _returns=types.Company)
     def GetCompanyByExternalId(ctx, external_id):
@@ -62,7 +70,7 @@ class CompanyService(ServiceBase):
         found = selectors.find_company_by_external_id(external_id)
         if found is None:
             raise NotFound("company", external_id)
-        return _out(ctx, _existing(found.pk))
+        return _out(ctx, _found(found.pk))
 
     @rpc(Unicode, Unicode, DateTime, Integer, Integer, _returns=types.CompanyPage)
     def SearchCompanies(ctx, query, phone, updated_since, offset, limit):
@@ -92,7 +100,7 @@ class CompanyService(ServiceBase):
         Faults: Client.ValidationError naming each invalid field; nothing is written."""
         _authorised(ctx, "create")
         created = companies.company_create(**_input(ctx, company, instance=None))
-        return _out(ctx, _existing(created.pk))
+        return _out(ctx, _found(created.pk))
 
     @rpc(types.Company, _returns=types.Company)
     def UpdateCompany(ctx, company):
@@ -102,9 +110,9 @@ class CompanyService(ServiceBase):
         _authorised(ctx, "update")
         if company is None or company.id is None:
             raise InvalidRequest({"id": "UpdateCompany needs the company's id."})
-        existing = _existing(company.id)
+        existing = _locked(company.id)
         companies.company_update(company=existing, data=_input(ctx, company, instance=existing))
-        return _out(ctx, _existing(existing.pk))
+        return _out(ctx, _found(existing.pk))
 
     @rpc(Unicode(min_occurs=1, nillable=False), types.Company, _returns=types.CompanyUpsertResult)
     def UpsertCompany(ctx, external_id, company):
@@ -115,11 +123,11 @@ class CompanyService(ServiceBase):
         data = _input(ctx, company, instance=existing)
         data["external_id"] = external_id
         written, created = companies.company_upsert(data=data)
-        return types.CompanyUpsertResult(created=created, company=_out(ctx, _existing(written.pk)))
+        return types.CompanyUpsertResult(created=created, company=_out(ctx, _found(written.pk)))
 
     @rpc(RequiredId)
     def DeleteCompany(ctx, id):
         """Delete the company; its contacts, deals and activities stay, unlinked. Needs
         companies:write and the user's delete permission. Faults: Client.NotFound."""
         _authorised(ctx, "delete")
-        companies.company_delete(company=_existing(id))
+        companies.company_delete(company=_locked(id))

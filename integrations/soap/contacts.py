@@ -34,8 +34,9 @@ def _out(ctx, contact_id: int) -> types.Contact:
     return found[0]
 
 
-def _existing(contact_id: int | None) -> Contact:
-    contact = selectors.contact_get(contact_id) if contact_id is not None else None
+def _locked(contact_id: int | None) -> Contact:
+    """The contact to write, locked until the call's transaction ends (as REST locks it)."""
+    contact = selectors.contact_get_for_update(contact_id) if contact_id is not None else None
     if contact is None:
         raise NotFound("contact", contact_id)
     return contact
@@ -106,7 +107,7 @@ class ContactService(ServiceBase):
         _authorised(ctx, "update")
         if contact is None or contact.id is None:
             raise InvalidRequest({"id": "UpdateContact needs the contact's id."})
-        existing = _existing(contact.id)
+        existing = _locked(contact.id)
         contacts.contact_update(contact=existing, data=_input(ctx, contact, instance=existing))
         return _out(ctx, existing.pk)
 
@@ -126,4 +127,4 @@ class ContactService(ServiceBase):
         """Delete the contact; its activities stay, moved to its company. Needs
         contacts:write and the user's delete permission. Faults: Client.NotFound."""
         _authorised(ctx, "delete")
-        contacts.contact_delete(contact=_existing(id))
+        contacts.contact_delete(contact=_locked(id))

@@ -28,14 +28,24 @@ def soap_url(live_server) -> str:
 
 @pytest.fixture
 def make_soap_client(soap_url):
-    """A zeep client whose WS-Security UsernameToken carries a new key for `user`."""
+    """A zeep client whose WS-Security UsernameToken carries a new key for `user` (or the
+    given `wsse` token; neither: no credentials)."""
+    clients = []
 
-    def make(user, scopes=ALL_SCOPES, *, password: str | None = None) -> zeep.Client:
-        _, raw_key = api_key_create(user=user, name="soap test", scopes=list(scopes))
-        token = UsernameToken(user.get_username(), raw_key if password is None else password)
-        return zeep.Client(f"{soap_url}?wsdl", wsse=token, transport=Transport(timeout=30))
+    def make(user=None, scopes=ALL_SCOPES, *, password: str | None = None, wsse=None):
+        token = wsse
+        if user is not None:
+            _, raw_key = api_key_create(user=user, name="soap test", scopes=list(scopes))
+            token = UsernameToken(user.get_username(), raw_key if password is None else password)
+        client = zeep.Client(f"{soap_url}?wsdl", wsse=token, transport=Transport(timeout=30))
+        clients.append(client)
+        return client
 
-    return make
+    yield make
+    # A kept-alive connection keeps its live-server thread, and that thread's database
+    # session, alive: PostgreSQL then cannot drop the test database.
+    for client in clients:
+        client.transport.session.close()
 
 
 @pytest.fixture
@@ -60,8 +70,8 @@ def soap_without_pii(make_soap_client, sales_user) -> zeep.Client:
 
 
 @pytest.fixture
-def anonymous_soap(soap_url) -> zeep.Client:
-    return zeep.Client(f"{soap_url}?wsdl", transport=Transport(timeout=30))
+def anonymous_soap(make_soap_client) -> zeep.Client:
+    return make_soap_client()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 from zeep import xsd
 
 from customers.models import Contact
+from customers.services import custom_fields
 from tests.factories import CompanyFactory, ContactFactory
 from tests.soap.support import raises_fault, rest_get
 
@@ -71,7 +72,55 @@ def test_search_refuses_a_limit_out_of_range(soap):
     assert "limit" in fault.value.message
 
 
+def _as_rest(contact) -> dict:
+    """A SOAP contact in REST's JSON shape. zeep reads an empty element as None, so empty text
+    compares as None on both sides; real nulls are checked separately."""
+
+    def text(value):
+        return None if value in ("", None) else value
+
+    def moment(value):
+        return value.isoformat().replace("+00:00", "Z") if value else None
+
+    entries = contact.custom_fields.CustomFieldValue if contact.custom_fields else []
+    return {
+        "id": contact.id,
+        "external_id": contact.external_id,
+        **{name: text(getattr(contact, name)) for name in _TEXT},
+        "company": {"id": contact.company_id, "name": contact.company_name}
+        if contact.company_id
+        else None,
+        "owner": {"id": contact.owner_id, "username": contact.owner_username}
+        if contact.owner_id
+        else None,
+        "tags": contact.tags.string if contact.tags else [],
+        "custom_fields": {e.name: e.items.string if e.items else e.value for e in entries},
+        "consent_email": contact.consent_email,
+        "consent_phone": contact.consent_phone,
+        **{name: moment(getattr(contact, name)) for name in _TIMES},
+    }
+
+
+_TEXT = [
+    "first_name",
+    "last_name",
+    "full_name",
+    "title",
+    "email",
+    "phone",
+    "address",
+    "lifecycle_stage",
+    "source",
+    "notes",
+]
+_TIMES = ("consent_updated_at", "created_at", "updated_at")
+
+
 def test_created_contact_reads_the_same_through_rest(soap, sales_user, live_server):
+    custom_fields.custom_field_create(
+        entity="contact", name="tier", label="Tier", type="choice", choices=["金", "银"]
+    )
+    custom_fields.custom_field_create(entity="contact", name="score", label="S", type="integer")
     company = CompanyFactory()
     created = soap.service.CreateContact(
         {
@@ -80,19 +129,22 @@ def test_created_contact_reads_the_same_through_rest(soap, sales_user, live_serv
             "email": "li.xiaoming@example.cn",
             "phone": "+86 138 0013 1234",
             "company_id": company.pk,
+            "owner_id": sales_user.pk,
             "tags": {"string": ["客户", "vip"]},
             "consent_email": True,
+            "custom_fields": {"CustomFieldValue": [{"name": "tier", "value": "金"}]},
         }
     )
     rest = rest_get(live_server.url, sales_user, f"/contacts/{created.id}/")
-    for name in ("first_name", "last_name", "full_name", "email", "phone", "lifecycle_stage"):
-        assert rest[name] == getattr(created, name), name
-    assert rest["company"]["id"] == created.company_id == company.pk
-    assert sorted(rest["tags"]) == sorted(created.tags.string) == ["vip", "客户"]
-    assert rest["consent_email"] is created.consent_email is True
-    assert rest["address"] is None and created.address is None  # nulls stay nulls
-    assert rest["external_id"] is None and created.external_id is None
-    assert datetime.fromisoformat(rest["created_at"].replace("Z", "+00:00")) == created.created_at
+    rest = {key: (None if value == "" else value) for key, value in rest.items()}
+    rest["custom_fields"] = {
+        k: (v if v is None else str(v)) for k, v in rest["custom_fields"].items()
+    }
+    assert _as_rest(created) == rest
+    assert _as_rest(soap.service.GetContact(created.id)) == rest
+    # nulls stay nulls: never sent, so null in both doors, not "" or "None"
+    assert rest["address"] is None and rest["external_id"] is None
+    assert rest["custom_fields"]["score"] is None
 
 
 def test_create_refuses_invalid_fields_naming_them_and_writes_nothing(soap):
