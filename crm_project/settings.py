@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_celery_beat",
     "customers",
     "integrations",
 ]
@@ -168,6 +169,12 @@ CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message to b
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "crm")
+# celery beat keeps schedules in the database (django-celery-beat: connection syncs are edited
+# in the admin and on the integrations page); these fixed ones are synced into it at start.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 30.0},
+}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 
@@ -235,6 +242,8 @@ WEBHOOK_RETRY_SCHEDULE = [
 ] or [60 * 2**n for n in range(10)] + [6 * 3600]
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_CLAIM_SECONDS = 120  # a worker's lease on a delivery while it attempts it
+# A sync run that has not reached its import after this long is taken for interrupted.
+SYNC_STALE_SECONDS = env_int("SYNC_STALE_SECONDS", 3600)
 # Extra connectors by name, besides the built-in ones and the `crm.connectors` entry points.
 CRM_CONNECTORS: dict[str, str] = {}
 

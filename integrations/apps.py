@@ -9,7 +9,8 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from customers.events import events_committed
         from integrations import signals
-        from integrations.webhooks import tasks as webhook_tasks  # noqa: F401 (registers tasks)
+        from integrations.connectors import tasks as sync_tasks  # noqa: F401 (registers tasks)
+        from integrations.webhooks import tasks as webhook_tasks  # noqa: F401
         from integrations.webhooks import triggers as webhook_triggers
 
         worker_ready.connect(signals.resume_stalled_imports, weak=False)

@@ -1,7 +1,8 @@
-"""Run the development web server and a Celery worker together, for `make run` (POSIX).
+"""Run the development web server, a Celery worker and celery beat together, for `make run`
+(POSIX).
 
-Both children use this interpreter. Ctrl-C or SIGTERM is passed on to both and we wait for them;
-if either exits on its own, the other is stopped and we exit with the first one's code.
+The children use this interpreter. Ctrl-C or SIGTERM is passed on to all and we wait for them;
+if one exits on its own, the others are stopped and we exit with the first one's code.
 """
 
 import contextlib
@@ -24,6 +25,11 @@ def commands() -> dict[str, list[str]]:
         "Celery worker": [
             *celery_prefix,
             *("-A", "crm_project", "worker", "-l", "info", "--concurrency", "1"),
+        ],
+        # Schedules (connection syncs, the webhook sweep) from the database scheduler.
+        "celery beat": [
+            *celery_prefix,
+            *("-A", "crm_project", "beat", "-l", "info"),
         ],
     }
 

@@ -32,7 +32,28 @@ def celery_worker(
     """Run `celery worker` on a fresh queue (so no other worker can take our tasks); yields the
     queue name. The worker shares this process's keys, broker and test database."""
     queue = queue or f"test-{uuid.uuid4().hex[:12]}"
-    env = {
+    env = _environment(queue, extra_env)
+    command = [sys.executable, "-m", "celery", "-A", "crm_project", "worker"]
+    command += ["-Q", queue, "--pool", "solo", "--without-heartbeat", "--without-gossip"]
+    command += ["--without-mingle", "-l", "info"]
+    with _process(command, env, log_path, ready_marker=" ready.") as worker:
+        celery_worker.last_pid = worker.pid
+        yield queue
+
+
+@contextmanager
+def celery_beat(log_path: Path, *, queue: str, extra_env: dict[str, str] | None = None):
+    """Run `celery beat` (the database scheduler of the settings) sending to `queue`."""
+    env = _environment(queue, extra_env)
+    schedule_file = log_path.with_suffix(".schedule")
+    command = [sys.executable, "-m", "celery", "-A", "crm_project", "beat", "-l", "info"]
+    command += ["--schedule", str(schedule_file)]
+    with _process(command, env, log_path, ready_marker="beat: Starting"):
+        yield
+
+
+def _environment(queue: str, extra_env: dict[str, str] | None) -> dict[str, str]:
+    return {
         **os.environ,
         "DATABASE_URL": test_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
@@ -44,33 +65,35 @@ def celery_worker(
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         **(extra_env or {}),
     }
-    command = [sys.executable, "-m", "celery", "-A", "crm_project", "worker"]
-    command += ["-Q", queue, "--pool", "solo", "--without-heartbeat", "--without-gossip"]
-    command += ["--without-mingle", "-l", "info"]
+
+
+@contextmanager
+def _process(
+    command: list[str], env: dict[str, str], log_path: Path, *, ready_marker: str
+) -> Iterator[subprocess.Popen]:
     with open(log_path, "w") as log:
-        worker = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=log)
-        celery_worker.last_pid = worker.pid
+        process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=log)
         try:
-            _wait_until_ready(worker, log_path)
-            yield queue
+            _wait_until_ready(process, log_path, ready_marker)
+            yield process
         finally:
-            worker.terminate()
+            process.terminate()
             try:
-                worker.wait(timeout=20)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+                process.kill()
+                process.wait()
 
 
-def _wait_until_ready(worker: subprocess.Popen, log_path: Path) -> None:
+def _wait_until_ready(process: subprocess.Popen, log_path: Path, marker: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            raise RuntimeError(f"Celery worker exited early:\n{log_path.read_text()}")
-        if " ready." in log_path.read_text():
+        if process.poll() is not None:
+            raise RuntimeError(f"Celery exited early:\n{log_path.read_text()}")
+        if marker in log_path.read_text():
             return
         time.sleep(0.2)
-    raise TimeoutError(f"Celery worker not ready in time:\n{log_path.read_text()}")
+    raise TimeoutError(f"Celery not ready in time:\n{log_path.read_text()}")
 
 
 def wait_for(condition, *, timeout: float = 60, interval: float = 0.2):

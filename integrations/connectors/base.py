@@ -3,6 +3,8 @@ with a cursor, and an acknowledgement once the records are safely committed."""
 
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -147,3 +149,25 @@ def newest(cursor: str | None, value: Any) -> str | None:
             return str(value)
     text = str(value)
     return text if cursor is None or text > cursor else cursor
+
+
+def flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested structures as dotted keys (``company.name``), scalars as text the import reads."""
+    flat: dict[str, Any] = {}
+    for key, value in item.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat |= flatten(value, f"{name}.")
+        else:
+            flat[name] = _plain(value)
+    return flat
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list):
+        return [flatten(v) if isinstance(v, Mapping) else _plain(v) for v in value]
+    return value

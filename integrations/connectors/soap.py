@@ -3,8 +3,6 @@
 at a dotted path in the result, optionally paged by offset and limit arguments."""
 
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +16,7 @@ from integrations.connectors.base import (
     ConnectorError,
     RecordStream,
     dotted,
+    flatten,
     newest,
 )
 from integrations.formats import Record
@@ -146,25 +145,3 @@ def _checked_transport(timeout: float):
             return super().post(address, message, headers)
 
     return CheckedTransport(timeout=timeout, operation_timeout=timeout)
-
-
-def flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested structures as dotted keys (``company.name``), scalars as text the import reads."""
-    flat: dict[str, Any] = {}
-    for key, value in item.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat |= flatten(value, f"{name}.")
-        else:
-            flat[name] = _plain(value)
-    return flat
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, list):
-        return [flatten(v) if isinstance(v, Mapping) else _plain(v) for v in value]
-    return value

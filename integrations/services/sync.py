@@ -1,0 +1,371 @@
+"""Connections and their scheduled runs: a connector fetches what changed since the saved
+cursor, the records go through the bulk import pipeline (the same validation, dedupe, chunked
+upsert and per-row report as an uploaded file), and the cursor moves on only once they are
+committed.
+
+A run spools the fetched records to a JSON file and runs an ``ImportJob`` on it, so a worker
+killed mid-import is recovered by the import's own checkpoint (``recover_stalled_imports``);
+the next scheduled run then completes the sync run from its finished job. Re-running a sync
+creates no duplicates: the import upserts.
+"""
+
+import json
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+from integrations.connectors import Connector, ConnectorError, connector_class
+from integrations.connectors.base import flatten
+from integrations.formats import Record
+from integrations.models import (
+    FINISHED_STATUSES,
+    Connection,
+    ImportJob,
+    JobStatus,
+    Resource,
+    SyncRun,
+)
+from integrations.services import imports
+from integrations.services.import_mapping import field_order
+
+SYNC_TASK = "integrations.sync_connection"
+MAX_SOURCE_ERRORS = 1000
+SECRET_PLACEHOLDER = "********"
+EDITABLE = {"name", "config", "mapping", "resource", "mode", "match_key", "enabled", "schedule"}
+Status = SyncRun.Status
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Every `every_seconds`, or on a crontab line (``"*/15 * * * *"``, in UTC)."""
+
+    every_seconds: int | None = None
+    crontab: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.every_seconds is None) == (self.crontab is None):
+            raise ValidationError({"schedule": "Give either every_seconds or crontab."})
+        if self.every_seconds is not None and self.every_seconds < 10:
+            raise ValidationError({"schedule": "Run at most every 10 seconds."})
+        if self.crontab is not None and len(self.crontab.split()) != 5:
+            raise ValidationError({"schedule": "A crontab line has five fields."})
+
+
+# Connections
+
+
+@transaction.atomic
+def connection_create(
+    *,
+    name: str,
+    connector: str,
+    config: Mapping[str, Any],
+    resource: str,
+    mode: str = ImportJob.Mode.UPSERT,
+    match_key: str = ImportJob.MatchKey.EXTERNAL_ID,
+    mapping: Mapping[str, str | None] | None = None,
+    schedule: Schedule | None = None,
+    enabled: bool = True,
+    user: Any = None,
+) -> Connection:
+    connection = Connection(created_by=user, connector=connector)
+    _assign(connection, {"name": name, "resource": resource, "mode": mode})
+    _assign(connection, {"match_key": match_key, "mapping": dict(mapping or {})})
+    _set_config(connection, config)
+    connection.enabled = enabled
+    _validate(connection)
+    connection.save()
+    _apply_schedule(connection, schedule)
+    return connection
+
+
+@transaction.atomic
+def connection_update(*, connection: Connection, data: Mapping[str, Any]) -> Connection:
+    """Change the given keys. In ``config``, a secret key sent back as the placeholder the
+    API shows keeps its stored value."""
+    unknown = sorted(set(data) - EDITABLE)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in unknown})
+    _assign(connection, {k: v for k, v in data.items() if k not in {"config", "schedule"}})
+    if "config" in data:
+        _set_config(connection, data["config"], keep=stored_config(connection))
+    _validate(connection)
+    connection.save()
+    if "schedule" in data or "enabled" in data:
+        schedule = data["schedule"] if "schedule" in data else _current_schedule(connection)
+        _apply_schedule(connection, schedule)
+    return connection
+
+
+@transaction.atomic
+def connection_delete(*, connection: Connection) -> None:
+    if connection.schedule_id:
+        connection.schedule.delete()
+    connection.delete()
+
+
+def stored_config(connection: Connection) -> dict[str, Any]:
+    """The connector's configuration, secrets included (for running it, never for showing)."""
+    secrets = json.loads(connection.secrets) if connection.secrets else {}
+    return {**connection.config, **secrets}
+
+
+def public_config(connection: Connection) -> dict[str, Any]:
+    """The configuration to show: secret keys present but masked."""
+    secrets = json.loads(connection.secrets) if connection.secrets else {}
+    return {**connection.config, **dict.fromkeys(secrets, SECRET_PLACEHOLDER)}
+
+
+def _assign(connection: Connection, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(connection, name, value)
+
+
+def _set_config(
+    connection: Connection, config: Mapping[str, Any], *, keep: Mapping[str, Any] | None = None
+) -> None:
+    connector = _connector_class(connection.connector)
+    if isinstance(config, Mapping) and keep:
+        config = {
+            key: keep.get(key) if value == SECRET_PLACEHOLDER else value
+            for key, value in config.items()
+        }
+    checked = connector.validate_config(config)
+    secret_keys = connector.secret_keys()
+    connection.config = {k: v for k, v in checked.items() if k not in secret_keys}
+    secrets = {k: v for k, v in checked.items() if k in secret_keys}
+    connection.secrets = json.dumps(secrets) if secrets else None
+
+
+def _connector_class(name: str) -> type[Connector]:
+    return connector_class(name)
+
+
+def _validate(connection: Connection) -> None:
+    errors: dict[str, str] = {}
+    if connection.resource not in Resource.values:
+        errors["resource"] = f"Use one of: {', '.join(Resource.values)}."
+    if connection.mode not in ImportJob.Mode.values:
+        errors["mode"] = f"Use one of: {', '.join(ImportJob.Mode.values)}."
+    if connection.match_key not in ImportJob.MatchKey.values:
+        errors["match_key"] = f"Use one of: {', '.join(ImportJob.MatchKey.values)}."
+    elif (
+        connection.match_key == ImportJob.MatchKey.EMAIL
+        and connection.resource != Resource.CONTACTS
+    ):
+        errors["match_key"] = "Only contacts can be matched by email."
+    if not isinstance(connection.mapping, Mapping):
+        errors["mapping"] = "Expected an object of source field to our field."
+    elif connection.resource in Resource.values:
+        known = set(field_order(connection.resource))
+        unknown = sorted(
+            target
+            for target in connection.mapping.values()
+            if target and target not in known and not str(target).startswith("custom_fields.")
+        )
+        if unknown:
+            errors["mapping"] = f"Unknown fields for {connection.resource}: {', '.join(unknown)}."
+    if errors:
+        raise ValidationError(errors)
+    connection.full_clean(exclude=["schedule", "created_by"])
+
+
+def _current_schedule(connection: Connection) -> Schedule | None:
+    task = connection.schedule
+    if task is None:
+        return None
+    if task.interval_id:
+        return Schedule(
+            every_seconds=int(task.interval.every * _PERIOD_SECONDS[task.interval.period])
+        )
+    cron = task.crontab
+    fields = (cron.minute, cron.hour, cron.day_of_month, cron.month_of_year, cron.day_of_week)
+    return Schedule(crontab=" ".join(fields))
+
+
+_PERIOD_SECONDS = {
+    IntervalSchedule.SECONDS: 1,
+    IntervalSchedule.MINUTES: 60,
+    IntervalSchedule.HOURS: 3600,
+    IntervalSchedule.DAYS: 86400,
+}
+
+
+def _apply_schedule(connection: Connection, schedule: Schedule | None) -> None:
+    """Create, change or remove the connection's celery beat entry."""
+    task = connection.schedule
+    if schedule is None:
+        if task is not None:
+            connection.schedule = None
+            connection.save(update_fields=["schedule"])
+            task.delete()
+        return
+    interval = crontab = None
+    if schedule.every_seconds is not None:
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=schedule.every_seconds, period=IntervalSchedule.SECONDS
+        )
+    else:
+        minute, hour, day_of_month, month_of_year, day_of_week = schedule.crontab.split()
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month_of_year,
+            day_of_week=day_of_week,
+            timezone="UTC",
+        )
+    task = task or PeriodicTask(task=SYNC_TASK, args=json.dumps([connection.pk]))
+    task.name = f"Sync connection {connection.pk}: {connection.name}"[:200]
+    task.interval, task.crontab = interval, crontab
+    task.enabled = connection.enabled
+    task.save()
+    if connection.schedule_id != task.pk:
+        connection.schedule = task
+        connection.save(update_fields=["schedule"])
+
+
+# Runs
+
+
+def sync_run(connection_id: int) -> SyncRun | None:
+    """Run a connection once: fetch, import, move the cursor. Returns the run, or None when
+    the connection is gone or disabled, or another run of it is still going."""
+    connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
+    if connection is None:
+        return None
+    run = _start(connection)
+    if run is None:
+        return None
+    connector = _connector_class(connection.connector)(stored_config(connection))
+    try:
+        fetch = connector.fetch(run.cursor_before or None)
+        with tempfile.TemporaryFile(dir=_spool_dir()) as spool:
+            valid = _spool(fetch, spool, run)
+            run.cursor_after = fetch.cursor or ""
+            run.fetched_at = timezone.now()
+            run.save(
+                update_fields=["fetched", "failed", "source_errors", "cursor_after", "fetched_at"]
+            )
+            if valid:
+                job = imports.import_create(
+                    user=connection.created_by,
+                    file=spool,
+                    filename=f"sync-{connection.pk}-{run.pk}.json",
+                    resource=connection.resource,
+                    format="json",
+                    mode=connection.mode,
+                    match_key=connection.match_key,
+                    mapping=connection.mapping or None,
+                    enqueue=False,
+                )
+                run.import_job = job
+                run.save(update_fields=["import_job"])
+    except (ConnectorError, ValidationError) as error:
+        return _fail(run, _message(error))
+    if run.import_job_id:
+        imports.import_run(job_id=run.import_job_id)
+    return _complete(run, acknowledge=lambda: connector.acknowledge(fetch))
+
+
+def sync_run_now(connection: Connection) -> None:
+    """Queue a run outside the schedule."""
+    from integrations.connectors.tasks import sync_connection
+
+    transaction.on_commit(lambda: sync_connection.delay(connection.pk))
+
+
+def _start(connection: Connection) -> SyncRun | None:
+    """The new run, after settling a previous one that a crash left open."""
+    with transaction.atomic():
+        Connection.objects.select_for_update().get(pk=connection.pk)
+        open_run = connection.runs.filter(status=Status.RUNNING).first()
+        if open_run is not None and not _settle(open_run):
+            return None
+        connection.refresh_from_db(fields=["cursor"])  # settling a run may have moved it
+        return SyncRun.objects.create(connection=connection, cursor_before=connection.cursor)
+
+
+def _settle(run: SyncRun) -> bool:
+    """Finish a run left open; False while it may still be working."""
+    job = run.import_job
+    if job is not None:
+        if job.status not in FINISHED_STATUSES:
+            return False  # the import resumes on its own (recover_stalled_imports)
+        _complete(run)
+        return True
+    if timezone.now() - run.started_at < timedelta(seconds=settings.SYNC_STALE_SECONDS):
+        return False  # still fetching, as far as we know
+    _fail(run, "Interrupted while fetching (the worker stopped); the next run starts over.")
+    return True
+
+
+def _spool(fetch: Iterable[Record], spool: IO[bytes], run: SyncRun) -> int:
+    """Write usable records as a JSON array; count and keep (a bounded number of) the others."""
+    valid = 0
+    spool.write(b"[")
+    for record in fetch:
+        run.fetched += 1
+        if record.error:
+            run.failed += 1
+            if len(run.source_errors) < MAX_SOURCE_ERRORS:
+                run.source_errors.append({"record": record.number, "message": record.error})
+            continue
+        spool.write(b",\n" if valid else b"\n")
+        spool.write(json.dumps(flatten(record.values), ensure_ascii=False).encode())
+        valid += 1
+    spool.write(b"\n]\n")
+    spool.seek(0)
+    return valid
+
+
+def _complete(run: SyncRun, acknowledge=None) -> SyncRun:
+    job = ImportJob.objects.filter(pk=run.import_job_id).first()
+    if job is not None:
+        run.created, run.updated = job.rows_created, job.rows_updated
+        run.unchanged, run.skipped = job.rows_unchanged, job.rows_skipped
+        run.failed += job.rows_failed
+    if job is not None and job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+        return _fail(run, job.error_message or f"The import {job.status}.")
+    with transaction.atomic():
+        Connection.objects.filter(pk=run.connection_id).update(cursor=run.cursor_after)
+        run.status = Status.PARTIALLY_SUCCEEDED if run.failed else Status.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.save()
+    if acknowledge is not None:
+        acknowledge()
+    return run
+
+
+def _fail(run: SyncRun, message: str) -> SyncRun:
+    run.status = Status.FAILED
+    run.error_message = message[:5000]
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return (
+            "; ".join(
+                f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
+            )
+            if hasattr(error, "error_dict")
+            else " ".join(error.messages)
+        )
+    return str(error)
+
+
+def _spool_dir() -> str:
+    folder = settings.VAR_DIR / "sync"
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder)
