@@ -8,20 +8,20 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from customers.api.export import CONTENT_TYPES
 from customers.web.common import is_htmx
 from customers.web.exchange_common import requires_perm
 from customers.web.forms import apply_errors
 from customers.web.import_drafts import draft_discard, draft_get, draft_save
 from customers.web.import_forms import ImportMappingForm, ImportUploadForm
 from integrations import selectors
-from integrations.api.views import _error_report_csv as error_report_csv
 from integrations.models import ImportJob, ImportRowError, JobStatus, Resource
-from integrations.services import imports
+from integrations.services import import_reports, imports
 
 RUN = "integrations.add_importjob"
 VIEW = "integrations.view_importjob"
@@ -198,10 +198,14 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(VIEW)
 @require_GET
 def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every rejected row as CSV: the REST door's own writer, so both give the same file (it
-    belongs in a service both doors share; its owner is reworking the report's values)."""
+    """Every rejected row as CSV, written by the service the REST door uses too."""
     job = _visible_job(request, pk)
-    return error_report_csv(job, ImportRowError.objects.filter(job=job))
+    response = StreamingHttpResponse(
+        import_reports.import_error_report_csv(job=job), content_type=CONTENT_TYPES["csv"]
+    )
+    filename = import_reports.import_error_report_filename(job)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def _visible_job(request: HttpRequest, pk: int) -> ImportJob:

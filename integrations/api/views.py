@@ -2,7 +2,6 @@
 per-row error report) and exports (create, progress, download). Each action parses, calls one
 service or selector, and shapes the reply; the jobs run on a worker."""
 
-from collections.abc import Iterator
 from typing import Any
 
 from django.http import FileResponse, StreamingHttpResponse
@@ -14,7 +13,6 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers.api.csv_cells import csv_header_line, csv_row_line
 from customers.api.export import CONTENT_TYPES
 from customers.api.pagination import NewestFirstCursorPagination, StableCursorPagination
 from integrations import selectors
@@ -22,8 +20,7 @@ from integrations.api import schema
 from integrations.api import serializers as s
 from integrations.api_auth import request_can_view_pii
 from integrations.models import ExportJob, ImportJob, ImportRowError, JobStatus
-from integrations.services import exports, imports
-from integrations.services.import_mapping import report_column_order
+from integrations.services import exports, import_reports, imports
 
 
 class JobConflict(exceptions.APIException):
@@ -120,40 +117,18 @@ class ImportJobViewSet(_JobViewSet):
         job = self.get_object()
         queryset = ImportRowError.objects.filter(job=job)
         if request.accepted_renderer.format == "csv":
-            return _error_report_csv(job, queryset)
+            return _error_report_csv(job)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.ImportRowErrorOutputSerializer(page, many=True).data)
 
 
-def _error_report_csv(job: ImportJob, queryset) -> StreamingHttpResponse:
-    """The whole report as one download: row, field, message, then a column per value the
-    rows carried, headed by the file's own column name (so a corrected file imports as it is)."""
-    names = report_column_order(
-        resource=job.resource, headers=_value_names(queryset), explicit=job.mapping
+def _error_report_csv(job: ImportJob) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        import_reports.import_error_report_csv(job=job), content_type=CONTENT_TYPES["csv"]
     )
-    # Values go under positional paths: a name may contain dots (custom_fields.tier).
-    columns = ["row", "field", "message", *((f"value{i}", name) for i, name in enumerate(names))]
-
-    def lines() -> Iterator[bytes]:
-        yield csv_header_line(columns).encode()
-        rows = queryset.order_by("row_number", "id").values_list(
-            "row_number", "field", "message", "values"
-        )
-        for row_number, field, message, values in rows.iterator(chunk_size=2000):
-            record = {"row": row_number, "field": field, "message": message}
-            values = values if isinstance(values, dict) else {}
-            record.update({f"value{i}": values.get(name) for i, name in enumerate(names)})
-            yield csv_row_line(record, columns).encode()
-
-    response = StreamingHttpResponse(lines(), content_type=CONTENT_TYPES["csv"])
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    filename = import_reports.import_error_report_filename(job)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def _value_names(queryset) -> Iterator[str]:
-    for values in queryset.order_by("row_number", "id").values_list("values", flat=True):
-        if isinstance(values, dict):
-            yield from values
 
 
 @schema.export_jobs
