@@ -16,7 +16,9 @@ from rest_framework.views import APIView
 
 from customers.api.schema_components import JSON, error_responses
 from customers.events import ENTITIES, EVENT_TYPES
+from integrations.api_auth import request_can_view_pii
 from integrations.models import ApiKey
+from integrations.representations import representations
 from integrations.scopes import has_scope
 from integrations.services import change_feed
 
@@ -56,6 +58,29 @@ class ChangeEventSerializer(serializers.Serializer):
         return change_feed.cursor_of(event)
 
 
+class DocumentedChangeEventSerializer(ChangeEventSerializer):
+    """The documented shape: ``record`` is there only with ``include=record``."""
+
+    record = serializers.DictField(
+        required=False,
+        allow_null=True,
+        help_text="With `include=record`: the record now (null once deleted).",
+    )
+
+
+def _add_records(results: list[dict], *, can_view_pii: bool) -> None:
+    """Each event's record as it is now: one lookup per entity for the whole page."""
+    wanted: dict[str, set[int]] = {}
+    for event in results:
+        wanted.setdefault(event["entity"], set()).add(event["record_id"])
+    found = {
+        entity: representations(entity, ids, can_view_pii=can_view_pii)
+        for entity, ids in wanted.items()
+    }
+    for event in results:
+        event["record"] = found[event["entity"]].get(event["record_id"])
+
+
 class ChangesView(APIView):
     permission_classes = [IsAuthenticated]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]  # a feed for machines: JSON
@@ -79,6 +104,14 @@ class ChangesView(APIView):
                 description="Comma-separated event types to keep, e.g. `contact.created`.",
             ),
             OpenApiParameter(
+                "include",
+                OpenApiTypes.STR,
+                enum=["record"],
+                description="`record`: each event carries its record as it is now, in the "
+                "same shape as the record's own endpoint (null once deleted), PII per your "
+                "rights.",
+            ),
+            OpenApiParameter(
                 "limit",
                 OpenApiTypes.INT,
                 description=f"1–{change_feed.MAX_LIMIT}, default {change_feed.DEFAULT_LIMIT}.",
@@ -88,7 +121,7 @@ class ChangesView(APIView):
             (200, JSON): inline_serializer(
                 "ChangeFeedPage",
                 {
-                    "results": ChangeEventSerializer(many=True),
+                    "results": DocumentedChangeEventSerializer(many=True),
                     "next_cursor": serializers.CharField(),
                     "has_more": serializers.BooleanField(),
                 },
@@ -108,15 +141,21 @@ class ChangesView(APIView):
             limit = int(params.get("limit", change_feed.DEFAULT_LIMIT))
         except ValueError:
             raise DjangoValidationError({"limit": "Expected a whole number."}) from None
+        include = params.get("include", "")
+        if include not in ("", "record"):
+            raise DjangoValidationError({"include": "Use include=record or leave it out."})
         page = change_feed.read_changes(
             after=params.get("after") or None,
             entities=readable_entities(request),
             types=types,
             limit=limit,
         )
+        results = ChangeEventSerializer(page.events, many=True).data
+        if include == "record":
+            _add_records(results, can_view_pii=request_can_view_pii(request))
         return Response(
             {
-                "results": ChangeEventSerializer(page.events, many=True).data,
+                "results": results,
                 "next_cursor": page.next_cursor,
                 "has_more": page.has_more,
             }

@@ -3,17 +3,8 @@ its personal data decrypted only for a subscriber allowed to read it (None once 
 
 from typing import Any
 
-from customers import selectors
-from customers.api import serializers
-from customers.custom_fields.values import active_definitions
 from customers.models import ChangeEvent
-
-_RECORDS = {
-    "contact": (selectors.contact_list, serializers.ContactOutputSerializer),
-    "company": (selectors.company_list, serializers.CompanyOutputSerializer),
-    "deal": (selectors.deal_list, serializers.DealOutputSerializer),
-    "activity": (selectors.activity_list, serializers.ActivityOutputSerializer),
-}
+from integrations.representations import representation
 
 
 def event_payload(event: ChangeEvent, *, can_view_pii: bool) -> dict[str, Any]:
@@ -26,18 +17,5 @@ def event_payload(event: ChangeEvent, *, can_view_pii: bool) -> dict[str, Any]:
         "external_id": event.external_id,
         "changed_fields": event.changed_fields,
         "data": event.data,
-        "record": record_representation(event.entity, event.record_id, can_view_pii=can_view_pii),
+        "record": representation(event.entity, event.record_id, can_view_pii=can_view_pii),
     }
-
-
-def record_representation(
-    entity: str, record_id: int, *, can_view_pii: bool
-) -> dict[str, Any] | None:
-    select, serializer_class = _RECORDS[entity]
-    record = select().filter(pk=record_id).first()
-    if record is None:
-        return None
-    context = {"can_view_pii": can_view_pii}
-    if entity != "activity":
-        context["custom_field_definitions"] = active_definitions(entity)
-    return dict(serializer_class(record, context=context).data)

@@ -100,3 +100,39 @@ def test_bad_parameters_are_a_400_naming_the_parameter(api, params, field):
 
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_include_record_carries_each_record_as_it_is_now_with_pii_per_the_key(sales_user, api):
+    kept = ContactFactory(first_name="伟", email="wei@example.com")
+    gone = ContactFactory()
+    gone_id = gone.pk
+    contacts.contact_update(contact=kept, data={"title": "CTO"})
+    contacts.contact_delete(contact=gone)
+    without_pii = client_with_key(sales_user, ["contacts:read"])
+
+    events, _ = read_all(api, include="record")
+    masked, _ = read_all(without_pii, include="record")
+
+    records = {(e["type"], e["record_id"]): e["record"] for e in events}
+    assert records["contact.created", kept.pk]["title"] == "CTO"  # now, not then
+    assert records["contact.updated", kept.pk]["email"] == "wei@example.com"
+    assert records["contact.deleted", gone_id] is None
+    assert records["contact.created", gone_id] is None
+    assert {e["record"]["email"] for e in masked if e["record_id"] == kept.pk} == {
+        "w***@example.com"
+    }
+
+
+def test_without_include_events_carry_no_record(api):
+    ContactFactory()
+
+    events, _ = read_all(api)
+
+    assert "record" not in events[0]
+
+
+def test_an_unknown_include_is_a_400(api):
+    response = api.get(URL, {"include": "everything"})
+
+    assert response.status_code == 400
+    assert "include" in response.json()["errors"]
