@@ -1,5 +1,6 @@
-"""SOAP operations on contacts. Each authorises, calls one selector or service, shapes."""
+"""SOAP operations on contacts (the shared steps are in ``records``)."""
 
+from django.db.models import QuerySet
 from spyne import DateTime, Integer, ServiceBase, Unicode, rpc
 
 from customers import selectors
@@ -8,51 +9,31 @@ from customers.custom_fields.values import active_definitions
 from customers.models import Contact
 from customers.services import contacts
 from integrations.soap import convert, types
-from integrations.soap.common import RequiredId, as_utc, caller, page_bounds
-from integrations.soap.faults import InvalidRequest, NotFound
-
-RESOURCE = "contacts"
-
-
-def _authorised(ctx, action: str):
-    who = caller(ctx)
-    who.require(resource=RESOURCE, action=action, model=Contact)
-    return who
+from integrations.soap.auth import Caller
+from integrations.soap.common import RequiredId, as_utc
+from integrations.soap.records import Records
 
 
-def _page(ctx, queryset, offset: int = 0, limit: int = 1) -> list[types.Contact]:
+def _shape(queryset: QuerySet, offset: int, limit: int, who: Caller) -> list:
+    """Through the REST list's own rows: the same record in both doors by construction."""
     rows = list_rows.contact_values(queryset)[offset : offset + limit]
-    return convert.contacts_out(
-        rows, can_view_pii=caller(ctx).can_view_pii, definitions=active_definitions("contact")
-    )
+    definitions = active_definitions("contact")
+    return convert.contacts_out(rows, can_view_pii=who.can_view_pii, definitions=definitions)
 
 
-def _out(ctx, contact_id: int) -> types.Contact:
-    found = _page(ctx, selectors.contact_list().filter(pk=contact_id))
-    if not found:
-        raise NotFound("contact", contact_id)
-    return found[0]
-
-
-def _locked(contact_id: int | None) -> Contact:
-    """The contact to write, locked until the call's transaction ends (as REST locks it)."""
-    contact = selectors.contact_get_for_update(contact_id) if contact_id is not None else None
-    if contact is None:
-        raise NotFound("contact", contact_id)
-    return contact
-
-
-def _input(ctx, contact: types.Contact, *, instance: Contact | None) -> dict:
-    if contact is None:
-        raise InvalidRequest({"contact": "A contact element is required."})
-    return convert.record_input(
-        contact,
-        entity="contact",
-        sent=convert.sent_elements(ctx.in_body_doc, "contact"),
-        definitions=active_definitions("contact"),
-        can_view_pii=caller(ctx).can_view_pii,
-        instance=instance,
-    )
+CONTACTS = Records(
+    entity="contact",
+    resource="contacts",
+    model=Contact,
+    listing=selectors.contact_list,
+    get_for_update=selectors.contact_get_for_update,
+    find_by_external_id=selectors.find_contact_by_external_id,
+    shape=_shape,
+    create=contacts.contact_create,
+    update=lambda contact, data: contacts.contact_update(contact=contact, data=data),
+    upsert=lambda data: contacts.contact_upsert(data=data),
+    delete=lambda contact: contacts.contact_delete(contact=contact),
+)
 
 
 class ContactService(ServiceBase):
@@ -60,18 +41,13 @@ class ContactService(ServiceBase):
     def GetContact(ctx, id):
         """The contact with this id. Needs contacts:read; PII is masked without pii:read.
         Faults: Client.NotFound."""
-        _authorised(ctx, "read")
-        return _out(ctx, id)
+        return CONTACTS.get(ctx, id)
 
     @rpc(Unicode(min_occurs=1, nillable=False), _returns=types.Contact)
     def GetContactByExternalId(ctx, external_id):
         """The contact your system knows by this external id. Needs contacts:read.
         Faults: Client.NotFound."""
-        _authorised(ctx, "read")
-        found = selectors.find_contact_by_external_id(external_id)
-        if found is None:
-            raise NotFound("contact", external_id)
-        return _out(ctx, found.pk)
+        return CONTACTS.get_by_external_id(ctx, external_id)
 
     @rpc(Unicode, Unicode, DateTime, Integer, Integer, _returns=types.ContactPage)
     def SearchContacts(ctx, query, email, updated_since, offset, limit):
@@ -79,52 +55,31 @@ class ContactService(ServiceBase):
         name), `email` (exact, any letter case), `updated_since` (changed at or after, UTC).
         Ordered by last name, first name, id; `offset` from 0, `limit` 1-500 (default 50).
         Needs contacts:read."""
-        _authorised(ctx, "read")
-        offset, limit = page_bounds(offset, limit)
-        queryset = selectors.contact_list(
-            filters={"search": query, "email": email, "updated_since": as_utc(updated_since)}
-        )
-        return types.ContactPage(
-            total=queryset.count(),
-            offset=offset,
-            limit=limit,
-            items=_page(ctx, queryset, offset, limit),
-        )
+        filters = {"search": query, "email": email, "updated_since": as_utc(updated_since)}
+        return types.ContactPage(**CONTACTS.search(ctx, filters, offset, limit))
 
     @rpc(types.Contact, _returns=types.Contact)
     def CreateContact(ctx, contact):
         """Create a contact (it needs a name, an email or a phone). Needs contacts:write.
         Faults: Client.ValidationError naming each invalid field; nothing is written."""
-        _authorised(ctx, "create")
-        created = contacts.contact_create(**_input(ctx, contact, instance=None))
-        return _out(ctx, created.pk)
+        return CONTACTS.create_from(ctx, contact)
 
     @rpc(types.Contact, _returns=types.Contact)
     def UpdateContact(ctx, contact):
         """Change the contact `contact.id`: elements you send are written (nil clears one),
         elements you leave out keep their value. Needs contacts:write.
         Faults: Client.NotFound, Client.ValidationError."""
-        _authorised(ctx, "update")
-        if contact is None or contact.id is None:
-            raise InvalidRequest({"id": "UpdateContact needs the contact's id."})
-        existing = _locked(contact.id)
-        contacts.contact_update(contact=existing, data=_input(ctx, contact, instance=existing))
-        return _out(ctx, existing.pk)
+        return CONTACTS.update_from(ctx, contact)
 
     @rpc(Unicode(min_occurs=1, nillable=False), types.Contact, _returns=types.ContactUpsertResult)
     def UpsertContact(ctx, external_id, contact):
         """Create the contact with this external id, or update it (only the elements sent).
         Safe to retry. Needs contacts:write. Faults: Client.ValidationError."""
-        _authorised(ctx, "update")
-        existing = selectors.find_contact_by_external_id(external_id)
-        data = _input(ctx, contact, instance=existing)
-        data["external_id"] = external_id
-        written, created = contacts.contact_upsert(data=data)
-        return types.ContactUpsertResult(created=created, contact=_out(ctx, written.pk))
+        written, created = CONTACTS.upsert_from(ctx, external_id, contact)
+        return types.ContactUpsertResult(created=created, contact=written)
 
     @rpc(RequiredId)
     def DeleteContact(ctx, id):
         """Delete the contact; its activities stay, moved to its company. Needs
         contacts:write and the user's delete permission. Faults: Client.NotFound."""
-        _authorised(ctx, "delete")
-        contacts.contact_delete(contact=_locked(id))
+        CONTACTS.delete_by_id(ctx, id)

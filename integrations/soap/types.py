@@ -128,37 +128,28 @@ class Deal(ComplexModel):
     updated_at = _read_only(DateTime)
 
 
-class ContactPage(ComplexModel):
-    """One page of a search: `total` matches in all, `items` from `offset`."""
-
-    __namespace__ = TYPES_NS
-    Annotations = _DocFromDocstring
-    total = Integer(min_occurs=1, nillable=False)
-    offset = Integer(min_occurs=1, nillable=False)
-    limit = Integer(min_occurs=1, nillable=False)
-    items = Contact.customize(max_occurs="unbounded")
-
-
-class CompanyPage(ComplexModel):
-    """One page of a search: `total` matches in all, `items` from `offset`."""
-
-    __namespace__ = TYPES_NS
-    Annotations = _DocFromDocstring
-    total = Integer(min_occurs=1, nillable=False)
-    offset = Integer(min_occurs=1, nillable=False)
-    limit = Integer(min_occurs=1, nillable=False)
-    items = Company.customize(max_occurs="unbounded")
+def _page_of(item: type) -> type:
+    """ContactPage and the like: one page of a search."""
+    name = f"{item.__name__}Page"
+    return type(ComplexModel)(
+        name,
+        (ComplexModel,),
+        {
+            "__module__": __name__,
+            "__doc__": "One page of a search: `total` matches in all, `items` from `offset`.",
+            "__namespace__": TYPES_NS,
+            "Annotations": _DocFromDocstring,
+            "total": Integer(min_occurs=1, nillable=False),
+            "offset": Integer(min_occurs=1, nillable=False),
+            "limit": Integer(min_occurs=1, nillable=False),
+            "items": item.customize(max_occurs="unbounded"),
+        },
+    )
 
 
-class DealPage(ComplexModel):
-    """One page of a search: `total` matches in all, `items` from `offset`."""
-
-    __namespace__ = TYPES_NS
-    Annotations = _DocFromDocstring
-    total = Integer(min_occurs=1, nillable=False)
-    offset = Integer(min_occurs=1, nillable=False)
-    limit = Integer(min_occurs=1, nillable=False)
-    items = Deal.customize(max_occurs="unbounded")
+ContactPage = _page_of(Contact)
+CompanyPage = _page_of(Company)
+DealPage = _page_of(Deal)
 
 
 class ContactUpsertResult(ComplexModel):
