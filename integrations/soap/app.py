@@ -26,7 +26,7 @@ def _dtd_refused() -> Fault:
 
 
 # spyne runs a full gc.collect() after a request at most once a second, to release MTOM
-# attachment files we never accept: ~150 ms of a worker's time each (a third of p99 latency).
+# attachment files we never accept: ~150 ms of a worker's time each, measured here.
 spyne.const.MIN_GC_INTERVAL = float("inf")
 
 

@@ -21,12 +21,7 @@ from customers.models import Company, CustomField, Deal
 from integrations.soap import types
 
 # Input element -> service argument, for related records.
-_RELATIONS = {
-    "company_id": "company",
-    "owner_id": "owner",
-    "primary_contact_id": "primary_contact",
-    "stage_id": "stage",
-}
+_RELATIONS = {"company_id": "company", "owner_id": "owner"}
 WRITABLE = {
     "contact": [
         "external_id",
@@ -59,22 +54,8 @@ WRITABLE = {
         "tags",
         "custom_fields",
     ],
-    "deal": [
-        "external_id",
-        "name",
-        "company_id",
-        "primary_contact_id",
-        "amount",
-        "currency",
-        "stage_id",
-        "status",
-        "expected_close_date",
-        "owner_id",
-        "tags",
-        "custom_fields",
-    ],
 }
-_PII_FIELDS = {"contact": pii.PII_FIELDS, "company": ("phone", "address"), "deal": ()}
+_PII_FIELDS = {"contact": pii.PII_FIELDS, "company": ("phone", "address")}
 
 
 def _masker(can_view_pii: bool):
