@@ -23,6 +23,7 @@ from customers.web.forms import ActivityInputForm, apply_errors
 
 LIST_CUSTOM_COLUMNS = 3  # custom fields shown as list columns (the first by position)
 TIMELINE_LENGTH = 50
+SEARCH_MATCH_CAP = 2000  # matches a search pages through; more asks for a narrower search
 
 
 def requires(permission: str) -> Callable:
@@ -58,8 +59,9 @@ def list_page(
     definitions = definitions_for(entity)
     form = form_class(request.GET, user=request.user, definitions=definitions)
     queryset = form.filter(queryset)
+    search_capped = False
     if form.values.get("q"):
-        queryset = search(queryset, form.values["q"])
+        queryset, search_capped = _search_matches(queryset, search, form.values["q"])
     try:
         page = listing.paginate(
             queryset,
@@ -81,9 +83,23 @@ def list_page(
         "page": page,
         "custom_columns": [form_fields.label(d) for d in columns],
         "can_view_pii": can_view_pii,
+        "search_capped": search_capped,
+        "search_cap": SEARCH_MATCH_CAP,
         **(extra or {}),
     }
     return render(request, template, context)
+
+
+def _search_matches(
+    queryset: QuerySet, search: Callable[[QuerySet, str], QuerySet], term: str
+) -> tuple[QuerySet, bool]:
+    """The first SEARCH_MATCH_CAP matches in table order, then sorted and paged. Walking a
+    name index until a page of rare substring matches turns up read 200k rows at a million
+    contacts (1.6 s); collecting matches in table order stops as soon as there are enough."""
+    ids = list(
+        search(queryset, term).order_by().values_list("pk", flat=True)[: SEARCH_MATCH_CAP + 1]
+    )
+    return queryset.filter(pk__in=ids[:SEARCH_MATCH_CAP]), len(ids) > SEARCH_MATCH_CAP
 
 
 def custom_values(record, entity: str, user) -> list[tuple[str, Any]]:

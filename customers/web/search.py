@@ -42,7 +42,7 @@ def contact_search(queryset: QuerySet, term: str) -> QuerySet:
             | Q(title__icontains=word)
             | Q(company__name__icontains=word)
         )
-    return queryset.filter(condition | Q(_name_west__icontains=term))
+    return queryset.filter(condition)
 
 
 def company_search(queryset: QuerySet, term: str) -> QuerySet:

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from customers.models import Activity, Contact, CustomField, format_full_name
 from customers.services import custom_fields
-from customers.web import listing
+from customers.web import common, listing
 from tests.factories import CompanyFactory, ContactFactory, SalesUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -302,3 +302,16 @@ def test_chinese_names_sort_by_family_name_and_keep_their_order_across_pages(
         assert chinese == ["李娜", "王芳", "王秀英", "张伟"]
     else:
         assert chinese == sorted(chinese, key=lambda name: (name[0], name[1:]))
+
+
+def test_a_search_with_too_many_matches_lists_the_first_ones_and_asks_to_narrow(
+    sales_client, monkeypatch
+):
+    monkeypatch.setattr(common, "SEARCH_MATCH_CAP", 3)
+    for _ in range(5):
+        ContactFactory(last_name="王")
+    ContactFactory(last_name="李")
+    response = sales_client.get(reverse("web:contact-list"), {"q": "王"})
+    rows = response.context["page"].rows
+    assert len(rows) == 3 and all(row.last_name == "王" for row in rows)
+    assert "add words to narrow the search" in response.content.decode()
