@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from integrations.formats import Record
 
 RecordStream = Generator[Record, None, str | None]
+# A record whose values carry this key (with its `external_id`) asks for a deletion.
+DELETE_MARKER = "__deleted__"
 
 
 class ConnectorError(Exception):

@@ -95,6 +95,9 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
     failed = models.PositiveIntegerField(_("failed"), default=0)
+    deleted = models.PositiveIntegerField(_("deleted"), default=0)
+    # External ids the source deleted, applied once the run's import has committed.
+    pending_deletions = models.JSONField(_("pending deletions"), default=list, blank=True)
     source_errors = models.JSONField(_("source errors"), default=list, blank=True)
     error_message = models.TextField(_("error"), blank=True)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)

@@ -17,6 +17,7 @@ BUILT_IN = {
     "rest_json": "integrations.connectors.rest_json.RestJsonConnector",
     "file": "integrations.connectors.file.FileConnector",
     "soap": "integrations.connectors.soap.SoapConnector",
+    "crm": "integrations.connectors.crm.CrmConnector",
 }
 
 

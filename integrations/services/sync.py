@@ -22,8 +22,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from customers import selectors
+from customers.services import companies, contacts, deals
 from integrations.connectors import Connector, ConnectorError, connector_class
-from integrations.connectors.base import flatten
+from integrations.connectors.base import DELETE_MARKER, flatten
 from integrations.formats import Record
 from integrations.models import (
     FINISHED_STATUSES,
@@ -314,6 +316,9 @@ def _spool(fetch: Iterable[Record], spool: IO[bytes], run: SyncRun) -> int:
     spool.write(b"[")
     for record in fetch:
         run.fetched += 1
+        if record.values.get(DELETE_MARKER):
+            run.pending_deletions.append(str(record.values["external_id"]))
+            continue
         if record.error:
             run.failed += 1
             if len(run.source_errors) < MAX_SOURCE_ERRORS:
@@ -335,6 +340,7 @@ def _complete(run: SyncRun, acknowledge=None) -> SyncRun:
         run.failed += job.rows_failed
     if job is not None and job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
         return _fail(run, job.error_message or f"The import {job.status}.")
+    _apply_deletions(run)
     with transaction.atomic():
         Connection.objects.filter(pk=run.connection_id).update(cursor=run.cursor_after)
         run.status = Status.PARTIALLY_SUCCEEDED if run.failed else Status.SUCCEEDED
@@ -343,6 +349,34 @@ def _complete(run: SyncRun, acknowledge=None) -> SyncRun:
     if acknowledge is not None:
         acknowledge()
     return run
+
+
+_DELETERS = {
+    "contacts": (
+        selectors.find_contact_by_external_id,
+        lambda record: contacts.contact_delete(contact=record),
+    ),
+    "companies": (
+        selectors.find_company_by_external_id,
+        lambda record: companies.company_delete(company=record),
+    ),
+    "deals": (selectors.find_deal_by_external_id, lambda record: deals.deal_delete(deal=record)),
+}
+
+
+def _apply_deletions(run: SyncRun) -> None:
+    """Delete what the source deleted, through the services (so our own events and webhooks
+    follow). Idempotent: a record already gone is skipped."""
+    if not run.pending_deletions:
+        return
+    find, delete = _DELETERS[run.connection.resource]
+    for external_id in run.pending_deletions:
+        record = find(external_id)
+        if record is not None:
+            delete(record)
+            run.deleted += 1
+    run.pending_deletions = []
+    run.save(update_fields=["deleted", "pending_deletions"])
 
 
 def _fail(run: SyncRun, message: str) -> SyncRun:
