@@ -9,7 +9,9 @@ same machine load:
 - ``GET /api/v1/contacts/{id}/``            vs SOAP ``GetContact(id)``
 - ``GET /api/v1/contacts/?page_size=50``   vs SOAP ``SearchContacts(limit=50)`` (with its total)
 
-Prints req/s and p50/p99 for each and the SOAP/REST ratio. The client sends prebuilt requests
+Prints req/s, p50/p99 and the gunicorn workers' CPU per request for each, and the SOAP/REST
+ratios; on a shared machine the CPU ratio is the steadier one (other jobs lower every wall-clock
+figure). The client sends prebuilt requests
 (the SOAP envelope carries its WS-Security UsernameToken), so only the server's cost differs.
 """
 
@@ -158,27 +160,39 @@ def main(argv: list[str] | None = None) -> None:
         rows = []
         for name, rest, soap in pairs:
             totals = {"REST": LoadStats(), "SOAP": LoadStats()}
+            cpu = {"REST": 0.0, "SOAP": 0.0}
             with OtherCpu(server) as others:
                 for _round in range(args.rounds):
                     for door, request in (("REST", rest), ("SOAP", soap)):
                         log(f"{name}: {door}")
+                        started = server.cpu_seconds()
                         run = load(server.port, request, args.seconds, args.connections)
+                        cpu[door] += server.cpu_seconds() - started
                         totals[door] = totals[door].merge(run)
-            rows.append((name, totals, others.percent))
+            rows.append((name, totals, cpu, others.percent))
 
     print(
         f"\nSOAP vs REST on {args.db}, {args.seed_rows:,} contacts, gunicorn {args.workers} "
         f"workers, {args.connections} connections, {args.rounds}x{args.seconds:g}s each"
     )
-    print(f"{'operation':<20}{'door':<6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for name, totals, others in rows:
+    print(
+        f"{'operation':<20}{'door':<6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'worker CPU ms/req':>19}{'errors':>8}"
+    )
+    for name, totals, cpu, others in rows:
+        per_request = {}
         for door, stats in totals.items():
+            per_request[door] = 1000 * cpu[door] / stats.requests if stats.requests else 0.0
             print(
                 f"{name:<20}{door:<6}{stats.rps:>9.1f}{stats.percentile(50):>9.1f}"
-                f"{stats.percentile(99):>9.1f}{stats.errors:>8}"
+                f"{stats.percentile(99):>9.1f}{per_request[door]:>19.1f}{stats.errors:>8}"
             )
         ratio = totals["SOAP"].rps / totals["REST"].rps if totals["REST"].rps else 0
-        print(f"{'':<20}SOAP/REST throughput ratio {ratio:.2f} (others used {others:.0f}% CPU)")
+        cost = per_request["SOAP"] / per_request["REST"] if per_request["REST"] else 0
+        print(
+            f"{'':<20}SOAP/REST: throughput {ratio:.2f}x, worker CPU per request {cost:.2f}x "
+            f"(others used {others:.0f}% CPU)"
+        )
 
 
 if __name__ == "__main__":
