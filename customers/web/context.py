@@ -4,6 +4,8 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from customers.web.exchange_common import MANAGE_INTEGRATIONS
+
 # (url name, label, the first path segment that marks it current)
 _NAVIGATION = (
     ("web:dashboard", _("Dashboard"), ""),
@@ -16,6 +18,12 @@ _NAVIGATION = (
     ("web:custom-field-list", _("Custom fields"), "settings"),
 )
 
+# Entries shown only to users who may open the page (others would get a 403).
+_REQUIRED_PERMISSION = {
+    "web:integration-list": MANAGE_INTEGRATIONS,
+    "web:custom-field-list": "customers.change_customfield",
+}
+
 
 def navigation(request: HttpRequest) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
@@ -23,6 +31,9 @@ def navigation(request: HttpRequest) -> dict:
     path = request.path.strip("/")
     entries = []
     for names, label, segment in _NAVIGATION:
+        required = _REQUIRED_PERMISSION.get(names)
+        if required and not request.user.has_perm(required):
+            continue
         url = _first_url(names if isinstance(names, tuple) else (names,))
         if url is None:
             continue

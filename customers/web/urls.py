@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from customers.web import account, board, companies, contacts, dashboard, deals
+from customers.web import account, activities, board, companies, contacts, dashboard, deals
 
 app_name = "web"
 
@@ -46,5 +46,7 @@ urlpatterns = [
     path("deals/<int:pk>/edit/", deals.deal_edit, name="deal-edit"),
     path("deals/<int:pk>/move/", deals.deal_move, name="deal-move"),
     path("deals/<int:pk>/activities/", deals.deal_log_activity, name="deal-log-activity"),
+    path("activities/<int:pk>/done/", activities.activity_done, name="activity-done"),
     path("", include("customers.web.urls_exchange")),
+    path("", include("customers.web.urls_integrations")),
 ]

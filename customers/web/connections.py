@@ -1,0 +1,210 @@
+"""Connections on the integrations area (managers): list with each one's last run, create,
+edit, delete, run now, and a page of recent runs. Every write goes through
+``integrations.services.sync``; secrets are shown only as the placeholder it gives."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from customers.web.connection_forms import ConnectionInputForm, schedule_parts
+from customers.web.exchange_common import MANAGE_INTEGRATIONS, requires_perm
+from integrations.connectors import available_connectors, connector_class
+from integrations.models import Connection, SyncRun
+from integrations.services import sync
+
+RECENT_RUNS = 50
+SOURCE_ERRORS_SHOWN = 20
+
+
+@requires_perm(MANAGE_INTEGRATIONS)
+@require_GET
+def connection_list(request: HttpRequest) -> HttpResponse:
+    connections = list(_connections())
+    for connection in connections:
+        connection.schedule_words = schedule_in_words(connection)
+        connection.last_run = connection.latest_runs[0] if connection.latest_runs else None
+    return render(request, "web/connections/list.html", {"connections": connections})
+
+
+@requires_perm(MANAGE_INTEGRATIONS)
+@require_http_methods(["GET", "POST"])
+def connection_new(request: HttpRequest) -> HttpResponse:
+    form = ConnectionInputForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+
+        def create(schedule: sync.Schedule | None) -> Connection:
+            return sync.connection_create(
+                **form.service_data(),
+                connector=form.cleaned_data["connector"],
+                schedule=schedule,
+                user=request.user,
+            )
+
+        connection = _save(form, create, with_schedule=True)
+        if connection is not None:
+            messages.success(request, _("The connection “%(name)s” is saved.") % _name(connection))
+            return redirect("web:connection-detail", connection.pk)
+    return _form_page(request, form, status=422 if form.errors else 200)
+
+
+@requires_perm(MANAGE_INTEGRATIONS)
+@require_http_methods(["GET", "POST"])
+def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(_with_schedule(Connection.objects), pk=pk)
+    form = ConnectionInputForm(request.POST or None, connection=connection)
+    if request.method == "POST" and form.is_valid():
+
+        def update(schedule: sync.Schedule | None) -> Connection:
+            data = form.service_data()
+            if form.schedule_changed():
+                data["schedule"] = schedule
+            return sync.connection_update(connection=connection, data=data)
+
+        saved = _save(form, update, with_schedule=form.schedule_changed())
+        if saved is not None:
+            messages.success(request, _("The connection “%(name)s” is saved.") % _name(saved))
+            return redirect("web:connection-detail", saved.pk)
+    return _form_page(request, form, connection=connection, status=422 if form.errors else 200)
+
+
+@requires_perm(MANAGE_INTEGRATIONS)
+@require_GET
+def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(_with_schedule(Connection.objects), pk=pk)
+    runs = list(connection.runs.select_related("import_job")[:RECENT_RUNS])
+    for run in runs:
+        run.shown_source_errors = run.source_errors[:SOURCE_ERRORS_SHOWN]
+    context = {
+        "connection": connection,
+        "config": sync.public_config(connection),
+        "schedule_words": schedule_in_words(connection),
+        "runs": runs,
+        "source_errors_shown": SOURCE_ERRORS_SHOWN,
+    }
+    return render(request, "web/connections/detail.html", context)
+
+
+@requires_perm(MANAGE_INTEGRATIONS)
+@require_POST
+def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    sync.connection_delete(connection=connection)
+    messages.success(request, _("The connection “%(name)s” is deleted.") % _name(connection))
+    return redirect("web:connection-list")
+
+
+@requires_perm(MANAGE_INTEGRATIONS)
+@require_POST
+def connection_run(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    if not connection.enabled:
+        messages.error(
+            request, _("“%(name)s” is disabled: enable it to run it.") % _name(connection)
+        )
+    else:
+        sync.sync_run_now(connection)
+        messages.success(
+            request,
+            _("A run of “%(name)s” is queued; its outcome appears below.") % _name(connection),
+        )
+    return redirect("web:connection-detail", connection.pk)
+
+
+def schedule_in_words(connection: Connection) -> str:
+    every_seconds, crontab = schedule_parts(connection.schedule)
+    if crontab is not None:
+        return _("Crontab “%(line)s” (UTC)") % {"line": crontab}
+    if every_seconds is None:
+        return _("Only when run by hand")
+    for unit, words in ((86400, _days), (3600, _hours), (60, _minutes)):
+        if every_seconds % unit == 0:
+            return words(every_seconds // unit)
+    return ngettext("Every %(count)d second", "Every %(count)d seconds", every_seconds) % {
+        "count": every_seconds
+    }
+
+
+def _days(count: int) -> str:
+    return ngettext("Every day", "Every %(count)d days", count) % {"count": count}
+
+
+def _hours(count: int) -> str:
+    return ngettext("Every hour", "Every %(count)d hours", count) % {"count": count}
+
+
+def _minutes(count: int) -> str:
+    return ngettext("Every minute", "Every %(count)d minutes", count) % {"count": count}
+
+
+def _save(
+    form: ConnectionInputForm,
+    write: Callable[[sync.Schedule | None], Connection],
+    *,
+    with_schedule: bool,
+) -> Connection | None:
+    """Write through the service; on refusal, every error (the schedule's too) goes next to its
+    field and nothing is stored."""
+    errors: list[ValidationError] = []
+    schedule = None
+    if with_schedule:
+        try:
+            schedule = form.schedule()
+        except ValidationError as error:
+            errors.append(error)
+    try:
+        with transaction.atomic():
+            connection = write(schedule)
+            if errors:
+                raise errors[0]  # the schedule was refused: store nothing
+    except ValidationError as error:
+        if error not in errors:
+            errors.append(error)
+        for each in errors:
+            form.apply_errors(each)
+        return None
+    return connection
+
+
+def _form_page(request: HttpRequest, form: ConnectionInputForm, *, status: int, **extra):
+    context = {"form": form, "connectors": _connector_help(), **extra}
+    return render(request, "web/connections/form.html", context, status=status)
+
+
+def _connector_help() -> list[dict]:
+    """Each connector's keys (which are secret, which required) shown beside the form."""
+    described = []
+    for name in available_connectors():
+        try:
+            connector = connector_class(name)
+        except ValidationError:
+            continue  # a misconfigured plug-in: the select still names it, the service refuses
+        keys = [
+            {"name": key, "required": spec.required, "secret": spec.secret, "help": spec.help}
+            for key, spec in connector.config_keys.items()
+        ]
+        described.append({"name": name, "label": connector.label or name, "keys": keys})
+    return described
+
+
+def _connections() -> QuerySet[Connection]:
+    """One query for the connections and their schedules, one for their last runs."""
+    latest = SyncRun.objects.order_by("-started_at", "-id")[:1]
+    return _with_schedule(Connection.objects).prefetch_related(
+        Prefetch("runs", queryset=latest, to_attr="latest_runs")
+    )
+
+
+def _with_schedule(queryset: QuerySet[Connection]) -> QuerySet[Connection]:
+    return queryset.select_related("schedule__interval", "schedule__crontab")
+
+
+def _name(connection: Connection) -> dict[str, str]:
+    return {"name": connection.name}

@@ -1,0 +1,307 @@
+"""Connections on the integrations area: managers only; created and edited through the sync
+service (a bad configuration key named next to the field, secrets never shown, the placeholder
+keeping them), scheduled in celery beat's tables, deleted, run now, and each run reported."""
+
+import json
+
+import pytest
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
+
+from crm_project.celery import app as celery_app
+from customers.models import Contact
+from integrations.models import Connection, SyncRun
+from integrations.services import sync
+from tests.factories import ManagerFactory
+from tests.integrations.test_connectors import api_config
+from tests.integrations.test_connectors import source as source  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "Bearer secret-token"  # api_config's Authorization header
+SOURCE_URL = "https://erp.example.com"
+
+
+@pytest.fixture
+def manager_client(client):
+    client.force_login(ManagerFactory(username="boss"))
+    return client
+
+
+def make_connection(name: str = "Legacy ERP", base_url: str = SOURCE_URL, **overrides):
+    options = {
+        "name": name,
+        "connector": "rest_json",
+        "config": api_config(base_url),
+        "resource": "contacts",
+        "mode": "upsert",
+        "match_key": "external_id",
+        "mapping": {"id": "external_id", "updated_at": None},
+    }
+    return sync.connection_create(**{**options, **overrides})
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "name": "Legacy ERP",
+        "connector": "rest_json",
+        "config": json.dumps(api_config(SOURCE_URL)),
+        "mapping": json.dumps({"id": "external_id", "updated_at": None}),
+        "resource": "contacts",
+        "mode": "upsert",
+        "match_key": "external_id",
+        "schedule_kind": "every",
+        "every_minutes": "15",
+        "crontab": "",
+        "enabled": "on",
+    }
+    return {**data, **overrides}
+
+
+def errors_of(response, field: str) -> list[str]:
+    return list(response.context["form"].errors.get(field, []))
+
+
+# Permissions
+
+
+def test_sales_users_get_403_on_every_connection_door(sales_client):
+    connection = make_connection()
+    doors = [
+        ("get", reverse("web:connection-list")),
+        ("get", reverse("web:connection-new")),
+        ("post", reverse("web:connection-new")),
+        ("get", reverse("web:connection-detail", args=[connection.pk])),
+        ("get", reverse("web:connection-edit", args=[connection.pk])),
+        ("post", reverse("web:connection-edit", args=[connection.pk])),
+        ("post", reverse("web:connection-delete", args=[connection.pk])),
+        ("post", reverse("web:connection-run", args=[connection.pk])),
+    ]
+    for method, url in doors:
+        assert getattr(sales_client, method)(url).status_code == 403, url
+    assert Connection.objects.get() == connection
+
+
+def test_anonymous_users_go_to_the_login_page(client):
+    response = client.get(reverse("web:connection-list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("web:login"))
+
+
+def test_only_users_who_may_open_them_see_integrations_and_custom_fields_in_the_nav(
+    client, sales_user
+):
+    client.force_login(sales_user)
+    labels = {entry["label"] for entry in client.get("/").context["navigation"]}
+    assert "Integrations" not in labels and "Custom fields" not in labels
+    assert "Contacts" in labels
+    client.force_login(ManagerFactory())
+    labels = {entry["label"] for entry in client.get("/").context["navigation"]}
+    assert {"Integrations", "Custom fields"} <= labels
+
+
+# Create and edit
+
+
+def test_a_manager_creates_a_scheduled_connection_whose_secret_never_reaches_a_page(
+    manager_client,
+):
+    response = manager_client.post(reverse("web:connection-new"), form_data())
+
+    connection = Connection.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:connection-detail", args=[connection.pk])
+    assert sync.stored_config(connection)["headers"] == {"Authorization": SECRET}
+    assert connection.schedule.interval.every == 15 * 60
+    assert connection.schedule.enabled is True
+    for url in (
+        reverse("web:connection-list"),
+        reverse("web:connection-detail", args=[connection.pk]),
+        reverse("web:connection-edit", args=[connection.pk]),
+    ):
+        page = manager_client.get(url).content.decode()
+        assert "secret-token" not in page, url
+    edit = manager_client.get(reverse("web:connection-edit", args=[connection.pk]))
+    assert sync.SECRET_PLACEHOLDER in edit.content.decode()
+    listing = manager_client.get(reverse("web:connection-list")).content.decode()
+    assert "Every 15 minutes" in listing
+
+
+def test_an_unknown_configuration_key_is_named_next_to_the_configuration(manager_client):
+    config = {**api_config(SOURCE_URL), "passwrod": "x"}
+    response = manager_client.post(
+        reverse("web:connection-new"), form_data(config=json.dumps(config))
+    )
+
+    assert response.status_code == 422
+    (error,) = errors_of(response, "config")
+    assert error.startswith("passwrod: ")
+    assert 'id="id_config_error"' in response.content.decode()
+    assert Connection.objects.count() == 0 and PeriodicTask.objects.count() == 0
+
+
+def test_a_missing_required_key_and_a_bad_crontab_are_both_reported(manager_client):
+    config = {key: value for key, value in api_config(SOURCE_URL).items() if key != "url"}
+    response = manager_client.post(
+        reverse("web:connection-new"),
+        form_data(config=json.dumps(config), schedule_kind="crontab", crontab="*/15 * * *"),
+    )
+
+    assert response.status_code == 422
+    assert [e.split(":")[0] for e in errors_of(response, "config")] == ["url"]
+    assert errors_of(response, "crontab")
+    assert Connection.objects.count() == 0 and PeriodicTask.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("config", "{not json"), ("config", "[1, 2]"), ("mapping", '{"id": "no_such_field"}')],
+)
+def test_malformed_json_or_an_unknown_mapping_target_is_refused_next_to_its_field(
+    manager_client, field, value
+):
+    response = manager_client.post(reverse("web:connection-new"), form_data(**{field: value}))
+
+    assert response.status_code == 422
+    assert errors_of(response, field)
+    assert Connection.objects.count() == 0
+
+
+def test_a_duplicate_name_is_refused_in_the_error_summary(manager_client):
+    """The model's unique constraint reports under no field, so the summary carries it."""
+    make_connection()
+    response = manager_client.post(reverse("web:connection-new"), form_data())
+    assert response.status_code == 422
+    (error,) = response.context["form"].non_field_errors()
+    assert error in response.content.decode()
+    assert Connection.objects.count() == 1
+
+
+def test_saving_the_edit_form_as_shown_keeps_the_secret_and_changes_the_rest(manager_client):
+    connection = make_connection()
+    edit_url = reverse("web:connection-edit", args=[connection.pk])
+    shown = manager_client.get(edit_url).context["form"].initial
+    data = {**form_data(), **{k: v for k, v in shown.items() if v is not None}}
+    data.update(name="ERP (nightly)", schedule_kind="crontab", crontab="0 2 * * *")
+    data.pop("enabled")  # unticked
+
+    response = manager_client.post(edit_url, data)
+
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.name == "ERP (nightly)" and connection.enabled is False
+    assert sync.stored_config(connection)["headers"] == {"Authorization": SECRET}
+    cron = connection.schedule.crontab
+    assert (cron.minute, cron.hour) == ("0", "2")
+    assert connection.schedule.enabled is False
+    detail = manager_client.get(reverse("web:connection-detail", args=[connection.pk]))
+    assert "0 2 * * *" in detail.content.decode()
+
+
+def test_a_schedule_left_untouched_is_not_rewritten(manager_client):
+    connection = make_connection(schedule=sync.Schedule(every_seconds=90))
+    edit_url = reverse("web:connection-edit", args=[connection.pk])
+    shown = manager_client.get(edit_url).context["form"].initial
+    data = {**form_data(), **{k: v for k, v in shown.items() if v is not None}}
+
+    assert manager_client.post(edit_url, {**data, "name": "Renamed"}).status_code == 302
+
+    connection.refresh_from_db()
+    assert connection.name == "Renamed"
+    assert connection.schedule.interval.every == 90  # not rounded to whole minutes
+
+
+def test_deleting_a_connection_removes_its_schedule(manager_client):
+    connection = make_connection(schedule=sync.Schedule(every_seconds=600))
+    response = manager_client.post(reverse("web:connection-delete", args=[connection.pk]))
+    assert response.status_code == 302
+    assert Connection.objects.count() == 0 and PeriodicTask.objects.count() == 0
+
+
+# Runs
+
+
+@pytest.fixture
+def tasks_run_inline():
+    """The Celery tasks run in this process (the real task code, without a broker)."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_now_syncs_the_source_and_the_run_appears_on_the_detail_page(
+    client,
+    source,  # noqa: F811
+    tasks_run_inline,
+    settings,
+):
+    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
+    client.force_login(ManagerFactory(username="boss"))
+    _, base_url = source
+    connection = make_connection(base_url=base_url)
+
+    response = client.post(reverse("web:connection-run", args=[connection.pk]), follow=True)
+
+    run = SyncRun.objects.get(connection=connection)
+    assert run.status == SyncRun.Status.SUCCEEDED and run.fetched == Contact.objects.count() > 0
+    page = response.content.decode()
+    assert f'data-run="{run.pk}"' in page and 'data-status="succeeded"' in page
+    assert reverse("web:import-detail", args=[run.import_job_id]) in page
+    assert run.cursor_after in page
+    listing = client.get(reverse("web:connection-list")).content.decode()
+    assert f"{run.fetched} fetched, {run.created} created" in listing
+
+
+def test_a_disabled_connection_is_not_run(manager_client):
+    connection = make_connection(enabled=False)
+    response = manager_client.post(reverse("web:connection-run", args=[connection.pk]), follow=True)
+    assert "is disabled" in response.content.decode()
+    assert SyncRun.objects.count() == 0
+
+
+def test_a_failed_run_shows_its_error_and_the_records_the_source_gave_unusable(manager_client):
+    connection = make_connection()
+    SyncRun.objects.create(
+        connection=connection,
+        status=SyncRun.Status.FAILED,
+        fetched=3,
+        failed=1,
+        source_errors=[{"record": 2, "message": "The record is not a JSON object."}],
+        error_message="HTTP 503 from the source",
+    )
+    page = manager_client.get(reverse("web:connection-detail", args=[connection.pk]))
+    body = page.content.decode()
+    assert "HTTP 503 from the source" in body
+    assert "Record 2" in body and "The record is not a JSON object." in body
+
+
+# Query counts
+
+
+def _list_queries(client) -> int:
+    with CaptureQueriesContext(db_connection) as queries:
+        assert client.get(reverse("web:connection-list")).status_code == 200
+    return len(queries)
+
+
+def _add_connections(first: int, count: int) -> None:
+    for number in range(first, first + count):
+        schedule = (
+            sync.Schedule(every_seconds=60 * number)
+            if number % 2
+            else sync.Schedule(crontab=f"{number % 60} * * * *")
+        )
+        connection = make_connection(name=f"Source {number}", schedule=schedule)
+        for _ in range(2):
+            SyncRun.objects.create(connection=connection, status=SyncRun.Status.SUCCEEDED)
+
+
+def test_the_connection_list_costs_the_same_queries_for_2_or_12_connections(manager_client):
+    _add_connections(1, 2)
+    few = _list_queries(manager_client)
+    _add_connections(3, 10)
+    many = _list_queries(manager_client)
+    assert many == few
