@@ -167,7 +167,24 @@ class DealFilterForm(ListFilterForm):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any")), *Deal.Status.choices]
     )
-    field_order = ["q", "owner", "stage", "status", "tag", "created_from", "created_to", "sort"]
+    closing_from = forms.DateField(
+        label=_("Closing from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    closing_to = forms.DateField(
+        label=_("Closing to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    field_order = [
+        "q",
+        "owner",
+        "stage",
+        "status",
+        "tag",
+        "closing_from",
+        "closing_to",
+        "created_from",
+        "created_to",
+        "sort",
+    ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -180,6 +197,10 @@ class DealFilterForm(ListFilterForm):
         for name in ("stage", "status"):
             if self.values.get(name):
                 queryset = queryset.filter(**{name: self.values[name]})
+        if self.values.get("closing_from"):
+            queryset = queryset.filter(expected_close_date__gte=self.values["closing_from"])
+        if self.values.get("closing_to"):
+            queryset = queryset.filter(expected_close_date__lte=self.values["closing_to"])
         return queryset
 
 

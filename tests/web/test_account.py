@@ -111,3 +111,15 @@ def test_language_switch_refuses_an_offsite_redirect(sales_client):
 def test_navigation_marks_the_current_page(sales_client):
     body = sales_client.get(reverse("web:dashboard")).content.decode()
     assert 'aria-current="page">Dashboard<' in body
+
+
+def test_posts_without_a_csrf_token_are_refused(sales_user):
+    from django.test import Client
+
+    from customers.models import Contact
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(sales_user)
+    response = client.post(reverse("web:contact-create"), {"first_name": "Ada"})
+    assert response.status_code == 403
+    assert not Contact.objects.exists()

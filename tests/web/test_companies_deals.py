@@ -134,3 +134,13 @@ def test_garbage_in_a_deal_form_is_a_field_error_not_a_500(sales_client):
     assert response.status_code == 422
     assert {"amount", "stage", "company"} <= set(response.context["form"].errors)
     assert not Deal.objects.exists()
+
+
+def test_deals_filter_by_expected_close_date(sales_client):
+    soon = DealFactory(name="Soon", expected_close_date="2026-12-01")
+    DealFactory(name="Later", expected_close_date="2027-06-01")
+    DealFactory(name="Undated")
+    page = sales_client.get(
+        reverse("web:deal-list"), {"closing_from": "2026-11-01", "closing_to": "2026-12-31"}
+    ).context["page"]
+    assert [deal.pk for deal in page.rows] == [soon.pk]

@@ -85,3 +85,14 @@ def test_dashboard_in_chinese_formats_money_the_chinese_way(sales_client):
     text = body.decode()
     assert "仪表盘" in text
     assert "¥1,234,567.00" in text
+
+
+def test_an_activity_due_today_can_be_ticked_off_from_the_dashboard(sales_client, sales_user):
+    activity = ActivityFactory(subject="Call back", author=sales_user, due_at=timezone.now())
+    response = sales_client.post(
+        reverse("web:activity-done", args=[activity.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200 and "Call back" in response.content.decode()
+    activity.refresh_from_db()
+    assert activity.done_at is not None
+    assert not sales_client.get(reverse("web:dashboard")).context["my_activities"]
