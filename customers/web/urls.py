@@ -48,4 +48,5 @@ urlpatterns = [
     path("deals/<int:pk>/activities/", deals.deal_log_activity, name="deal-log-activity"),
     path("activities/<int:pk>/done/", activities.activity_done, name="activity-done"),
     path("", include("customers.web.urls_exchange")),
+    path("", include("customers.web.urls_integrations")),
 ]
