@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -54,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure:
         print(json.dumps(measure(*args.measure.split(":"))))
         return 0
+    # Ctrl-C and SIGTERM unwind through the cleanup (servers, temp dirs, databases), even when
+    # started from a shell that set SIGINT to be ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     args.formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     args.conn_max_age, args.workers, args.threads = 0, 2, 1
     results = []

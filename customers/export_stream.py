@@ -9,6 +9,7 @@ a single process would write.
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Iterator
 
@@ -61,6 +62,10 @@ _worker_encoder: ContactEncoder | None = None
 def _start_worker(encoder: ContactEncoder) -> None:
     global _worker_encoder
     _worker_encoder = encoder
+    # A forked child inherits its parent's signal handlers: under gunicorn, SIGTERM would only
+    # mark the *worker* as stopping, and Pool.terminate() would wait for this child forever.
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1):
+        signal.signal(number, signal.SIG_DFL)
 
 
 def _encode_in_worker(chunk: list[tuple]) -> str:
@@ -82,7 +87,9 @@ def _in_workers(chunks: Iterator[list[tuple]], encoder: ContactEncoder, processe
         while pending:
             result, rows = pending.popleft()
             yield result.get(), rows
-        pool.close()
-    finally:
-        pool.terminate()  # also when the client went away mid-export (GeneratorExit)
+    except BaseException:  # an error, or the client went away mid-export (GeneratorExit)
+        pool.terminate()
         pool.join()
+        raise
+    pool.close()
+    pool.join()

@@ -2,6 +2,9 @@
 the REST representation, whatever the values, in every format, in one process or several."""
 
 import io
+import multiprocessing
+import signal
+import threading
 
 import pytest
 from django.conf import settings
@@ -126,3 +129,25 @@ def test_a_narrowed_csv_has_the_columns_asked_for_in_their_order(tricky):
     text = "".join(piece for piece, _ in contact_export_text(contact_list(), encoder))
 
     assert text == stream.getvalue()
+
+
+def test_an_export_abandoned_midway_leaves_no_worker_process_behind(tricky):
+    """As when a client goes away mid-download, under a server that traps SIGTERM as gunicorn's
+    workers do (the encoders reset it: Pool.terminate stops them with SIGTERM)."""
+    ContactFactory.create_batch(4)
+    encoder = contact_encoder(format="json", can_view_pii=True, keys=settings.FIELD_ENCRYPTION_KEYS)
+    trapped = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        pieces = contact_export_text(contact_list(), encoder, chunk_size=1, processes=2)
+        for _ in range(3):  # the start, the first chunk, then one from a worker
+            next(pieces)
+        closing = threading.Thread(target=pieces.close, daemon=True)
+        closing.start()
+        closing.join(timeout=30)
+
+        assert not closing.is_alive(), "the worker processes did not stop"
+        assert multiprocessing.active_children() == []
+    finally:
+        signal.signal(signal.SIGTERM, trapped)
+        for child in multiprocessing.active_children():  # when failing: no stray processes
+            child.kill()
