@@ -149,7 +149,8 @@ def update_fields(
 
 def pks_where_in(model: type[models.Model], column: str, values: Sequence[Any]) -> RawSQL:
     """``SELECT pk … WHERE column IN (…)`` as an expression for ``pk__in``: a few thousand
-    plain values go in as parameters as they are, where an ``__in`` lookup prepares each."""
+    plain values go in as parameters as they are, where an ``__in`` lookup with a list
+    prepares each one."""
     quote = connection.ops.quote_name
     placeholders = ", ".join(["%s"] * len(values))
     return RawSQL(

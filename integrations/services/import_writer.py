@@ -231,9 +231,9 @@ def _stored_tags(
     owner_column = f"{model._meta.model_name}_id"
     pks = {instance.pk for instance in existing.values()}
     tags: dict[int, set[str]] = {}
-    links = through.objects.filter(**{f"{owner_column}__in": pks}).values_list(
-        owner_column, "tag__name_key"
-    )
+    links = through.objects.filter(
+        pk__in=pks_where_in(through, owner_column, list(pks))
+    ).values_list(owner_column, "tag__name_key")
     for owner, key in links:
         tags.setdefault(owner, set()).add(key)
     return tags
