@@ -3,15 +3,15 @@
 from datetime import UTC, datetime
 
 from django.utils import timezone
-from spyne import Integer
 
 from integrations.soap import auth
 from integrations.soap.faults import InvalidRequest
+from integrations.soap.types import Id
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
-RequiredId = Integer(min_occurs=1, nillable=False)
+RequiredId = Id(min_occurs=1, nillable=False)
 
 
 def caller(ctx) -> auth.Caller:
@@ -32,10 +32,13 @@ def page_bounds(offset: int | None, limit: int | None) -> tuple[int, int]:
     return offset, limit
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
+def as_utc(moment: datetime | None, *, field: str = "updated_since") -> datetime | None:
     """A time without an offset is taken as UTC."""
     if moment is None:
         return None
     if timezone.is_naive(moment):
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        raise InvalidRequest({field: "The time is out of range."}) from None

@@ -1,7 +1,7 @@
 """SOAP operations on companies (the shared steps are in ``records``)."""
 
 from django.db.models import QuerySet
-from spyne import DateTime, Integer, ServiceBase, Unicode, rpc
+from spyne import DateTime, ServiceBase, Unicode, rpc
 
 from customers import selectors
 from customers.custom_fields.values import active_definitions
@@ -11,6 +11,7 @@ from integrations.soap import convert, types
 from integrations.soap.auth import Caller
 from integrations.soap.common import RequiredId, as_utc
 from integrations.soap.records import Records
+from integrations.soap.types import Id
 
 
 def _shape(queryset: QuerySet, offset: int, limit: int, who: Caller) -> list:
@@ -49,7 +50,7 @@ class CompanyService(ServiceBase):
         Faults: Client.NotFound."""
         return COMPANIES.get_by_external_id(ctx, external_id)
 
-    @rpc(Unicode, Unicode, DateTime, Integer, Integer, _returns=types.CompanyPage)
+    @rpc(Unicode, Unicode, DateTime, Id, Id, _returns=types.CompanyPage)
     def SearchCompanies(ctx, query, phone, updated_since, offset, limit):
         """Companies matching every criterion given: `query` (in name, domain or industry),
         `phone` (exact, any formatting), `updated_since` (changed at or after, UTC). Ordered

@@ -1,7 +1,7 @@
 """SOAP operations on contacts (the shared steps are in ``records``)."""
 
 from django.db.models import QuerySet
-from spyne import DateTime, Integer, ServiceBase, Unicode, rpc
+from spyne import DateTime, ServiceBase, Unicode, rpc
 
 from customers import selectors
 from customers.api import list_rows
@@ -12,6 +12,7 @@ from integrations.soap import convert, types
 from integrations.soap.auth import Caller
 from integrations.soap.common import RequiredId, as_utc
 from integrations.soap.records import Records
+from integrations.soap.types import Id
 
 
 def _shape(queryset: QuerySet, offset: int, limit: int, who: Caller) -> list:
@@ -49,7 +50,7 @@ class ContactService(ServiceBase):
         Faults: Client.NotFound."""
         return CONTACTS.get_by_external_id(ctx, external_id)
 
-    @rpc(Unicode, Unicode, DateTime, Integer, Integer, _returns=types.ContactPage)
+    @rpc(Unicode, Unicode, DateTime, Id, Id, _returns=types.ContactPage)
     def SearchContacts(ctx, query, email, updated_since, offset, limit):
         """Contacts matching every criterion given: `query` (words in names, title or company
         name), `email` (exact, any letter case), `updated_since` (changed at or after, UTC).

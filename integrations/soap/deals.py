@@ -1,6 +1,6 @@
 """SOAP operations on deals (read-only: get and search)."""
 
-from spyne import DateTime, Integer, ServiceBase, Unicode, rpc
+from spyne import DateTime, ServiceBase, Unicode, rpc
 
 from customers import selectors
 from customers.custom_fields.values import active_definitions
@@ -8,6 +8,7 @@ from customers.models import Deal
 from integrations.soap import convert, types
 from integrations.soap.common import RequiredId, as_utc, caller, page_bounds
 from integrations.soap.faults import NotFound
+from integrations.soap.types import Id
 
 RESOURCE = "deals"
 
@@ -26,7 +27,7 @@ class DealService(ServiceBase):
             deal, can_view_pii=who.can_view_pii, definitions=active_definitions("deal")
         )
 
-    @rpc(Unicode, Unicode, Integer, DateTime, Integer, Integer, _returns=types.DealPage)
+    @rpc(Unicode, Unicode, Id, DateTime, Id, Id, _returns=types.DealPage)
     def SearchDeals(ctx, query, status, company_id, updated_since, offset, limit):
         """Deals matching every criterion given: `query` (in the name), `status` (open, won
         or lost), `company_id`, `updated_since` (changed at or after, UTC). Newest first;

@@ -5,7 +5,11 @@ Related records travel as ``<x>_id`` (input and output) plus a read-only label. 
 client leaves out of an update keep their value; ``xsi:nil="true"`` clears one.
 """
 
-from spyne import Array, Boolean, ComplexModel, Date, DateTime, Decimal, Integer, Unicode
+from spyne import Array, Boolean, ComplexModel, Date, DateTime, Decimal, Integer, Integer64, Unicode
+
+# Ids and offsets are 64-bit (xs:long): a larger number is refused by the schema as the
+# client's mistake instead of overflowing in the database.
+Id = Integer64
 
 TNS = "urn:crm:soap:v1"
 TYPES_NS = "urn:crm:soap:v1:types"
@@ -53,20 +57,20 @@ class Contact(ComplexModel):
 
     __namespace__ = TYPES_NS
     Annotations = _DocFromDocstring
-    id = Integer(doc="Required by UpdateContact, ignored by Create/Upsert.")
+    id = Id(doc="Required by UpdateContact, ignored by Create/Upsert.")
     external_id = _text("Your system's id for this contact; unique when set.")
     first_name = Unicode
     last_name = Unicode
     full_name = _read_only(Unicode, "Family name first for CJK names.")
     title = Unicode
-    company_id = Integer(doc="The company's id.")
+    company_id = Id(doc="The company's id.")
     company_name = _read_only(Unicode)
     email = Unicode
     phone = Unicode
     address = Unicode
     lifecycle_stage = _text("lead, prospect, customer or churned.")
     source = Unicode
-    owner_id = Integer(doc="The owning user's id.")
+    owner_id = Id(doc="The owning user's id.")
     owner_username = _read_only(Unicode)
     tags = Tags
     custom_fields = CustomFields
@@ -83,7 +87,7 @@ class Company(ComplexModel):
 
     __namespace__ = TYPES_NS
     Annotations = _DocFromDocstring
-    id = Integer(doc="Required by UpdateCompany, ignored by Create/Upsert.")
+    id = Id(doc="Required by UpdateCompany, ignored by Create/Upsert.")
     external_id = _text("Your system's id for this company; unique when set.")
     name = Unicode
     domain = Unicode
@@ -92,7 +96,7 @@ class Company(ComplexModel):
     country = _text("ISO 3166 two-letter code, e.g. CN.")
     phone = Unicode
     address = Unicode
-    owner_id = Integer(doc="The owning user's id.")
+    owner_id = Id(doc="The owning user's id.")
     owner_username = _read_only(Unicode)
     tags = Tags
     custom_fields = CustomFields
@@ -105,22 +109,22 @@ class Deal(ComplexModel):
 
     __namespace__ = TYPES_NS
     Annotations = _DocFromDocstring
-    id = Integer
+    id = Id
     external_id = Unicode
     name = Unicode
-    company_id = Integer
+    company_id = Id
     company_name = _read_only(Unicode)
-    primary_contact_id = Integer
+    primary_contact_id = Id
     amount = Decimal(doc="Non-negative, two decimal places.")
     currency = _text("ISO 4217 code, e.g. CNY.")
-    pipeline_id = _read_only(Integer)
+    pipeline_id = _read_only(Id)
     pipeline_name = _read_only(Unicode)
-    stage_id = Integer
+    stage_id = Id
     stage_name = _read_only(Unicode)
     status = _text("open, won or lost.")
     expected_close_date = Date
     closed_at = _read_only(DateTime)
-    owner_id = Integer
+    owner_id = Id
     owner_username = _read_only(Unicode)
     tags = Tags
     custom_fields = CustomFields
@@ -140,7 +144,7 @@ def _page_of(item: type) -> type:
             "__namespace__": TYPES_NS,
             "Annotations": _DocFromDocstring,
             "total": Integer(min_occurs=1, nillable=False),
-            "offset": Integer(min_occurs=1, nillable=False),
+            "offset": Id(min_occurs=1, nillable=False),
             "limit": Integer(min_occurs=1, nillable=False),
             "items": item.customize(max_occurs="unbounded"),
         },

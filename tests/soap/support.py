@@ -80,3 +80,16 @@ def post_envelope(url: str, body: bytes | str, **headers) -> requests.Response:
     return requests.post(
         url, data=body, headers={"Content-Type": "text/xml; charset=utf-8", **headers}, timeout=30
     )
+
+
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+
+def wsse_header(user, scopes=ALL_SCOPES) -> str:
+    """A WS-Security UsernameToken header carrying a new key for `user`, for raw envelopes."""
+    _, raw_key = api_key_create(user=user, name="raw", scopes=list(scopes))
+    return (
+        f'<wsse:Security xmlns:wsse="{WSSE}"><wsse:UsernameToken>'
+        f"<wsse:Username>{user.get_username()}</wsse:Username>"
+        f"<wsse:Password>{raw_key}</wsse:Password></wsse:UsernameToken></wsse:Security>"
+    )

@@ -4,7 +4,7 @@ import pytest
 
 from customers.models import Contact
 from tests.factories import ContactFactory
-from tests.soap.support import envelope, post_envelope, raises_fault, raw_fault
+from tests.soap.support import envelope, post_envelope, raises_fault, raw_fault, wsse_header
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -112,3 +112,30 @@ def test_an_oversized_request_is_a_client_fault(soap_url, settings):
     body = envelope("CreateContact", f"<crm:contact><t:notes>{'x' * limit}</t:notes></crm:contact>")
     code, message = raw_fault(post_envelope(soap_url, body))
     assert code == "Client.RequestTooLarge" and str(limit) in message
+
+
+@pytest.mark.parametrize(
+    ("operation", "body"),
+    [
+        ("GetContact", "<crm:id>100000000000000000000</crm:id>"),
+        ("SearchContacts", "<crm:offset>100000000000000000000</crm:offset>"),
+        (
+            "CreateContact",
+            "<crm:contact><t:first_name>A</t:first_name>"
+            "<t:company_id>100000000000000000000</t:company_id></crm:contact>",
+        ),
+    ],
+    ids=["id", "offset", "company_id"],
+)
+def test_a_number_beyond_64_bits_is_a_client_fault_not_a_server_error(
+    soap_url, sales_user, operation, body
+):
+    payload = envelope(operation, body, header=wsse_header(sales_user))
+    code, message = raw_fault(post_envelope(soap_url, payload))
+    assert code == "Client.SchemaValidationError", (code, message)
+
+
+def test_a_time_out_of_range_in_utc_is_a_validation_fault(soap):
+    with raises_fault("Client.ValidationError") as fault:
+        soap.service.SearchContacts(updated_since="0001-01-01T00:00:00+05:00")
+    assert "updated_since" in fault.value.message
