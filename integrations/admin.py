@@ -6,6 +6,10 @@ the raw key once; the stored hash is never shown.
 Bulk jobs: an import is started from the add form (through ``imports.import_create``) and then
 only watched, cancelled or deleted; exports are listed with a link to their download. Users see
 their own jobs unless they may change any (managers), as in the REST API.
+
+Connections are written through ``services.sync`` (secrets never shown), their runs read-only;
+webhook subscriptions paused and resumed, deliveries replayed, through the webhooks services.
+Schedules themselves are django-celery-beat's periodic tasks, in its own admin.
 """
 
 from django import forms
@@ -19,15 +23,22 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from integrations import selectors
+from integrations.connectors import available_connectors
 from integrations.models import (
     FINISHED_STATUSES,
     ApiKey,
+    Connection,
     ExportJob,
     FileFormat,
     ImportJob,
     ImportRowError,
+    Resource,
+    SyncRun,
 )
-from integrations.services import api_keys, imports
+from integrations.services import api_keys, imports, sync
+from integrations.webhooks import services as webhook_services
+from integrations.webhooks import triggers as webhook_triggers
+from integrations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 _FIELDS = (
     "name",
@@ -369,3 +380,377 @@ class ExportJobAdmin(admin.ModelAdmin):
             return "–"
         url = reverse("export-job-download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+
+# Connections and their runs
+
+
+class ConnectionAdminForm(forms.ModelForm):
+    """The connection's options handed to ``integrations.services.sync`` (which validates the
+    configuration per connector and keeps secrets encrypted). The configuration is shown as
+    the service shows it: secret keys as ``********``, which keep the stored value when sent
+    back. The service writes in ``clean`` (inside the admin's transaction); ``save`` returns
+    the connection."""
+
+    connector = forms.ChoiceField(label=_("connector"))
+    config = forms.JSONField(
+        label=_("configuration"),
+        required=False,
+        help_text=_("The connector's keys as JSON; secrets show as ******** and are kept so."),
+    )
+    mapping = forms.JSONField(label=_("field mapping"), required=False)
+    resource = forms.ChoiceField(label=_("resource"), choices=Resource.choices)
+    mode = forms.ChoiceField(label=_("mode"), choices=ImportJob.Mode.choices)
+    match_key = forms.ChoiceField(label=_("match key"), choices=ImportJob.MatchKey.choices)
+    every_seconds = forms.IntegerField(
+        label=_("every (seconds)"),
+        required=False,
+        help_text=_("Run every this many seconds; or give a crontab line; or neither."),
+    )
+    crontab = forms.CharField(
+        label=_("crontab (UTC)"), required=False, help_text=_("e.g. */15 * * * *")
+    )
+
+    class Meta:
+        model = Connection
+        fields = ["name", "connector", "resource", "mode", "match_key", "mapping", "enabled"]
+
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.connection: Connection | None = None
+        self.fields["connector"].choices = [(name, name) for name in available_connectors()]
+        existing = self.instance.pk is not None
+        if existing:
+            self.fields["connector"].disabled = True
+            self.initial["config"] = sync.public_config(self.instance)
+            every_seconds, crontab = _schedule_parts(self.instance)
+            self.initial.update(every_seconds=every_seconds, crontab=crontab)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors:
+            return data
+        options = {
+            "name": data["name"],
+            "config": data.get("config") or {},
+            "mapping": data.get("mapping") or {},
+            "resource": data["resource"],
+            "mode": data["mode"],
+            "match_key": data["match_key"],
+            "enabled": data["enabled"],
+        }
+        try:
+            schedule = None
+            if data.get("every_seconds") is not None or data.get("crontab"):
+                schedule = sync.Schedule(
+                    every_seconds=data.get("every_seconds"), crontab=data.get("crontab") or None
+                )
+            if self.instance.pk is None:
+                self.connection = sync.connection_create(
+                    **options, connector=data["connector"], schedule=schedule, user=self.user
+                )
+            else:
+                self.connection = sync.connection_update(
+                    connection=self.instance, data={**options, "schedule": schedule}
+                )
+        except ValidationError as error:
+            for name, field_errors in error.message_dict.items():
+                if name.startswith("config."):
+                    key = name.removeprefix("config.")
+                    self.add_error("config", [f"{key}: {text}" for text in field_errors])
+                elif name == "schedule":
+                    self.add_error(None, field_errors)
+                else:
+                    self.add_error(name if name in self.fields else None, field_errors)
+        return data
+
+    def _post_clean(self) -> None:
+        """The service validated and wrote the connection; the model's checks would repeat it."""
+
+    def save(self, commit: bool = True) -> Connection:
+        if self.connection is None:
+            raise ValueError("The form did not validate, so it cannot be saved.")
+        return self.connection
+
+
+def _schedule_parts(connection: Connection) -> tuple[int | None, str | None]:
+    task = connection.schedule
+    if task is None:
+        return None, None
+    if task.interval_id:
+        seconds = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+        return task.interval.every * seconds.get(task.interval.period, 1), None
+    cron = task.crontab
+    return None, " ".join(
+        (cron.minute, cron.hour, cron.day_of_month, cron.month_of_year, cron.day_of_week)
+    )
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    """Secrets never reach a page: ``secrets`` is in no field list, and the configuration is
+    the service's public view of it."""
+
+    form = ConnectionAdminForm
+    list_display = ("name", "connector", "resource", "mode", "schedule", "enabled", "runs_link")
+    list_filter = ("connector", "resource", "enabled")
+    list_select_related = ("schedule__interval", "schedule__crontab")
+    search_fields = ("name",)
+    readonly_fields = ("cursor", "created_by", "created_at", "runs_link")
+    fieldsets = (
+        (None, {"fields": ("name", "connector", "config", "resource", "mode", "match_key")}),
+        (_("Mapping"), {"fields": ("mapping",)}),
+        (_("Schedule"), {"fields": ("every_seconds", "crontab", "enabled")}),
+        (_("State"), {"fields": ("cursor", "created_by", "created_at", "runs_link")}),
+    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+
+        class BoundForm(form_class):  # the service records who created the connection
+            def __init__(self, *args, **form_kwargs) -> None:
+                super().__init__(*args, user=request.user, **form_kwargs)
+
+        return BoundForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        """The service stored the connection in the form's ``clean``."""
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """Nothing related is edited here (the schedule is the service's to write)."""
+
+    def delete_model(self, request, obj: Connection) -> None:
+        sync.connection_delete(connection=obj)
+
+    def delete_queryset(self, request, queryset: QuerySet) -> None:
+        for connection in queryset.select_related("schedule"):
+            sync.connection_delete(connection=connection)
+
+    @admin.display(description=_("runs"))
+    def runs_link(self, obj: Connection) -> str:
+        if obj.pk is None:
+            return "–"
+        url = reverse("admin:integrations_syncrun_changelist") + f"?connection__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Runs"))
+
+
+_RUN_FIELDS = (
+    "connection",
+    "status",
+    "import_job_link",
+    "cursor_before",
+    "cursor_after",
+    "fetched",
+    "created",
+    "updated",
+    "unchanged",
+    "skipped",
+    "failed",
+    "source_errors",
+    "error_message",
+    "started_at",
+    "fetched_at",
+    "finished_at",
+)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    """Read-only: runs are written by the sync service."""
+
+    list_display = (
+        "__str__",
+        "status",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "skipped",
+        "failed",
+        "started_at",
+        "finished_at",
+    )
+    list_filter = ("status", "connection", "started_at")
+    list_select_related = ("connection",)
+    date_hierarchy = "started_at"
+    fields = _RUN_FIELDS
+    readonly_fields = _RUN_FIELDS
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("import job"))
+    def import_job_link(self, obj: SyncRun) -> str:
+        if not obj.import_job_id:
+            return "–"
+        url = reverse("admin:integrations_importjob_change", args=[obj.import_job_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.import_job_id)
+
+
+# Webhooks
+
+_SUBSCRIPTION_FIELDS = (
+    "url",
+    "events",
+    "description",
+    "owner",
+    "api_key",
+    "is_active",
+    "disabled_at",
+    "disabled_reason",
+    "created_at",
+)
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """Watched, paused, resumed and deleted here; created through the API or the UI, which show
+    the signing secret once. The secret is in no field list, so it never reaches a page."""
+
+    list_display = ("url", "owner", "is_active", "disabled_at", "disabled_reason", "created_at")
+    list_filter = ("is_active", "disabled_at", "created_at")
+    list_select_related = ("owner",)
+    search_fields = ("url", "description", "owner__username")
+    fields = _SUBSCRIPTION_FIELDS
+    readonly_fields = _SUBSCRIPTION_FIELDS
+    actions = ["pause_selected", "resume_selected"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Allowed on the list (for the actions), read-only on a subscription's own page.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def delete_model(self, request, obj: WebhookSubscription) -> None:
+        webhook_services.subscription_delete(subscription=obj)
+
+    def delete_queryset(self, request, queryset: QuerySet) -> None:
+        for subscription in queryset:
+            webhook_services.subscription_delete(subscription=subscription)
+
+    @admin.action(description=_("Pause selected subscriptions"), permissions=["change"])
+    def pause_selected(self, request, queryset: QuerySet) -> None:
+        for subscription in queryset:
+            webhook_services.subscription_pause(subscription=subscription)
+        self.message_user(
+            request,
+            ngettext(
+                "Paused %(count)d subscription.", "Paused %(count)d subscriptions.", len(queryset)
+            )
+            % {"count": len(queryset)},
+        )
+
+    @admin.action(
+        description=_("Resume selected subscriptions (clears the failure flag)"),
+        permissions=["change"],
+    )
+    def resume_selected(self, request, queryset: QuerySet) -> None:
+        for subscription in queryset:
+            webhook_services.subscription_resume(subscription=subscription)
+        webhook_triggers.deliver_soon()
+        self.message_user(
+            request,
+            ngettext(
+                "Resumed %(count)d subscription.", "Resumed %(count)d subscriptions.", len(queryset)
+            )
+            % {"count": len(queryset)},
+        )
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ("attempted_at", "status_code", "latency_ms", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        """A delivery's attempts are part of it: whoever sees the delivery sees them."""
+        return request.user.has_perm(_VIEW_SUBSCRIPTIONS)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+_VIEW_SUBSCRIPTIONS = "integrations.view_webhooksubscription"
+_CHANGE_SUBSCRIPTIONS = "integrations.change_webhooksubscription"
+_DELIVERY_FIELDS = (
+    "subscription",
+    "event_type",
+    "status",
+    "attempts",
+    "last_status_code",
+    "last_error",
+    "next_attempt_at",
+    "delivered_at",
+    "created_at",
+)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Read-only, with every attempt; deliveries are read and replayed through their
+    subscription's permissions (as the roles grant them)."""
+
+    list_display = (
+        "id",
+        "subscription",
+        "event_type",
+        "status",
+        "attempts",
+        "last_status_code",
+        "created_at",
+    )
+    list_filter = ("status", "created_at")
+    list_select_related = ("subscription", "event")
+    search_fields = ("subscription__url", "=event__type")
+    fields = _DELIVERY_FIELDS
+    readonly_fields = _DELIVERY_FIELDS
+    inlines = [WebhookAttemptInline]
+    actions = ["replay_selected"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(_VIEW_SUBSCRIPTIONS)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm(_VIEW_SUBSCRIPTIONS)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(_CHANGE_SUBSCRIPTIONS)
+
+    @admin.display(description=_("event"))
+    def event_type(self, obj: WebhookDelivery) -> str:
+        return obj.event.type
+
+    @admin.action(description=_("Replay selected deliveries"), permissions=["replay"])
+    def replay_selected(self, request, queryset: QuerySet) -> None:
+        replayed = 0
+        for delivery in queryset:
+            webhook_services.replay(delivery=delivery)
+            replayed += 1
+        webhook_triggers.deliver_soon()
+        self.message_user(
+            request,
+            ngettext("Replaying %(count)d delivery.", "Replaying %(count)d deliveries.", replayed)
+            % {"count": replayed},
+        )

@@ -40,7 +40,9 @@ class ConnectionInputForm(forms.Form):
         ),
     )
     resource = forms.ChoiceField(label=_("Records"), choices=Resource.choices)
-    mode = forms.ChoiceField(label=_("Mode"), choices=ImportJob.Mode.choices)
+    mode = forms.ChoiceField(
+        label=_("Mode"), choices=ImportJob.Mode.choices, initial=ImportJob.Mode.UPSERT
+    )
     match_key = forms.ChoiceField(label=_("Match by"), choices=ImportJob.MatchKey.choices)
     schedule_kind = forms.ChoiceField(
         label=_("Schedule"),

@@ -8,11 +8,15 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from integrations.models import Connection
 from integrations.webhooks import services
 from integrations.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.factories import ContactFactory, ManagerFactory
 from tests.integrations.test_webhooks import Receiver, deliver_all
+from tests.web.browser import chromium, log_in, screenshot
 
 pytestmark = pytest.mark.django_db
 Status = WebhookDelivery.Status
@@ -145,9 +149,7 @@ def test_another_managers_subscription_is_invisible_and_untouchable(manager_clie
 
 
 @pytest.mark.django_db(transaction=True)
-def test_deliveries_show_each_attempt_and_a_replay_sends_again(
-    manager_client, manager, receiver
-):
+def test_deliveries_show_each_attempt_and_a_replay_sends_again(manager_client, manager, receiver):
     subscription = subscribe(manager, url=receiver.url)
     ContactFactory()
     (delivery,) = deliver_all()
@@ -181,9 +183,7 @@ def _add_subscriptions(owner, count: int) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_lists_cost_the_same_queries_whatever_their_length(
-    manager_client, manager, receiver
-):
+def test_the_lists_cost_the_same_queries_whatever_their_length(manager_client, manager, receiver):
     _add_subscriptions(manager, 2)
     few_subscriptions = _queries(manager_client, reverse("web:webhook-list"))
     _add_subscriptions(manager, 10)
@@ -200,3 +200,45 @@ def test_the_lists_cost_the_same_queries_whatever_their_length(
     deliver_all()
     assert WebhookDelivery.objects.filter(subscription=subscription).count() == 6
     assert _queries(manager_client, deliveries) == few_deliveries
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_the_secret_shows_once_and_a_bad_config_key_is_named(live_server):
+    ManagerFactory(username="boss")
+    with chromium() as driver:
+        log_in(driver, live_server.url, "boss")
+        driver.get(live_server.url + reverse("web:webhook-list"))
+        driver.find_element(By.ID, "id_url").send_keys("http://127.0.0.1:9/hooks")
+        events = Select(driver.find_element(By.ID, "id_events"))
+        events.select_by_value("contact.created")
+        events.select_by_value("deal.stage_changed")
+        driver.find_element(By.CSS_SELECTOR, "form[data-webhook-form] button.primary").click()
+        shown = (
+            WebDriverWait(driver, 10)
+            .until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-new-webhook-secret]"))
+            .get_attribute("value")
+        )
+        screenshot(driver, "webhook-secret-once")
+        subscription = WebhookSubscription.objects.get()
+        assert shown == subscription.secret
+        assert subscription.events == ["contact.created", "deal.stage_changed"]
+        driver.get(live_server.url + reverse("web:webhook-list"))
+        assert driver.find_elements(By.CSS_SELECTOR, f'[data-subscription="{subscription.pk}"]')
+        assert shown not in driver.page_source
+
+        driver.get(live_server.url + reverse("web:connection-new"))
+        driver.find_element(By.ID, "id_name").send_keys("Legacy ERP")
+        Select(driver.find_element(By.ID, "id_connector")).select_by_value("rest_json")
+        config = driver.find_element(By.ID, "id_config")
+        config.send_keys('{"url": "https://erp.example.com/api/", "passwrod": "x"}')
+        driver.find_element(By.CSS_SELECTOR, "form[data-connection-form] button.primary").click()
+        error = WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "id_config_error"))
+        screenshot(driver, "connection-bad-config-key")
+        assert error.text.startswith("passwrod:")
+        assert config_is_marked_invalid(driver)
+    assert Connection.objects.count() == 0
+
+
+def config_is_marked_invalid(driver) -> bool:
+    field = driver.find_element(By.ID, "id_config")
+    return field.get_attribute("aria-invalid") == "true"
