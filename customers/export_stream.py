@@ -48,12 +48,19 @@ def contact_export_text(
     if first is not None:
         yield encoder.encode(first, first=True), len(first)
         if len(first) == chunk_size:  # there may be more: worth the workers
-            if processes > 1 and "fork" in multiprocessing.get_all_start_methods():
+            if processes > 1 and _may_fork():
                 yield from _in_workers(chunks, encoder, processes)
             else:
                 for chunk in chunks:
                     yield encoder.encode(chunk, first=False), len(chunk)
     yield encoder.end(), 0
+
+
+def _may_fork() -> bool:
+    """Not inside a daemonic process, such as a Celery prefork worker (billiard marks it so
+    for multiprocessing too): it may not have children, and its siblings use the cores."""
+    current = multiprocessing.current_process()
+    return "fork" in multiprocessing.get_all_start_methods() and not current.daemon
 
 
 _worker_encoder: ContactEncoder | None = None

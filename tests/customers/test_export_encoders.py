@@ -151,3 +151,28 @@ def test_an_export_abandoned_midway_leaves_no_worker_process_behind(tricky):
         signal.signal(signal.SIGTERM, trapped)
         for child in multiprocessing.active_children():  # when failing: no stray processes
             child.kill()
+
+
+def test_inside_a_daemonic_process_such_as_a_celery_prefork_worker_the_export_stays_in_it(tricky):
+    """Billiard marks Celery's prefork workers daemonic for multiprocessing too, and a daemonic
+    process may not have children: the chunks are then encoded in the process itself."""
+    ContactFactory.create_batch(4)
+    encoder = contact_encoder(
+        format="csv",
+        can_view_pii=True,
+        keys=settings.FIELD_ENCRYPTION_KEYS,
+        columns=CONTACT_CSV_COLUMNS,
+    )
+    alone = "".join(text for text, _ in contact_export_text(contact_list(), encoder, processes=0))
+    process = multiprocessing.current_process()
+    process.daemon = True
+    try:
+        text, children = "", set()
+        for piece, _ in contact_export_text(contact_list(), encoder, chunk_size=2, processes=2):
+            text += piece
+            children.update(multiprocessing.active_children())
+    finally:
+        process.daemon = False
+
+    assert children == set()
+    assert text == alone
