@@ -126,8 +126,9 @@ def write_chunk(
             continue
         plan.row = row
         if row.tags is not None and not created:
-            keys = {Tag.key_for(name) for name in row.tags}
-            plan.tags_changed = plan.tags_changed or keys != stored_tags.get(instance.pk, set())
+            tag_keys = {Tag.key_for(name) for name in row.tags}
+            stored = stored_tags.get(instance.pk, set())
+            plan.tags_changed = plan.tags_changed or tag_keys != stored
         if key is None:
             unkeyed.append(plan)
         else:
