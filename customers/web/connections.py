@@ -2,6 +2,7 @@
 edit, delete, run now, and a page of recent runs. Every write goes through
 ``integrations.services.sync``; secrets are shown only as the placeholder it gives."""
 
+import time
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,11 +19,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from customers.web.connection_forms import ConnectionInputForm, schedule_parts
 from customers.web.exchange_common import MANAGE_INTEGRATIONS, requires_perm
 from integrations.connectors import available_connectors, connector_class
-from integrations.models import Connection, SyncRun
+from integrations.models import Connection, ImportJob, Resource, SyncRun
 from integrations.services import sync
 
 RECENT_RUNS = 50
 SOURCE_ERRORS_SHOWN = 20
+QUEUED_WAIT_SECONDS = 60  # how long the page waits for a queued run to start
 
 
 @requires_perm(MANAGE_INTEGRATIONS)
@@ -29,6 +32,7 @@ SOURCE_ERRORS_SHOWN = 20
 def connection_list(request: HttpRequest) -> HttpResponse:
     connections = list(_connections())
     for connection in connections:
+        _label(connection)
         connection.schedule_words = schedule_in_words(connection)
         connection.last_run = connection.latest_runs[0] if connection.latest_runs else None
     return render(request, "web/connections/list.html", {"connections": connections})
@@ -79,11 +83,13 @@ def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(_with_schedule(Connection.objects), pk=pk)
+    _label(connection)
     runs = list(connection.runs.select_related("import_job")[:RECENT_RUNS])
     for run in runs:
         run.shown_source_errors = run.source_errors[:SOURCE_ERRORS_SHOWN]
     context = {
         "connection": connection,
+        "refresh": _refresh_while_running(request, runs),
         "config": sync.public_config(connection),
         "schedule_words": schedule_in_words(connection),
         "runs": runs,
@@ -109,13 +115,25 @@ def connection_run(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request, _("“%(name)s” is disabled: enable it to run it.") % _name(connection)
         )
-    else:
-        sync.sync_run_now(connection)
-        messages.success(
-            request,
-            _("A run of “%(name)s” is queued; its outcome appears below.") % _name(connection),
-        )
-    return redirect("web:connection-detail", connection.pk)
+        return redirect("web:connection-detail", connection.pk)
+    queued_at = int(time.time())  # before queueing: the run may start at once
+    sync.sync_run_now(connection)
+    messages.success(
+        request, _("A run of “%(name)s” is queued; its outcome appears below.") % _name(connection)
+    )
+    detail = reverse("web:connection-detail", args=[connection.pk])
+    return redirect(f"{detail}?queued={queued_at}")
+
+
+def _refresh_while_running(request: HttpRequest, runs: list[SyncRun]) -> bool:
+    """Whether the runs table should poll (htmx): a run is going, or one was queued from this
+    page (``?queued=<epoch>``) and has not started yet, for up to a minute."""
+    if runs and not runs[0].is_finished:
+        return True
+    queued = request.GET.get("queued", "")
+    if not queued.isdigit() or time.time() - int(queued) > QUEUED_WAIT_SECONDS:
+        return False
+    return not runs or runs[0].started_at.timestamp() < int(queued)
 
 
 def schedule_in_words(connection: Connection) -> str:
@@ -204,6 +222,15 @@ def _connections() -> QuerySet[Connection]:
 
 def _with_schedule(queryset: QuerySet[Connection]) -> QuerySet[Connection]:
     return queryset.select_related("schedule__interval", "schedule__crontab")
+
+
+def _label(connection: Connection) -> None:
+    """The choices' translated labels (the model stores the plain values)."""
+    connection.resource_label = dict(Resource.choices).get(connection.resource, connection.resource)
+    connection.mode_label = dict(ImportJob.Mode.choices).get(connection.mode, connection.mode)
+    connection.match_key_label = dict(ImportJob.MatchKey.choices).get(
+        connection.match_key, connection.match_key
+    )
 
 
 def _name(connection: Connection) -> dict[str, str]:

@@ -251,6 +251,7 @@ def test_run_now_syncs_the_source_and_the_run_appears_on_the_detail_page(
     assert f'data-run="{run.pk}"' in page and 'data-status="succeeded"' in page
     assert reverse("web:import-detail", args=[run.import_job_id]) in page
     assert run.cursor_after in page
+    assert 'hx-trigger="every 2s"' not in page  # the run is over: nothing to follow
     listing = client.get(reverse("web:connection-list")).content.decode()
     assert f"{run.fetched} fetched, {run.created} created" in listing
 
@@ -276,6 +277,22 @@ def test_a_failed_run_shows_its_error_and_the_records_the_source_gave_unusable(m
     body = page.content.decode()
     assert "HTTP 503 from the source" in body
     assert "Record 2" in body and "The record is not a JSON object." in body
+
+
+def test_the_runs_table_follows_a_queued_run_until_it_has_finished(manager_client):
+    connection = make_connection()
+    detail = reverse("web:connection-detail", args=[connection.pk])
+    polling = 'hx-trigger="every 2s"'
+
+    queued = manager_client.post(reverse("web:connection-run", args=[connection.pk]))
+    waiting = manager_client.get(queued["Location"]).content.decode()
+    assert queued["Location"].startswith(f"{detail}?queued=") and polling in waiting
+
+    run = SyncRun.objects.create(connection=connection)  # the worker started it
+    assert polling in manager_client.get(queued["Location"]).content.decode()
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.SUCCEEDED)
+    assert polling not in manager_client.get(queued["Location"]).content.decode()
+    assert polling not in manager_client.get(detail).content.decode()
 
 
 # Query counts
