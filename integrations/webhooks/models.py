@@ -114,6 +114,9 @@ class RelayCursor(models.Model):
 
     name = models.CharField(max_length=50, primary_key=True)
     cursor = models.CharField(max_length=50, blank=True)
+    # Set by a commit that asked for a relay, cleared by the relay as it starts: a burst of
+    # writes queues one relay task, not one per write.
+    requested = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -3,7 +3,7 @@
 import json
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -104,6 +104,18 @@ def _check_events(events: Sequence[str]) -> list[str]:
 # Relay: outbox → deliveries
 
 
+def request_relay() -> bool:
+    """Mark a relay as wanted; True when none was already waiting to start (then the caller
+    queues one)."""
+    RelayCursor.objects.get_or_create(name=RELAY)
+    return bool(RelayCursor.objects.filter(name=RELAY, requested=False).update(requested=True))
+
+
+def relay_started() -> None:
+    """Clear the request before reading, so a commit landing from now on asks again."""
+    RelayCursor.objects.filter(name=RELAY, requested=True).update(requested=False)
+
+
 def relay_events() -> int:
     """Create a delivery per matching subscription for every event past the relay's cursor;
     returns how many. Safe to run concurrently and repeatedly: the cursor row is locked and a
@@ -147,6 +159,21 @@ def due_delivery_ids(limit: int = 1000) -> list[int]:
     )
 
 
+def next_retry_at() -> datetime | None:
+    """When the earliest waiting retry is due (None when nothing waits)."""
+    return (
+        WebhookDelivery.objects.filter(
+            status=Status.PENDING,
+            next_attempt_at__gt=timezone.now(),
+            subscription__is_active=True,
+            subscription__disabled_at__isnull=True,
+        )
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
 def claim(delivery_id: int) -> bool:
     """Take a due delivery for one attempt; False when another worker has it or it is not
     due. The claim is a lease: a worker that dies mid-attempt leaves it due again later."""
@@ -158,7 +185,32 @@ def claim(delivery_id: int) -> bool:
     )
 
 
-def deliver(delivery_id: int) -> WebhookDelivery | None:
+def deliver_due_now(*, budget_seconds: float = 20.0) -> tuple[int, bool]:
+    """Attempt due deliveries in this process until none is left or the time budget is spent;
+    returns (attempted, whether some are still due). Sessions are kept per receiver so its
+    connection is reused; concurrent callers share the work through the claims."""
+    deadline = time.monotonic() + budget_seconds
+    attempted = 0
+    sessions: dict[str, requests.Session] = {}
+    try:
+        while time.monotonic() < deadline:
+            due = due_delivery_ids(limit=200)
+            if not due:
+                return attempted, False
+            for delivery_id in due:
+                if time.monotonic() >= deadline:
+                    return attempted, True
+                if deliver(delivery_id, sessions=sessions) is not None:
+                    attempted += 1
+        return attempted, bool(due_delivery_ids(limit=1))
+    finally:
+        for session in sessions.values():
+            session.close()
+
+
+def deliver(
+    delivery_id: int, *, sessions: dict[str, requests.Session] | None = None
+) -> WebhookDelivery | None:
     """Claim and attempt one delivery; None when it was not ours to attempt."""
     if not claim(delivery_id):
         return None
@@ -174,7 +226,10 @@ def deliver(delivery_id: int) -> WebhookDelivery | None:
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode()
-    status_code, error, latency_ms = _post(subscription, delivery, body)
+    session = None
+    if sessions is not None:
+        session = sessions.setdefault(subscription.url, requests.Session())
+    status_code, error, latency_ms = _post(subscription, delivery, body, session=session)
     _record(delivery, status_code=status_code, error=error, latency_ms=latency_ms)
     return delivery
 
@@ -195,7 +250,11 @@ def _can_view_pii(subscription: WebhookSubscription) -> bool:
 
 
 def _post(
-    subscription: WebhookSubscription, delivery: WebhookDelivery, body: bytes
+    subscription: WebhookSubscription,
+    delivery: WebhookDelivery,
+    body: bytes,
+    *,
+    session: requests.Session | None = None,
 ) -> tuple[int | None, str, int]:
     timestamp = int(time.time())
     headers = {
@@ -211,6 +270,7 @@ def _post(
         response = outbound.request(
             "POST",
             subscription.url,
+            session=session,
             data=body,
             headers=headers,
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,

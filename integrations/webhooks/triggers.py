@@ -4,6 +4,7 @@ worker to start, sends what waited in the outbox."""
 
 import logging
 
+from integrations.webhooks import services
 from integrations.webhooks.models import WebhookSubscription
 
 logger = logging.getLogger(__name__)
@@ -13,9 +14,12 @@ def relay_after_commit(sender, event_ids, **kwargs) -> None:
     """``customers.events.events_committed`` receiver."""
     if not WebhookSubscription.objects.filter(is_active=True).exists():
         return  # nobody listens (the sweep keeps the relay cursor current)
+    if not services.request_relay():
+        return  # a relay is queued and has not started: it will see these events too
     from integrations.webhooks.tasks import relay
 
-    _enqueue(relay, f"{len(event_ids)} events")
+    if not _enqueue(relay, f"{len(event_ids)} events"):
+        services.relay_started()  # nothing is queued after all: let the next commit ask
 
 
 def deliver_soon() -> None:
@@ -32,8 +36,10 @@ def sweep_on_worker_start(sender, **kwargs) -> None:
     sweep.delay()
 
 
-def _enqueue(task, what: str) -> None:
+def _enqueue(task, what: str) -> bool:
     try:
         task.apply_async(retry=False)  # fail fast rather than hold up the caller
     except Exception:  # kombu raises transport-specific errors when the broker is down
         logger.warning("Broker unavailable; %s wait for the sweep.", what)
+        return False
+    return True
