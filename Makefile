@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/import_bench.py --db both
 	$(BIN)/python bench/export_bench.py --db both --custom-fields 20
 	$(BIN)/python bench/soap_bench.py
+	$(BIN)/python bench/integrations_bench.py
 
 format: install
 	$(BIN)/ruff format .
