@@ -78,10 +78,9 @@ class ContactViewSet(ServiceViewSet):
     ordering_fields = ["id", "created_at", "updated_at", "last_name", "first_name"]
 
     def get_queryset(self):
+        if self.action == "list":  # plain rows, shaped by list_data
+            return list_rows.contact_values()
         return selectors.contact_list()
-
-    def list_queryset(self, queryset):
-        return list_rows.contact_values(queryset)
 
     def list_data(self, page):
         context = self.get_serializer_context()

@@ -151,16 +151,12 @@ class ServiceViewSet(viewsets.GenericViewSet):
 
     # Endpoints.
     def list(self, request: Request) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(self.list_queryset(queryset))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.list_data(page))
 
-    def list_queryset(self, queryset: models.QuerySet) -> models.QuerySet:
-        """What a list page is read from; a resource with a plain-row read path narrows it."""
-        return queryset
-
     def list_data(self, page: list) -> list:
-        """A list page as the output serializer renders each record."""
+        """A list page as the output serializer renders each record (a resource whose list
+        reads plain rows shapes them here instead)."""
         serializer = self.output_serializer_class(
             page, many=True, context=self.get_serializer_context()
         )
