@@ -21,7 +21,7 @@ from django.db import models
 from django.db.models.base import ModelState
 from django.utils import timezone
 
-from customers import crypto, selectors
+from customers import crypto, events, selectors
 from customers.custom_fields import types as custom_types
 from customers.custom_fields.values import apply_custom_values, decrypt
 from customers.fields import StrictEncryptedFieldMixin
@@ -136,6 +136,7 @@ def write_chunk(
     plans = _drop_unique_conflicts(model, [*planned.values(), *unkeyed], result, match_key)
     writes = [plan for plan in plans if plan.created or plan.changed or plan.tags_changed]
     _save(model, writes, tokens)
+    _record_events(model, writes)
     for plan in plans:
         if plan.created:
             result.created += 1
@@ -299,12 +300,15 @@ def _apply(
     elif created or changed or _custom_differs(instance, row.custom, definitions):
         if instance.custom_fields is None:
             instance.custom_fields, instance.custom_index = {}, {}
+        custom_before = events.CustomValuesSnapshot(instance)
         try:
             apply_custom_values(instance, row.custom or None, definitions=definitions)
         except ValidationError as error:
             errors.update(error.message_dict)
         else:
+            # the columns to write, and (for the change feed) the custom fields by name
             changed |= {"custom_fields", "custom_index"}
+            changed |= {CUSTOM_PREFIX + name for name in custom_before.changed_names(instance)}
     if errors:
         raise ValidationError(errors)
     return changed
@@ -429,6 +433,33 @@ def _drop_unique_conflicts(
     return kept
 
 
+def _record_events(model: type[models.Model], plans: list[_Planned]) -> None:
+    """The chunk's outbox events, in bulk and in the chunk's transaction: one per record
+    created, one per record updated naming the fields (custom ones by name) that changed."""
+    entity = model._meta.model_name
+    events.record_many(f"{entity}.created", [plan.instance for plan in plans if plan.created])
+    updated = [plan for plan in plans if not plan.created]
+    events.record_many(
+        f"{entity}.updated",
+        [plan.instance for plan in updated],
+        changed=[_public_names(plan) for plan in updated],
+    )
+
+
+# Columns written alongside a change that are not fields a reader knows.
+_INTERNAL = {"custom_fields", "custom_index", "email_index", "phone_index", "consent_updated_at"}
+CUSTOM_PREFIX = "custom_fields."
+
+
+def _public_names(plan: _Planned) -> list[str]:
+    names = {
+        name.removeprefix(CUSTOM_PREFIX).removesuffix("_id")
+        for name in plan.changed
+        if name not in _INTERNAL
+    }
+    return sorted(names | ({"tags"} if plan.tags_changed else set()))
+
+
 def _save(model: type[models.Model], plans: list[_Planned], tokens: Tokens) -> None:
     creates = [plan.instance for plan in plans if plan.created]
     # a new set of tags is a change too: updated_at moves (exports "updated since" see it)
@@ -439,7 +470,7 @@ def _save(model: type[models.Model], plans: list[_Planned], tokens: Tokens) -> N
         names = {"updated_at"}
         for plan in updates:
             plan.instance.updated_at = now
-            names |= plan.changed
+            names |= {name for name in plan.changed if not name.startswith(CUSTOM_PREFIX)}
         update_fields(model, [plan.instance for plan in updates], sorted(names), tokens)
     _save_tags(
         model,

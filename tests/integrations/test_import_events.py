@@ -1,0 +1,52 @@
+"""Bulk imports record their outbox events too, in bulk and in each chunk's transaction: one
+per record created, one per record updated naming what changed (custom fields by name), none
+for unchanged rows, none for a dry run."""
+
+import pytest
+
+from customers.models import ChangeEvent, Contact
+from customers.services.custom_fields import custom_field_create
+from tests.integrations.test_imports import media_in_tmp, run  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.django_db
+
+FILE = "external_id,first_name,email,tier\nE-1,伟,wei@example.com,gold\nE-2,娜,na@example.com,\n"
+
+
+def events() -> list[tuple]:
+    return [
+        (event.type, event.external_id, event.changed_fields)
+        for event in ChangeEvent.objects.order_by("id")
+    ]
+
+
+def test_an_import_records_a_created_event_per_new_record():
+    custom_field_create(entity="contact", name="tier", label="Tier", type="text")
+
+    run(FILE, mode="upsert", match_key="external_id")
+
+    assert events() == [("contact.created", "E-1", []), ("contact.created", "E-2", [])]
+
+
+def test_an_update_names_its_changed_fields_and_unchanged_rows_record_nothing():
+    custom_field_create(entity="contact", name="tier", label="Tier", type="text")
+    run(FILE, mode="upsert", match_key="external_id")
+    ChangeEvent.objects.all().delete()
+
+    changed = FILE.replace("gold", "silver").replace("na@example.com", "li.na@example.com")
+    run(changed, mode="upsert", match_key="external_id")
+
+    assert sorted(events()) == [
+        ("contact.updated", "E-1", ["tier"]),
+        ("contact.updated", "E-2", ["email"]),
+    ]
+    ChangeEvent.objects.all().delete()
+    run(changed, mode="upsert", match_key="external_id")
+    assert events() == []
+
+
+def test_a_dry_run_records_no_event():
+    run(FILE, dry_run=True)
+
+    assert not Contact.objects.exists()
+    assert events() == []
