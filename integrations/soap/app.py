@@ -58,6 +58,7 @@ class CrmApplication(Application):
         """All or nothing: an operation either commits whole or writes nothing."""
         try:
             ctx.udc = auth.authenticate(ctx.in_header_doc)
+            auth.check_rate(ctx.udc)
             with transaction.atomic():
                 return super().call_wrapper(ctx)
         except Exception as error:

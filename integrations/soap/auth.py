@@ -4,13 +4,15 @@ key, as ``zeep.wsse.username.UsernameToken(user, key)`` sends it (PasswordText).
 Scopes, model permissions and PII access are decided by the same functions as for REST.
 """
 
+import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import models
 from lxml import etree
 
-from integrations.api_auth import _load_permissions
+from integrations.api_auth import ApiKeyRateThrottle, _load_permissions
 from integrations.models import ApiKey
 from integrations.services import api_keys
 
@@ -30,6 +32,10 @@ class AuthenticationFailed(Exception):
 
 class PermissionDenied(Exception):
     """Authenticated, but the key or its user may not do this."""
+
+
+class Throttled(Exception):
+    """The key has used up its request budget for now."""
 
 
 @dataclass(frozen=True)
@@ -84,3 +90,13 @@ def authenticate(header_elements: list[etree._Element] | None) -> Caller:
         raise AuthenticationFailed("Invalid API key.")  # same answer as a wrong key
     _load_permissions(api_key.user)  # REST's one-query permission load, so both doors match
     return Caller(api_key=api_key)
+
+
+def check_rate(who: Caller) -> None:
+    """REST's per-key budget (``DEFAULT_THROTTLE_RATES["api_key"]``) under the same cache key,
+    so a key's SOAP and REST calls count against one budget."""
+    throttle = ApiKeyRateThrottle()
+    request = SimpleNamespace(auth=who.api_key, user=who.user)  # all the throttle reads
+    if not throttle.allow_request(request, view=None):
+        retry = math.ceil(throttle.wait() or 1)
+        raise Throttled(f"Request limit reached for this API key; retry in {retry} s.")

@@ -2,7 +2,8 @@
 ``customers.api.errors``).
 
 Fault codes: ``Client.Authentication`` (no or bad WS-Security credentials),
-``Client.PermissionDenied`` (scope or user permission missing), ``Client.NotFound`` (unknown id),
+``Client.PermissionDenied`` (scope or user permission missing), ``Client.Throttled`` (the key's
+request budget, shared with REST, is used up), ``Client.NotFound`` (unknown id),
 ``Client.ValidationError`` (field errors, listed in ``<detail>``), ``Client.SecurityError``
 (DTDs and entities), plus spyne's own ``Client.XMLSyntaxError``, ``Client.SoapError``,
 ``Client.SchemaValidationError`` (wrong types) and ``Client.ResourceNotFound`` (unknown
@@ -37,6 +38,8 @@ def to_fault(error: Exception) -> Fault | None:
         return Fault("Client.Authentication", str(error))
     if isinstance(error, auth.PermissionDenied):
         return Fault("Client.PermissionDenied", str(error))
+    if isinstance(error, auth.Throttled):
+        return Fault("Client.Throttled", str(error))
     if isinstance(error, NotFound):
         return Fault("Client.NotFound", str(error))
     if isinstance(error, ValidationError):

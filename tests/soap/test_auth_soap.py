@@ -2,6 +2,7 @@
 permissions and PII rules as REST; every refusal is a Client fault."""
 
 import pytest
+import requests
 from zeep.wsse.username import UsernameToken
 
 from customers.models import Contact
@@ -101,3 +102,34 @@ def test_sending_back_masked_pii_leaves_it_unchanged(soap_without_pii):
 def test_pii_is_plain_with_pii_read(soap):
     contact = ContactFactory(email="zhang.wei@example.com")
     assert soap.service.GetContact(contact.pk).email == "zhang.wei@example.com"
+
+
+@pytest.fixture
+def three_per_minute(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api_key": "3/min"},
+    }
+
+
+def test_the_fourth_call_in_a_minute_is_throttled_and_writes_nothing(soap, three_per_minute):
+    for _ in range(3):
+        soap.service.SearchContacts()
+    with raises_fault("Client.Throttled") as fault:
+        soap.service.CreateContact({"first_name": "Late"})
+    assert "retry in" in fault.value.message
+    assert not Contact.objects.filter(first_name="Late").exists()
+
+
+def test_a_key_has_one_budget_for_soap_and_rest(
+    make_soap_client, sales_user, three_per_minute, live_server
+):
+    _, raw_key = api_key_create(user=sales_user, name="both", scopes=["contacts:read"])
+    client = make_soap_client(wsse=UsernameToken(sales_user.username, raw_key))
+    headers = {"Authorization": f"Bearer {raw_key}"}
+    for _ in range(2):
+        rest = requests.get(f"{live_server.url}/api/v1/contacts/", headers=headers, timeout=30)
+        assert rest.status_code == 200
+    client.service.SearchContacts()
+    with raises_fault("Client.Throttled"):
+        client.service.SearchContacts()
