@@ -157,14 +157,21 @@ def clean_row(
         elif kind == "relation":
             _clean_relation(row, target, raw, lookups)
         else:
-            name = target[len(CUSTOM_PREFIX) :]
-            try:
-                custom_types.coerce(definitions[name], raw)
-            except ValidationError as error:
-                row.fail(target, " ".join(error.messages))
-            else:
-                row.custom[name] = raw
+            row.custom[target[len(CUSTOM_PREFIX) :]] = raw
+    if row.errors:
+        _check_custom_values(row, definitions)
     return row
+
+
+def _check_custom_values(row: CleanRow, definitions: Mapping[str, CustomField]) -> None:
+    """Custom values of a row that is rejected anyway, checked so its report lists every
+    problem. A row that is not rejected has them checked once, by the same rules, where they
+    are applied (`apply_custom_values`), instead of twice."""
+    for name, raw in row.custom.items():
+        try:
+            custom_types.coerce(definitions[name], raw)
+        except ValidationError as error:
+            row.fail(f"{CUSTOM_PREFIX}{name}", " ".join(error.messages))
 
 
 @cache

@@ -302,3 +302,16 @@ def test_a_change_in_any_one_value_is_an_update(badge, old, new):
         decrypt(wei.custom_fields["badge"], name="badge"),
     }
     assert new in stored and old not in stored
+
+
+def test_a_rejected_row_reports_its_custom_field_problems_too():
+    custom_field_create(entity="contact", name="score", label="Score", type="integer")
+
+    job = run("first_name,email,Score\nA,bad,lots\nB,b@example.com,many\nC,c@example.com,3\n")
+
+    assert sorted(errors(job)) == [
+        (2, "custom_fields.score"),
+        (2, "email"),
+        (3, "custom_fields.score"),
+    ]
+    assert (job.rows_created, job.rows_failed) == (1, 2)
