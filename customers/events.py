@@ -63,13 +63,19 @@ def record_many(
     instances: Sequence[models.Model],
     *,
     changed: Sequence[Iterable[str]] | None = None,
+    data: Sequence[Mapping[str, Any]] | None = None,
 ) -> int:
     """One event per instance, in one insert: for bulk writes (imports, syncs)."""
     if not instances:
         return 0
     using = _db(instances[0])
     events = [
-        _event(type, instance, changed=changed[i] if changed else ())
+        _event(
+            type,
+            instance,
+            changed=changed[i] if changed else (),
+            data=data[i] if data else None,
+        )
         for i, instance in enumerate(instances)
     ]
     created = ChangeEvent.objects.using(using).bulk_create(events)

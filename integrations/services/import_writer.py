@@ -74,6 +74,7 @@ class _Planned:
     created: bool
     changed: set[str] = field(default_factory=set)  # the fields an update must write
     tags_changed: bool = False
+    stage_before: int | None = None  # a deal's stage before this chunk, for stage_changed
 
 
 def write_chunk(
@@ -116,7 +117,9 @@ def write_chunk(
             continue
         created = instance is None if earlier is None else earlier.created
         instance = instance if instance is not None else new_record()
-        plan = earlier or _Planned(row=row, instance=instance, created=created)
+        plan = earlier or _Planned(
+            row=row, instance=instance, created=created, stage_before=_stage_of(instance)
+        )
         try:
             plan.changed |= _apply(
                 instance, row, created=created, definitions=definitions, stages=stages
@@ -444,6 +447,28 @@ def _record_events(model: type[models.Model], plans: list[_Planned]) -> None:
         [plan.instance for plan in updated],
         changed=[_public_names(plan) for plan in updated],
     )
+
+    moved = [
+        plan
+        for plan in updated
+        if isinstance(plan.instance, Deal) and plan.instance.stage_id != plan.stage_before
+    ]
+    events.record_many(
+        "deal.stage_changed",
+        [plan.instance for plan in moved],
+        data=[
+            {
+                "from_stage": plan.stage_before,
+                "to_stage": plan.instance.stage_id,
+                "status": plan.instance.status,
+            }
+            for plan in moved
+        ],
+    )
+
+
+def _stage_of(instance: models.Model) -> int | None:
+    return instance.stage_id if isinstance(instance, Deal) else None
 
 
 # Columns written alongside a change that are not fields a reader knows.

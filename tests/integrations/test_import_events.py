@@ -4,8 +4,9 @@ for unchanged rows, none for a dry run."""
 
 import pytest
 
-from customers.models import ChangeEvent, Contact
+from customers.models import ChangeEvent, Contact, Deal
 from customers.services.custom_fields import custom_field_create
+from tests.factories import CompanyFactory
 from tests.integrations.test_imports import media_in_tmp, run  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +51,21 @@ def test_a_dry_run_records_no_event():
 
     assert not Contact.objects.exists()
     assert events() == []
+
+
+def test_moving_deals_by_import_records_their_stage_changes():
+    CompanyFactory(name="Acme", external_id="acc-1")
+    header = "name,company.external_id,stage,external_id\n"
+    run(header + "Pilot,acc-1,Qualification,d-1\n", resource="deals", filename="d.csv")
+    before = Deal.objects.get().stage_id
+    ChangeEvent.objects.all().delete()
+
+    run(header + "Pilot,acc-1,Proposal,d-1\n", resource="deals", filename="d.csv")
+
+    deal = Deal.objects.get()
+    assert events() == [
+        ("deal.updated", "d-1", ["stage"]),
+        ("deal.stage_changed", "d-1", []),
+    ]
+    moved = ChangeEvent.objects.get(type="deal.stage_changed")
+    assert moved.data == {"from_stage": before, "to_stage": deal.stage_id, "status": "open"}
