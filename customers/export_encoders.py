@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -29,7 +30,7 @@ from customers.api.csv_cells import (
     csv_header_line,
     plain,
 )
-from customers.api.renderers import XMLRenderer, _xml_text
+from customers.api.renderers import _XML_NAME, XMLRenderer, _xml_text
 from customers.bulk_decrypt import decrypt_many
 from customers.models import CustomField, format_full_name
 
@@ -225,14 +226,13 @@ class ContactEncoder:
         return buffer.getvalue()
 
     def _xml(self, records: list[tuple]) -> str:
-        renderer = None
+        renderer = XMLRenderer()
         parts = []
         append = parts.append
         for r in records:
             text = _xml_row(r)
             if r[22]:
-                renderer = renderer or XMLRenderer()
-                text = text + renderer.element("custom_fields", r[22])
+                text = text + _xml_custom(r[22], renderer)
             else:
                 text = text + '<custom_fields type="object"/>'
             append(text + "</list-item>")
@@ -478,6 +478,37 @@ def _xml_row(r: tuple) -> str:
             _xml_str("updated_at", r[21], esc),
         )
     )
+
+
+def _xml_custom(values: dict[str, Any], renderer: XMLRenderer) -> str:
+    """``renderer.element("custom_fields", values)`` with fast paths for text, numbers and
+    booleans under names that are XML names; anything else (lists, odd names) goes through it."""
+    parts = ["<custom_fields>"]
+    for name, value in values.items():
+        kind = type(value)
+        if not _is_xml_name(name):
+            parts.append(renderer.element(name, value))
+        elif value is None:
+            parts.append(f"<{name}{_NIL}")
+        elif kind is str:
+            if value:
+                text = _xml_text(value) if _XML_SPECIAL.search(value) else value
+                parts.append(f"<{name}>{text}</{name}>")
+            else:
+                parts.append(f"<{name}/>")
+        elif kind is bool:
+            parts.append(f"<{name}>{'true' if value else 'false'}</{name}>")
+        elif kind is int or kind is float:
+            parts.append(f"<{name}>{value}</{name}>")
+        else:
+            parts.append(renderer.element(name, value))
+    parts.append("</custom_fields>")
+    return "".join(parts)
+
+
+@lru_cache(maxsize=1024)
+def _is_xml_name(name: str) -> bool:
+    return bool(_XML_NAME.match(name))
 
 
 def _same(text: str) -> str:

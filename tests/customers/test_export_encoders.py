@@ -32,6 +32,10 @@ def tricky(db):
     custom_field_create(entity="contact", name="wechat", label="WeChat", type="text", pii=True)
     custom_field_create(entity="contact", name="score", label="Score", type="integer")
     custom_field_create(entity="contact", name="mobile", label="Mobile", type="phone", pii=True)
+    custom_field_create(
+        entity="contact", name="levels", label="Levels", type="multi_choice", choices=["a", "b"]
+    )
+    custom_field_create(entity="contact", name="active", label="Active", type="boolean")
     owner = SalesUserFactory(username="=owner")
     company = CompanyFactory(name='<Acme> & "Sons", =Ltd')
     ContactFactory(
@@ -47,10 +51,22 @@ def tricky(db):
         notes="note 🙂 ]]> \ud7ff",
         consent_email=True,
         external_id="'quoted",
-        custom_fields={"wechat": "=wx", "score": -3, "mobile": "+86 139 0000 1111"},
+        custom_fields={
+            "wechat": "=wx <&>",
+            "score": -3,
+            "mobile": "+86 139 0000 1111",
+            "levels": ["a", "b"],
+            "active": True,
+        },
     )
     ContactFactory(first_name="伟", last_name="张", email=None, phone=None, address=None)
-    ContactFactory(first_name="Ann", last_name="", title="", notes="", custom_fields={"score": 0})
+    ContactFactory(
+        first_name="Ann",
+        last_name="",
+        title="",
+        notes="",
+        custom_fields={"score": 0, "active": False},
+    )
 
 
 def reference(format: str, *, include_pii: bool, xml_as_list: bool = False) -> str:
