@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from customers.web.connection_forms import ConnectionInputForm, schedule_parts
 from customers.web.exchange_common import MANAGE_INTEGRATIONS, requires_perm
@@ -117,7 +118,13 @@ def connection_run(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("web:connection-detail", connection.pk)
     queued_at = int(time.time())  # before queueing: the run may start at once
-    sync.sync_run_now(connection)
+    try:
+        sync.sync_run_now(connection)
+    except BrokerUnavailable:
+        messages.error(
+            request, _("The task queue is unavailable, so nothing was queued; try again.")
+        )
+        return redirect("web:connection-detail", connection.pk)
     messages.success(
         request, _("A run of “%(name)s” is queued; its outcome appears below.") % _name(connection)
     )

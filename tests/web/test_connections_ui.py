@@ -256,6 +256,26 @@ def test_run_now_syncs_the_source_and_the_run_appears_on_the_detail_page(
     assert f"{run.fetched} fetched, {run.created} created" in listing
 
 
+@pytest.fixture
+def broker_down():
+    """The app's broker is a port nothing listens on (its producer pool rebuilt for it)."""
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    celery_app._pool = celery_app.amqp._producer_pool = None
+    yield
+    celery_app.conf.broker_url = saved
+    celery_app._pool = celery_app.amqp._producer_pool = None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_now_with_the_broker_down_says_so_instead_of_failing(manager_client, broker_down):
+    connection = make_connection()
+    response = manager_client.post(reverse("web:connection-run", args=[connection.pk]), follow=True)
+    assert response.status_code == 200
+    assert "The task queue is unavailable" in response.content.decode()
+    assert SyncRun.objects.count() == 0
+
+
 def test_a_disabled_connection_is_not_run(manager_client):
     connection = make_connection(enabled=False)
     response = manager_client.post(reverse("web:connection-run", args=[connection.pk]), follow=True)
