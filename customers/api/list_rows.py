@@ -11,7 +11,7 @@ PII (built-in and custom) arrives encrypted and is decrypted a page at a time
 
 import functools
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -73,18 +73,21 @@ def _values_template() -> QuerySet:
 
 
 def contact_page(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[dict[str, Any]],
     *,
     can_view_pii: bool,
     definitions: Sequence[CustomField],
     fields: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Each row as the serializer renders it; `fields` (``?fields=``) keeps only those keys."""
+    """Each row as the serializer renders it; `fields` (``?fields=``) keeps only those keys.
+    The rows (fresh from ``values()``) are consumed."""
+    active = [field for field in definitions if not field.is_archived]
     tags = _tag_names([row["id"] for row in rows])
-    rows = _decrypted(rows, [field for field in definitions if field.pii])
+    _decrypt(rows, [field.name for field in active if field.pii])
+    shape_custom = _custom_shaper(active, can_view_pii)
     zone = timezone.get_current_timezone()
     records = [
-        _contact(row, tags.get(row["id"], []), can_view_pii, definitions, zone) for row in rows
+        _contact(row, tags.get(row["id"], []), can_view_pii, shape_custom, zone) for row in rows
     ]
     if fields:
         wanted = set(fields)
@@ -121,43 +124,42 @@ def _tag_names(ids: list[int]) -> dict[int, list[str]]:
     return names
 
 
-def _decrypted(
-    rows: Sequence[Mapping[str, Any]], pii_definitions: Sequence[CustomField]
-) -> list[dict[str, Any]]:
-    """The rows with every token of the page (built-in and custom PII) decrypted in one call."""
-    rows = [dict(row) for row in rows]
-    slots: list[tuple[dict, str]] = []
+def _decrypt(rows: Sequence[dict[str, Any]], pii_names: Sequence[str]) -> None:
+    """Every token of the page (built-in and custom PII) decrypted in one call, in place."""
     tokens: list[str | None] = []
     for row in rows:
-        for name, alias in _CIPHERTEXT.items():
-            slots.append((row, name))
-            tokens.append(row.pop(alias))
-        if pii_definitions and row["custom_fields"]:
-            custom = row["custom_fields"] = dict(row["custom_fields"])
-            for field in pii_definitions:
-                if custom.get(field.name) is not None:
-                    slots.append((custom, field.name))
-                    tokens.append(custom[field.name])
-    plaintexts = decrypt_many(tokens, settings.FIELD_ENCRYPTION_KEYS, what="a contact's PII")
-    for (target, name), plaintext in zip(slots, plaintexts, strict=True):
-        target[name] = plaintext
-    return rows
+        tokens.extend([row.pop(alias) for alias in _CIPHERTEXT.values()])
+        if pii_names and row["custom_fields"]:
+            tokens.extend([row["custom_fields"].get(name) for name in pii_names])
+    plaintexts = iter(decrypt_many(tokens, settings.FIELD_ENCRYPTION_KEYS, what="a contact's PII"))
+    for row in rows:
+        for name in _CIPHERTEXT:
+            row[name] = next(plaintexts)
+        if pii_names and row["custom_fields"]:
+            custom = row["custom_fields"]
+            for name in pii_names:
+                plaintext = next(plaintexts)
+                if plaintext is not None:
+                    custom[name] = plaintext
 
 
-def _custom_values(
-    values: Mapping[str, Any] | None, definitions: Sequence[CustomField], can_view_pii: bool
-) -> dict[str, Any]:
-    """``plain_values`` of already decrypted values: every active field, None when unset."""
-    values = values or {}
-    result = {}
-    for field in definitions:
-        if field.is_archived:
-            continue
-        value = values.get(field.name)
-        if value is not None and field.pii and not can_view_pii:
-            value = mask(field, value)
-        result[field.name] = value
-    return result
+def _custom_shaper(
+    active: Sequence[CustomField], can_view_pii: bool
+) -> Callable[[Mapping[str, Any] | None], dict[str, Any]]:
+    """``plain_values`` for already decrypted values: every active field (None when unset),
+    PII masked for callers who may not read it."""
+    names = [field.name for field in active]
+    masked = [] if can_view_pii else [field for field in active if field.pii]
+
+    def shape(values: Mapping[str, Any] | None) -> dict[str, Any]:
+        values = values or {}
+        result = {name: values.get(name) for name in names}
+        for field in masked:
+            if result[field.name] is not None:
+                result[field.name] = mask(field, result[field.name])
+        return result
+
+    return shape
 
 
 def _time(value: datetime | None, zone: tzinfo) -> str | None:
@@ -172,7 +174,7 @@ def _contact(
     row: Mapping[str, Any],
     tags: list[str],
     can_view_pii: bool,
-    definitions: Sequence[CustomField],
+    shape_custom: Callable[[Mapping[str, Any] | None], dict[str, Any]],
     zone: tzinfo,
 ) -> dict[str, Any]:
     email, phone, address = row["email"], row["phone"], row["address"]
@@ -198,7 +200,7 @@ def _contact(
         "source": row["source"],
         "owner": None if owner_id is None else {"id": owner_id, "username": row["owner__username"]},
         "tags": tags,
-        "custom_fields": _custom_values(row["custom_fields"], definitions, can_view_pii),
+        "custom_fields": shape_custom(row["custom_fields"]),
         "notes": row["notes"],
         "consent_email": row["consent_email"],
         "consent_phone": row["consent_phone"],
