@@ -10,6 +10,7 @@ Celery prefork child, where multiprocessing is not), started once per job; if it
 or dies, encryption simply stays in this process.
 """
 
+import contextlib
 import logging
 import subprocess
 import sys
@@ -100,8 +101,12 @@ class ChunkEncryptor:
         return NO_TOKENS
 
     def close(self) -> None:
-        process, self._process, self._pending = self._process, None, None
+        process, pending = self._process, self._pending
+        self._process = self._pending = None
         if process is not None:
+            if pending is not None:  # a chunk that failed midway: let the helper finish
+                with contextlib.suppress(OSError, ValueError, EOFError):
+                    read_frame(process.stdout)
             process.stdin.close()
             process.stdout.close()
             process.wait(timeout=30)

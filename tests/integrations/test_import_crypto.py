@@ -58,3 +58,13 @@ def test_an_import_big_enough_for_the_helper_stores_what_the_file_says(settings,
     }
     found = selectors.find_contact_by_email("P17@example.com")
     assert found is not None and found.first_name == "N17"
+
+
+def test_closing_with_a_reply_never_read_stops_the_helper_cleanly():
+    encryptor = ChunkEncryptor()
+    encryptor.submit(f"v{n}" for n in range(MIN_VALUES_TO_SEND))  # a chunk that then failed
+    process = encryptor._process
+
+    encryptor.close()
+
+    assert process.returncode == 0
