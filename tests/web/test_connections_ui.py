@@ -8,6 +8,7 @@ import pytest
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from django_celery_beat.models import PeriodicTask
 
 from crm_project.celery import app as celery_app
@@ -342,3 +343,21 @@ def test_the_connection_list_costs_the_same_queries_for_2_or_12_connections(mana
     _add_connections(3, 10)
     many = _list_queries(manager_client)
     assert many == few
+
+
+def test_the_integrations_screens_in_chinese_show_no_english_headings(manager_client):
+    connection = make_connection()
+    SyncRun.objects.create(connection=connection, status=SyncRun.Status.SUCCEEDED)
+    pages = {
+        reverse("web:connection-list"): ("Connections", "Run now", "Last run"),
+        reverse("web:connection-new"): ("New connection", "Configuration", "Save connection"),
+        reverse("web:connection-detail", args=[connection.pk]): ("Recent runs", "Fetched"),
+        reverse("web:webhook-list"): ("Your subscriptions", "Subscribe", "New subscription"),
+    }
+    for url, english in pages.items():
+        body = manager_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        with translation.override("zh-hans"):
+            chinese = [translation.gettext(text) for text in english]
+        for text, translated in zip(english, chinese, strict=True):
+            assert translated != text and translated in body, (url, text)
+            assert f">{text}<" not in body, (url, text)
