@@ -28,7 +28,12 @@ _MANAGER_CODENAMES = (
     ]
     + [f"{action}_{model}" for model in _JOB_MODELS for action in ("change", "delete")]
     # Integrations: webhook subscriptions (their deliveries are read and replayed through them).
-    + [f"{action}_webhooksubscription" for action in ("view", "add", "change", "delete")]
+    + [
+        f"{action}_{model}"
+        for model in ("webhooksubscription", "connection")
+        for action in ("view", "add", "change", "delete")
+    ]
+    + ["view_webhookdelivery", "change_webhookdelivery", "view_syncrun"]
 )
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

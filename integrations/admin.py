@@ -424,7 +424,10 @@ class ConnectionAdminForm(forms.ModelForm):
         if existing:
             self.fields["connector"].disabled = True
             self.initial["config"] = sync.public_config(self.instance)
-            every_seconds, crontab = _schedule_parts(self.instance)
+            schedule = sync.connection_schedule(self.instance)
+            every_seconds, crontab = (
+                (schedule.every_seconds, schedule.crontab) if schedule else (None, None)
+            )
             self.initial.update(every_seconds=every_seconds, crontab=crontab)
 
     def clean(self) -> dict:
@@ -472,19 +475,6 @@ class ConnectionAdminForm(forms.ModelForm):
         if self.connection is None:
             raise ValueError("The form did not validate, so it cannot be saved.")
         return self.connection
-
-
-def _schedule_parts(connection: Connection) -> tuple[int | None, str | None]:
-    task = connection.schedule
-    if task is None:
-        return None, None
-    if task.interval_id:
-        seconds = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
-        return task.interval.every * seconds.get(task.interval.period, 1), None
-    cron = task.crontab
-    return None, " ".join(
-        (cron.minute, cron.hour, cron.day_of_month, cron.month_of_year, cron.day_of_week)
-    )
 
 
 @admin.register(Connection)

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from integrations.connectors import available_connectors
 from integrations.models import Connection, ImportJob, Resource
@@ -145,7 +144,10 @@ def initial_from(connection: Connection) -> dict[str, Any]:
         "enabled": connection.enabled,
         "schedule_kind": NO_SCHEDULE,
     }
-    every_seconds, crontab = schedule_parts(connection.schedule)
+    schedule = sync.connection_schedule(connection)
+    every_seconds, crontab = (
+        (schedule.every_seconds, schedule.crontab) if schedule else (None, None)
+    )
     if every_seconds is not None:
         initial["schedule_kind"] = EVERY
         initial["every_minutes"] = max(1, round(every_seconds / 60))
@@ -153,27 +155,6 @@ def initial_from(connection: Connection) -> dict[str, Any]:
         initial["schedule_kind"] = CRONTAB
         initial["crontab"] = crontab
     return initial
-
-
-def schedule_parts(task: PeriodicTask | None) -> tuple[int | None, str | None]:
-    """A celery beat entry as (every N seconds, crontab line); (None, None) without one."""
-    if task is None:
-        return None, None
-    if task.interval_id:
-        return task.interval.every * _PERIOD_SECONDS[task.interval.period], None
-    if task.crontab_id:
-        cron = task.crontab
-        fields = (cron.minute, cron.hour, cron.day_of_month, cron.month_of_year, cron.day_of_week)
-        return None, " ".join(fields)
-    return None, None
-
-
-_PERIOD_SECONDS = {
-    IntervalSchedule.SECONDS: 1,
-    IntervalSchedule.MINUTES: 60,
-    IntervalSchedule.HOURS: 3600,
-    IntervalSchedule.DAYS: 86400,
-}
 
 
 def _json_object(text: str) -> dict[str, Any]:

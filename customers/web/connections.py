@@ -15,9 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from customers.web.connection_forms import ConnectionInputForm, schedule_parts
+from customers.web.connection_forms import ConnectionInputForm
 from customers.web.exchange_common import MANAGE_INTEGRATIONS, requires_perm
 from integrations.connectors import available_connectors, connector_class
 from integrations.models import Connection, ImportJob, Resource, SyncRun
@@ -118,9 +117,7 @@ def connection_run(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("web:connection-detail", connection.pk)
     queued_at = int(time.time())  # before queueing: the run may start at once
-    try:
-        sync.sync_run_now(connection)
-    except BrokerUnavailable:
+    if not sync.sync_run_now(connection):
         messages.error(
             request, _("The task queue is unavailable, so nothing was queued; try again.")
         )
@@ -144,7 +141,10 @@ def _refresh_while_running(request: HttpRequest, runs: list[SyncRun]) -> bool:
 
 
 def schedule_in_words(connection: Connection) -> str:
-    every_seconds, crontab = schedule_parts(connection.schedule)
+    schedule = sync.connection_schedule(connection)
+    every_seconds, crontab = (
+        (schedule.every_seconds, schedule.crontab) if schedule else (None, None)
+    )
     if crontab is not None:
         return _("Crontab “%(line)s” (UTC)") % {"line": crontab}
     if every_seconds is None:

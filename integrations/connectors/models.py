@@ -56,6 +56,7 @@ class Connection(models.Model):
             models.UniqueConstraint(
                 fields=["name"],
                 name="connection_name_unique",
+                violation_error_code="unique",  # reported next to the name field
                 violation_error_message=_("A connection with this name already exists."),
             )
         ]

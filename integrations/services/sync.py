@@ -10,6 +10,7 @@ creates no duplicates: the import upserts.
 """
 
 import json
+import logging
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from integrations.models import (
 )
 from integrations.services import imports
 from integrations.services.import_mapping import field_order
+
+logger = logging.getLogger(__name__)
 
 SYNC_TASK = "integrations.sync_connection"
 MAX_SOURCE_ERRORS = 1000
@@ -102,7 +105,7 @@ def connection_update(*, connection: Connection, data: Mapping[str, Any]) -> Con
     _validate(connection)
     connection.save()
     if "schedule" in data or "enabled" in data:
-        schedule = data["schedule"] if "schedule" in data else _current_schedule(connection)
+        schedule = data["schedule"] if "schedule" in data else connection_schedule(connection)
         _apply_schedule(connection, schedule)
     return connection
 
@@ -180,7 +183,8 @@ def _validate(connection: Connection) -> None:
     connection.full_clean(exclude=["schedule", "created_by"])
 
 
-def _current_schedule(connection: Connection) -> Schedule | None:
+def connection_schedule(connection: Connection) -> Schedule | None:
+    """The connection's celery beat entry as a Schedule (None when it has none)."""
     task = connection.schedule
     if task is None:
         return None
@@ -278,11 +282,17 @@ def sync_run(connection_id: int) -> SyncRun | None:
     return _complete(run, acknowledge=lambda: connector.acknowledge(fetch))
 
 
-def sync_run_now(connection: Connection) -> None:
-    """Queue a run outside the schedule."""
+def sync_run_now(connection: Connection) -> bool:
+    """Queue a run outside the schedule; False when the broker cannot take it (nothing is
+    queued then, and nothing fails: the caller says so)."""
     from integrations.connectors.tasks import sync_connection
 
-    transaction.on_commit(lambda: sync_connection.delay(connection.pk))
+    try:
+        sync_connection.apply_async(args=[connection.pk], retry=False)
+    except Exception:  # kombu raises transport-specific errors when the broker is down
+        logger.warning("Broker unavailable; connection %s was not queued.", connection.pk)
+        return False
+    return True
 
 
 def _start(connection: Connection) -> SyncRun | None:

@@ -92,7 +92,7 @@ def test_names_are_unique():
     with pytest.raises(ValidationError) as error:
         make_connection("http://127.0.0.1:9")
 
-    assert "name" in error.value.message_dict or "__all__" in error.value.message_dict
+    assert "already exists" in " ".join(error.value.message_dict["name"])
 
 
 def test_a_schedule_is_a_celery_beat_entry_that_follows_the_connection():

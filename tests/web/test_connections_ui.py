@@ -170,13 +170,12 @@ def test_malformed_json_or_an_unknown_mapping_target_is_refused_next_to_its_fiel
     assert Connection.objects.count() == 0
 
 
-def test_a_duplicate_name_is_refused_in_the_error_summary(manager_client):
-    """The model's unique constraint reports under no field, so the summary carries it."""
+def test_a_duplicate_name_is_refused_next_to_the_name(manager_client):
     make_connection()
     response = manager_client.post(reverse("web:connection-new"), form_data())
     assert response.status_code == 422
-    (error,) = response.context["form"].non_field_errors()
-    assert error in response.content.decode()
+    (error,) = response.context["form"].errors["name"]
+    assert "already exists" in error
     assert Connection.objects.count() == 1
 
 
