@@ -17,15 +17,20 @@ _COMPANY_HEAVY_FIELDS = ("address", "phone", "custom_fields", "custom_index")
 
 
 def contact_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Contact]:
-    """Contacts with company, owner and tags loaded. Filters: `email` and `phone` (exact,
-    through the blind index), `owner`, `company`, `lifecycle_stage`, `tag`, `search`
-    (over names, title and company name, never over encrypted fields)."""
+    """Contacts with company, owner and tags loaded, narrowed by `contact_filter`."""
     # The company rides along for its id and name: its PII is never decrypted for a contact list.
     queryset = (
         Contact.objects.select_related("company", "owner")
         .defer(*(f"company__{name}" for name in _COMPANY_HEAVY_FIELDS))
         .prefetch_related("tags")
     )
+    return contact_filter(queryset, filters)
+
+
+def contact_filter(queryset: QuerySet, filters: Mapping[str, Any] | None) -> QuerySet:
+    """Narrow contacts (instances or plain rows) by: `email` and `phone` (exact, through the
+    blind index), `owner`, `company`, `lifecycle_stage`, `tag`, `search` (over names, title
+    and company name, never over encrypted fields), `updated_since`."""
     filters = filters or {}
     if filters.get("email"):
         queryset = queryset.filter(email_index=crypto.email_index(filters["email"]))
