@@ -27,6 +27,7 @@ COMPANIES = Records(
     resource="companies",
     model=Company,
     listing=selectors.company_list,
+    selector=selectors.company_list,
     get_for_update=selectors.company_get_for_update,
     find_by_external_id=selectors.find_company_by_external_id,
     shape=_shape,

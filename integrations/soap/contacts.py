@@ -1,5 +1,8 @@
 """SOAP operations on contacts (the shared steps are in ``records``)."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import QuerySet
 from spyne import DateTime, ServiceBase, Unicode, rpc
 
@@ -15,10 +18,14 @@ from integrations.soap.records import Records
 from integrations.soap.types import Id
 
 
-def _shape(queryset: QuerySet, offset: int, limit: int, who: Caller) -> list:
-    """Through the REST list's own rows: the same record in both doors by construction."""
-    matching = list_rows.contact_values().filter(pk__in=queryset.values("pk"))
-    rows = matching[offset : offset + limit]
+def _listing(*, filters: Mapping[str, Any] | None = None) -> QuerySet:
+    """The REST list's own plain rows, narrowed by the selector's filters: one record reads
+    the same in both doors by construction."""
+    return selectors.contact_filter(list_rows.contact_values(), filters)
+
+
+def _shape(rows: QuerySet, offset: int, limit: int, who: Caller) -> list:
+    rows = rows[offset : offset + limit]
     definitions = active_definitions("contact")
     return convert.contacts_out(rows, can_view_pii=who.can_view_pii, definitions=definitions)
 
@@ -27,7 +34,8 @@ CONTACTS = Records(
     entity="contact",
     resource="contacts",
     model=Contact,
-    listing=selectors.contact_list,
+    listing=_listing,
+    selector=selectors.contact_list,
     get_for_update=selectors.contact_get_for_update,
     find_by_external_id=selectors.find_contact_by_external_id,
     shape=_shape,

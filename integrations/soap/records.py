@@ -24,7 +24,8 @@ class Records:
     entity: str  # "contact": custom-field entity, element name and noun in messages
     resource: str  # "contacts": the API scope's resource
     model: type[models.Model]
-    listing: Callable[..., QuerySet]  # selectors.contact_list(filters=…)
+    listing: Callable[..., QuerySet]  # listing(filters=…): what `shape` reads
+    selector: Callable[..., QuerySet]  # selectors.contact_list(filters=…): what is counted
     get_for_update: Callable[[int], models.Model | None]
     find_by_external_id: Callable[[str], models.Model | None]
     # (queryset, offset, limit, caller) -> that slice of records in their SOAP shape
@@ -56,9 +57,10 @@ class Records:
         """A page's fields: total, offset, limit, items."""
         who = self.authorise(ctx, "read")
         offset, limit = page_bounds(offset, limit)
-        queryset = self.listing(filters=filters)
-        items = self.shape(queryset, offset, limit, who)
-        return {"total": queryset.count(), "offset": offset, "limit": limit, "items": items}
+        items = self.shape(self.listing(filters=filters), offset, limit, who)
+        # counted on the model's own table: the listing's joins would make COUNT walk them all
+        total = self.selector(filters=filters).count()
+        return {"total": total, "offset": offset, "limit": limit, "items": items}
 
     def create_from(self, ctx, record: Any) -> Any:
         self.authorise(ctx, "create")
