@@ -1,13 +1,13 @@
-"""What a webhook carries: the event, and the record as it is now in the REST API's shape,
-its personal data decrypted only for a subscriber allowed to read it (None once deleted)."""
+"""What a webhook carries: the event, and the record as it is now in the REST API's shape
+(its personal data decrypted only for a subscriber allowed to read it; None once deleted)."""
 
 from typing import Any
 
 from customers.models import ChangeEvent
-from integrations.representations import representation
 
 
-def event_payload(event: ChangeEvent, *, can_view_pii: bool) -> dict[str, Any]:
+def event_payload(event: ChangeEvent, *, record: dict[str, Any] | None) -> dict[str, Any]:
+    """`record`: the record as it is now (see integrations.representations), None if gone."""
     return {
         "id": event.id,
         "type": event.type,
@@ -17,5 +17,5 @@ def event_payload(event: ChangeEvent, *, can_view_pii: bool) -> dict[str, Any]:
         "external_id": event.external_id,
         "changed_fields": event.changed_fields,
         "data": event.data,
-        "record": representation(event.entity, event.record_id, can_view_pii=can_view_pii),
+        "record": record,
     }

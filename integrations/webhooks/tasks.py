@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from integrations.webhooks import services
+from integrations.webhooks import delivery, services
 
 # Retries due within this many seconds are scheduled at once; later ones wait for the sweep
 # (a broker holding a message for hours is less reliable than the database).
@@ -28,11 +28,11 @@ def deliver_due() -> int:
 
 
 def _send_due() -> int:
-    attempted, more = services.deliver_due_now()
+    attempted, more = delivery.deliver_due_now()
     if more:  # the time budget ran out: continue in a fresh task, others may share it
         deliver_due.delay()
         return attempted
-    retry_at = services.next_retry_at()
+    retry_at = delivery.next_retry_at()
     if retry_at is not None and retry_at <= timezone.now() + SHORT_RETRY:
         deliver_due.apply_async(eta=retry_at)
     return attempted

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from customers.services import contacts
 from integrations.scopes import ALL_SCOPES
 from integrations.services.api_keys import api_key_create
+from integrations.webhooks import delivery as sending
 from integrations.webhooks import services, signing
 from integrations.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.factories import ContactFactory, ManagerFactory, SalesUserFactory
@@ -85,7 +86,7 @@ def failing_receiver(tmp_path, allow_loopback):
 
 def deliver_all() -> list[WebhookDelivery]:
     services.relay_events()
-    return [services.deliver(delivery_id) for delivery_id in services.due_delivery_ids()]
+    return [sending.deliver(delivery_id) for delivery_id in sending.due_delivery_ids()]
 
 
 def make_due(delivery: WebhookDelivery) -> None:
@@ -128,10 +129,10 @@ def test_a_failed_attempt_is_retried_later_with_the_same_delivery_id(flaky_recei
     assert (
         25 <= (first.next_attempt_at - first.attempt_log.get().attempted_at).total_seconds() <= 35
     )
-    assert services.due_delivery_ids() == []  # not before its time
+    assert sending.due_delivery_ids() == []  # not before its time
 
     make_due(first)
-    services.deliver(first.pk)
+    sending.deliver(first.pk)
 
     first.refresh_from_db()
     assert first.status == Status.SUCCEEDED
@@ -150,7 +151,7 @@ def test_after_the_last_retry_the_delivery_fails_and_the_subscription_is_flagged
     (delivery,) = deliver_all()
     for _ in range(2):
         make_due(delivery)
-        services.deliver(delivery.pk)
+        sending.deliver(delivery.pk)
 
     delivery.refresh_from_db()
     subscription.refresh_from_db()
@@ -159,7 +160,7 @@ def test_after_the_last_retry_the_delivery_fails_and_the_subscription_is_flagged
     assert "HTTP 500" in subscription.disabled_reason
     ContactFactory()
     assert services.relay_events() == 1  # still recorded for later...
-    assert services.due_delivery_ids() == []  # ...but not sent while flagged
+    assert sending.due_delivery_ids() == []  # ...but not sent while flagged
 
 
 def test_any_delivery_can_be_replayed(receiver):
@@ -168,7 +169,7 @@ def test_any_delivery_can_be_replayed(receiver):
     (delivery,) = deliver_all()
 
     services.replay(delivery=delivery)
-    services.deliver(delivery.pk)
+    sending.deliver(delivery.pk)
 
     deliveries = [got["delivery"] for got in receiver.received()]
     assert deliveries == [str(delivery.pk), str(delivery.pk)]

@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from integrations.models import Connection
+from integrations.webhooks import delivery as sending
 from integrations.webhooks import services
 from integrations.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.factories import ContactFactory, ManagerFactory
@@ -167,7 +168,7 @@ def test_deliveries_show_each_attempt_and_a_replay_sends_again(manager_client, m
     assert manager_client.post(replay).status_code == 302
     delivery.refresh_from_db()
     assert delivery.status == Status.PENDING and delivery.next_attempt_at <= timezone.now()
-    services.deliver(delivery.pk)
+    sending.deliver(delivery.pk)
     assert [got["delivery"] for got in receiver.received()] == [str(delivery.pk)] * 2
 
 
