@@ -61,9 +61,10 @@ def active_definitions(entity: str) -> list[CustomField]:
 
 
 def _definitions_fingerprint() -> tuple:
-    table = connection.ops.quote_name(CustomField._meta.db_table)
+    q, meta = connection.ops.quote_name, CustomField._meta
+    pk, updated_at = q(meta.pk.column), q(meta.get_field("updated_at").column)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*), SUM(id), MAX(updated_at) FROM {table}")
+        cursor.execute(f"SELECT COUNT(*), SUM({pk}), MAX({updated_at}) FROM {q(meta.db_table)}")
         return (connection.alias, connection.settings_dict["NAME"], *cursor.fetchone())
 
 
