@@ -242,6 +242,7 @@ def measure_lists(
     wait_until_quiet(server, args)
     for target, path in endpoints.values():
         args.load(target, path, args.warmup, args.connections)
+        target.wait_idle()
     idle = server.reset_peak_memory()
     stats = {name: load.LoadStats() for name in endpoints}
     cpu = dict.fromkeys(endpoints, 0.0)
@@ -256,6 +257,7 @@ def measure_lists(
             cpu_before = target.cpu_seconds()
             with OtherCpu(target) as neighbours:
                 part = args.load(target, path, args.slice, args.connections)
+            target.wait_idle()
             cpu[name] += target.cpu_seconds() - cpu_before
             others[name] += neighbours.percent * part.seconds
             peak[name] = max(peak[name], target.peak_memory())

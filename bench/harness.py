@@ -218,6 +218,19 @@ class Server:
                 ticks += int(fields[11]) + int(fields[12])  # utime + stime
         return ticks / os.sysconf("SC_CLK_TCK")
 
+    def wait_idle(self, timeout: float = 15.0) -> None:
+        """Until the workers stop using CPU: a sync worker finishes the requests it accepted
+        after the load generator hung up, and that work belongs to the endpoint just measured,
+        not to the next one (whose first requests would also queue behind it)."""
+        deadline = time.monotonic() + timeout
+        before = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            after = self.cpu_seconds()
+            if after - before < 0.005:
+                return
+            before = after
+
     def reset_peak_memory(self) -> float:
         """Reset each worker's VmHWM; returns the largest current RSS (MB)."""
         for pid in self.workers():
