@@ -5,8 +5,9 @@ commit order. On PostgreSQL a transaction that took a lower id can commit after 
 higher id, so events are ordered by (writing transaction id, id) and only those of
 transactions older than the oldest one still running are served: everything below that
 horizon has committed (or rolled back, taking its events with it), so no event can later
-appear behind a cursor already handed out. A long transaction holds the feed back until it
-ends; it never makes a reader skip anything.
+appear behind a cursor already handed out. A long transaction in this database holds the
+feed back until it ends (ones in other databases of the server do not); it never makes a
+reader skip anything.
 """
 
 import re
@@ -24,7 +25,26 @@ from customers.models import ChangeEvent
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 _CURSOR = re.compile(r"^(\d{1,20})-(\d{1,20})$")
-_PG_HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+# The oldest transaction still running that may write here: every running transaction of the
+# snapshot except those known to belong to another database on the same server (a long
+# transaction there must not hold this feed back). A transaction not yet visible in
+# pg_stat_activity counts as ours, so the horizon can only be too early, never too late.
+_PG_HORIZON = """(
+    WITH snapshot AS (SELECT pg_current_snapshot() AS s)
+    SELECT COALESCE(
+        (
+            SELECT min(xid::text::bigint)
+            FROM snapshot, pg_snapshot_xip(snapshot.s) AS xid
+            WHERE (xid::text::bigint %% 4294967296) NOT IN (
+                SELECT backend_xid::text::bigint
+                FROM pg_stat_activity
+                WHERE backend_xid IS NOT NULL
+                  AND datname IS DISTINCT FROM current_database()
+            )
+        ),
+        (SELECT pg_snapshot_xmax(snapshot.s)::text::bigint FROM snapshot)
+    )
+)"""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ reader that moved its cursor past them never misses the late one."""
 
 import threading
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 
@@ -59,3 +60,23 @@ def test_events_carry_their_transaction_id_on_postgres():
     txids = list(ChangeEvent.objects.order_by("id").values_list("txid", flat=True))
 
     assert len(txids) == 2 and all(txid > 0 for txid in txids) and txids[0] != txids[1]
+
+
+def test_a_long_transaction_in_another_database_does_not_hold_the_feed_back():
+    settings_dict = connection.settings_dict
+    other = psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        dbname="postgres",
+    )
+    try:
+        other.execute("SELECT pg_current_xact_id()")  # holds a transaction id, uncommitted
+        person = contacts.contact_create(first_name="Visible")
+
+        ids, _ = feed_ids()
+
+        assert ids == [ChangeEvent.objects.get(record_id=person.pk).id]
+    finally:
+        other.rollback()
+        other.close()
