@@ -3,7 +3,6 @@ records' change forms, both through the same services as every other door."""
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -145,33 +144,18 @@ class CustomValuesAdminMixin:
 class CustomFieldDefinitionForm(ServiceModelForm):
     """Choices one per line and the default as text: the service types both."""
 
-    choices = forms.CharField(
-        label=_("choices"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One choice per line, for choice and multiple-choice fields."),
-    )
-    default = forms.CharField(
-        label=_("default"),
-        required=False,
-        help_text=_("Typed like an import cell: 12.50, 2026-01-31, true, a|b for several choices."),
-    )
+    choices = form_fields.choices_input()
+    default = form_fields.default_input()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.instance
         if not field._state.adding:
-            self.initial["choices"] = "\n".join(field.choices or [])
-            default = field.default
-            if isinstance(default, list):
-                default = "|".join(default)
-            elif isinstance(default, bool):
-                default = "true" if default else "false"
-            self.initial["default"] = "" if default is None else str(default)
+            self.initial["choices"] = form_fields.choices_as_text(field.choices)
+            self.initial["default"] = form_fields.default_as_text(field.default)
 
     def clean_choices(self) -> list[str]:
-        lines = self.cleaned_data.get("choices", "").splitlines()
-        return [line.strip() for line in lines if line.strip()]
+        return form_fields.parse_choices(self.cleaned_data.get("choices", ""))
 
     def clean_default(self) -> str | None:
         return self.cleaned_data.get("default") or None

@@ -151,3 +151,42 @@ def service_value(definition: CustomField, cleaned: Any) -> Any:
     if isinstance(cleaned, Decimal):
         return str(cleaned)
     return cleaned
+
+
+# The definition forms (admin and settings page): choices one per line, the default as text.
+
+
+def choices_input() -> forms.CharField:
+    return forms.CharField(
+        label=_("Choices"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One choice per line, for choice and multiple-choice fields."),
+    )
+
+
+def default_input() -> forms.CharField:
+    return forms.CharField(
+        label=_("Default"),
+        required=False,
+        help_text=_("Typed like an import cell: 12.50, 2026-01-31, true, a|b for several choices."),
+    )
+
+
+def parse_choices(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def choices_as_text(choices: list[str] | None) -> str:
+    return "\n".join(choices or [])
+
+
+def default_as_text(default: Any) -> str:
+    """A stored default as the text the service reads back (the service types it)."""
+    if default is None:
+        return ""
+    if isinstance(default, list):
+        return "|".join(default)
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    return str(default)

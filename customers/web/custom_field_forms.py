@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from customers.custom_fields import form_fields
 from customers.models import CustomField
 
 
@@ -23,17 +24,8 @@ class CustomFieldInputForm(forms.Form):
     label = forms.CharField(label=_("Label"), max_length=100)
     label_zh = forms.CharField(label=_("Chinese label"), max_length=100, required=False)
     type = forms.ChoiceField(label=_("Type"), choices=CustomField.Type.choices)
-    choices = forms.CharField(
-        label=_("Choices"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One choice per line, for choice and multiple-choice fields."),
-    )
-    default = forms.CharField(
-        label=_("Default"),
-        required=False,
-        help_text=_("Typed like an import cell: 12.50, 2026-01-31, true, a|b for several choices."),
-    )
+    choices = form_fields.choices_input()
+    default = form_fields.default_input()
     help_text = forms.CharField(label=_("Help text"), max_length=500, required=False)
     position = forms.IntegerField(label=_("Position"), min_value=0, required=False)
     required = forms.BooleanField(label=_("Required"), required=False)
@@ -49,8 +41,7 @@ class CustomFieldInputForm(forms.Form):
             del self.fields["entity"], self.fields["name"]
 
     def clean_choices(self) -> list[str]:
-        lines = self.cleaned_data.get("choices", "").splitlines()
-        return [line.strip() for line in lines if line.strip()]
+        return form_fields.parse_choices(self.cleaned_data.get("choices", ""))
 
     def clean_default(self) -> str | None:
         return self.cleaned_data.get("default") or None
@@ -63,17 +54,12 @@ class CustomFieldInputForm(forms.Form):
 
 
 def _initial(field: CustomField) -> dict[str, Any]:
-    default = field.default
-    if isinstance(default, list):
-        default = "|".join(default)
-    elif isinstance(default, bool):
-        default = "true" if default else "false"
     return {
         "label": field.label,
         "label_zh": field.label_zh,
         "type": field.type,
-        "choices": "\n".join(field.choices or []),
-        "default": "" if default is None else str(default),
+        "choices": form_fields.choices_as_text(field.choices),
+        "default": form_fields.default_as_text(field.default),
         "help_text": field.help_text,
         "position": field.position,
         "required": field.required,
