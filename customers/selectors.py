@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Concat
 
 from customers import crypto
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
@@ -45,7 +46,7 @@ def contact_filter(queryset: QuerySet, filters: Mapping[str, Any] | None) -> Que
     if filters.get("tag"):
         queryset = queryset.filter(tags__name__iexact=filters["tag"])
     if filters.get("search"):
-        queryset = queryset.filter(_contact_text_search(filters["search"]))
+        queryset = contact_text_search(queryset, filters["search"])
     return _updated_since(queryset, filters)
 
 
@@ -55,16 +56,22 @@ def _updated_since(queryset: QuerySet, filters: Mapping[str, Any]) -> QuerySet:
     return queryset.filter(updated_at__gte=since.astimezone(UTC)) if since else queryset
 
 
-def _contact_text_search(term: str) -> Q:
-    query = Q()
+def contact_text_search(queryset: QuerySet, term: str) -> QuerySet:
+    """Every word in a name, the title or the company name. A name matches written either
+    way: family name first without a space (Chinese, "张伟") or given name first with one."""
+    queryset = queryset.alias(
+        _name_east=Concat("last_name", "first_name"),
+        _name_west=Concat("first_name", Value(" "), "last_name"),
+    )
+    condition = Q()
     for word in term.split():
-        query &= (
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
+        condition &= (
+            Q(_name_east__icontains=word)
+            | Q(_name_west__icontains=word)
             | Q(title__icontains=word)
             | Q(company__name__icontains=word)
         )
-    return query
+    return queryset.filter(condition)
 
 
 def contact_get(contact_id: int) -> Contact | None:

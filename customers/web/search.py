@@ -3,10 +3,9 @@ anything else searches names (Chinese full names written together, "张伟", inc
 
 import re
 
-from django.db.models import Q, QuerySet, Value
-from django.db.models.functions import Concat
+from django.db.models import Q, QuerySet
 
-from customers import crypto
+from customers import crypto, selectors
 
 _PHONE = re.compile(r"^\+?[\d\s\-().]{6,}$")
 
@@ -29,20 +28,7 @@ def contact_search(queryset: QuerySet, term: str) -> QuerySet:
         return queryset.filter(email_index=crypto.email_index(term))
     if kind == "phone":
         return queryset.filter(phone_index=crypto.phone_index(term))
-    # Family name first without a space (Chinese) and given name first with one (Latin).
-    queryset = queryset.alias(
-        _name_east=Concat("last_name", "first_name"),
-        _name_west=Concat("first_name", Value(" "), "last_name"),
-    )
-    condition = Q()
-    for word in term.split():
-        condition &= (
-            Q(_name_east__icontains=word)
-            | Q(_name_west__icontains=word)
-            | Q(title__icontains=word)
-            | Q(company__name__icontains=word)
-        )
-    return queryset.filter(condition)
+    return selectors.contact_text_search(queryset, term)
 
 
 def company_search(queryset: QuerySet, term: str) -> QuerySet:
