@@ -132,9 +132,13 @@ def _multi_choice(value: Any, field: CustomField) -> list[str]:
     return chosen
 
 
+_validate_url = URLValidator()  # built once each: they compile their expressions
+_validate_email = EmailValidator()
+
+
 def _email(value: Any, field: CustomField) -> str:
     text = _text(254)(value, field).strip()
-    EmailValidator()(text)
+    _validate_email(text)
     return text
 
 
@@ -146,7 +150,7 @@ def _phone(value: Any, field: CustomField) -> str:
 
 def _url(value: Any, field: CustomField) -> str:
     text = _text(URL_MAX_LENGTH)(value, field).strip()
-    URLValidator()(text)
+    _validate_url(text)
     return text
 
 
