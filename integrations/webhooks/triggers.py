@@ -10,7 +10,7 @@ from integrations.webhooks.models import WebhookSubscription
 logger = logging.getLogger(__name__)
 
 
-def relay_after_commit(sender, event_ids, **kwargs) -> None:
+def relay_after_commit(sender, count, **kwargs) -> None:
     """``customers.events.events_committed`` receiver."""
     if not WebhookSubscription.objects.filter(is_active=True).exists():
         return  # nobody listens (the sweep keeps the relay cursor current)
@@ -18,7 +18,7 @@ def relay_after_commit(sender, event_ids, **kwargs) -> None:
         return  # a relay is queued and has not started: it will see these events too
     from integrations.webhooks.tasks import relay
 
-    if not _enqueue(relay, f"{len(event_ids)} events"):
+    if not _enqueue(relay, f"{count} events"):
         services.relay_started()  # nothing is queued after all: let the next commit ask
 
 
