@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from crm_project import dev_secrets
@@ -174,6 +175,12 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "crm")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 30.0},
+    # A job whose worker died while others live on is resumed without waiting for a restart.
+    "recover-stalled-imports": {"task": "integrations.recover_stalled_imports", "schedule": 60.0},
+    "purge-exchange-files": {
+        "task": "integrations.purge_exchange_files",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -237,11 +244,14 @@ EXCHANGE_FILE_RETENTION_DAYS = env_int("EXCHANGE_FILE_RETENTION_DAYS", 7)
 OUTBOUND_ALLOWED_NETWORKS = env_str("OUTBOUND_ALLOWED_NETWORKS", "")
 # Webhooks: a failed delivery is retried after each of these waits (seconds; about a day in
 # all), then its subscription is disabled and flagged. Attempts time out after this long.
-WEBHOOK_RETRY_SCHEDULE = [
-    int(seconds) for seconds in env_list("WEBHOOK_RETRY_SCHEDULE", [])
-] or [60 * 2**n for n in range(10)] + [6 * 3600]
+WEBHOOK_RETRY_SCHEDULE = [int(seconds) for seconds in env_list("WEBHOOK_RETRY_SCHEDULE", [])] or [
+    60 * 2**n for n in range(10)
+] + [6 * 3600]
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_CLAIM_SECONDS = 120  # a worker's lease on a delivery while it attempts it
+# Worker processes that encode a large contact export beside the web process (default: one
+# per core; 0 encodes in the web process alone).
+EXPORT_PROCESSES = env_int("EXPORT_PROCESSES", os.cpu_count() or 1)
 # A sync run that has not reached its import after this long is taken for interrupted.
 SYNC_STALE_SECONDS = env_int("SYNC_STALE_SECONDS", 3600)
 # Extra connectors by name, besides the built-in ones and the `crm.connectors` entry points.
