@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from customers.models import CustomField
 from customers.validators import validate_phone
@@ -39,13 +40,21 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
+def _not_a(message: str, value: Any) -> str:
+    """A translated message naming the value the door sent, as Python writes it."""
+    return message % {"value": repr(value)}
+
+
 def _text(limit: int) -> Callable[[Any, CustomField], str]:
     def coerce(value: Any, field: CustomField) -> str:
         if isinstance(value, bool | dict | list):
-            raise ValidationError("Expected text.")
+            raise ValidationError(_("Expected text."))
         text = str(value)
         if len(text) > limit:
-            raise ValidationError(f"At most {limit} characters (got {len(text)}).")
+            raise ValidationError(
+                _("At most %(limit)d characters (got %(length)d).")
+                % {"limit": limit, "length": len(text)}
+            )
         return text
 
     return coerce
@@ -53,39 +62,43 @@ def _text(limit: int) -> Callable[[Any, CustomField], str]:
 
 def _integer(value: Any, field: CustomField) -> int:
     if isinstance(value, bool):
-        raise ValidationError("Expected a whole number.")
+        raise ValidationError(_("Expected a whole number."))
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValidationError(f"Expected a whole number, got {value!r}.") from None
+        raise ValidationError(_not_a(_("Expected a whole number, got %(value)s."), value)) from None
     if number != number.to_integral_value():
-        raise ValidationError(f"Expected a whole number, got {value!r}.")
+        raise ValidationError(_not_a(_("Expected a whole number, got %(value)s."), value))
     if not INTEGER_RANGE[0] <= number <= INTEGER_RANGE[1]:
-        raise ValidationError("The number is too large.")
+        raise ValidationError(_("The number is too large."))
     return int(number)
 
 
 def _decimal(value: Any, field: CustomField) -> str:
     if isinstance(value, bool):
-        raise ValidationError("Expected a decimal number.")
+        raise ValidationError(_("Expected a decimal number."))
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValidationError(f"Expected a decimal number, got {value!r}.") from None
+        raise ValidationError(
+            _not_a(_("Expected a decimal number, got %(value)s."), value)
+        ) from None
     if not number.is_finite() or len(number.as_tuple().digits) > DECIMAL_MAX_DIGITS:
-        raise ValidationError("Expected a finite decimal number of at most 30 digits.")
+        raise ValidationError(_("Expected a finite decimal number of at most 30 digits."))
     return str(number)
 
 
 def _date(value: Any, field: CustomField) -> str:
     if isinstance(value, datetime):
-        raise ValidationError("Expected a date (YYYY-MM-DD), not a date and time.")
+        raise ValidationError(_("Expected a date (YYYY-MM-DD), not a date and time."))
     if isinstance(value, date):
         return value.isoformat()
     try:
         return date.fromisoformat(str(value).strip()).isoformat()
     except ValueError:
-        raise ValidationError(f"Expected a date as YYYY-MM-DD, got {value!r}.") from None
+        raise ValidationError(
+            _not_a(_("Expected a date as YYYY-MM-DD, got %(value)s."), value)
+        ) from None
 
 
 def _datetime(value: Any, field: CustomField) -> str:
@@ -96,7 +109,9 @@ def _datetime(value: Any, field: CustomField) -> str:
         except ValueError:
             moment = None
     if moment is None:
-        raise ValidationError(f"Expected an ISO 8601 date and time, got {value!r}.")
+        raise ValidationError(
+            _not_a(_("Expected an ISO 8601 date and time, got %(value)s."), value)
+        )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     text = moment.astimezone(UTC).isoformat()
@@ -111,13 +126,16 @@ def _boolean(value: Any, field: CustomField) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValidationError(f"Expected true or false, got {value!r}.")
+    raise ValidationError(_not_a(_("Expected true or false, got %(value)s."), value))
 
 
 def _choice(value: Any, field: CustomField) -> str:
     text = str(value)
     if text not in field.choices:
-        raise ValidationError(f"{text!r} is not one of: {', '.join(field.choices)}.")
+        raise ValidationError(
+            _("%(value)s is not one of: %(choices)s.")
+            % {"value": repr(text), "choices": ", ".join(field.choices)}
+        )
     return text
 
 

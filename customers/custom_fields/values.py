@@ -11,6 +11,7 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 from django.core.exceptions import ValidationError
 from django.db import connection, models
+from django.utils.translation import gettext as _
 
 from customers import crypto, pii
 from customers.custom_fields import types
@@ -112,11 +113,11 @@ def apply_custom_values(
     errors: dict[str, list[str]] = {}
 
     if incoming is not None and not isinstance(incoming, Mapping):
-        raise ValidationError({"custom_fields": ["Expected an object of field name to value."]})
+        raise ValidationError({"custom_fields": [_("Expected an object of field name to value.")]})
     for name, raw in (incoming or {}).items():
         field = active.get(name)
         if field is None:
-            errors[error_key(name)] = ["Unknown custom field."]
+            errors[error_key(name)] = [_("Unknown custom field.")]
             continue
         try:
             changed[name] = types.coerce(field, raw)
@@ -139,7 +140,7 @@ def apply_custom_values(
             stored[name] = value
     for name, field in active.items():
         if field.required and name not in stored and error_key(name) not in errors:
-            errors[error_key(name)] = ["This field is required."]
+            errors[error_key(name)] = [_("This field is required.")]
     if errors:
         raise ValidationError(errors)
 
@@ -170,7 +171,7 @@ def _check_unique(
             others = others.exclude(pk=instance.pk)
         if others.exists():
             errors[error_key(name)] = [
-                f"Another {model._meta.verbose_name} already has this value."
+                _("Another %(model)s already has this value.") % {"model": model._meta.verbose_name}
             ]
     if errors:
         raise ValidationError(errors)

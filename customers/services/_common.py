@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
 
 from customers.custom_fields.values import apply_custom_values
 from customers.models import Tag
@@ -18,7 +19,7 @@ _TEXT_FIELDS = (models.CharField, models.TextField)
 def reject_unknown_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
     unknown = sorted(set(data) - set(allowed))
     if unknown:
-        raise ValidationError({name: "Unknown field." for name in unknown})
+        raise ValidationError({name: _("Unknown field.") for name in unknown})
 
 
 def resolve(model: type[ModelT], value: Any, *, field: str) -> ModelT | None:
@@ -28,12 +29,17 @@ def resolve(model: type[ModelT], value: Any, *, field: str) -> ModelT | None:
     if isinstance(value, model):
         return value
     if isinstance(value, models.Model):
-        raise ValidationError({field: f"Expected a {model._meta.verbose_name}."})
+        raise ValidationError(
+            {field: _("Expected a %(model)s.") % {"model": model._meta.verbose_name}}
+        )
     try:
         return model._default_manager.get(pk=value)
     except (model.DoesNotExist, ValueError, TypeError):
         raise ValidationError(
-            {field: f"Unknown {model._meta.verbose_name} {value!r}."},
+            {
+                field: _("Unknown %(model)s %(value)s.")
+                % {"model": model._meta.verbose_name, "value": repr(value)}
+            },
             code="does_not_exist",
         ) from None
 
@@ -120,7 +126,7 @@ def upsert_by(
     Idempotent: the same data twice leaves one record with that data."""
     value = blank_to_none(data.get(key))
     if value is None:
-        raise ValidationError({key: f"A value is required to upsert by {key}."})
+        raise ValidationError({key: _("A value is required to upsert by %(key)s.") % {"key": key}})
     existing = find(value)
     if existing is not None:
         return write(existing, data), False
@@ -151,7 +157,12 @@ def save(instance: models.Model) -> None:
             instance.save()
     except IntegrityError as error:
         raise ValidationError(
-            {NON_FIELD_ERRORS: [f"Conflicts with a concurrent change, please retry ({error})."]}
+            {
+                NON_FIELD_ERRORS: [
+                    _("Conflicts with a concurrent change, please retry (%(error)s).")
+                    % {"error": error}
+                ]
+            }
         ) from None
 
 
@@ -161,9 +172,10 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
     for raw in names:
         name = clean_text(raw)
         if not isinstance(name, str) or not name:
-            raise ValidationError({"tags": "Tag names must be non-empty text."})
+            raise ValidationError({"tags": _("Tag names must be non-empty text.")})
         if len(name) > Tag._meta.get_field("name").max_length:
-            raise ValidationError({"tags": f"Tag {name[:20]!r}… is longer than 64 characters."})
+            message = _("Tag %(name)s… is longer than 64 characters.") % {"name": repr(name[:20])}
+            raise ValidationError({"tags": message})
         wanted.setdefault(Tag.key_for(name), name)
     if not wanted:
         return []

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers import events, selectors
 from customers.models import Activity, Company, Contact, Deal
@@ -111,7 +112,7 @@ def _write(activity: Activity, data: Mapping[str, Any]) -> Activity:
             activity.company_id = linked.company_id
     if not any(getattr(activity, f"{name}_id") for name, _ in _LINKS):
         raise ValidationError(
-            {"contact": "An activity must be linked to a contact, a company or a deal."}
+            {"contact": gettext("An activity must be linked to a contact, a company or a deal.")}
         )
     validate(activity)
     save(activity)

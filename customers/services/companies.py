@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from customers import crypto, events, selectors
 from customers.models import Activity, Company, Contact, Deal
@@ -107,11 +108,11 @@ def company_merge(*, primary: Company, duplicates: Sequence[Company]) -> Company
     on the primary are filled from the duplicates, which are then deleted."""
     duplicates = [dup for dup in duplicates if dup.pk != primary.pk]
     if not duplicates:
-        raise ValidationError({"duplicates": "Name at least one other company to merge."})
+        raise ValidationError({"duplicates": _("Name at least one other company to merge.")})
     duplicate_ids = [dup.pk for dup in duplicates]
     found = Company.objects.select_for_update().filter(pk__in=duplicate_ids)
     if found.count() != len(set(duplicate_ids)):
-        raise ValidationError({"duplicates": "Some of these companies no longer exist."})
+        raise ValidationError({"duplicates": _("Some of these companies no longer exist.")})
 
     for model in (Contact, Deal, Activity):
         model.objects.filter(company_id__in=duplicate_ids).update(company=primary)

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers import crypto, events, selectors
 from customers.models import Activity, Company, Contact, Deal
@@ -123,7 +124,9 @@ def contact_upsert(
         "email": selectors.find_contact_by_email,
     }
     if match not in finders:
-        raise ValidationError({"match": f"Cannot match contacts by {match!r}."})
+        raise ValidationError(
+            {"match": _("Cannot match contacts by %(match)s.") % {"match": repr(match)}}
+        )
     return upsert_by(model=Contact, data=data, find=finders[match], write=_write, key=match)
 
 
@@ -142,11 +145,11 @@ def contact_merge(*, primary: Contact, duplicates: Sequence[Contact]) -> Contact
     the primary are filled from them, notes are appended, and the duplicates are deleted."""
     duplicates = [dup for dup in duplicates if dup.pk != primary.pk]
     if not duplicates:
-        raise ValidationError({"duplicates": "Name at least one other contact to merge."})
+        raise ValidationError({"duplicates": _("Name at least one other contact to merge.")})
     duplicate_ids = [dup.pk for dup in duplicates]
     found = Contact.objects.select_for_update().filter(pk__in=duplicate_ids)
     if found.count() != len(set(duplicate_ids)):
-        raise ValidationError({"duplicates": "Some of these contacts no longer exist."})
+        raise ValidationError({"duplicates": _("Some of these contacts no longer exist.")})
 
     Activity.objects.filter(contact_id__in=duplicate_ids).update(contact=primary)
     Deal.objects.filter(primary_contact_id__in=duplicate_ids).update(primary_contact=primary)

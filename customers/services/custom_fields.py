@@ -11,6 +11,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.custom_fields import types
 from customers.custom_fields.values import ENTITY_MODELS, decrypt
@@ -83,18 +85,18 @@ def custom_field_update(*, field: CustomField, data: Mapping[str, Any]) -> Custo
     _validate_definition(field)
     if field.pii != before.pii and count_values(before):
         raise ValidationError(
-            {"pii": "Export and purge the stored values before changing whether they are PII."}
+            {"pii": _("Export and purge the stored values before changing whether they are PII.")}
         )
     if (field.type, field.choices) != (before.type, before.choices):
         broken = len(list(incompatible_record_ids(before, new_definition=field)))
         if broken:
-            noun = "record holds a value" if broken == 1 else "records hold values"
+            message = ngettext(
+                "%(count)d record holds a value that would not fit; change or clear them first.",
+                "%(count)d records hold values that would not fit; change or clear them first.",
+                broken,
+            ) % {"count": broken}
             raise ValidationError(
-                {
-                    "type" if field.type != before.type else "choices": (
-                        f"{broken} {noun} that would not fit; change or clear them first."
-                    )
-                },
+                {"type" if field.type != before.type else "choices": message},
                 code="incompatible_values",
             )
     save(field)
@@ -119,7 +121,10 @@ def custom_field_delete(*, field: CustomField, purge: bool = False) -> int:
     holding = count_values(field)
     if holding and not purge:
         raise ValidationError(
-            {"purge": f"{holding} records hold a value for {field.name!r}; purge to delete them."},
+            {
+                "purge": _("%(count)d records hold a value for %(name)s; purge to delete them.")
+                % {"count": holding, "name": repr(field.name)}
+            },
             code="values_exist",
         )
     model = ENTITY_MODELS[field.entity]
@@ -140,7 +145,9 @@ def count_values(field: CustomField) -> int:
 def incompatible_record_ids(field: CustomField, *, new_definition: CustomField) -> Iterator[int]:
     """Ids of the records whose stored value the new definition would refuse."""
     if new_definition.type not in types.COERCERS:
-        raise ValidationError({"type": f"Use one of: {', '.join(Type.values)}."})
+        raise ValidationError(
+            {"type": _("Use one of: %(types)s.") % {"types": ", ".join(Type.values)}}
+        )
     model = ENTITY_MODELS[field.entity]
     queryset = model.objects.filter(custom_fields__has_key=field.name).order_by("pk")
     for batch in _batches(queryset.only("pk", "custom_fields")):
@@ -173,22 +180,25 @@ def _validate_definition(field: CustomField) -> None:
             f.attname for f in model._meta.concrete_fields
         }
         if field.name in builtin | _RESERVED_NAMES:
-            errors["name"] = f"{field.name!r} is a built-in field of {field.entity}."
+            errors["name"] = _("%(name)s is a built-in field of %(entity)s.") % {
+                "name": repr(field.name),
+                "entity": field.entity,
+            }
     if field.type in types.CHOICE_TYPES:
         if not field.choices or not all(isinstance(c, str) and c for c in field.choices):
-            errors["choices"] = "List the choices as non-empty text."
+            errors["choices"] = _("List the choices as non-empty text.")
         elif any("|" in choice for choice in field.choices):
-            errors["choices"] = "Choices cannot contain '|' (it separates choices in CSV)."
+            errors["choices"] = _("Choices cannot contain '|' (it separates choices in CSV).")
         elif len(set(field.choices)) != len(field.choices):
-            errors["choices"] = "Choices must be distinct."
+            errors["choices"] = _("Choices must be distinct.")
     elif field.choices:
-        errors["choices"] = "Only choice fields have choices."
+        errors["choices"] = _("Only choice fields have choices.")
     if field.unique and field.type not in types.UNIQUE_TYPES:
-        errors["unique"] = "Only text, email and phone fields can be unique."
+        errors["unique"] = _("Only text, email and phone fields can be unique.")
     if field.pii and field.type not in types.PII_TYPES:
-        errors["pii"] = "Only text, long text, email, phone, URL and date fields can be PII."
+        errors["pii"] = _("Only text, long text, email, phone, URL and date fields can be PII.")
     if field.unique and field.default not in (None, ""):
-        errors["default"] = "A unique field cannot have a default."
+        errors["default"] = _("A unique field cannot have a default.")
     if field.default is not None and not errors and field.type in types.COERCERS:
         try:
             field.default = types.coerce(field, field.default)

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers import events, selectors
 from customers.models import Company, Contact, Deal, Stage
@@ -161,11 +162,11 @@ def _stage_for(deal: Deal, requested: Any) -> Stage:
     if stage is not None:
         return stage
     if not deal._state.adding:
-        raise ValidationError({"stage": "A deal must stay in a stage."})
+        raise ValidationError({"stage": _("A deal must stay in a stage.")})
     pipeline = selectors.default_pipeline()
     stage = selectors.first_stage(pipeline=pipeline) if pipeline else None
     if stage is None:
-        raise ValidationError({"stage": "No stage given and no pipeline with an open stage."})
+        raise ValidationError({"stage": _("No stage given and no pipeline with an open stage.")})
     return stage
 
 
@@ -174,15 +175,29 @@ def _apply_status(deal: Deal, *, requested: str | None, stage_given: bool) -> No
         deal.status = deal.stage.outcome
         return
     if requested not in Deal.Status.values:
-        raise ValidationError({"status": f"{requested!r} is not one of {Deal.Status.values}."})
+        message = _("%(status)s is not one of %(choices)s.") % {
+            "status": repr(requested),
+            "choices": Deal.Status.values,
+        }
+        raise ValidationError({"status": message})
     if stage_given:
         raise ValidationError(
-            {"status": f"Stage {deal.stage.name!r} is {deal.stage.outcome}, not {requested}."}
+            {
+                "status": _("Stage %(stage)s is %(outcome)s, not %(status)s.")
+                % {
+                    "stage": repr(deal.stage.name),
+                    "outcome": deal.stage.outcome,
+                    "status": requested,
+                }
+            }
         )
     target = selectors.first_stage(pipeline=deal.stage.pipeline, outcome=requested)
     if target is None:
         raise ValidationError(
-            {"status": f"Pipeline {deal.stage.pipeline.name!r} has no {requested} stage."}
+            {
+                "status": _("Pipeline %(pipeline)s has no %(status)s stage.")
+                % {"pipeline": repr(deal.stage.pipeline.name), "status": requested}
+            }
         )
     deal.stage = target
     deal.status = requested

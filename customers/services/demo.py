@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from faker import Faker
 
 from customers import roles, selectors
@@ -125,7 +126,7 @@ def demo_seed(
     under fresh email addresses.
     """
     if contacts < 1:
-        raise ValidationError({"contacts": "Seed at least one contact."})
+        raise ValidationError({"contacts": gettext("Seed at least one contact.")})
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     existing = Contact.objects.count()

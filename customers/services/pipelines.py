@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from customers.models import Pipeline, Stage
 from customers.services._common import assign, reject_unknown_fields, save, validate
@@ -72,7 +73,9 @@ def stage_delete(*, stage: Stage, move_deals_to: Stage | None = None) -> None:
     """A stage holding deals can only go once its deals have somewhere else to be."""
     if stage.deals.exists():
         if move_deals_to is None or move_deals_to.pk == stage.pk:
-            message = f"Stage {stage.name!r} still holds deals: choose a stage to move them to."
+            message = _("Stage %(stage)s still holds deals: choose a stage to move them to.") % {
+                "stage": repr(stage.name)
+            }
             raise ValidationError({"stage": message})
         from customers.services.deals import deal_move_to_stage
 

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from customers.models import Tag
 from customers.services._common import save, tags_from_names, validate
@@ -15,7 +16,7 @@ def tag_create(*, name: str) -> Tag:
 def tag_rename(*, tag: Tag, name: str) -> Tag:
     tag.name = (name or "").strip()
     if not tag.name:
-        raise ValidationError({"name": "A tag needs a name."})
+        raise ValidationError({"name": _("A tag needs a name.")})
     tag.name_key = Tag.key_for(tag.name)
     validate(tag, aliases={"name_key": "name"})
     save(tag)
