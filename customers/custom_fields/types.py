@@ -5,6 +5,7 @@ as numbers, decimals as exact strings ("12.50"), dates as "YYYY-MM-DD", datetime
 UTC, booleans as true/false, multi-choice as a list of strings.
 """
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -152,6 +153,12 @@ def _multi_choice(value: Any, field: CustomField) -> list[str]:
 
 _validate_url = URLValidator()  # built once each: they compile their expressions
 _validate_email = EmailValidator()
+# The common shape (http(s), a plain ASCII host name, no port or credentials), which the full
+# URLValidator accepts too: checked in one small expression; anything else gets the full rules.
+_PLAIN_URL = re.compile(
+    r"https?://((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?:[/?#][^\s]*)?",
+    re.IGNORECASE,
+)
 
 
 def _email(value: Any, field: CustomField) -> str:
@@ -168,8 +175,13 @@ def _phone(value: Any, field: CustomField) -> str:
 
 def _url(value: Any, field: CustomField) -> str:
     text = _text(URL_MAX_LENGTH)(value, field).strip()
-    _validate_url(text)
+    plain = _PLAIN_URL.fullmatch(text) if text.isascii() else None
+    if plain is None or len(plain.group(1)) > _MAX_HOST_LENGTH:
+        _validate_url(text)
     return text
+
+
+_MAX_HOST_LENGTH = 253
 
 
 COERCERS: dict[str, Callable[[Any, CustomField], Any]] = {

@@ -303,7 +303,8 @@ def _apply(
     elif created or changed or _custom_differs(instance, row.custom, definitions):
         if instance.custom_fields is None:
             instance.custom_fields, instance.custom_index = {}, {}
-        custom_before = events.CustomValuesSnapshot(instance)
+        # a new record's event names no fields: only an update needs the before state
+        custom_before = None if created else events.CustomValuesSnapshot(instance)
         try:
             apply_custom_values(instance, row.custom or None, definitions=definitions)
         except ValidationError as error:
@@ -311,7 +312,9 @@ def _apply(
         else:
             # the columns to write, and (for the change feed) the custom fields by name
             changed |= {"custom_fields", "custom_index"}
-            changed |= {CUSTOM_PREFIX + name for name in custom_before.changed_names(instance)}
+            if custom_before is not None:
+                names = custom_before.changed_names(instance)
+                changed |= {CUSTOM_PREFIX + name for name in names}
     if errors:
         raise ValidationError(errors)
     return changed

@@ -271,3 +271,30 @@ def test_the_canonical_form_is_stable():
     field = CustomField(type="decimal")
 
     assert types.coerce(field, types.coerce(field, "001.50")) == "1.50"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/offers?id=1#top",
+        "https://xn--fsq.example.cn/",
+        "http://127.0.0.1:8000/x",
+        "https://user:pw@example.com/",
+        "https://例子.测试/",
+    ],
+)
+def test_url_values_that_django_accepts_are_accepted(url):
+    field = CustomField(entity="contact", name="site", label="Site", type="url")
+
+    assert types.coerce(field, url) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://-bad.example.com/", "https://a..b.com/", "https://example.com/a b", "example.com"],
+)
+def test_url_values_that_django_refuses_are_refused(url):
+    field = CustomField(entity="contact", name="site", label="Site", type="url")
+
+    with pytest.raises(ValidationError):
+        types.coerce(field, url)
