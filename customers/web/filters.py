@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from customers.api.custom_field_filters import _filter as custom_field_filter
 from customers.custom_fields import form_fields, types
+from customers.custom_fields.filtering import filter_by_custom_field
 from customers.models import Contact, CustomField, Deal, Pipeline, Stage
 from customers.web.listing import Sort
 
@@ -103,7 +103,7 @@ class ListFilterForm(forms.Form):
             if raw in ("", None) or name in self.errors:
                 continue
             try:
-                queryset = custom_field_filter(queryset, definition, lookup, raw, name)
+                queryset = filter_by_custom_field(queryset, definition, lookup, raw, param=name)
             except (ApiValidationError, ValidationError) as error:
                 self.add_error(None, f"{self.fields[name].label}: {_messages(error)}")
         return queryset
