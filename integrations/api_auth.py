@@ -53,7 +53,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             api_key = api_keys.api_key_verify(raw_key)
         except api_keys.InvalidApiKey as error:
             raise exceptions.AuthenticationFailed(str(error)) from None
-        _load_permissions(api_key.user)
+        load_permissions(api_key.user)
         return api_key.user, api_key
 
     def authenticate_header(self, request: Request) -> str:
@@ -61,7 +61,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         return f'{self.keyword} realm="api"'
 
 
-def _load_permissions(user: Any) -> None:
+def load_permissions(user: Any) -> None:
     """Every request checks its user's permissions (the model's, and ``view_pii``). Django's
     ModelBackend reads them in two queries (the user's own, its groups') and keeps the set on
     the user object for the request; one plain SQL statement fills that same set (the ORM took

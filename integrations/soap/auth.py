@@ -12,7 +12,7 @@ from typing import Any
 from django.db import models
 from lxml import etree
 
-from integrations.api_auth import ApiKeyRateThrottle, _load_permissions
+from integrations.api_auth import ApiKeyRateThrottle, load_permissions
 from integrations.models import ApiKey
 from integrations.services import api_keys
 
@@ -88,7 +88,7 @@ def authenticate(header_elements: list[etree._Element] | None) -> Caller:
         raise AuthenticationFailed(str(error)) from None
     if api_key.user.get_username() != username:
         raise AuthenticationFailed("Invalid API key.")  # same answer as a wrong key
-    _load_permissions(api_key.user)  # REST's one-query permission load, so both doors match
+    load_permissions(api_key.user)  # REST's one-query permission load, so both doors match
     return Caller(api_key=api_key)
 
 
