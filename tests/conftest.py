@@ -1,5 +1,6 @@
 import pytest
 from cryptography.fernet import Fernet
+from django.db import connection
 
 
 @pytest.fixture
@@ -13,3 +14,18 @@ def encryption_keys(settings):
 def fast_password_hashing(settings):
     """Factories hash a password per user; the real hasher's cost buys tests nothing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and at the end of the run no session left on it: a
+    live server thread still holding a browser's keep-alive connection, or a worker process
+    that outlived its test, would otherwise stop PostgreSQL from dropping it."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )

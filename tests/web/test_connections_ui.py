@@ -257,13 +257,17 @@ def test_run_now_syncs_the_source_and_the_run_appears_on_the_detail_page(
 
 
 @pytest.fixture
-def broker_down():
-    """The app's broker is a port nothing listens on (its producer pool rebuilt for it)."""
+def broker_down(monkeypatch):
+    """The app's broker is a port nothing listens on (its producer pool rebuilt for it).
+    Celery reads CELERY_BROKER_URL from the environment before its own settings, so both."""
+    dead = "redis://127.0.0.1:1/0"
     saved = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)
+    celery_app.conf.broker_url = dead
     celery_app._pool = celery_app.amqp._producer_pool = None
     yield
     celery_app.conf.broker_url = saved
+    monkeypatch.undo()
     celery_app._pool = celery_app.amqp._producer_pool = None
 
 
