@@ -75,17 +75,33 @@ def wrk(server, path: str, seconds: float, connections: int) -> LoadStats:
 
 def python_client(server, path: str, seconds: float, connections: int) -> LoadStats:
     """Each thread sends its next request when the last one ends, until the time is up."""
+    return closed_loop(server.port, "GET", path, server.headers(), None, seconds, connections)
+
+
+def closed_loop(
+    port: int,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    seconds: float,
+    connections: int,
+    *,
+    timeout: float = 10,
+) -> LoadStats:
+    """`connections` threads on 127.0.0.1:`port`, each sending the same request again as soon
+    as the last one is answered, until the time is up."""
     stats = LoadStats()
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
     def worker() -> None:
         latencies, errors = [], 0
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             try:
-                connection.request("GET", path, headers=server.headers())
+                connection.request(method, path, body, headers)
                 response = connection.getresponse()
                 response.read()
                 errors += response.status != 200

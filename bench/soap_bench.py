@@ -19,15 +19,13 @@ import argparse
 import http.client
 import json
 import sys
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import BenchDatabase, OtherCpu, Server, log  # noqa: E402
-from bench.load import LoadStats  # noqa: E402
+from bench.load import LoadStats, closed_loop  # noqa: E402
 
 API_USER = "bench-api"  # the user bench/seed.py creates the key for
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -80,40 +78,16 @@ def send(port: int, request: Request) -> tuple[int, bytes]:
 
 def load(port: int, request: Request, seconds: float, connections: int) -> LoadStats:
     """Closed loop: each thread sends its next request when the last one ends."""
-    stats, lock = LoadStats(), threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def worker() -> None:
-        latencies, errors = [], 0
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                connection.request(request.method, request.path, request.body, request.headers)
-                response = connection.getresponse()
-                response.read()
-                errors += response.status != 200
-                if response.will_close:
-                    connection.close()
-            except (OSError, http.client.HTTPException):
-                errors += 1
-                connection.close()
-                continue
-            latencies.append((time.perf_counter() - started) * 1000)
-        connection.close()
-        with lock:
-            stats.samples.extend((latency, 1.0) for latency in latencies)
-            stats.errors += errors
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    stats.seconds = time.perf_counter() - started
-    stats.requests = len(stats.samples)
-    return stats
+    return closed_loop(
+        port,
+        request.method,
+        request.path,
+        request.headers,
+        request.body,
+        seconds,
+        connections,
+        timeout=30,
+    )
 
 
 def check(port: int, request: Request, expect: bytes) -> None:
