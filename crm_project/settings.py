@@ -181,6 +181,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.purge_exchange_files",
         "schedule": crontab(hour=3, minute=30),
     },
+    "purge-change-events": {
+        "task": "integrations.purge_change_events",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -252,6 +256,8 @@ WEBHOOK_CLAIM_SECONDS = 120  # a worker's lease on a delivery while it attempts 
 # Worker processes that encode a large contact export beside the web process (default: one
 # per core; 0 encodes in the web process alone).
 EXPORT_PROCESSES = env_int("EXPORT_PROCESSES", os.cpu_count() or 1)
+# The change feed (and the outbox behind it) keeps events this long; readers poll more often.
+CHANGE_EVENT_RETENTION_DAYS = env_int("CHANGE_EVENT_RETENTION_DAYS", 30)
 # A sync run that has not reached its import after this long is taken for interrupted.
 SYNC_STALE_SECONDS = env_int("SYNC_STALE_SECONDS", 3600)
 # Extra connectors by name, besides the built-in ones and the `crm.connectors` entry points.

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from integrations.services import exchange_files, exports, imports
+from integrations.services import change_feed, exchange_files, exports, imports
 
 
 @shared_task(name="integrations.run_import")
@@ -27,3 +27,9 @@ def purge_exchange_files() -> dict[str, int]:
     """Schedule daily (celery beat, or cron the `purge_exchange_files` command)."""
     result = exchange_files.exchange_files_purge()
     return {"imports": result.imports, "exports": result.exports}
+
+
+@shared_task(name="integrations.purge_change_events")
+def purge_change_events() -> int:
+    """Daily under celery beat: the change feed keeps CHANGE_EVENT_RETENTION_DAYS of events."""
+    return change_feed.purge_change_events()

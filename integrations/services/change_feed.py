@@ -13,14 +13,18 @@ reader skip anything.
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from customers.events import EVENT_TYPES
 from customers.models import ChangeEvent
+from integrations.webhooks.models import WebhookDelivery
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -100,3 +104,16 @@ def _visible(queryset: QuerySet[ChangeEvent]) -> QuerySet[ChangeEvent]:
     if connections[using].vendor == "postgresql":
         return queryset.filter(txid__lt=RawSQL(_PG_HORIZON, ()))
     return queryset
+
+
+def purge_change_events(*, older_than_days: int | None = None) -> int:
+    """Delete events older than the retention (``CHANGE_EVENT_RETENTION_DAYS``), except those
+    a webhook delivery still waits to send; returns how many went. A feed reader polls more
+    often than that, or starts again from the beginning."""
+    days = settings.CHANGE_EVENT_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    waiting = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).values(
+        "event_id"
+    )
+    deleted, _ = ChangeEvent.objects.filter(occurred_at__lt=cutoff).exclude(pk__in=waiting).delete()
+    return deleted

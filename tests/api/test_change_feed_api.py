@@ -1,13 +1,18 @@
 """GET /api/v1/changes/: domain events in a stable order, paged by an opaque cursor, filtered
 by type, limited to the entities the caller may read, with clear 400s for bad parameters."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from customers.models import ChangeEvent
 from customers.services import contacts
+from integrations.services.change_feed import purge_change_events
+from integrations.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.api.conftest import client_with_key
-from tests.factories import CompanyFactory, ContactFactory
+from tests.factories import CompanyFactory, ContactFactory, ManagerFactory
 
 # Committed writes: on PostgreSQL the feed serves only transactions that have ended, so a test
 # wrapped in one open transaction would never see its own events.
@@ -136,3 +141,19 @@ def test_an_unknown_include_is_a_400(api):
 
     assert response.status_code == 400
     assert "include" in response.json()["errors"]
+
+
+def test_events_past_the_retention_are_purged_unless_a_delivery_still_waits(settings):
+    settings.CHANGE_EVENT_RETENTION_DAYS = 30
+    old, waiting, recent = (ContactFactory() for _ in range(3))
+    long_ago = timezone.now() - timedelta(days=31)
+    ChangeEvent.objects.filter(record_id__in=[old.pk, waiting.pk]).update(occurred_at=long_ago)
+    subscription = WebhookSubscription.objects.create(
+        owner=ManagerFactory(), url="http://127.0.0.1:9/", events=["*"], secret="s"
+    )
+    WebhookDelivery.objects.create(
+        subscription=subscription, event=ChangeEvent.objects.get(record_id=waiting.pk)
+    )
+
+    assert purge_change_events() == 1
+    assert set(ChangeEvent.objects.values_list("record_id", flat=True)) == {waiting.pk, recent.pk}
