@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
 
 from customers.custom_fields import types
 from customers.custom_fields.values import index_value
@@ -23,10 +24,14 @@ def filter_by_custom_field(
     """Records whose `field` matches `raw` by `lookup` ("exact", or a range for numbers and
     dates that are not PII); errors are keyed by `param`, the name the caller used."""
     if lookup not in ("exact", *RANGE_LOOKUPS):
-        raise ValidationError({param: [f"Unknown lookup {lookup!r}."]})
+        raise ValidationError({param: [_("Unknown lookup %(lookup)s.") % {"lookup": repr(lookup)}]})
     if lookup != "exact" and (field.pii or field.type not in types.RANGE_TYPES):
         raise ValidationError(
-            {param: ["Ranges work on integer, decimal, date and datetime fields that are not PII."]}
+            {
+                param: [
+                    _("Ranges work on integer, decimal, date and datetime fields that are not PII.")
+                ]
+            }
         )
     try:
         value = types.coerce(field, raw)
