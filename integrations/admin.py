@@ -424,10 +424,7 @@ class ConnectionAdminForm(forms.ModelForm):
         if existing:
             self.fields["connector"].disabled = True
             self.initial["config"] = sync.public_config(self.instance)
-            schedule = sync.connection_schedule(self.instance)
-            every_seconds, crontab = (
-                (schedule.every_seconds, schedule.crontab) if schedule else (None, None)
-            )
+            every_seconds, crontab = sync.schedule_parts(self.instance)
             self.initial.update(every_seconds=every_seconds, crontab=crontab)
 
     def clean(self) -> dict:

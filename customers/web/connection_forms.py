@@ -144,10 +144,7 @@ def initial_from(connection: Connection) -> dict[str, Any]:
         "enabled": connection.enabled,
         "schedule_kind": NO_SCHEDULE,
     }
-    schedule = sync.connection_schedule(connection)
-    every_seconds, crontab = (
-        (schedule.every_seconds, schedule.crontab) if schedule else (None, None)
-    )
+    every_seconds, crontab = sync.schedule_parts(connection)
     if every_seconds is not None:
         initial["schedule_kind"] = EVERY
         initial["every_minutes"] = max(1, round(every_seconds / 60))

@@ -141,10 +141,7 @@ def _refresh_while_running(request: HttpRequest, runs: list[SyncRun]) -> bool:
 
 
 def schedule_in_words(connection: Connection) -> str:
-    schedule = sync.connection_schedule(connection)
-    every_seconds, crontab = (
-        (schedule.every_seconds, schedule.crontab) if schedule else (None, None)
-    )
+    every_seconds, crontab = sync.schedule_parts(connection)
     if crontab is not None:
         return _("Crontab “%(line)s” (UTC)") % {"line": crontab}
     if every_seconds is None:

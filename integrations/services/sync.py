@@ -197,6 +197,12 @@ def connection_schedule(connection: Connection) -> Schedule | None:
     return Schedule(crontab=" ".join(fields))
 
 
+def schedule_parts(connection: Connection) -> tuple[int | None, str | None]:
+    """The schedule as (every N seconds, crontab line), for forms; (None, None) without one."""
+    schedule = connection_schedule(connection)
+    return (schedule.every_seconds, schedule.crontab) if schedule else (None, None)
+
+
 _PERIOD_SECONDS = {
     IntervalSchedule.SECONDS: 1,
     IntervalSchedule.MINUTES: 60,
