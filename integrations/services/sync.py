@@ -332,16 +332,25 @@ def _spool(fetch: Iterable[Record], spool: IO[bytes], run: SyncRun) -> int:
     spool.write(b"[")
     for record in fetch:
         run.fetched += 1
-        if record.values.get(DELETE_MARKER):
-            run.pending_deletions.append(str(record.values["external_id"]))
-            continue
-        if record.error:
+        error, line = record.error, None
+        if not error and record.values.get(DELETE_MARKER):
+            if record.values.get("external_id") in (None, ""):
+                error = "A deletion without an external_id."
+            else:
+                run.pending_deletions.append(str(record.values["external_id"]))
+                continue
+        if not error:
+            try:
+                line = json.dumps(flatten(record.values), ensure_ascii=False).encode()
+            except (TypeError, ValueError) as problem:  # a plugin's value JSON cannot hold
+                error = f"The record cannot be imported: {problem}."
+        if error:
             run.failed += 1
             if len(run.source_errors) < MAX_SOURCE_ERRORS:
-                run.source_errors.append({"record": record.number, "message": record.error})
+                run.source_errors.append({"record": record.number, "message": error})
             continue
         spool.write(b",\n" if valid else b"\n")
-        spool.write(json.dumps(flatten(record.values), ensure_ascii=False).encode())
+        spool.write(line)
         valid += 1
     spool.write(b"\n]\n")
     spool.seek(0)

@@ -13,6 +13,9 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from customers.models import Contact
+from integrations.connectors import Connector
+from integrations.connectors.base import DELETE_MARKER
+from integrations.formats import Record
 from integrations.models import Connection, ImportJob, JobStatus, SyncRun
 from integrations.services import sync
 from tests.integrations.test_connectors import api_config, contact
@@ -240,3 +243,26 @@ def test_a_disabled_connection_does_not_run(source):  # noqa: F811
 
     assert sync.sync_run(connection.pk) is None
     assert not Contact.objects.exists()
+
+
+class AwkwardConnector(Connector):
+    """Yields one usable record, a deletion that names nothing, and a value JSON cannot hold."""
+
+    name = "awkward"
+
+    def records(self, cursor):
+        yield Record(1, {"external_id": "A-1", "first_name": "好"})
+        yield Record(2, {DELETE_MARKER: True})
+        yield Record(3, {"external_id": "A-3", "first_name": {"a", "set"}})
+        return "done"
+
+
+def test_records_a_connector_gets_wrong_are_reported_and_the_rest_imported(settings):
+    settings.CRM_CONNECTORS = {"awkward": f"{__name__}.AwkwardConnector"}
+    connection = make_connection("", connector="awkward", config={}, mapping={})
+
+    run = sync.sync_run(connection.pk)
+
+    assert (run.status, run.created, run.failed) == ("partially_succeeded", 1, 2)
+    assert [error["record"] for error in run.source_errors] == [2, 3]
+    assert list(Contact.objects.values_list("external_id", flat=True)) == ["A-1"]
