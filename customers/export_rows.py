@@ -8,11 +8,13 @@ memory, whatever the row count.
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
@@ -86,6 +88,70 @@ def contact_raw_chunks(
         yield [(*row, tags.get(row[0], [])) for row in chunk]
 
 
+@dataclass(frozen=True)
+class ChunkRead:
+    """The two queries of one chunk of raw contact rows (``contact_raw_chunks``' shape), as SQL
+    and parameters, so a process with its own database connection can run them
+    (``read_raw_chunk``): the rows with a primary key in (`after`, `upto`] (no upper bound when
+    `upto` is None), and the tag names of that key range."""
+
+    rows_sql: str
+    rows_params: tuple
+    tags_sql: str
+    tags_params: tuple
+
+
+def contact_chunk_reads(
+    queryset: QuerySet[Contact], *, after: int, chunk_size: int = 2000
+) -> Iterator[ChunkRead]:
+    """The reads of the chunks of `queryset` past primary key `after`, in order, the same
+    chunks ``contact_raw_chunks`` reads. Only each chunk's last key is read here (one short
+    query per chunk, one row): reading, decrypting and encoding the rows is left to others."""
+    as_text = {f"_{name}": Cast(name, TextField()) for name in _AS_TEXT}
+    rows = (
+        queryset.prefetch_related(None).annotate(**as_text).order_by("pk").values_list(*CONTACT_RAW)
+    )
+    _check_raw_order(rows, CONTACT_RAW)
+    keys = queryset.prefetch_related(None).order_by("pk").values_list("pk", flat=True)
+    through = Contact.tags.through
+    while True:
+        last = list(keys.filter(pk__gt=after)[chunk_size - 1 : chunk_size])
+        upto = last[0] if last else None
+        bounds = {"pk__gt": after} if upto is None else {"pk__gt": after, "pk__lte": upto}
+        tag_bounds = {"contact_id__gt": after}
+        if upto is not None:
+            tag_bounds["contact_id__lte"] = upto
+        rows_sql, rows_params = rows.filter(**bounds).query.sql_with_params()
+        # The chunk's rows again, as a subquery: a narrow filter spreads a chunk over a wide key
+        # range, whose other contacts' tags are not wanted.
+        members = keys.filter(**bounds).order_by()
+        tags = (
+            through.objects.filter(**tag_bounds, contact_id__in=members)
+            .order_by("tag__name")
+            .values_list("contact_id", "tag__name")
+        )
+        tags_sql, tags_params = tags.query.sql_with_params()
+        yield ChunkRead(rows_sql, tuple(rows_params), tags_sql, tuple(tags_params))
+        if upto is None:
+            return
+        after = upto
+
+
+def read_raw_chunk(connection: BaseDatabaseWrapper, read: ChunkRead) -> list[tuple]:
+    """The raw rows of `read`, tag names appended, through `connection`."""
+    with connection.cursor() as cursor:
+        cursor.execute(read.rows_sql, read.rows_params)
+        chunk = cursor.fetchall()
+        if not chunk:
+            return []
+        cursor.execute(read.tags_sql, read.tags_params)
+        pairs = cursor.fetchall()
+    tags: dict[int, list[str]] = defaultdict(list)
+    for record_id, name in pairs:
+        tags[record_id].append(name)
+    return [(*row, tags.get(row[0], [])) for row in chunk]
+
+
 def _keys() -> tuple[str, ...]:
     from django.conf import settings
 
@@ -133,9 +199,7 @@ def _raw_chunks(
     `converted` false, as the driver returns them (see ``contact_raw_chunks``)."""
     rows = queryset.order_by("pk").values_list(*fields)
     if not converted:
-        selected = [*rows.query.values_select, *rows.query.annotation_select]
-        if selected != list(fields):  # Django selects fields, then annotations
-            raise ValueError(f"Raw rows need the annotations last: {selected} != {fields}")
+        _check_raw_order(rows, fields)
     # Chunks by primary key (keyset): each is a short query, so memory stays flat and no
     # server-side cursor is held open for the whole export.
     last_pk = 0
@@ -152,6 +216,12 @@ def _raw_chunks(
             return
         last_pk = chunk[-1][0]
         yield chunk
+
+
+def _check_raw_order(rows: QuerySet, fields: Sequence[str]) -> None:
+    selected = [*rows.query.values_select, *rows.query.annotation_select]
+    if selected != list(fields):  # Django selects fields, then annotations
+        raise ValueError(f"Raw rows need the annotations last: {selected} != {fields}")
 
 
 def _tags_by_record(model: type[models.Model], ids: list[int]) -> dict[int, list[str]]:

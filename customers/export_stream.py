@@ -12,12 +12,21 @@ import os
 import signal
 from collections import deque
 from collections.abc import Iterator
+from importlib import import_module
+from multiprocessing.util import Finalize
 
 from django.conf import settings
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
 from customers.export_encoders import ContactEncoder
-from customers.export_rows import contact_raw_chunks
+from customers.export_rows import (
+    ChunkRead,
+    contact_chunk_reads,
+    contact_raw_chunks,
+    read_raw_chunk,
+)
 from customers.models import Contact
 
 CHUNK_ROWS = 2000
@@ -48,7 +57,11 @@ def contact_export_text(
     if first is not None:
         yield encoder.encode(first, first=True), len(first)
         if len(first) == chunk_size:  # there may be more: worth the workers
-            if processes > 1 and _may_fork():
+            if processes > 1 and _may_fork() and _workers_may_read(queryset):
+                chunks.close()
+                reads = contact_chunk_reads(queryset, after=first[-1][0], chunk_size=chunk_size)
+                yield from _read_in_workers(reads, encoder, processes, queryset.db)
+            elif processes > 1 and _may_fork():
                 yield from _in_workers(chunks, encoder, processes)
             else:
                 for chunk in chunks:
@@ -63,7 +76,35 @@ def _may_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and not current.daemon
 
 
+def _workers_may_read(queryset: QuerySet) -> bool:
+    """Whether worker processes, each on its own connection, see what this one sees: not
+    inside a transaction (its uncommitted rows would be invisible to them) nor an in-memory
+    SQLite database (theirs would be empty)."""
+    connection = connections[queryset.db]
+    if connection.in_atomic_block:
+        return False
+    return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
+
+
 _worker_encoder: ContactEncoder | None = None
+_worker_connection: BaseDatabaseWrapper | None = None
+
+
+def _start_reader(encoder: ContactEncoder, settings_dict: dict, alias: str) -> None:
+    """A worker that reads its chunks itself, on a connection of its own. The connection
+    inherited through fork is the parent's (one server session, one socket): it is left
+    untouched, as closing it here would end the parent's session too."""
+    global _worker_connection
+    _start_worker(encoder)
+    backend = import_module(f"{settings_dict['ENGINE']}.base")
+    _worker_connection = backend.DatabaseWrapper(settings_dict, alias)
+    # Closed when the pool lets the worker go (os._exit skips garbage collection).
+    Finalize(_worker_connection, _worker_connection.close, exitpriority=10)
+
+
+def _read_and_encode_in_worker(read: ChunkRead) -> tuple[str, int]:
+    chunk = read_raw_chunk(_worker_connection, read)
+    return _worker_encoder.encode(chunk, first=False), len(chunk)
 
 
 def _start_worker(encoder: ContactEncoder) -> None:
@@ -79,21 +120,46 @@ def _encode_in_worker(chunk: list[tuple]) -> str:
     return _worker_encoder.encode(chunk, first=False)
 
 
+def _read_in_workers(
+    reads: Iterator[ChunkRead], encoder: ContactEncoder, processes: int, alias: str
+) -> Iterator[tuple[str, int]]:
+    """Each worker reads, decrypts and encodes whole chunks: only two short queries per chunk
+    go to it and its text comes back, so this process is left with little more than writing
+    (pickling rows to the workers cost as much as encoding them)."""
+    settings_dict = connections[alias].settings_dict
+    context = multiprocessing.get_context("fork")
+    pool = context.Pool(
+        processes, initializer=_start_reader, initargs=(encoder, settings_dict, alias)
+    )
+    tasks = ((pool.apply_async(_read_and_encode_in_worker, (read,)), None) for read in reads)
+    yield from _in_order(pool, tasks, processes)
+
+
 def _in_workers(chunks: Iterator[list[tuple]], encoder: ContactEncoder, processes: int):
     # fork: the children inherit the loaded code and settings; they never touch the database
     # connection they inherit (only plain rows go to them) and leave through os._exit.
     context = multiprocessing.get_context("fork")
     pool = context.Pool(processes, initializer=_start_worker, initargs=(encoder,))
+    tasks = ((pool.apply_async(_encode_in_worker, (chunk,)), len(chunk)) for chunk in chunks)
+    yield from _in_order(pool, tasks, processes)
+
+
+def _in_order(pool, tasks: Iterator[tuple], processes: int) -> Iterator[tuple[str, int]]:
+    """The tasks' (text, rows), in order, at most ``_IN_FLIGHT`` per worker queued; a task
+    whose row count is None returns (text, rows) itself."""
+    pending: deque = deque()
+
+    def done() -> tuple[str, int]:
+        result, rows = pending.popleft()
+        return result.get() if rows is None else (result.get(), rows)
+
     try:
-        pending: deque = deque()
-        for chunk in chunks:
-            pending.append((pool.apply_async(_encode_in_worker, (chunk,)), len(chunk)))
+        for task in tasks:
+            pending.append(task)
             if len(pending) >= processes * _IN_FLIGHT:
-                result, rows = pending.popleft()
-                yield result.get(), rows
+                yield done()
         while pending:
-            result, rows = pending.popleft()
-            yield result.get(), rows
+            yield done()
     except BaseException:  # an error, or the client went away mid-export (GeneratorExit)
         pool.terminate()
         pool.join()

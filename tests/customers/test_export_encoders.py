@@ -192,3 +192,103 @@ def test_inside_a_daemonic_process_such_as_a_celery_prefork_worker_the_export_st
 
     assert children == set()
     assert text == alone
+
+
+def _document(queryset, encoder, *, processes: int, chunk_size: int = 2) -> tuple[str, int]:
+    pieces = list(
+        contact_export_text(queryset, encoder, chunk_size=chunk_size, processes=processes)
+    )
+    return "".join(text for text, _ in pieces), sum(rows for _, rows in pieces)
+
+
+def _full_encoder(format: str, *, include_pii: bool = True):
+    definitions = definitions_for("contact")
+    columns = [*CONTACT_CSV_COLUMNS, *((f"custom_fields.{d.name}", d.name) for d in definitions)]
+    return contact_encoder(
+        format=format,
+        can_view_pii=include_pii,
+        keys=settings.FIELD_ENCRYPTION_KEYS,
+        definitions=definitions,
+        columns=columns,
+    )
+
+
+@pytest.fixture
+def reads_spy(monkeypatch):
+    """Counts the chunks handed to workers as queries (they read them themselves) and fails
+    on any chunk of rows handed to them through the pipe."""
+    from customers import export_stream
+
+    reads = []
+    real = export_stream.contact_chunk_reads
+
+    def spy(*args, **kwargs):
+        for read in real(*args, **kwargs):
+            reads.append(read)
+            yield read
+
+    def no_rows(*args, **kwargs):
+        raise AssertionError("the rows were read here and sent to the workers")
+
+    monkeypatch.setattr(export_stream, "contact_chunk_reads", spy)
+    monkeypatch.setattr(export_stream, "_in_workers", no_rows)
+    return reads
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("include_pii", [True, False])
+@pytest.mark.parametrize("format", FORMATS)
+def test_workers_reading_their_chunks_themselves_write_the_same_document(
+    tricky, reads_spy, format, include_pii
+):
+    """Outside a transaction each worker reads its chunks on its own connection."""
+    ContactFactory.create_batch(4, tags=["vip", "2026"])
+    encoder = _full_encoder(format, include_pii=include_pii)
+
+    alone = _document(contact_list(), encoder, processes=0)
+    in_workers = _document(contact_list(), encoder, processes=2)
+
+    assert in_workers == alone
+    assert alone[1] == Contact.objects.count() == 7
+    assert len(reads_spy) >= 3  # chunks after the first one, read by the workers
+    assert Contact.objects.count() == 7  # this process's connection still works
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_reading_a_narrowly_filtered_export_get_only_its_rows_and_their_tags(
+    tricky, reads_spy
+):
+    """A filter spreads a chunk over a wide key range: the rows and tags of the contacts it
+    leaves out in that range stay out."""
+    owner = SalesUserFactory()
+    for number in range(9):
+        ContactFactory(
+            owner=owner if number % 3 == 0 else None,
+            tags=[f"t{number}", "common"],
+            first_name=f"n{number}",
+        )
+    encoder = _full_encoder("csv")
+    queryset = contact_list(filters={"owner": owner.pk})
+
+    alone = _document(queryset, encoder, processes=0, chunk_size=1)
+    in_workers = _document(queryset, encoder, processes=2, chunk_size=1)
+
+    assert in_workers == alone
+    assert in_workers[1] == 3
+    assert ",common|t3," in in_workers[0]
+    assert ",common|t1," not in in_workers[0] and ",common|t4," not in in_workers[0]
+    assert len(reads_spy) == 3  # two chunks of one contact, then the (empty) rest
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_abandoned_midway_with_reading_workers_leaves_no_process_behind(tricky):
+    ContactFactory.create_batch(4)
+    encoder = contact_encoder(format="json", can_view_pii=True, keys=settings.FIELD_ENCRYPTION_KEYS)
+    pieces = contact_export_text(contact_list(), encoder, chunk_size=1, processes=2)
+    for _ in range(3):
+        next(pieces)
+
+    pieces.close()
+
+    assert multiprocessing.active_children() == []
+    assert Contact.objects.count() == 7
