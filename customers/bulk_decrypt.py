@@ -1,8 +1,8 @@
 """Fernet decryption of many tokens at once, for exports that decrypt millions of values.
 
 ``MultiFernet.decrypt`` costs ~7.5 µs a value here: a Cipher, an HMAC and a padder per call.
-This reads the same tokens at ~3 µs: each token's HMAC is checked first (stdlib
-``hmac.digest``, constant-time compare), then all tokens of one key are AES-CBC-decrypted in a
+This reads the same tokens at ~2 µs: each token's HMAC is checked first (HMAC-SHA256 from
+pre-hashed key pads, constant-time compare), then all tokens of one key are AES-CBC-decrypted in a
 single call, and the padding is checked. It reads only what ``Fernet.encrypt`` wrote (version
 0x80, any key of FIELD_ENCRYPTION_KEYS) and, like ``customers.fields``, fails loudly on a token
 no key opens: it never hands back ciphertext as data. TTLs are not used for PII at rest.
@@ -15,9 +15,10 @@ block of garbage (the decryption of ``iv_n``) between them, which is dropped.
 import base64
 import binascii
 from binascii import a2b_base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from hmac import compare_digest, digest
+from hashlib import sha256
+from hmac import compare_digest
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -33,15 +34,34 @@ _SHORTEST = _HEADER + _IV + _BLOCK + _MAC
 
 
 @lru_cache(maxsize=8)
-def _split_keys(keys: tuple[str, ...]) -> tuple[tuple[bytes, bytes], ...]:
-    """(signing key, encryption key) per Fernet key, in FIELD_ENCRYPTION_KEYS order."""
+def _split_keys(keys: tuple[str, ...]) -> tuple[tuple[Callable[[bytes], bytes], bytes], ...]:
+    """(HMAC-SHA256 function of the signing key, encryption key) per Fernet key, in
+    FIELD_ENCRYPTION_KEYS order."""
     pairs = []
     for key in keys:
         raw = base64.urlsafe_b64decode(key)
         if len(raw) != 32:
             raise ValueError("A Fernet key is 32 url-safe base64-encoded bytes.")
-        pairs.append((raw[:16], raw[16:]))
+        pairs.append((_hmac_sha256(raw[:16]), raw[16:]))
     return tuple(pairs)
+
+
+def _hmac_sha256(key: bytes) -> Callable[[bytes], bytes]:
+    """HMAC-SHA256 under `key` (RFC 2104), the key's inner and outer pad hashed once: a
+    copy of each per message is a third of the cost of ``hmac.digest``, which sets up the
+    key (and looks the digest up in OpenSSL) on every call."""
+    block = key.ljust(64, b"\0")  # a Fernet signing key (16 bytes) is shorter than a block
+    inner = sha256(bytes(byte ^ 0x36 for byte in block))
+    outer = sha256(bytes(byte ^ 0x5C for byte in block))
+
+    def mac(message: bytes) -> bytes:
+        hashed = inner.copy()
+        hashed.update(message)
+        result = outer.copy()
+        result.update(hashed.digest())
+        return result.digest()
+
+    return mac
 
 
 def decrypt_many(tokens: Sequence[str | None], keys: Sequence[str], *, what: str) -> list:
@@ -56,13 +76,13 @@ def decrypt_many(tokens: Sequence[str | None], keys: Sequence[str], *, what: str
     except (binascii.Error, ValueError):
         raise _error(what) from None
     # The usual case first: every token under the first key, checked in one comprehension.
-    first_signing_key = pairs[0][0]
+    mac = pairs[0][0]
     verified = [
         data is None
         or (
             len(data) >= _SHORTEST
             and data[0] == _VERSION
-            and compare_digest(digest(first_signing_key, data[:-_MAC], "sha256"), data[-_MAC:])
+            and compare_digest(mac(data[:-_MAC]), data[-_MAC:])
         )
         for data in datas
     ]
@@ -73,17 +93,17 @@ def decrypt_many(tokens: Sequence[str | None], keys: Sequence[str], *, what: str
             if not ok:
                 by_key[_key_of(datas[position], pairs, what)].append(position)
     plaintexts: list = [None] * len(tokens)
-    for (_signing_key, encryption_key), positions in zip(pairs, by_key, strict=True):
+    for (_mac, encryption_key), positions in zip(pairs, by_key, strict=True):
         if positions:
             _decrypt_group(encryption_key, positions, datas, plaintexts, what)
     return plaintexts
 
 
-def _key_of(data: bytes, pairs: tuple[tuple[bytes, bytes], ...], what: str) -> int:
+def _key_of(data: bytes, pairs: tuple, what: str) -> int:
     if len(data) >= _SHORTEST and data[0] == _VERSION:
-        signed, mac = data[:-_MAC], data[-_MAC:]
-        for number, (signing_key, _encryption_key) in enumerate(pairs):
-            if compare_digest(digest(signing_key, signed, "sha256"), mac):
+        signed, expected = data[:-_MAC], data[-_MAC:]
+        for number, (mac, _encryption_key) in enumerate(pairs):
+            if compare_digest(mac(signed), expected):
                 return number
     raise _error(what)
 

@@ -48,3 +48,27 @@ def test_a_token_no_key_opens_raises_instead_of_passing_for_data(bad):
 
     with pytest.raises(FieldDecryptionError, match="contact email"):
         decrypt_many([good, bad], [NEW, OLD], what="contact email")
+
+
+def test_the_pre_hashed_hmac_is_the_standard_hmac_sha256():
+    import hmac
+    import os
+
+    from customers.bulk_decrypt import _hmac_sha256
+
+    for key_length in (16, 32, 64):
+        key = os.urandom(key_length)
+        mac = _hmac_sha256(key)
+        for size in (0, 1, 57, 64, 65, 1000):
+            message = os.urandom(size)
+            assert mac(message) == hmac.digest(key, message, "sha256")
+
+
+@pytest.mark.parametrize("position", [0, -32, -1])  # the version byte, the MAC's first and last
+def test_a_token_altered_anywhere_in_its_signed_part_or_its_mac_raises(position):
+    data = bytearray(base64.urlsafe_b64decode(Fernet(NEW).encrypt(b"secret")))
+    data[position] ^= 1
+    bad = base64.urlsafe_b64encode(bytes(data)).decode()
+
+    with pytest.raises(FieldDecryptionError):
+        decrypt_many([bad], [NEW, OLD], what="contact email")
