@@ -7,6 +7,7 @@ for encoding and the results come back in order, so memory stays flat and the fi
 a single process would write.
 """
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -104,12 +105,19 @@ def _start_reader(encoder: ContactEncoder, settings_dict: dict, alias: str) -> N
 
 def _read_and_encode_in_worker(read: ChunkRead) -> tuple[str, int]:
     chunk = read_raw_chunk(_worker_connection, read)
-    return _worker_encoder.encode(chunk, first=False), len(chunk)
+    text = _worker_encoder.encode(chunk, first=False)
+    gc.collect(1)
+    return text, len(chunk)
 
 
 def _start_worker(encoder: ContactEncoder) -> None:
     global _worker_encoder
     _worker_encoder = encoder
+    # A chunk is tens of thousands of fresh tuples and strings, freed all at once when it is
+    # encoded: the cyclic collector would walk them (and everything inherited) many times a
+    # chunk, a fifth of the work. Off, and run on the young objects once a chunk instead.
+    gc.freeze()
+    gc.disable()
     # A forked child inherits its parent's signal handlers: under gunicorn, SIGTERM would only
     # mark the *worker* as stopping, and Pool.terminate() would wait for this child forever.
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1):
@@ -117,7 +125,9 @@ def _start_worker(encoder: ContactEncoder) -> None:
 
 
 def _encode_in_worker(chunk: list[tuple]) -> str:
-    return _worker_encoder.encode(chunk, first=False)
+    text = _worker_encoder.encode(chunk, first=False)
+    gc.collect(1)
+    return text
 
 
 def _read_in_workers(
