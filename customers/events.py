@@ -75,33 +75,50 @@ def record_many(
         raise ValueError(f"Unknown event type {type!r}.")
     using = _db(instances[0])
     connection = connections[using]
-    postgres = connection.vendor == "postgresql"
     entity = entity_of(instances[0])
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    now = timezone.now()
+    no_data = "{}"
     rows = [
         (
             type,
             entity,
             instance.pk,
             getattr(instance, "external_id", None),
-            json.dumps(sorted(changed[i]) if changed else []),
-            json.dumps(dict(data[i]) if data else {}),
+            _json_list(changed[i]) if changed else "[]",
+            json.dumps(dict(data[i])) if data else no_data,
             now,
         )
         for i, instance in enumerate(instances)
     ]
-    json_cast = "::jsonb" if postgres else ""
     quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(ChangeEvent._meta.db_table)} "
-        f"({', '.join(quote(column) for column in _BULK_COLUMNS)}) "
-        f"VALUES (%s, %s, %s, %s, %s{json_cast}, %s{json_cast}, %s, "
-        f"{_PG_TXID if postgres else '0'})"
-    )
+    table = quote(ChangeEvent._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            # COPY: an order of magnitude less work per row than executemany's round trips;
+            # the transaction's id is one value for all of them.
+            cursor.execute(f"SELECT {_PG_TXID}")
+            txid = cursor.fetchone()[0]
+            columns = ", ".join(quote(column) for column in _BULK_COLUMNS)
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row((*row, txid))
+        else:
+            columns = ", ".join(quote(column) for column in _BULK_COLUMNS[:-1])
+            stamp = connection.ops.adapt_datetimefield_value(now)
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}, {quote('txid')}) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, 0)",
+                [(*row[:-1], stamp) for row in rows],
+            )
     _announce_after_commit(len(rows), using=using)
     return len(rows)
+
+
+def _json_list(names: Iterable[str]) -> str:
+    return json.dumps(sorted(names)) if names else "[]"
 
 
 _BULK_COLUMNS = (

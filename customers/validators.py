@@ -1,5 +1,7 @@
 """Single-value validators shared by models and doors."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -10,9 +12,12 @@ _MIN_PHONE_DIGITS = 6
 _MAX_PHONE_DIGITS = 15
 
 
+_PHONE_CHARACTERS = re.compile(r"[0-9+\-()./ ]*")
+
+
 def validate_phone(value: str) -> None:
-    allowed = set("0123456789+-()./ ")
-    if any(char not in allowed for char in value.strip()) or value.strip().count("+") > 1:
+    stripped = value.strip()
+    if not _PHONE_CHARACTERS.fullmatch(stripped) or stripped.count("+") > 1:
         raise ValidationError(
             _("Enter a phone number using digits, spaces, '+', '-', '(', ')', '.' or '/'."),
             code="invalid_phone",

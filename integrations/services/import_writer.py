@@ -520,7 +520,7 @@ def _save_tags(model: type[models.Model], plans: list[_Planned]) -> None:
     touched = [plan.instance.pk for plan in plans if not plan.created]
     if touched:
         through.objects.filter(**{f"{owner_column}__in": touched}).delete()
-    links = [
-        (plan.instance.pk, tags[Tag.key_for(name)]) for plan in plans for name in plan.row.tags
-    ]
-    insert_links(through, owner_column, links)
+    keys = {name: Tag.key_for(name) for name in names}
+    links = [(plan.instance.pk, tags[keys[name]]) for plan in plans for name in plan.row.tags]
+    new_owners = {plan.instance.pk for plan in plans if plan.created}
+    insert_links(through, owner_column, links, new_owners=new_owners)

@@ -24,6 +24,7 @@ from customers.custom_fields.values import definitions_for
 from customers.fields import encrypted_fields_of
 from integrations.formats import FormatError, open_reader
 from integrations.models import ImportJob, ImportRowError, JobStatus, Resource
+from integrations.services.garbage_collection import fewer_collections
 from integrations.services.import_crypto import ChunkEncryptor
 from integrations.services.import_heartbeat import Heartbeat, is_alive
 from integrations.services.import_mapping import ColumnMapping, resolve_mapping
@@ -156,7 +157,7 @@ def import_run(*, job_id: int, on_progress: Progress | None = None) -> ImportJob
         return ImportJob.objects.get(pk=job_id)
     on_progress = on_progress or (lambda processed, total: None)
     try:
-        with Heartbeat(job.pk), ChunkEncryptor() as encryptor:
+        with Heartbeat(job.pk), ChunkEncryptor() as encryptor, fewer_collections():
             if job.all_or_nothing or job.dry_run:
                 _run_in_one_transaction(job, on_progress, encryptor)
             else:
