@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from hashlib import sha256
 from hmac import compare_digest
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -34,25 +35,31 @@ _SHORTEST = _HEADER + _IV + _BLOCK + _MAC
 
 
 @lru_cache(maxsize=8)
-def _split_keys(keys: tuple[str, ...]) -> tuple[tuple[Callable[[bytes], bytes], bytes], ...]:
-    """(HMAC-SHA256 function of the signing key, encryption key) per Fernet key, in
-    FIELD_ENCRYPTION_KEYS order."""
-    pairs = []
+def _split_keys(keys: tuple[str, ...]) -> tuple[tuple[Any, Any, bytes], ...]:
+    """(inner pad hash, outer pad hash, encryption key) per Fernet key, in
+    FIELD_ENCRYPTION_KEYS order (see ``_hmac_pads``)."""
+    keyring = []
     for key in keys:
         raw = base64.urlsafe_b64decode(key)
         if len(raw) != 32:
             raise ValueError("A Fernet key is 32 url-safe base64-encoded bytes.")
-        pairs.append((_hmac_sha256(raw[:16]), raw[16:]))
-    return tuple(pairs)
+        keyring.append((*_hmac_pads(raw[:16]), raw[16:]))
+    return tuple(keyring)
+
+
+def _hmac_pads(key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256 (RFC 2104) under `key` is ``sha256(outer pad | sha256(inner pad | m))``:
+    with both pads hashed once, a copy of each per message costs a third of ``hmac.digest``,
+    which sets the key up (and looks the digest up in OpenSSL) on every call."""
+    block = key.ljust(64, b"\0")  # a Fernet signing key (16 bytes) is shorter than a block
+    return sha256(bytes(byte ^ 0x36 for byte in block)), sha256(
+        bytes(byte ^ 0x5C for byte in block)
+    )
 
 
 def _hmac_sha256(key: bytes) -> Callable[[bytes], bytes]:
-    """HMAC-SHA256 under `key` (RFC 2104), the key's inner and outer pad hashed once: a
-    copy of each per message is a third of the cost of ``hmac.digest``, which sets up the
-    key (and looks the digest up in OpenSSL) on every call."""
-    block = key.ljust(64, b"\0")  # a Fernet signing key (16 bytes) is shorter than a block
-    inner = sha256(bytes(byte ^ 0x36 for byte in block))
-    outer = sha256(bytes(byte ^ 0x5C for byte in block))
+    """HMAC-SHA256 under `key`, from its pads (see ``_hmac_pads``)."""
+    inner, outer = _hmac_pads(key)
 
     def mac(message: bytes) -> bytes:
         hashed = inner.copy()
@@ -67,68 +74,84 @@ def _hmac_sha256(key: bytes) -> Callable[[bytes], bytes]:
 def decrypt_many(tokens: Sequence[str | None], keys: Sequence[str], *, what: str) -> list:
     """Plaintexts (str) of `tokens` in order; None stays None. `what` names the data in the
     error raised when a token is malformed, tampered with or under none of `keys`."""
-    pairs = _split_keys(tuple(keys))
-    try:  # base64.urlsafe_b64decode, minus two layers of Python calls per token
-        datas = [
-            None if token is None else a2b_base64(token.encode("ascii").translate(_URLSAFE))
-            for token in tokens
-        ]
+    keyring = _split_keys(tuple(keys))
+    inner, outer = keyring[0][0].copy, keyring[0][1].copy
+    plaintexts: list = [None] * len(tokens)
+    # The usual case in one pass: decoded (base64.urlsafe_b64decode minus two layers of Python
+    # calls) and its MAC checked under the first key, with the HMAC inlined.
+    positions, bodies, others = [], [], []
+    try:
+        for position, token in enumerate(tokens):
+            if token is None:
+                continue
+            data = a2b_base64(token.encode("ascii").translate(_URLSAFE))
+            hashed = inner()
+            hashed.update(data[:-_MAC])
+            signed = outer()
+            signed.update(hashed.digest())
+            if (
+                len(data) >= _SHORTEST
+                and data[0] == _VERSION
+                and compare_digest(signed.digest(), data[-_MAC:])
+            ):
+                positions.append(position)
+                bodies.append(data[_HEADER:-_MAC])  # iv + ciphertext
+            else:
+                others.append((position, data))
     except (binascii.Error, ValueError):
         raise _error(what) from None
-    # The usual case first: every token under the first key, checked in one comprehension.
-    mac = pairs[0][0]
-    verified = [
-        data is None
-        or (
-            len(data) >= _SHORTEST
-            and data[0] == _VERSION
-            and compare_digest(mac(data[:-_MAC]), data[-_MAC:])
-        )
-        for data in datas
-    ]
-    by_key: list[list[int]] = [[] for _ in pairs]
-    by_key[0] = [n for n, data in enumerate(datas) if data is not None and verified[n]]
-    if not all(verified):  # some tokens are under an older key, or under none
-        for position, ok in enumerate(verified):
-            if not ok:
-                by_key[_key_of(datas[position], pairs, what)].append(position)
-    plaintexts: list = [None] * len(tokens)
-    for (_mac, encryption_key), positions in zip(pairs, by_key, strict=True):
-        if positions:
-            _decrypt_group(encryption_key, positions, datas, plaintexts, what)
+    if positions:
+        _decrypt_group(keyring[0][2], positions, bodies, plaintexts, what)
+    if others:  # under an older key, or under none
+        by_key: list[tuple[list[int], list[bytes]]] = [([], []) for _ in keyring]
+        for position, data in others:
+            number = _key_of(data, keyring, what)
+            by_key[number][0].append(position)
+            by_key[number][1].append(data[_HEADER:-_MAC])
+        for (_inner, _outer, encryption_key), (group, group_bodies) in zip(
+            keyring, by_key, strict=True
+        ):
+            if group:
+                _decrypt_group(encryption_key, group, group_bodies, plaintexts, what)
     return plaintexts
 
 
-def _key_of(data: bytes, pairs: tuple, what: str) -> int:
+def _key_of(data: bytes, keyring: tuple, what: str) -> int:
     if len(data) >= _SHORTEST and data[0] == _VERSION:
         signed, expected = data[:-_MAC], data[-_MAC:]
-        for number, (mac, _encryption_key) in enumerate(pairs):
-            if compare_digest(mac(signed), expected):
+        for number, (inner, outer, _encryption_key) in enumerate(keyring):
+            hashed = inner.copy()
+            hashed.update(signed)
+            result = outer.copy()
+            result.update(hashed.digest())
+            if compare_digest(result.digest(), expected):
                 return number
     raise _error(what)
 
 
+_PADDINGS = [b""] + [bytes((pad,)) * pad for pad in range(1, _BLOCK + 1)]
+
+
 def _decrypt_group(
-    key: bytes, positions: list[int], datas: list, plaintexts: list, what: str
+    key: bytes, positions: list[int], bodies: list[bytes], plaintexts: list, what: str
 ) -> None:
-    bodies = [datas[position][_HEADER:-_MAC] for position in positions]  # iv + ciphertext
+    """Decrypt `bodies` (iv + ciphertext each, verified) into `plaintexts` at `positions`."""
     if any((len(body) - _IV) % _BLOCK for body in bodies):
         raise _error(what)
     decryptor = Cipher(algorithms.AES(key), modes.CBC(bodies[0][:_IV])).decryptor()
     plain = decryptor.update(b"".join(bodies)[_IV:]) + decryptor.finalize()
+    paddings = _PADDINGS
     start = 0
-    for position, body in zip(positions, bodies, strict=True):
-        end = start + len(body) - _IV
-        padded = plain[start:end]
-        pad = padded[-1]
-        if not 1 <= pad <= _BLOCK or padded[-pad:] != bytes((pad,)) * pad:
-            raise _error(what)
-        try:
-            plaintexts[position] = padded[:-pad].decode()
-        except UnicodeError:
-            raise _error(what) from None
-        start = end + _IV  # skip the decrypted next iv
-    return None
+    try:
+        for position, body in zip(positions, bodies, strict=True):
+            end = start + len(body) - _IV
+            pad = plain[end - 1]
+            if not 1 <= pad <= _BLOCK or plain[end - pad : end] != paddings[pad]:
+                raise _error(what)
+            plaintexts[position] = plain[start : end - pad].decode()
+            start = end + _IV  # skip the decrypted next iv
+    except UnicodeError:
+        raise _error(what) from None
 
 
 def _error(what: str) -> FieldDecryptionError:
