@@ -4,7 +4,7 @@ Both read their keys from settings on every call (cached per key set), so a key 
 settings (a deploy, or a test's override) takes effect without restarting or touching fields.
 """
 
-import hmac
+import hashlib
 import re
 from functools import lru_cache
 
@@ -76,10 +76,29 @@ def _index_key(key: str) -> bytes:
 def blind_index(normalized_value: str, *, purpose: str) -> str:
     """HMAC-SHA256 of an already normalised value; `purpose` separates the email and phone
     domains so equal strings in different fields never share an index value."""
-    message = f"{purpose}:{normalized_value}".encode()
-    # hmac.digest is OpenSSL's one-shot HMAC: the same bytes as hmac.new(...).digest(), without
-    # building two hash objects per value (an import computes two indexes per contact).
-    return hmac.digest(_index_key(settings.BLIND_INDEX_KEY), message, "sha256").hex()
+    inner, outer = _index_pads(settings.BLIND_INDEX_KEY)
+    inner = inner.copy()
+    inner.update(f"{purpose}:{normalized_value}".encode())
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _index_pads(key: str) -> tuple["hashlib._Hash", "hashlib._Hash"]:
+    """HMAC-SHA256 (RFC 2104) with the key's padded blocks hashed once: each index then costs
+    two hash copies and a block each, a third of ``hmac.new`` per value (an import computes
+    two indexes per contact). Same bytes as ``hmac.new(key, message, sha256)``."""
+    secret = _index_key(key)
+    if len(secret) > _SHA256_BLOCK:
+        secret = hashlib.sha256(secret).digest()
+    secret = secret.ljust(_SHA256_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in secret))
+    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in secret))
+    return inner, outer
+
+
+_SHA256_BLOCK = 64
 
 
 def email_index(email: str | None) -> str | None:

@@ -1,3 +1,6 @@
+import hashlib
+import hmac
+
 import pytest
 from cryptography.fernet import MultiFernet
 
@@ -102,3 +105,11 @@ def test_clearing_the_phone_clears_its_index():
 
     contact.refresh_from_db()
     assert contact.phone is None and contact.phone_index is None
+
+
+@pytest.mark.parametrize("key", ["short key", "k" * 64, "a key longer than a SHA-256 block " * 3])
+def test_a_blind_index_is_hmac_sha256_of_purpose_and_value_under_the_index_key(settings, key):
+    settings.BLIND_INDEX_KEY = key
+
+    expected = hmac.new(key.encode(), b"email:li.na@example.com", hashlib.sha256).hexdigest()
+    assert crypto.blind_index("li.na@example.com", purpose="email") == expected
