@@ -147,17 +147,22 @@ def update_fields(
         cursor.execute(f"DROP TABLE {stage}")
 
 
-def pks_where_in(model: type[models.Model], column: str, values: Sequence[Any]) -> RawSQL:
-    """``SELECT pk … WHERE column IN (…)`` as an expression for ``pk__in``: a few thousand
-    plain values go in as parameters as they are, where an ``__in`` lookup with a list
-    prepares each one."""
+def column_in(model: type[models.Model], column: str, values: Sequence[Any]) -> RawSQL:
+    """``column IN (…)`` as a filter condition: a few thousand plain values go in as they are,
+    where an ``__in`` lookup prepares each one. On PostgreSQL they are one array parameter
+    unnested in a subquery: the planner then probes the column's index once per value, where
+    ``= ANY(array)`` of thousands of values makes it scan the whole table."""
     quote = connection.ops.quote_name
-    select = f"SELECT {quote(model._meta.pk.column)} FROM {quote(model._meta.db_table)}"
+    qualified = f"{quote(model._meta.db_table)}.{quote(column)}"
     if connection.vendor == "postgresql":
-        # One array parameter: psycopg need not split a statement of thousands of placeholders.
-        return RawSQL(f"{select} WHERE {quote(column)} = ANY(%s)", [list(values)])
+        field = next(f for f in model._meta.concrete_fields if f.column == column)
+        array_type = f"{field.cast_db_type(connection)}[]"
+        sql = f"{qualified} IN (SELECT unnest(%s::{array_type}))"
+        return RawSQL(sql, [list(values)], output_field=models.BooleanField())
     placeholders = ", ".join(["%s"] * len(values))
-    return RawSQL(f"{select} WHERE {quote(column)} IN ({placeholders})", list(values))
+    return RawSQL(
+        f"{qualified} IN ({placeholders})", list(values), output_field=models.BooleanField()
+    )
 
 
 def insert_links(

@@ -28,9 +28,9 @@ from customers.fields import StrictEncryptedFieldMixin
 from customers.models import Contact, CustomField, Deal, Stage, Tag
 from customers.services._common import tags_from_names
 from integrations.services.bulk_sql import (
+    column_in,
     insert_links,
     insert_returning_pks,
-    pks_where_in,
     update_fields,
 )
 from integrations.services.import_crypto import NO_TOKENS, Tokens
@@ -208,7 +208,7 @@ def _existing(
     query = models.Q(pk__in=ids)
     column = "email_index" if match_key == "email" else "external_id"
     if values:
-        query |= models.Q(pk__in=pks_where_in(model, column, list(values)))
+        query |= models.Q(column_in(model, column, list(values)))
     if not ids and not values:
         return found
     touched = {name for row in rows for name in row.values}
@@ -217,7 +217,7 @@ def _existing(
         for model_field in model._meta.concrete_fields
         if not isinstance(model_field, StrictEncryptedFieldMixin) or model_field.name in touched
     ]
-    for stored in model._default_manager.filter(query).values(*attnames):
+    for stored in model._default_manager.filter(query).order_by().values(*attnames):
         instance = _loaded(model, stored)
         found[("id", instance.pk)] = instance
         key_value = stored.get(column)
@@ -236,9 +236,9 @@ def _stored_tags(
     owner_column = f"{model._meta.model_name}_id"
     pks = {instance.pk for instance in existing.values()}
     tags: dict[int, set[str]] = {}
-    links = through.objects.filter(
-        pk__in=pks_where_in(through, owner_column, list(pks))
-    ).values_list(owner_column, "tag__name_key")
+    links = through.objects.filter(column_in(through, owner_column, list(pks))).values_list(
+        owner_column, "tag__name_key"
+    )
     for owner, key in links:
         tags.setdefault(owner, set()).add(key)
     return tags
@@ -416,9 +416,9 @@ def _drop_unique_conflicts(
                 claimed.setdefault(value, plan)
         taken = (
             dict(
-                model._default_manager.filter(
-                    pk__in=pks_where_in(model, column, list(claimed))
-                ).values_list(column, "pk")
+                model._default_manager.filter(column_in(model, column, list(claimed)))
+                .order_by()
+                .values_list(column, "pk")
             )
             if claimed and check_database
             else {}
