@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any
 
 from django.utils import timezone
@@ -488,70 +489,69 @@ _CUSTOM_CELL = (
 
 
 def _xml_row(r: tuple) -> str:
+    """The elements of a record up to its custom fields; escaped only when a value needs it."""
     if _XML_SPECIAL.search(
-        "".join(
-            [
-                v
-                for v in (
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[5],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                    r[12],
-                    r[14],
-                    r[16],
-                )
-                if v
-            ]
-        )
+        "".join([v for v in itemgetter(1, 2, 3, 5, 7, 8, 9, 10, 11, 12, 14, 16)(r) if v])
         + "".join(r[15])
     ):
-        esc = _xml_text
-    else:
-        esc = _same
-    return "".join(
-        (
-            f"<list-item><id>{r[0]}</id>",
-            _xml_str("external_id", r[1], esc),
-            _xml_str("first_name", r[2], esc),
-            _xml_str("last_name", r[3], esc),
-            _xml_str("full_name", r[4], esc),
-            _xml_str("title", r[5], esc),
-            f"<company><id>{r[6]}</id>{_xml_str('name', r[7], esc)}</company>"
-            if r[6]
-            else "<company" + _NIL,
-            _xml_str("email", r[8], esc),
-            _xml_str("phone", r[9], esc),
-            _xml_str("address", r[10], esc),
-            _xml_str("lifecycle_stage", r[11], esc),
-            _xml_str("source", r[12], esc),
-            f"<owner><id>{r[13]}</id>{_xml_str('username', r[14], esc)}</owner>"
-            if r[13]
-            else "<owner" + _NIL,
-            "<tags>"
-            + "".join(
-                [f"<list-item>{esc(tag)}</list-item>" if tag else "<list-item/>" for tag in r[15]]
-            )
-            + "</tags>"
-            if r[15]
-            else '<tags type="list"/>',
-            _xml_str("notes", r[16], esc),
-            "<consent_email>true</consent_email>"
-            if r[17]
-            else "<consent_email>false</consent_email>",
-            "<consent_phone>true</consent_phone>"
-            if r[18]
-            else "<consent_phone>false</consent_phone>",
-            _xml_str("consent_updated_at", r[19], esc),
-            _xml_str("created_at", r[20], esc),
-            _xml_str("updated_at", r[21], esc),
+        return _xml_row_escaped(r)
+    return _xml_row_plain(r)
+
+
+def _xml_row_function(escaped: bool):
+    """A function: record -> its elements, compiled: one inline expression per element, as
+    ``XMLRenderer.element`` writes them (None as nil, "" as empty), `escaped` through
+    ``_xml_text``."""
+
+    def value(expression: str) -> str:
+        return f"esc({expression})" if escaped else expression
+
+    def text(name: str, index: int) -> str:
+        return (
+            f"('<{name}' + NIL if (v := r[{index}]) is None else '<{name}/>' if v == '' "
+            f"else f'<{name}>{{{value('v')}}}</{name}>')"
         )
+
+    def pair(name: str, index: int, leaf: str) -> str:
+        return (
+            f"('<{name}><id>' + str(r[{index}]) + '</id>' + {text(leaf, index + 1)} "
+            f"+ '</{name}>' if r[{index}] else '<{name}' + NIL)"
+        )
+
+    tag = f"f'<list-item>{{{value('t')}}}</list-item>' if t else '<list-item/>'"
+    elements = (
+        "f'<list-item><id>{r[0]}</id>'",
+        text("external_id", 1),
+        text("first_name", 2),
+        text("last_name", 3),
+        text("full_name", 4),
+        text("title", 5),
+        pair("company", 6, "name"),
+        text("email", 8),
+        text("phone", 9),
+        text("address", 10),
+        text("lifecycle_stage", 11),
+        text("source", 12),
+        pair("owner", 13, "username"),
+        f"('<tags>' + ''.join([{tag} for t in v]) + '</tags>' "
+        "if (v := r[15]) else '<tags type=\"list\"/>')",
+        text("notes", 16),
+        "('<consent_email>true</consent_email>' if r[17] "
+        "else '<consent_email>false</consent_email>')",
+        "('<consent_phone>true</consent_phone>' if r[18] "
+        "else '<consent_phone>false</consent_phone>')",
+        text("consent_updated_at", 19),
+        text("created_at", 20),
+        text("updated_at", 21),
     )
+    source = "def row(r):\n    return ''.join((" + ", ".join(elements) + "))\n"
+    namespace = {"esc": _xml_text, "NIL": _NIL}
+    exec(compile(source, "<export xml row>", "exec"), namespace)
+    return namespace["row"]
+
+
+_xml_row_plain = _xml_row_function(escaped=False)
+_xml_row_escaped = _xml_row_function(escaped=True)
 
 
 def _xml_custom(values: dict[str, Any], renderer: XMLRenderer) -> str:
@@ -583,15 +583,3 @@ def _xml_custom(values: dict[str, Any], renderer: XMLRenderer) -> str:
 @lru_cache(maxsize=1024)
 def _is_xml_name(name: str) -> bool:
     return bool(_XML_NAME.match(name))
-
-
-def _same(text: str) -> str:
-    return text
-
-
-def _xml_str(name: str, value: str | None, esc) -> str:
-    if value is None:
-        return f"<{name}{_NIL}"
-    if value == "":
-        return f"<{name}/>"
-    return f"<{name}>{esc(value)}</{name}>"
