@@ -193,7 +193,10 @@ def walk(client, url: str) -> tuple[list[int], int]:
     return seen, pages
 
 
-@pytest.mark.parametrize("ordering", ["", "&ordering=-id", "&ordering=last_name"])
+@pytest.mark.parametrize(
+    "ordering",
+    ["", "&ordering=-id", "&ordering=last_name", "&ordering=created_at", "&ordering=-updated_at"],
+)
 def test_following_next_links_visits_every_contact_once(api, ordering):
     contacts = [ContactFactory(last_name=["Li", "Wang", "Zhang"][n % 3]) for n in range(23)]
 

@@ -135,3 +135,42 @@ def test_a_definition_changed_by_another_process_shows_in_the_next_list(api, sal
     )
 
     assert custom_keys(api) == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    ["id,tags", "id,custom_fields", "id,email,phone,address", "id,company,owner,created_at"],
+)
+@pytest.mark.parametrize("caller", ["api", "api_without_pii"])
+def test_a_sparse_list_skips_what_it_leaves_out_and_reads_the_same(
+    request, assorted, caller, fields
+):
+    """The list does not decrypt PII or read tags a sparse fieldset leaves out; what it keeps
+    still reads exactly as the record does."""
+    pairs = listed_and_fetched(request.getfixturevalue(caller), f"?fields={fields}")
+
+    assert len(pairs) == len(assorted)
+    for listed, fetched in pairs:
+        assert list(listed) == [key for key in fetched if key in fields.split(",")]
+        assert list(listed.items()) == list(fetched.items())
+
+
+def test_a_stored_value_of_an_archived_field_stays_out_of_the_list(api, assorted):
+    seats = CustomField.objects.get(name="seats")
+    custom_fields.custom_field_archive(field=seats)
+
+    for listed, fetched in listed_and_fetched(api):
+        assert "seats" not in listed["custom_fields"]
+        assert list(listed["custom_fields"].items()) == list(fetched["custom_fields"].items())
+
+
+def test_list_values_have_the_types_the_record_has(api, assorted):
+    """Booleans, times and custom values come through the list's own column converters."""
+    listed = {item["id"]: item for item in api.get(f"{V1}/contacts/").json()["results"]}
+    first = listed[assorted[0].pk]
+
+    assert first["consent_email"] is True and first["consent_phone"] is False
+    assert first["created_at"].endswith("Z") and "T" in first["created_at"]
+    assert first["custom_fields"]["seats"] == 12
+    assert first["custom_fields"]["plan"] == ["b", "a"]
+    assert listed[assorted[2].pk]["custom_fields"]["seats"] == 0
