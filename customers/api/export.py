@@ -25,7 +25,7 @@ CONTENT_TYPES = {
     "json": "application/json",
     "xml": "application/xml; charset=utf-8",
 }
-_BUFFER_CHARS = 256 * 1024  # text joined per write to the socket: fewer, larger writes
+_BUFFER_BYTES = 256 * 1024  # joined per write to the socket: fewer, larger writes
 
 
 def stream_contacts(
@@ -45,28 +45,29 @@ def stream_contacts(
             definitions=definitions,
             columns=columns,
         )
-        pieces = (text for text, _rows in contact_export_text(queryset, encoder))
+        pieces = contact_export_text(queryset, encoder, as_bytes=True)
+        content = _buffered(data for data, _rows in pieces)
     else:
         rows = contact_rows(queryset, can_view_pii=can_view_pii, definitions=definitions)
-        pieces = _csv(rows, columns)
-    response = StreamingHttpResponse(_buffered(pieces), content_type=CONTENT_TYPES[export_format])
+        content = _buffered(text.encode() for text in _csv(rows, columns))
+    response = StreamingHttpResponse(content, content_type=CONTENT_TYPES[export_format])
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.{export_format}"'
     return response
 
 
-def _buffered(pieces: Iterable[str]) -> Iterator[bytes]:
-    buffer: list[str] = []
+def _buffered(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    buffer: list[bytes] = []
     size = 0
     for piece in pieces:
         buffer.append(piece)
         size += len(piece)
-        if size >= _BUFFER_CHARS:
-            yield "".join(buffer).encode()
+        if size >= _BUFFER_BYTES:
+            yield b"".join(buffer)
             buffer.clear()
             size = 0
     if buffer:
-        yield "".join(buffer).encode()
+        yield b"".join(buffer)
 
 
 def _csv(rows: Iterable[dict[str, Any]], columns: list[Column]) -> Iterator[str]:

@@ -199,10 +199,14 @@ def _write_contacts(
     write = text_sink(stream)
     if bom and format == FileFormat.CSV:
         write("\ufeff")
+    binary = _is_binary(stream)
     count = reported = 0
     try:
-        for text, rows in contact_export_text(queryset, encoder):
-            write(text)
+        for text, rows in contact_export_text(queryset, encoder, as_bytes=binary):
+            if binary:
+                stream.write(text)
+            else:
+                write(text)
             count += rows
             if on_progress is not None and count - reported >= _PROGRESS_EVERY:
                 reported = count - count % _PROGRESS_EVERY
@@ -211,6 +215,15 @@ def _write_contacts(
         if callable(getattr(stream, "flush", None)):
             stream.flush()
     return count
+
+
+def _is_binary(stream: IO) -> bool:
+    """A text stream refuses bytes; writing none tells them apart without writing."""
+    try:
+        stream.write(b"")
+    except TypeError:
+        return False
+    return True
 
 
 def _csv_columns(resource: str, definitions: list) -> list[Column]:

@@ -292,3 +292,33 @@ def test_an_export_abandoned_midway_with_reading_workers_leaves_no_process_behin
 
     assert multiprocessing.active_children() == []
     assert Contact.objects.count() == 7
+
+
+def _bytes_document(queryset, encoder, *, processes: int) -> tuple[str, int]:
+    pieces = list(
+        contact_export_text(queryset, encoder, chunk_size=2, processes=processes, as_bytes=True)
+    )
+    assert all(type(data) is bytes for data, _ in pieces)
+    return b"".join(data for data, _ in pieces).decode(), sum(rows for _, rows in pieces)
+
+
+@pytest.mark.parametrize("format", FORMATS)
+def test_pieces_as_bytes_are_the_document_in_utf8_from_workers_sent_rows(tricky, format):
+    ContactFactory.create_batch(4)
+    encoder = _full_encoder(format)
+
+    assert _bytes_document(contact_list(), encoder, processes=2) == _document(
+        contact_list(), encoder, processes=0
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("format", FORMATS)
+def test_pieces_as_bytes_are_the_document_in_utf8_from_reading_workers(tricky, reads_spy, format):
+    ContactFactory.create_batch(4)
+    encoder = _full_encoder(format)
+
+    assert _bytes_document(contact_list(), encoder, processes=2) == _document(
+        contact_list(), encoder, processes=0
+    )
+    assert reads_spy
