@@ -64,6 +64,8 @@ def _text(limit: int) -> Callable[[Any, CustomField], str]:
 def _integer(value: Any, field: CustomField) -> int:
     if isinstance(value, bool):
         raise ValidationError(_("Expected a whole number."))
+    if type(value) is str and value.isascii() and value.lstrip("-").isdigit() and len(value) < 16:
+        return int(value)  # plain digits (most cells of a file): fewer than 16 are in range
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
@@ -161,20 +163,23 @@ _PLAIN_URL = re.compile(
 )
 
 
+_email_text, _phone_text, _url_text = _text(254), _text(64), _text(URL_MAX_LENGTH)
+
+
 def _email(value: Any, field: CustomField) -> str:
-    text = _text(254)(value, field).strip()
+    text = _email_text(value, field).strip()
     _validate_email(text)
     return text
 
 
 def _phone(value: Any, field: CustomField) -> str:
-    text = _text(64)(value, field).strip()
+    text = _phone_text(value, field).strip()
     validate_phone(text)
     return text
 
 
 def _url(value: Any, field: CustomField) -> str:
-    text = _text(URL_MAX_LENGTH)(value, field).strip()
+    text = _url_text(value, field).strip()
     plain = _PLAIN_URL.fullmatch(text) if text.isascii() else None
     if plain is None or len(plain.group(1)) > _MAX_HOST_LENGTH:
         _validate_url(text)
@@ -202,10 +207,22 @@ COERCERS: dict[str, Callable[[Any, CustomField], Any]] = {
 
 def coerce(field: CustomField, value: Any) -> Any:
     """The canonical stored value, or None for an empty one; raises ValidationError."""
-    if is_empty(value):
-        return None
-    if isinstance(value, str) and field.type not in (Type.TEXT, Type.LONG_TEXT):
-        value = value.strip()
-        if value == "":
+    return coercer(field)(value)
+
+
+def coercer(field: CustomField) -> Callable[[Any], Any]:
+    """`coerce` for one field, with the type's rule looked up once (an import applies the same
+    definitions to every row)."""
+    convert = COERCERS[field.type]
+    strips = field.type not in (Type.TEXT, Type.LONG_TEXT)
+
+    def coerce_value(value: Any) -> Any:
+        if value is None or value == "" or value == []:
             return None
-    return COERCERS[field.type](value, field)
+        if strips and isinstance(value, str):
+            value = value.strip()
+            if value == "":
+                return None
+        return convert(value, field)
+
+    return coerce_value

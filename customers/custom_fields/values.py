@@ -102,51 +102,66 @@ def apply_custom_values(
     refused, defaults fill new records, required fields are enforced on every write (so a field
     made required later applies from a record's next write on), PII is encrypted and indexed.
     Names absent from `incoming` keep their stored value; a null or empty value removes it."""
-    model = type(instance)
-    entity = entity_of(model)
     if definitions is None:
-        definitions = definitions_for(entity)
-    active = {field.name: field for field in definitions if not field.is_archived}
-    stored = dict(instance.custom_fields or {})
-    index = dict(instance.custom_index or {})
-    changed: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
+        definitions = definitions_for(entity_of(type(instance)))
+    CustomValuesApplier(definitions).apply(instance, incoming)
 
-    if incoming is not None and not isinstance(incoming, Mapping):
-        raise ValidationError({"custom_fields": [_("Expected an object of field name to value.")]})
-    for name, raw in (incoming or {}).items():
-        field = active.get(name)
-        if field is None:
-            errors[error_key(name)] = [_("Unknown custom field.")]
-            continue
-        try:
-            changed[name] = types.coerce(field, raw)
-        except ValidationError as error:
-            errors[error_key(name)] = error.messages
-    if instance._state.adding:
-        for name, field in active.items():
-            if name not in changed and name not in stored and field.default is not None:
-                changed[name] = types.coerce(field, field.default)
 
-    for name, value in changed.items():
-        field = active[name]
-        if value is None:
-            stored.pop(name, None)
-            index.pop(name, None)
-        elif field.pii:
-            stored[name] = encrypt(value)
-            index[name] = index_value(field, str(value))
-        else:
-            stored[name] = value
-    for name, field in active.items():
-        if field.required and name not in stored and error_key(name) not in errors:
-            errors[error_key(name)] = [_("This field is required.")]
-    if errors:
-        raise ValidationError(errors)
+class CustomValuesApplier:
+    """`apply_custom_values` for many records against one set of definitions (an import
+    chunk): the active fields, their coercers and the required ones are worked out once."""
 
-    _check_unique(instance, {name: changed[name] for name in changed}, active, index)
-    instance.custom_fields = stored
-    instance.custom_index = index
+    def __init__(self, definitions: Iterable[CustomField]) -> None:
+        self.active = {field.name: field for field in definitions if not field.is_archived}
+        self.coercers = {name: types.coercer(field) for name, field in self.active.items()}
+        self.with_default = [
+            (name, field) for name, field in self.active.items() if field.default is not None
+        ]
+        self.required = [name for name, field in self.active.items() if field.required]
+
+    def apply(self, instance: models.Model, incoming: Mapping[str, Any] | None) -> None:
+        if incoming is not None and not isinstance(incoming, Mapping):
+            raise ValidationError(
+                {"custom_fields": [_("Expected an object of field name to value.")]}
+            )
+        active, coercers = self.active, self.coercers
+        stored = dict(instance.custom_fields or {})
+        index = dict(instance.custom_index or {})
+        changed: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        for name, raw in (incoming or {}).items():
+            coerce = coercers.get(name)
+            if coerce is None:
+                errors[error_key(name)] = [_("Unknown custom field.")]
+                continue
+            try:
+                changed[name] = coerce(raw)
+            except ValidationError as error:
+                errors[error_key(name)] = error.messages
+        if instance._state.adding:
+            for name, field in self.with_default:
+                if name not in changed and name not in stored:
+                    changed[name] = coercers[name](field.default)
+
+        for name, value in changed.items():
+            field = active[name]
+            if value is None:
+                stored.pop(name, None)
+                index.pop(name, None)
+            elif field.pii:
+                stored[name] = encrypt(value)
+                index[name] = index_value(field, str(value))
+            else:
+                stored[name] = value
+        for name in self.required:
+            if name not in stored and error_key(name) not in errors:
+                errors[error_key(name)] = [_("This field is required.")]
+        if errors:
+            raise ValidationError(errors)
+
+        _check_unique(instance, changed, active, index)
+        instance.custom_fields = stored
+        instance.custom_index = index
 
 
 def _check_unique(

@@ -14,6 +14,7 @@ Statements go through the DB-API cursor, not Django's debug wrapper (which forma
 parameter of every statement when DEBUG is on).
 """
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import count
@@ -209,6 +210,9 @@ class RowPreparer:
         self.attnames = [field.attname for field in fields]
         kinds = [_kind(field) for field in fields]
         self.encrypted = [i for i, kind in enumerate(kinds) if kind == "encrypted"]
+        # JSON columns (custom fields) without a custom encoder: one json.dumps, what Django's
+        # JSONField makes of a value through three layers of calls
+        self.json = [i for i, kind in enumerate(kinds) if kind == "json"]
         self.prepared = [(i, fields[i]) for i, kind in enumerate(kinds) if kind == "prepared"]
         self.cache: dict[tuple, object] = {}
         self.fernet = crypto.primary_key_only()
@@ -219,6 +223,9 @@ class RowPreparer:
         values = [state[attname] for attname in self.attnames]
         for i in self.encrypted:
             values[i] = self.encrypt(values[i])
+        for i in self.json:
+            if values[i] is not None:  # None is SQL NULL, as the field itself makes it
+                values[i] = json.dumps(values[i])
         for i, field in self.prepared:
             value = values[i]
             if value == {} or isinstance(value, self._CACHEABLE):
@@ -241,6 +248,8 @@ class RowPreparer:
 def _kind(field: models.Field) -> str:
     if isinstance(field, StrictEncryptedFieldMixin):
         return "encrypted"
-    if isinstance(field, _PLAIN_FIELDS) and not isinstance(field, models.JSONField):
+    if isinstance(field, models.JSONField) and field.encoder is None:
+        return "json"
+    if isinstance(field, _PLAIN_FIELDS):
         return "plain"
     return "prepared"

@@ -22,8 +22,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from customers import crypto, events, selectors
-from customers.custom_fields import types as custom_types
-from customers.custom_fields.values import apply_custom_values, decrypt
+from customers.custom_fields.values import CustomValuesApplier, decrypt
 from customers.fields import StrictEncryptedFieldMixin
 from customers.models import Contact, CustomField, Deal, Stage, Tag
 from customers.services._common import tags_from_names
@@ -100,6 +99,7 @@ def write_chunk(
     stored_tags = _stored_tags(model, valid, existing)
     stages = _StageTable.load() if model is Deal else None
     new_record = _Blank(model)
+    custom_values = CustomValuesApplier(definitions)
 
     planned: dict[Any, _Planned] = {}  # match key -> the record this chunk writes for it
     unkeyed: list[_Planned] = []
@@ -122,7 +122,7 @@ def write_chunk(
         )
         try:
             plan.changed |= _apply(
-                instance, row, created=created, definitions=definitions, stages=stages
+                instance, row, created=created, custom_values=custom_values, stages=stages
             )
         except ValidationError as error:
             result.fail(row, error.message_dict)
@@ -256,7 +256,7 @@ def _apply(
     row: CleanRow,
     *,
     created: bool,
-    definitions: Sequence[CustomField],
+    custom_values: CustomValuesApplier,
     stages: "_StageTable | None",
 ) -> set[str]:
     """Set the row's values on `instance` with the model's rules; return the names of the
@@ -298,15 +298,15 @@ def _apply(
     if not isinstance(instance, Contact) and "phone" in values:
         instance.phone_index = crypto.phone_index(instance.phone)
     changed = {name for name in watched if state.get(name) != before[name]}
-    if created and not definitions and not row.custom:
+    if created and not custom_values.active and not row.custom:
         pass  # nothing to validate or fill; the new record's custom values stay {}
-    elif created or changed or _custom_differs(instance, row.custom, definitions):
+    elif created or changed or _custom_differs(instance, row.custom, custom_values):
         if instance.custom_fields is None:
             instance.custom_fields, instance.custom_index = {}, {}
         # a new record's event names no fields: only an update needs the before state
         custom_before = None if created else events.CustomValuesSnapshot(instance)
         try:
-            apply_custom_values(instance, row.custom or None, definitions=definitions)
+            custom_values.apply(instance, row.custom or None)
         except ValidationError as error:
             errors.update(error.message_dict)
         else:
@@ -321,20 +321,19 @@ def _apply(
 
 
 def _custom_differs(
-    instance: models.Model, incoming: dict[str, Any], definitions: Sequence[CustomField]
+    instance: models.Model, incoming: dict[str, Any], custom_values: CustomValuesApplier
 ) -> bool:
     """Whether `incoming` custom values change the stored ones, compared as plaintext (a PII
     value is encrypted with a fresh IV each time, so its ciphertext always differs)."""
     if not incoming:
         return False
     stored = instance.custom_fields or {}
-    by_name = {definition.name: definition for definition in definitions}
     for name, raw in incoming.items():
-        definition = by_name.get(name)
+        definition = custom_values.active.get(name)
         if definition is None:
-            return True  # apply_custom_values reports it
+            return True  # applying reports it
         try:
-            value = custom_types.coerce(definition, raw)
+            value = custom_values.coercers[name](raw)
         except ValidationError:
             return True
         old = stored.get(name)
