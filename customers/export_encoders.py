@@ -95,7 +95,10 @@ class ContactEncoder:
             self._cells = _cell_picker(self.columns, self.custom)
         self._json = json.JSONEncoder(ensure_ascii=False, default=plain)
         if self.format == "json":
-            self._json_record = _json_record_function(self._json.encode)
+            names = [spec.name for spec in self.custom]
+            self._json_record = _json_record_function(self._json.encode, names)
+        if self.format == "xml":
+            self._xml_custom = _xml_custom_function([spec.name for spec in self.custom])
 
     # The document around the chunks.
     def start(self) -> str:
@@ -238,17 +241,8 @@ class ContactEncoder:
         return buffer.getvalue()
 
     def _xml(self, records: list[tuple]) -> str:
-        renderer = XMLRenderer()
-        parts = []
-        append = parts.append
-        for r in records:
-            text = _xml_row(r)
-            if r[22]:
-                text = text + _xml_custom(r[22], renderer)
-            else:
-                text = text + '<custom_fields type="object"/>'
-            append(text + "</list-item>")
-        return "".join(parts)
+        custom = self._xml_custom
+        return "".join([f"{_xml_row(r)}{custom(r)}</list-item>" for r in records])
 
 
 def contact_encoder(
@@ -301,15 +295,31 @@ def record_dict(r: tuple) -> dict[str, Any]:
     }
 
 
-def _json_record_function(encode):
+def _json_record_function(encode, custom_names: Sequence[str] = ()):
     """A function: record -> ``encode(record_dict(record))``, compiled: one inline expression
     per key (strings through the C escaper ``encode_basestring``, as ``encode`` does), the
-    encoder itself only for what is not text, a number, a boolean or None (custom fields)."""
+    encoder itself only for what is not text, a number, a boolean or None. The custom fields'
+    object has every active name, in `custom_names` order (``ContactEncoder.records``)."""
 
     def text(index: int) -> str:
         return (
             f'(escape(v) if type(v := r[{index}]) is str else "null" if v is None else encode(v))'
         )
+
+    def custom_value(name: str) -> str:
+        return (
+            f'(escape(v) if type(v := get({name!r})) is str else "null" if v is None '
+            "else encode(v))"
+        )
+
+    if custom_names:
+        custom = " + ".join(
+            f"{(('{' if number == 0 else ', ') + encode(name) + ': ')!r} + {custom_value(name)}"
+            for number, name in enumerate(custom_names)
+        )
+        custom = f"({custom} + '}}')"
+    else:
+        custom = '(encode(v) if (v := r[22]) else "{}")'
 
     def number(index: int) -> str:
         return f"(str(v) if type(v := r[{index}]) is int else encode(v))"
@@ -339,12 +349,14 @@ def _json_record_function(encode):
         ("consent_updated_at", text(19)),
         ("created_at", text(20)),
         ("updated_at", text(21)),
-        ("custom_fields", '(encode(v) if (v := r[22]) else "{}")'),
+        ("custom_fields", custom),
     )
     pieces = []
     for number_, (key, expression) in enumerate(fields):
         pieces += [repr(("{" if number_ == 0 else ", ") + f'"{key}": '), expression]
-    source = f"def record(r):\n    return ''.join(({', '.join(pieces)}, '}}'))\n"
+    source = (
+        f"def record(r):\n    get = r[22].get\n    return ''.join(({', '.join(pieces)}, '}}'))\n"
+    )
     namespace = {"escape": encode_basestring, "encode": encode}
     exec(compile(source, "<export json record>", "exec"), namespace)  # names only as repr()
     return namespace["record"]
@@ -554,30 +566,35 @@ _xml_row_plain = _xml_row_function(escaped=False)
 _xml_row_escaped = _xml_row_function(escaped=True)
 
 
-def _xml_custom(values: dict[str, Any], renderer: XMLRenderer) -> str:
-    """``renderer.element("custom_fields", values)`` with fast paths for text, numbers and
-    booleans under names that are XML names; anything else (lists, odd names) goes through it."""
-    parts = ["<custom_fields>"]
-    for name, value in values.items():
-        kind = type(value)
-        if not _is_xml_name(name):
-            parts.append(renderer.element(name, value))
-        elif value is None:
-            parts.append(f"<{name}{_NIL}")
-        elif kind is str:
-            if value:
-                text = _xml_text(value) if _XML_SPECIAL.search(value) else value
-                parts.append(f"<{name}>{text}</{name}>")
-            else:
-                parts.append(f"<{name}/>")
-        elif kind is bool:
-            parts.append(f"<{name}>{'true' if value else 'false'}</{name}>")
-        elif kind is int or kind is float:
-            parts.append(f"<{name}>{value}</{name}>")
+def _xml_custom_function(names: Sequence[str]):
+    """A function: record -> its ``<custom_fields>`` element, as ``XMLRenderer.element``
+    writes it, compiled for the active `names`: text and None inline under a name that is an
+    XML name, anything else through the renderer."""
+    if not names:
+        return lambda r: '<custom_fields type="object"/>'
+    parts = []
+    for name in names:
+        if _is_xml_name(name):
+            start, end, empty, nil = f"<{name}>", f"</{name}>", f"<{name}/>", f"<{name}{_NIL}"
+            parts.append(
+                f"(({nil!r} if v is None else element({name!r}, v)) "
+                f"if type(v := get({name!r})) is not str "
+                f"else {empty!r} if not v "
+                f"else {start!r} + (esc(v) if special(v) else v) + {end!r})"
+            )
         else:
-            parts.append(renderer.element(name, value))
-    parts.append("</custom_fields>")
-    return "".join(parts)
+            parts.append(f"element({name!r}, get({name!r}))")
+    source = (
+        "def custom(r):\n    get = r[22].get\n"
+        "    return ''.join(('<custom_fields>', " + ", ".join(parts) + ", '</custom_fields>'))\n"
+    )
+    namespace = {
+        "element": XMLRenderer().element,
+        "esc": _xml_text,
+        "special": _XML_SPECIAL.search,
+    }
+    exec(compile(source, "<export xml custom fields>", "exec"), namespace)  # names as repr()
+    return namespace["custom"]
 
 
 @lru_cache(maxsize=1024)
