@@ -11,14 +11,15 @@ PII (built-in and custom) arrives encrypted and is decrypted a page at a time
 
 import functools
 import json
+import weakref
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime, tzinfo
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
 from itertools import chain
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import JSONField, QuerySet, TextField
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Cast
@@ -95,25 +96,103 @@ class _ContactRows(BaseIterable):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         queryset = self.queryset
         query = queryset.query
-        compiler = query.get_compiler(queryset.db)
-        results = compiler.execute_sql(
-            MULTI, chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size
-        )
-        names = list(query.selected or [*query.values_select, *query.annotation_select])
+        db = connections[queryset.db]
+        shape = _plain_shape(query, db)
+        statements = _statements.setdefault(db, {})
+        statement = statements.get(shape) if shape is not None else None
+        if statement is not None:  # a plain page: no need to compile it again
+            sql, reader = statement
+            params = [] if shape[-1] is None else [query.where.children[0].rhs]
+            with db.cursor() as cursor:
+                cursor.execute(sql, params)
+                results: Any = [cursor.fetchall()]
+        else:
+            compiler = query.get_compiler(queryset.db)
+            results = compiler.execute_sql(
+                MULTI, chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size
+            )
+            reader = _RowReader(query, compiler)
+            if shape is not None:
+                sql, params = compiler.as_sql()
+                lookup = query.where.children[0] if shape[-1] is not None else None
+                same_params = list(params) == ([] if lookup is None else [lookup.rhs])
+                if same_params and len(statements) < _MAX_STATEMENTS:
+                    statements[shape] = (sql, reader)
+        yield from reader.rows(chain.from_iterable(results))
+
+
+class _RowReader:
+    """Turns a statement's result tuples into ``values()`` dicts (see ``_ContactRows``)."""
+
+    def __init__(self, query: Any, compiler: Any) -> None:
+        self.names = list(query.selected or [*query.values_select, *query.annotation_select])
         fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
-        converters = [
-            (names[position], _converter(functions, expression, compiler.connection))
+        self.converters = [
+            (self.names[position], _converter(functions, expression, compiler.connection))
             for position, (functions, expression) in compiler.get_converters(fields).items()
         ]
-        times = [(alias, name) for name, alias in _TIME_TEXT.items() if alias in names]
-        moment = _moment_parser(compiler.connection)
-        for values in chain.from_iterable(results):  # columns past `names` only order rows
+        self.times = [(alias, name) for name, alias in _TIME_TEXT.items() if alias in self.names]
+        self.moment = _moment_parser(compiler.connection)
+
+    def rows(self, results: Iterable[Sequence[Any]]) -> Iterator[dict[str, Any]]:
+        names, converters, times, moment = self.names, self.converters, self.times, self.moment
+        for values in results:  # columns past `names` only order rows
             row = dict(zip(names, values, strict=False))
             for name, convert in converters:
                 row[name] = convert(row[name])
             for alias, name in times:
                 row[name] = moment(row.pop(alias))
             yield row
+
+
+# Per connection: compiled SQL and row reader of each plain page shape (``_plain_shape``).
+_statements: "weakref.WeakKeyDictionary[Any, dict[tuple, tuple[str, _RowReader]]]" = (
+    weakref.WeakKeyDictionary()
+)
+_CURSOR_LOOKUPS = ("gt", "gte", "lt", "lte")
+_MAX_STATEMENTS = 64  # page sizes in use times two directions; later shapes compile each time
+
+
+def _plain_shape(query: Any, db: Any) -> tuple | None:
+    """A key for what most list requests ask: the plain rows ordered by id either way, at
+    most one ``id`` comparison (the cursor), sliced; None for anything else (filters, search,
+    other orderings), which is compiled as usual. Compiling the 24-column statement cost
+    about a tenth of a list request."""
+    template = _values_template().query
+    if (
+        query.order_by not in (("id",), ("-id",))
+        or query.low_mark  # an id cursor needs no offset; offsets (SOAP) vary without end
+        or query.distinct
+        or query.extra
+        or query.extra_order_by
+        or query.select_for_update
+        or query.combinator
+        or query.group_by is not None
+        or query.where.connector != "AND"
+        or query.where.negated
+        or len(query.where.children) > 1
+        or query.values_select != template.values_select
+        or query.annotations.keys() != template.annotations.keys()
+        or list(query.alias_map) != list(template.alias_map)
+    ):
+        return None
+    joins = tuple(getattr(join, "join_type", None) for join in query.alias_map.values())
+    if joins != tuple(getattr(join, "join_type", None) for join in template.alias_map.values()):
+        return None
+    cursor = None
+    if query.where.children:
+        lookup = query.where.children[0]
+        lhs = getattr(lookup, "lhs", None)
+        if (
+            getattr(lookup, "lookup_name", None) not in _CURSOR_LOOKUPS
+            or type(getattr(lookup, "rhs", None)) is not int
+            or getattr(lhs, "target", None) is not Contact._meta.pk
+            or getattr(lhs, "alias", None) != Contact._meta.db_table
+        ):
+            return None
+        cursor = type(lookup)
+    # The time zone the row reader sets is the connection's (a test may switch USE_TZ).
+    return (query.order_by, query.low_mark, query.high_mark, db.timezone, cursor)
 
 
 _BOOLEANS = {1: True, 0: False}
@@ -170,6 +249,8 @@ def _json_value(value: Any) -> Any:
     """``JSONField.from_db_value`` without a custom decoder."""
     if value is None:
         return None
+    if value == "{}":  # most records: no custom values
+        return {}
     try:
         return json.loads(value)
     except json.JSONDecodeError:
@@ -194,10 +275,10 @@ def contact_page(
     builtin = wanted is None or not wanted.isdisjoint(pii.PII_FIELDS)
     _decrypt(rows, [field.name for field in active if field.pii], builtin=builtin)
     shape_custom = _custom_shaper(active, can_view_pii)
-    zone = timezone.get_current_timezone()
+    time = _time_formatter(timezone.get_current_timezone())
     no_tags: list[str] = []
     records = [
-        _contact(row, tags.get(row["id"], no_tags), can_view_pii, shape_custom, zone)
+        _contact(row, tags.get(row["id"], no_tags), can_view_pii, shape_custom, time)
         for row in rows
     ]
     if wanted is not None:
@@ -296,12 +377,27 @@ def _custom_shaper(
     return shape
 
 
-def _time(value: datetime | None, zone: tzinfo) -> str | None:
-    """DRF's DateTimeField output: ISO 8601 in the current time zone, 'Z' for UTC."""
-    if not value:
-        return None
-    text = (value if value.tzinfo is zone else value.astimezone(zone)).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+def _time_formatter(zone: tzinfo) -> Callable[[datetime | None], str | None]:
+    """DRF's DateTimeField output: ISO 8601 in the current time zone, 'Z' for UTC. In UTC
+    (the default) a UTC value, as the row reader gives it, needs no conversion."""
+    if zone is UTC or getattr(zone, "key", None) == "UTC":
+
+        def utc_time(value: datetime | None) -> str | None:
+            if not value:
+                return None
+            if value.tzinfo is not UTC:
+                value = value.astimezone(UTC)
+            return value.isoformat()[:-6] + "Z"
+
+        return utc_time
+
+    def time(value: datetime | None) -> str | None:
+        if not value:
+            return None
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return time
 
 
 def _contact(
@@ -309,7 +405,7 @@ def _contact(
     tags: list[str],
     can_view_pii: bool,
     shape_custom: Callable[[Mapping[str, Any] | None], dict[str, Any]],
-    zone: tzinfo,
+    time: Callable[[datetime | None], str | None],
 ) -> dict[str, Any]:
     email, phone, address = row["email"], row["phone"], row["address"]
     if not can_view_pii:
@@ -338,7 +434,7 @@ def _contact(
         "notes": row["notes"],
         "consent_email": row["consent_email"],
         "consent_phone": row["consent_phone"],
-        "consent_updated_at": _time(row["consent_updated_at"], zone),
-        "created_at": _time(row["created_at"], zone),
-        "updated_at": _time(row["updated_at"], zone),
+        "consent_updated_at": time(row["consent_updated_at"]),
+        "created_at": time(row["created_at"]),
+        "updated_at": time(row["updated_at"]),
     }
