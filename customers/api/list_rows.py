@@ -30,6 +30,7 @@ from django.utils.dateparse import parse_datetime
 
 from customers import pii, selectors
 from customers.bulk_decrypt import decrypt_many
+from customers.custom_fields import reading
 from customers.custom_fields.values import mask
 from customers.models import Contact, CustomField, format_full_name
 
@@ -60,6 +61,8 @@ CONTACT_VALUES = (
 
 
 _CIPHERTEXT = {name: f"{name}_token" for name in pii.PII_FIELDS}
+# Each row also carries the custom field definitions' fingerprint (``page_definitions``).
+DEFINITIONS_FINGERPRINT = "custom_field_definitions_fingerprint"
 # Timestamps are read as the database's ISO text and parsed here (``fromisoformat``): on
 # PostgreSQL, Django's time-zone-setting loader makes psycopg parse each one in Python, which
 # cost more than anything else in reading a page.
@@ -81,6 +84,8 @@ def _values_template() -> QuerySet:
     aliases = {**_CIPHERTEXT, **_TIME_TEXT}
     texts = {alias: Cast(name, TextField()) for name, alias in aliases.items()}
     names = [aliases.get(name, name) for name in CONTACT_VALUES]
+    texts[DEFINITIONS_FINGERPRINT] = reading.fingerprint_sql()
+    names.append(DEFINITIONS_FINGERPRINT)
     queryset = selectors.contact_list().prefetch_related(None).annotate(**texts).values(*names)
     queryset._iterable_class = _ContactRows  # kept by every clone: filter, order_by, slices
     return queryset
@@ -255,6 +260,12 @@ def _json_value(value: Any) -> Any:
         return json.loads(value)
     except json.JSONDecodeError:
         return value
+
+
+def page_definitions(rows: Sequence[Mapping[str, Any]]) -> list[CustomField]:
+    """The active contact custom fields for a page of ``contact_values()`` rows, without a
+    query of their own when the page has a row."""
+    return reading.page_definitions("contact", rows[0][DEFINITIONS_FINGERPRINT] if rows else None)
 
 
 def contact_page(

@@ -83,6 +83,8 @@ class ContactViewSet(ServiceViewSet):
         return selectors.contact_list()
 
     def list_data(self, page):
+        # the page's statement read the definitions' fingerprint: no query of their own
+        self._custom_field_definitions = list_rows.page_definitions(page)
         context = self.get_serializer_context()
         return list_rows.contact_page(
             page,

@@ -3,6 +3,8 @@ same values), whatever the caller may see: the list has its own fast read path, 
 keeps the serializer, and nothing may tell them apart."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import CustomField
@@ -218,3 +220,29 @@ def test_paging_both_ways_reads_the_same_pages_every_time(api, sales_user):
     ids = [contact.pk for contact in contacts]
     assert first == [ids[0:2], ids[2:4], ids[4:5], ids[2:4], ids[0:2]]
     assert pages() == first
+
+
+def test_a_list_page_reads_the_definitions_without_a_query_of_its_own(api, assorted):
+    url = f"{V1}/contacts/"
+    api.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(url)
+
+    assert list(response.json()["results"][0]["custom_fields"]) == [
+        "wechat",
+        "fax",
+        "seats",
+        "renewal",
+        "plan",
+    ]
+    definitions = [q["sql"] for q in queries if f'FROM "{CustomField._meta.db_table}"' in q["sql"]]
+    assert len(definitions) == 1 and '"customers_contact"."id" AS "id"' in definitions[0]
+
+
+def test_an_empty_page_still_knows_the_custom_fields(api, sales_user):
+    custom_field_create(entity="contact", name="seats", label="Seats", type="integer")
+
+    response = api.get(f"{V1}/contacts/", {"format": "csv"})
+
+    assert response.status_code == 200, response.content
+    assert response.content.decode().splitlines()[0].split(",")[-1] == "seats"
