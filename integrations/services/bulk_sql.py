@@ -224,8 +224,11 @@ class RowPreparer:
         for i in self.encrypted:
             values[i] = self.encrypt(values[i])
         for i in self.json:
-            if values[i] is not None:  # None is SQL NULL, as the field itself makes it
-                values[i] = json.dumps(values[i])
+            value = values[i]
+            if value == {}:
+                values[i] = "{}"  # most records' custom values
+            elif value is not None:  # None is SQL NULL, as the field itself makes it
+                values[i] = json.dumps(value)
         for i, field in self.prepared:
             value = values[i]
             if value == {} or isinstance(value, self._CACHEABLE):

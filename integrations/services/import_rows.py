@@ -42,6 +42,15 @@ RELATION_TARGETS = {
     "stage",
     "tags",
 }
+# Relation targets naming another record: resolved with the chunk's lookups (a query each).
+REFERENCE_TARGETS = {
+    "owner",
+    "company",
+    "company_external_id",
+    "company_name",
+    "primary_contact",
+    "stage",
+}
 TRUE_WORDS = custom_types.TRUE_WORDS
 FALSE_WORDS = custom_types.FALSE_WORDS
 
@@ -56,6 +65,8 @@ class CleanRow:
     errors: dict[str, list[str]] = field(default_factory=dict)
     original: Mapping[str, Any] = field(default_factory=dict)  # as read, by the file's headers
     email_index: str | None = None  # the email's blind index, once computed for matching
+    # references to other records (owner, company…), resolved for the whole chunk at once
+    references: dict[str, Any] = field(default_factory=dict)
 
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
@@ -146,6 +157,21 @@ def clean_row(
 ) -> CleanRow:
     """`original` is the record as read, by the file's own column names: what the error report
     shows for a rejected row (the mapped values when not given)."""
+    row = clean_own_values(resource=resource, number=number, mapped=mapped, original=original)
+    resolve_references(row, lookups, definitions)
+    return row
+
+
+def clean_own_values(
+    *,
+    resource: str,
+    number: int,
+    mapped: Mapping[str, Any],
+    original: Mapping[str, Any] | None = None,
+) -> CleanRow:
+    """The first half of `clean_row`, which needs no database: every value of the row itself
+    checked, references to other records kept aside for `resolve_references` (a chunk's rows
+    can be cleaned this far in another process while this one writes the previous chunk)."""
     row = CleanRow(number=number, original=mapped if original is None else original)
     for target, raw in mapped.items():
         kind, cleaner = _target_plan(resource, target)
@@ -154,13 +180,24 @@ def clean_row(
                 row.values[target] = cleaner(raw)
             except ValidationError as error:
                 row.fail(target, " ".join(error.messages))
+        elif kind == "reference":
+            row.references[target] = raw
         elif kind == "relation":
-            _clean_relation(row, target, raw, lookups)
+            _clean_relation(row, target, raw, None)
         else:
             row.custom[target[len(CUSTOM_PREFIX) :]] = raw
+    return row
+
+
+def resolve_references(
+    row: CleanRow, lookups: ChunkLookups, definitions: Mapping[str, CustomField]
+) -> None:
+    """The second half of `clean_row`: references resolved through the chunk's lookups, and a
+    rejected row's custom values checked so its report lists every problem."""
+    for target, raw in row.references.items():
+        _clean_relation(row, target, raw, lookups)
     if row.errors:
         _check_custom_values(row, definitions)
-    return row
 
 
 def _check_custom_values(row: CleanRow, definitions: Mapping[str, CustomField]) -> None:
@@ -179,6 +216,8 @@ def _target_plan(resource: str, target: str) -> tuple[str, Callable[[Any], Any] 
     """What a mapped target is, decided once per target instead of once per cell."""
     if target.startswith(CUSTOM_PREFIX):
         return "custom", None
+    if target in REFERENCE_TARGETS:
+        return "reference", None
     if target in RELATION_TARGETS:
         return "relation", None
     return "field", field_cleaner(MODELS[resource]._meta.get_field(target))
@@ -311,7 +350,7 @@ def _date(value: Any) -> date:
         raise ValidationError(f"Expected a date as YYYY-MM-DD, got {value!r}.") from None
 
 
-def _clean_relation(row: CleanRow, target: str, raw: Any, lookups: ChunkLookups) -> None:
+def _clean_relation(row: CleanRow, target: str, raw: Any, lookups: ChunkLookups | None) -> None:
     value = _text(raw)
     if target == "tags":
         row.tags = _tags(raw)

@@ -154,7 +154,9 @@ def _match_value(row: CleanRow, match_key: str) -> Any:
     """The chosen match key first; our own `id` column only for rows without one (a
     re-imported export of records that have no external id)."""
     if match_key == "email":
-        index = row.email_index = crypto.email_index(row.values.get("email"))
+        if row.email_index is None:  # computed where the row was prepared, when it was
+            row.email_index = crypto.email_index(row.values.get("email"))
+        index = row.email_index
         if index:
             return ("email", index)
     elif row.values.get("external_id"):

@@ -6,7 +6,9 @@ A chunk commits whole or not at all, and a job restarted after a crash resumes a
 committed chunk, so nothing is lost or written twice.
 """
 
+import os
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
@@ -19,16 +21,24 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from customers import crypto
 from customers.api.csv_cells import flatten
 from customers.custom_fields.values import definitions_for
 from customers.fields import encrypted_fields_of
 from integrations.formats import FormatError, open_reader
 from integrations.models import ImportJob, ImportRowError, JobStatus, Resource
 from integrations.services.garbage_collection import fewer_collections
-from integrations.services.import_crypto import ChunkEncryptor
+from integrations.services.import_crypto import ChunkEncryptor, Tokens
 from integrations.services.import_heartbeat import Heartbeat, is_alive
 from integrations.services.import_mapping import ColumnMapping, resolve_mapping
-from integrations.services.import_rows import MODELS, ChunkLookups, clean_row
+from integrations.services.import_prefetch import prepared_in_child
+from integrations.services.import_rows import (
+    MODELS,
+    ChunkLookups,
+    CleanRow,
+    clean_own_values,
+    resolve_references,
+)
 from integrations.services.import_writer import ChunkResult, write_chunk
 
 ENTITY_OF_RESOURCE = {"contacts": "contact", "companies": "company", "deals": "deal"}
@@ -222,16 +232,18 @@ def _run_chunks(job: ImportJob, on_progress: Progress, encryptor: ChunkEncryptor
         ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
     processed = job.rows_processed
     context = _Context.for_job(job, encryptor)
-    for chunk in _chunks(job, context):
-        if _cancel_requested(job):
-            _finish(job, JobStatus.CANCELLED)
-            return
-        with transaction.atomic():
-            result = context.write(chunk)
-            _record_progress(job, result, checkpoint=chunk[-1].number, processed=len(chunk))
-        processed += len(chunk)
-        _forget_logged_queries()
-        on_progress(processed, total)
+    with closing(_prepared_chunks(job, context, total)) as chunks:
+        for chunk in chunks:
+            if _cancel_requested(job):
+                _finish(job, JobStatus.CANCELLED)
+                return
+            with transaction.atomic():
+                result = context.write(chunk.rows, chunk.made_tokens())
+                checkpoint = chunk.rows[-1].number
+                _record_progress(job, result, checkpoint=checkpoint, processed=len(chunk.rows))
+            processed += len(chunk.rows)
+            _forget_logged_queries()
+            on_progress(processed, total)
     ImportJob.objects.filter(pk=job.pk).update(rows_total=F("rows_processed"))
     _finish(job, _final_status(job))
 
@@ -247,13 +259,13 @@ def _run_in_one_transaction(
     problems = []
     processed = 0
     try:
-        with transaction.atomic():
-            for chunk in _chunks(job, context):
-                result = context.write(chunk)
+        with transaction.atomic(), closing(_prepared_chunks(job, context, total)) as chunks:
+            for chunk in chunks:
+                result = context.write(chunk.rows, chunk.made_tokens())
                 for name in ("created", "updated", "unchanged", "skipped", "failed"):
                     setattr(totals, name, getattr(totals, name) + getattr(result, name))
                 problems.extend(result.problems)
-                processed += len(chunk)
+                processed += len(chunk.rows)
                 _forget_logged_queries()
                 on_progress(processed, total)
             if job.dry_run or (job.all_or_nothing and totals.failed):
@@ -306,34 +318,48 @@ class _Context:
     def _decided(self) -> list[str]:
         return [*self.mapping.targets, *self.mapping.ignored] if self.mapping else []
 
-    def write(self, records: list[Any]) -> ChunkResult:
-        by_name = {field.name: field for field in self.definitions}
+    def prepare(self, records: list[Any]) -> list[CleanRow]:
+        """A chunk's records mapped and their own values checked: no database needed (see
+        import_prefetch)."""
         flat = self.job.format == "csv"  # CSV cells are text already: nothing to flatten
-        originals = []
-        mapped = []
+        by_email = self.job.match_key == ImportJob.MatchKey.EMAIL
+        rows = []
         for record in records:
             values = record.values if isinstance(record.values, Mapping) else {}
-            values = values if flat else plain_record(values)
-            originals.append(values)
-            mapped.append(self.map(values))
-        lookups = ChunkLookups.for_rows(mapped)
-        rows = []
-        for record, values, original in zip(records, mapped, originals, strict=True):
-            row = clean_row(
+            original = values if flat else plain_record(values)
+            row = clean_own_values(
                 resource=self.job.resource,
                 number=record.number,
-                mapped=values,
-                lookups=lookups,
-                definitions=by_name,
+                mapped=self.map(original),
                 original=original,
             )
             if record.error:
                 row.fail("", record.error)
+            if by_email:
+                row.email_index = crypto.email_index(row.values.get("email"))
             rows.append(row)
+        return rows
+
+    def plaintexts(self, rows: list[CleanRow]) -> list[str]:
+        """The PII values a chunk's valid rows will store, to encrypt ahead."""
         encrypted = [f.name for f in encrypted_fields_of(MODELS[self.job.resource])]
-        tokens = self.encryptor.submit(
-            row.values.get(name) for row in rows if not row.errors for name in encrypted
-        )
+        return [
+            str(value)
+            for row in rows
+            if not row.errors
+            for name in encrypted
+            if (value := row.values.get(name)) is not None and value != ""
+        ]
+
+    def write(self, rows: list[CleanRow], tokens: Tokens | None = None) -> ChunkResult:
+        """`tokens`: the chunk's PII encrypted where it was prepared; else the encryption
+        helper does it while the rows are matched."""
+        by_name = {field.name: field for field in self.definitions}
+        lookups = ChunkLookups.for_rows([row.references for row in rows])
+        for row in rows:
+            resolve_references(row, lookups, by_name)
+        if tokens is None:
+            tokens = self.encryptor.submit(self.plaintexts(rows))
         return write_chunk(
             resource=self.job.resource,
             rows=rows,
@@ -342,6 +368,35 @@ class _Context:
             definitions=self.definitions,
             tokens=tokens,
         )
+
+
+@dataclass
+class _Prepared:
+    rows: list[CleanRow]
+    plaintexts: list[str] | None = None  # with their tokens: encrypted where prepared
+    tokens: list[str] | None = None
+
+    def made_tokens(self) -> Tokens | None:
+        return None if self.tokens is None else Tokens.made(self.plaintexts, self.tokens)
+
+
+def _prepared_chunks(job: ImportJob, context: _Context, total: int) -> Iterator[_Prepared]:
+    """The job's chunks, prepared one ahead in a child process when there is more than one
+    (IMPORT_PREPARE_AHEAD), else here as they are written."""
+    if not (settings.IMPORT_PREPARE_AHEAD and hasattr(os, "fork")):
+        return (_Prepared(context.prepare(chunk)) for chunk in _chunks(job, context))
+    if total - job.rows_processed <= settings.IMPORT_CHUNK_SIZE:
+        return (_Prepared(context.prepare(chunk)) for chunk in _chunks(job, context))
+
+    def produce() -> Iterator[_Prepared]:
+        fernet = crypto.primary_key_only()
+        for chunk in _chunks(job, context):
+            rows = context.prepare(chunk)
+            plaintexts = context.plaintexts(rows)
+            tokens = [fernet.encrypt(text.encode()).decode() for text in plaintexts]
+            yield _Prepared(rows, plaintexts, tokens)
+
+    return prepared_in_child(produce)
 
 
 def plain_record(values: Mapping[str, Any]) -> dict[str, Any]:
