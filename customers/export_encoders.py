@@ -117,7 +117,7 @@ class ContactEncoder:
 
     def encode(self, raw_rows: Sequence[tuple], *, first: bool) -> str:
         """The text of a chunk; `first`: no record has been written before it (JSON commas)."""
-        records = self.records(raw_rows)
+        records = self._records(raw_rows, custom_dicts=False)
         if self.format == "csv":
             return self._csv(records)
         if self.format == "json":
@@ -127,11 +127,16 @@ class ContactEncoder:
     # Rows as plain values, PII decrypted (or masked) in bulk.
     def records(self, raw_rows: Sequence[tuple]) -> list[tuple]:
         """Rows as tuples in ``CONTACT_COLUMNS`` order, the custom fields' dict last."""
+        return self._records(raw_rows, custom_dicts=True)
+
+    def _records(self, raw_rows: Sequence[tuple], *, custom_dicts: bool) -> list[tuple]:
+        """`records`; without `custom_dicts`, the custom fields' values are a list in
+        ``self.custom`` order (what the compiled encoders read: no dict to build per row)."""
         tokens: list[str | None] = []
         for row in raw_rows:
             tokens += row[18:21]
         plaintexts = decrypt_many(tokens, self.keys, what="a contact's email, phone or address")
-        customs = self._custom_values(raw_rows)
+        customs = self._custom_values(raw_rows, as_dicts=custom_dicts)
         mask = not self.can_view_pii
         records = []
         for number, row in enumerate(raw_rows):
@@ -193,13 +198,13 @@ class ContactEncoder:
             )
         return records
 
-    def _custom_values(self, raw_rows: Sequence[tuple]) -> list[dict[str, Any]]:
+    def _custom_values(self, raw_rows: Sequence[tuple], *, as_dicts: bool) -> list:
         """Every active field's value per row (None when unset), as ``plain_values`` gives.
 
         The stored JSON is decoded once per row and only the active fields are read from it
         (``map`` in C); the PII ones are decrypted for the whole chunk in one call."""
         if not self.custom:
-            return [{} for _ in raw_rows]
+            return [{} if as_dicts else () for _ in raw_rows]
         names = tuple(spec.name for spec in self.custom)
         secret = [(index, spec) for index, spec in enumerate(self.custom) if spec.pii]
         loads = json.loads
@@ -226,6 +231,8 @@ class ContactEncoder:
             else:
                 for (values, index, spec), plaintext in zip(slots, plaintexts, strict=True):
                     values[index] = _mask(spec.type, plaintext)
+        if not as_dicts:
+            return rows_values
         return [dict(zip(names, values, strict=True)) for values in rows_values]
 
     # Formats.
@@ -306,20 +313,19 @@ def _json_record_function(encode, custom_names: Sequence[str] = ()):
             f'(escape(v) if type(v := r[{index}]) is str else "null" if v is None else encode(v))'
         )
 
-    def custom_value(name: str) -> str:
+    def custom_value(index: int) -> str:
         return (
-            f'(escape(v) if type(v := get({name!r})) is str else "null" if v is None '
-            "else encode(v))"
+            f'(escape(v) if type(v := c[{index}]) is str else "null" if v is None else encode(v))'
         )
 
     if custom_names:
         custom = " + ".join(
-            f"{(('{' if number == 0 else ', ') + encode(name) + ': ')!r} + {custom_value(name)}"
+            f"{(('{' if number == 0 else ', ') + encode(name) + ': ')!r} + {custom_value(number)}"
             for number, name in enumerate(custom_names)
         )
         custom = f"({custom} + '}}')"
     else:
-        custom = '(encode(v) if (v := r[22]) else "{}")'
+        custom = '"{}"'
 
     def number(index: int) -> str:
         return f"(str(v) if type(v := r[{index}]) is int else encode(v))"
@@ -354,9 +360,7 @@ def _json_record_function(encode, custom_names: Sequence[str] = ()):
     pieces = []
     for number_, (key, expression) in enumerate(fields):
         pieces += [repr(("{" if number_ == 0 else ", ") + f'"{key}": '), expression]
-    source = (
-        f"def record(r):\n    get = r[22].get\n    return ''.join(({', '.join(pieces)}, '}}'))\n"
-    )
+    source = f"def record(r):\n    c = r[22]\n    return ''.join(({', '.join(pieces)}, '}}'))\n"
     namespace = {"escape": encode_basestring, "encode": encode}
     exec(compile(source, "<export json record>", "exec"), namespace)  # names only as repr()
     return namespace["record"]
@@ -442,15 +446,19 @@ def _bool_cell(value: bool) -> str:
 def _cell_picker(columns: tuple[Column, ...], custom: tuple[CustomSpec, ...]):
     """A function: record -> the cells of `columns`, compiled for them: one expression per
     column, inline (no call per cell: a call cost as much as the cell's rule)."""
-    custom_names = {f"custom_fields.{spec.name}": spec.name for spec in custom}
+    custom_index = {f"custom_fields.{spec.name}": index for index, spec in enumerate(custom)}
     cells = []
     for column in columns:
         path = column_path_and_header(column)[0]
-        if path in custom_names:
-            cells.append(_CUSTOM_CELL.format(name=repr(custom_names[path])))
+        if path in custom_index:
+            cells.append(_CUSTOM_CELL.format(index=custom_index[path]))
         else:
             cells.append(_CELLS[CONTACT_COLUMNS.index(path)])
-    source = "def cells(r):\n    get = r[22].get\n    return (" + ", ".join(cells) + ",)\n"
+    source = (
+        "def cells(r):\n    c = r[22]\n    return ("
+        + "".join(f"{cell}, " for cell in cells)
+        + ")\n"
+    )
     namespace = {"F": _FORMULA_START, "tags_cell": _tags_cell, "any_cell": _any_cell}
     exec(compile(source, "<export csv cells>", "exec"), namespace)  # names only as repr()
     return namespace["cells"]
@@ -492,7 +500,7 @@ _CELLS = (
 )
 #: ``_any_cell(custom value)``, text (the usual type) inline.
 _CUSTOM_CELL = (
-    '(("\'" + v if v[:1] in F else v) if type(v := get({name})) is str '
+    '(("\'" + v if v[:1] in F else v) if type(v := c[{index}]) is str '
     'else "" if v is None else any_cell(v))'
 )
 
@@ -573,19 +581,19 @@ def _xml_custom_function(names: Sequence[str]):
     if not names:
         return lambda r: '<custom_fields type="object"/>'
     parts = []
-    for name in names:
+    for index, name in enumerate(names):
         if _is_xml_name(name):
             start, end, empty, nil = f"<{name}>", f"</{name}>", f"<{name}/>", f"<{name}{_NIL}"
             parts.append(
                 f"(({nil!r} if v is None else element({name!r}, v)) "
-                f"if type(v := get({name!r})) is not str "
+                f"if type(v := c[{index}]) is not str "
                 f"else {empty!r} if not v "
                 f"else {start!r} + (esc(v) if special(v) else v) + {end!r})"
             )
         else:
-            parts.append(f"element({name!r}, get({name!r}))")
+            parts.append(f"element({name!r}, c[{index}])")
     source = (
-        "def custom(r):\n    get = r[22].get\n"
+        "def custom(r):\n    c = r[22]\n"
         "    return ''.join(('<custom_fields>', " + ", ".join(parts) + ", '</custom_fields>'))\n"
     )
     namespace = {

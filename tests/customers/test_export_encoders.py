@@ -282,16 +282,48 @@ def test_workers_reading_a_narrowly_filtered_export_get_only_its_rows_and_their_
 
 @pytest.mark.django_db(transaction=True)
 def test_an_export_abandoned_midway_with_reading_workers_leaves_no_process_behind(tricky):
+    """Under a server that traps SIGTERM, as gunicorn's workers do."""
     ContactFactory.create_batch(4)
     encoder = contact_encoder(format="json", can_view_pii=True, keys=settings.FIELD_ENCRYPTION_KEYS)
-    pieces = contact_export_text(contact_list(), encoder, chunk_size=1, processes=2)
-    for _ in range(3):
-        next(pieces)
+    trapped = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        pieces = contact_export_text(contact_list(), encoder, chunk_size=1, processes=2)
+        for _ in range(3):
+            next(pieces)
+        closing = threading.Thread(target=pieces.close, daemon=True)
+        closing.start()
+        closing.join(timeout=30)
 
-    pieces.close()
+        assert not closing.is_alive(), "the worker processes did not stop"
+        assert multiprocessing.active_children() == []
+        assert Contact.objects.count() == 7
+    finally:
+        signal.signal(signal.SIGTERM, trapped)
+        for child in multiprocessing.active_children():
+            child.kill()
 
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reading_worker_that_cannot_decrypt_a_chunk_fails_the_export_here(tricky, reads_spy):
+    from cryptography.fernet import Fernet
+    from django.db import connection
+
+    from customers.fields import FieldDecryptionError
+
+    ContactFactory.create_batch(4)
+    last = Contact.objects.order_by("pk").last()
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"x@example.com").decode()
+    with connection.cursor() as cursor:  # a token under a key that is not configured
+        cursor.execute(
+            f"UPDATE {Contact._meta.db_table} SET email = %s WHERE id = %s", [foreign, last.pk]
+        )
+    encoder = contact_encoder(format="csv", can_view_pii=True, keys=settings.FIELD_ENCRYPTION_KEYS)
+
+    with pytest.raises(FieldDecryptionError, match="email"):
+        list(contact_export_text(contact_list(), encoder, chunk_size=2, processes=2))
+
+    assert reads_spy
     assert multiprocessing.active_children() == []
-    assert Contact.objects.count() == 7
 
 
 def _bytes_document(queryset, encoder, *, processes: int) -> tuple[str, int]:
