@@ -11,7 +11,7 @@ PII (built-in and custom) arrives encrypted and is decrypted a page at a time
 
 import functools
 import json
-import weakref
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
@@ -103,7 +103,7 @@ class _ContactRows(BaseIterable):
         query = queryset.query
         db = connections[queryset.db]
         shape = _plain_shape(query, db)
-        statements = _statements.setdefault(db, {})
+        statements = _statements.__dict__.setdefault(db.alias, {})
         statement = statements.get(shape) if shape is not None else None
         if statement is not None:  # a plain page: no need to compile it again
             sql, reader = statement
@@ -150,10 +150,9 @@ class _RowReader:
             yield row
 
 
-# Per connection: compiled SQL and row reader of each plain page shape (``_plain_shape``).
-_statements: "weakref.WeakKeyDictionary[Any, dict[tuple, tuple[str, _RowReader]]]" = (
-    weakref.WeakKeyDictionary()
-)
+# Per thread and database (as Django's connections are): the compiled SQL and row reader of
+# each plain page shape (``_plain_shape``).
+_statements = threading.local()
 _CURSOR_LOOKUPS = ("gt", "gte", "lt", "lte")
 _MAX_STATEMENTS = 64  # page sizes in use times two directions; later shapes compile each time
 
