@@ -208,7 +208,11 @@ def _in_order(
 def _serve(connection, start: tuple, function) -> None:
     """A worker: tasks in, (text, rows) or the error out, until told to stop."""
     initializer, initargs = start
-    initializer(*initargs)
+    try:
+        initializer(*initargs)
+    except Exception as error:  # e.g. no connection: the answer to its first task
+        connection.send((False, error))
+        return
     while (task := connection.recv()) is not None:
         try:
             connection.send((True, function(task)))

@@ -354,3 +354,20 @@ def test_pieces_as_bytes_are_the_document_in_utf8_from_reading_workers(tricky, r
         contact_list(), encoder, processes=0
     )
     assert reads_spy
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_cannot_start_fails_the_export_here(tricky, monkeypatch):
+    from customers import export_stream
+
+    def no_database(*args):
+        raise RuntimeError("the database refused the worker")
+
+    monkeypatch.setattr(export_stream, "_start_reader", no_database)
+    ContactFactory.create_batch(4)
+    encoder = contact_encoder(format="json", can_view_pii=True, keys=settings.FIELD_ENCRYPTION_KEYS)
+
+    with pytest.raises(RuntimeError, match="refused the worker"):
+        list(contact_export_text(contact_list(), encoder, chunk_size=2, processes=2))
+
+    assert multiprocessing.active_children() == []
