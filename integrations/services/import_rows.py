@@ -64,7 +64,9 @@ class CleanRow:
     record_id: int | None = None  # the "id" column: our own export's primary key
     errors: dict[str, list[str]] = field(default_factory=dict)
     original: Mapping[str, Any] = field(default_factory=dict)  # as read, by the file's headers
-    email_index: str | None = None  # the email's blind index, once computed for matching
+    # blind indexes of the row's email and phone, when computed where the row was prepared
+    email_index: str | None = None
+    phone_index: str | None = None
     # references to other records (owner, company…), resolved for the whole chunk at once
     references: dict[str, Any] = field(default_factory=dict)
 

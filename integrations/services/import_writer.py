@@ -281,7 +281,7 @@ def _apply(
         if "email" in values:
             instance.email_index = row.email_index or crypto.email_index(instance.email)
         if "phone" in values:
-            instance.phone_index = crypto.phone_index(instance.phone)
+            instance.phone_index = row.phone_index or crypto.phone_index(instance.phone)
         if (instance.consent_email, instance.consent_phone) != before_consent or (
             created and (instance.consent_email or instance.consent_phone)
         ):
@@ -298,7 +298,7 @@ def _apply(
     elif not getattr(instance, "name", None):
         errors["name"] = ["This field cannot be blank."]
     if not isinstance(instance, Contact) and "phone" in values:
-        instance.phone_index = crypto.phone_index(instance.phone)
+        instance.phone_index = row.phone_index or crypto.phone_index(instance.phone)
     changed = {name for name in watched if state.get(name) != before[name]}
     if created and not custom_values.active and not row.custom:
         pass  # nothing to validate or fill; the new record's custom values stay {}

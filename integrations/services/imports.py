@@ -322,7 +322,7 @@ class _Context:
         """A chunk's records mapped and their own values checked: no database needed (see
         import_prefetch)."""
         flat = self.job.format == "csv"  # CSV cells are text already: nothing to flatten
-        by_email = self.job.match_key == ImportJob.MatchKey.EMAIL
+        has_email_index = self.job.resource == Resource.CONTACTS
         rows = []
         for record in records:
             values = record.values if isinstance(record.values, Mapping) else {}
@@ -335,8 +335,10 @@ class _Context:
             )
             if record.error:
                 row.fail("", record.error)
-            if by_email:
-                row.email_index = crypto.email_index(row.values.get("email"))
+            if row.values.get("email") and has_email_index:
+                row.email_index = crypto.email_index(row.values["email"])
+            if row.values.get("phone"):
+                row.phone_index = crypto.phone_index(row.values["phone"])
             rows.append(row)
         return rows
 
