@@ -210,10 +210,14 @@ def _serve(connection, start: tuple, function) -> None:
     initializer, initargs = start
     try:
         initializer(*initargs)
-    except Exception as error:  # e.g. no connection: the answer to its first task
-        connection.send((False, error))
-        return
+    except Exception as error:  # e.g. no connection: the answer to every task, until stopped
+        failure: Exception | None = error
+    else:
+        failure = None
     while (task := connection.recv()) is not None:
+        if failure is not None:
+            connection.send((False, failure))
+            continue
         try:
             connection.send((True, function(task)))
         except Exception as error:  # handed to the parent, which raises it
