@@ -3,8 +3,10 @@
 An encoder takes the raw rows of ``export_rows.contact_raw_chunks`` (PII still encrypted) and
 returns the text of the whole chunk, byte for byte what the generic writers produce from
 ``export_rows.contact_rows`` dicts (the API's CSV cell rules, its XML element rules, one JSON
-record per line). It holds only plain data (keys, flags, column indexes), so a chunk can be
-encoded in another process (``customers.export_pool``).
+record per line). It holds only plain data (keys, flags, column indexes) and functions compiled
+for its columns and custom fields when it is built (one inline expression per cell or element:
+a call per value cost as much as the value's rule), so a chunk can be encoded in a forked
+process (``customers.export_stream``).
 """
 
 import csv
@@ -411,12 +413,6 @@ def _mask(kind: str, value: str) -> str:
 # CSV: each record becomes a tuple of cells, in the requested columns' order.
 
 
-def _text_cell(value: str | None) -> str:
-    if not value:
-        return ""
-    return "'" + value if value[0] in _FORMULA_START else value
-
-
 def _any_cell(value: Any) -> str:
     """``CsvLineWriter``'s rules for a value of any type."""
     kind = type(value)
@@ -437,10 +433,6 @@ def _tags_cell(tags: list[str]) -> str:
     if "\\" in text or text.count("|") != len(tags) - 1:
         text = "|".join(tag.replace("\\", "\\\\").replace("|", "\\|") for tag in tags)
     return "'" + text if text[:1] in _FORMULA_START else text
-
-
-def _bool_cell(value: bool) -> str:
-    return "true" if value else "false"
 
 
 def _cell_picker(columns: tuple[Column, ...], custom: tuple[CustomSpec, ...]):
@@ -465,7 +457,7 @@ def _cell_picker(columns: tuple[Column, ...], custom: tuple[CustomSpec, ...]):
 
 
 def _text(index: int) -> str:
-    """``_text_cell(r[index])``"""
+    """Text: "" for None or empty, neutralised when it starts like a formula."""
     return f'("\'" + v if v[0] in F else v) if (v := r[{index}]) else ""'
 
 
