@@ -19,7 +19,8 @@ dropped afterwards) is migrated and seeded (``bench/seed.py``); gunicorn then se
 Peak memory is the server's: VmHWM of each gunicorn worker (/proc/<pid>/status), reset through
 /proc/<pid>/clear_refs just before each measurement; the table shows the largest. Worker CPU per
 request or row (/proc/<pid>/stat) is steadier than wall-clock figures when other jobs share the
-machine, which the "others" figure reports.
+machine, which the "others" figure reports; on PostgreSQL a list's detail also gives what the
+database's own backends spent per request (the other part of a request's cost on this machine).
 Everything started here (servers, temp dirs, databases) is removed on exit, Ctrl-C included.
 """
 
@@ -246,6 +247,7 @@ def measure_lists(
     idle = server.reset_peak_memory()
     stats = {name: load.LoadStats() for name in endpoints}
     cpu = dict.fromkeys(endpoints, 0.0)
+    database_cpu = dict.fromkeys(endpoints, 0.0)
     others = dict.fromkeys(endpoints, 0.0)
     peak = dict.fromkeys(endpoints, 0.0)
     turns = max(1, round(args.duration / args.slice))
@@ -254,11 +256,12 @@ def measure_lists(
         for name in order:
             target, path = endpoints[name]
             target.reset_peak_memory()
-            cpu_before = target.cpu_seconds()
+            cpu_before, database_before = target.cpu_seconds(), target.database_cpu_seconds()
             with OtherCpu(target) as neighbours:
                 part = args.load(target, path, args.slice, args.connections)
             target.wait_idle()
             cpu[name] += target.cpu_seconds() - cpu_before
+            database_cpu[name] += target.database_cpu_seconds() - database_before
             others[name] += neighbours.percent * part.seconds
             peak[name] = max(peak[name], target.peak_memory())
             stats[name] = stats[name].merge(part)
@@ -266,8 +269,11 @@ def measure_lists(
     for name, (_target, path) in endpoints.items():
         total = stats[name]
         cpu_ms = 1000 * cpu[name] / max(total.requests, 1)
+        database_ms = 1000 * database_cpu[name] / max(total.requests, 1)
         others_percent = others[name] / max(total.seconds, 1e-9)
         detail = f"{total.requests:,} requests"
+        if db == "postgres":
+            detail += f", PostgreSQL CPU {database_ms:.1f} ms/req"
         if name == "ours+cf":
             detail += f", {args.custom_fields} custom fields ({args.pii_custom_fields} PII)"
         if total.errors:
@@ -287,6 +293,7 @@ def measure_lists(
                 detail=f"{detail}; others {others_percent:.0f}% of a core",
                 extra={
                     "cpu_ms_per_request": round(cpu_ms, 2),
+                    "database_cpu_ms_per_request": round(database_ms, 2),
                     "errors": total.errors,
                     "other_cpu_percent": round(others_percent),
                 },

@@ -218,6 +218,21 @@ class Server:
                 ticks += int(fields[11]) + int(fields[12])  # utime + stime
         return ticks / os.sysconf("SC_CLK_TCK")
 
+    def database_cpu_seconds(self) -> float:
+        """CPU time this database's PostgreSQL backends have used so far (0 on SQLite, which
+        runs inside the workers): with the workers, what a request really costs the machine.
+        Backends that ended meanwhile are missed (the app keeps its connections)."""
+        name = self.bench_db.pg_name
+        if not name:
+            return 0.0
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if name in (stat.parent / "cmdline").read_text():
+                    fields = stat.read_text().rsplit(")", 1)[1].split()
+                    ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def wait_idle(self, timeout: float = 15.0) -> None:
         """Until the workers stop using CPU: a sync worker finishes the requests it accepted
         after the load generator hung up, and that work belongs to the endpoint just measured,
