@@ -76,11 +76,17 @@ def test_custom_fields_are_named_like_built_in_ones_and_personal_values_compare_
     ]
 
 
+_ALL_BUT_TIME = [
+    field.name for field in ChangeEvent._meta.concrete_fields if field.name != "occurred_at"
+]
+
+
 def test_events_hold_field_names_never_personal_values():
     person = contacts.contact_create(email="secret.person@example.com", phone="+86 138 0013 8000")
     contacts.contact_update(contact=person, data={"email": "other.secret@example.com"})
 
-    stored = json.dumps(list(ChangeEvent.objects.values()), default=str)
+    # every column but the timestamp, whose microseconds may hold any digits
+    stored = json.dumps(list(ChangeEvent.objects.values(*_ALL_BUT_TIME)), default=str)
     assert "secret" not in stored and "138" not in stored
 
 
