@@ -35,13 +35,6 @@ class Tokens:
         self._encryptor, self._values = encryptor, values
         self._tokens: dict[str, str] | None = None if encryptor else {}
 
-    @classmethod
-    def made(cls, values: list[str], tokens: list[str]) -> "Tokens":
-        """Tokens made elsewhere (see import_prefetch), ready to take."""
-        made = cls()
-        made._tokens = dict(zip(values, tokens, strict=True))
-        return made
-
     def take(self, value: str) -> str | None:
         if self._tokens is None:
             self.resolve()

@@ -1,8 +1,8 @@
 """A job's next chunk read, parsed and cleaned in a forked child while this process writes.
 
 Writing a chunk (matching, the database's own work, committing) and preparing the next one
-(parsing the file, checking every value, blind indexes, encrypting PII) need nothing from each
-other, so on a machine with a second core they run side by side: the child walks the file and
+(parsing the file, checking every value, blind indexes) need nothing from each other, so on a
+machine with a second core they run side by side: the child walks the file and
 sends each prepared chunk down a pipe; this process takes them in order. The pipe holds at most
 a chunk or so, so the child stays just ahead and memory stays flat.
 

@@ -28,7 +28,7 @@ from customers.fields import encrypted_fields_of
 from integrations.formats import FormatError, open_reader
 from integrations.models import ImportJob, ImportRowError, JobStatus, Resource
 from integrations.services.garbage_collection import fewer_collections
-from integrations.services.import_crypto import ChunkEncryptor, Tokens
+from integrations.services.import_crypto import ChunkEncryptor
 from integrations.services.import_heartbeat import Heartbeat, is_alive
 from integrations.services.import_mapping import ColumnMapping, resolve_mapping
 from integrations.services.import_prefetch import prepared_in_child
@@ -238,10 +238,9 @@ def _run_chunks(job: ImportJob, on_progress: Progress, encryptor: ChunkEncryptor
                 _finish(job, JobStatus.CANCELLED)
                 return
             with transaction.atomic():
-                result = context.write(chunk.rows, chunk.made_tokens())
-                checkpoint = chunk.rows[-1].number
-                _record_progress(job, result, checkpoint=checkpoint, processed=len(chunk.rows))
-            processed += len(chunk.rows)
+                result = context.write(chunk)
+                _record_progress(job, result, checkpoint=chunk[-1].number, processed=len(chunk))
+            processed += len(chunk)
             _forget_logged_queries()
             on_progress(processed, total)
     ImportJob.objects.filter(pk=job.pk).update(rows_total=F("rows_processed"))
@@ -261,11 +260,11 @@ def _run_in_one_transaction(
     try:
         with transaction.atomic(), closing(_prepared_chunks(job, context, total)) as chunks:
             for chunk in chunks:
-                result = context.write(chunk.rows, chunk.made_tokens())
+                result = context.write(chunk)
                 for name in ("created", "updated", "unchanged", "skipped", "failed"):
                     setattr(totals, name, getattr(totals, name) + getattr(result, name))
                 problems.extend(result.problems)
-                processed += len(chunk.rows)
+                processed += len(chunk)
                 _forget_logged_queries()
                 on_progress(processed, total)
             if job.dry_run or (job.all_or_nothing and totals.failed):
@@ -353,15 +352,14 @@ class _Context:
             if (value := row.values.get(name)) is not None and value != ""
         ]
 
-    def write(self, rows: list[CleanRow], tokens: Tokens | None = None) -> ChunkResult:
-        """`tokens`: the chunk's PII encrypted where it was prepared; else the encryption
-        helper does it while the rows are matched."""
+    def write(self, rows: list[CleanRow]) -> ChunkResult:
+        """References resolved with one lookup per kind, then the rows written while the
+        encryption helper encrypts their PII."""
         by_name = {field.name: field for field in self.definitions}
         lookups = ChunkLookups.for_rows([row.references for row in rows])
         for row in rows:
             resolve_references(row, lookups, by_name)
-        if tokens is None:
-            tokens = self.encryptor.submit(self.plaintexts(rows))
+        tokens = self.encryptor.submit(self.plaintexts(rows))
         return write_chunk(
             resource=self.job.resource,
             rows=rows,
@@ -372,33 +370,16 @@ class _Context:
         )
 
 
-@dataclass
-class _Prepared:
-    rows: list[CleanRow]
-    plaintexts: list[str] | None = None  # with their tokens: encrypted where prepared
-    tokens: list[str] | None = None
-
-    def made_tokens(self) -> Tokens | None:
-        return None if self.tokens is None else Tokens.made(self.plaintexts, self.tokens)
-
-
-def _prepared_chunks(job: ImportJob, context: _Context, total: int) -> Iterator[_Prepared]:
-    """The job's chunks, prepared one ahead in a child process when there is more than one
-    (IMPORT_PREPARE_AHEAD), else here as they are written."""
+def _prepared_chunks(job: ImportJob, context: _Context, total: int) -> Iterator[list[CleanRow]]:
+    """The job's chunks of rows, prepared one ahead in a child process when there is more than
+    one (IMPORT_PREPARE_AHEAD), else here as they are written. The PII is encrypted by the
+    encryption helper either way: a third process keeps the child as far ahead as the writer."""
+    prepared = (context.prepare(chunk) for chunk in _chunks(job, context))
     if not (settings.IMPORT_PREPARE_AHEAD and hasattr(os, "fork")):
-        return (_Prepared(context.prepare(chunk)) for chunk in _chunks(job, context))
+        return prepared
     if total - job.rows_processed <= settings.IMPORT_CHUNK_SIZE:
-        return (_Prepared(context.prepare(chunk)) for chunk in _chunks(job, context))
-
-    def produce() -> Iterator[_Prepared]:
-        fernet = crypto.primary_key_only()
-        for chunk in _chunks(job, context):
-            rows = context.prepare(chunk)
-            plaintexts = context.plaintexts(rows)
-            tokens = [fernet.encrypt(text.encode()).decode() for text in plaintexts]
-            yield _Prepared(rows, plaintexts, tokens)
-
-    return prepared_in_child(produce)
+        return prepared
+    return prepared_in_child(lambda: prepared)
 
 
 def plain_record(values: Mapping[str, Any]) -> dict[str, Any]:
