@@ -159,11 +159,26 @@ def column_in(model: type[models.Model], column: str, values: Sequence[Any]) -> 
         field = next(f for f in model._meta.concrete_fields if f.column == column)
         array_type = f"{field.cast_db_type(connection)}[]"
         sql = f"{qualified} IN (SELECT unnest(%s::{array_type}))"
-        return RawSQL(sql, [list(values)], output_field=models.BooleanField())
+        return RawSQL(sql, [array_literal(values)], output_field=models.BooleanField())
     placeholders = ", ".join(["%s"] * len(values))
     return RawSQL(
         f"{qualified} IN ({placeholders})", list(values), output_field=models.BooleanField()
     )
+
+
+def array_literal(values: Sequence[Any]) -> str:
+    """A PostgreSQL array literal (``{"a","b"}``) of `values` as text: one string parameter,
+    where a list is quoted element by element by the driver (a chunk's lookups hold thousands)."""
+    quoted = (
+        "NULL" if value is None else f'"{_escape_array_element(str(value))}"' for value in values
+    )
+    return "{" + ",".join(quoted) + "}"
+
+
+def _escape_array_element(text: str) -> str:
+    if "\\" in text or '"' in text:
+        return text.replace("\\", "\\\\").replace('"', '\\"')
+    return text
 
 
 def insert_links(
