@@ -199,14 +199,13 @@ def _write_contacts(
     write = text_sink(stream)
     if bom and format == FileFormat.CSV:
         write("\ufeff")
+    # A binary stream takes the workers' UTF-8 as it comes, without decoding and re-encoding.
     binary = _is_binary(stream)
+    write_piece = stream.write if binary else write
     count = reported = 0
     try:
-        for text, rows in contact_export_text(queryset, encoder, as_bytes=binary):
-            if binary:
-                stream.write(text)
-            else:
-                write(text)
+        for piece, rows in contact_export_text(queryset, encoder, as_bytes=binary):
+            write_piece(piece)
             count += rows
             if on_progress is not None and count - reported >= _PROGRESS_EVERY:
                 reported = count - count % _PROGRESS_EVERY
