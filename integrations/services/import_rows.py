@@ -31,17 +31,6 @@ MODELS: dict[str, type[models.Model]] = {
     "companies": Company,
     "deals": Deal,
 }
-# Mapped targets that are not plain model fields; everything else is one.
-RELATION_TARGETS = {
-    "id",
-    "owner",
-    "company",
-    "company_external_id",
-    "company_name",
-    "primary_contact",
-    "stage",
-    "tags",
-}
 # Relation targets naming another record: resolved with the chunk's lookups (a query each).
 REFERENCE_TARGETS = {
     "owner",
@@ -51,6 +40,8 @@ REFERENCE_TARGETS = {
     "primary_contact",
     "stage",
 }
+# Mapped targets that are not plain model fields; everything else is one.
+RELATION_TARGETS = {"id", "tags", *REFERENCE_TARGETS}
 TRUE_WORDS = custom_types.TRUE_WORDS
 FALSE_WORDS = custom_types.FALSE_WORDS
 
