@@ -18,16 +18,20 @@ YOUNG_THRESHOLD = 50_000
 _lock = threading.Lock()
 _depth = 0
 _saved: tuple[int, int, int] | None = None
+_froze = False
 
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Re-entrant and thread-safe: the settings go back when the outermost block ends."""
-    global _depth, _saved
+    """Re-entrant and thread-safe: the settings go back when the outermost block ends. A
+    process that froze its objects itself (the web server, see wsgi.py) stays frozen."""
+    global _depth, _saved, _froze
     with _lock:
         if _depth == 0:
             _saved = gc.get_threshold()
-            gc.freeze()
+            _froze = gc.get_freeze_count() == 0
+            if _froze:
+                gc.freeze()
             gc.set_threshold(YOUNG_THRESHOLD, *_saved[1:])
         _depth += 1
     try:
@@ -37,4 +41,5 @@ def fewer_collections() -> Iterator[None]:
             _depth -= 1
             if _depth == 0:
                 gc.set_threshold(*_saved)
-                gc.unfreeze()
+                if _froze:
+                    gc.unfreeze()
