@@ -251,9 +251,6 @@ IMPORT_CHUNK_SIZE = env_int("IMPORT_CHUNK_SIZE", 5000)
 IMPORT_HEARTBEAT_STALE_SECONDS = env_int("IMPORT_HEARTBEAT_STALE_SECONDS", 120)
 # Helper processes that encrypt a chunk's PII while the worker matches its rows (0: none).
 IMPORT_ENCRYPTION_PROCESSES = env_int("IMPORT_ENCRYPTION_PROCESSES", 1)
-# A job of more than one chunk prepares (parses, checks) the next chunk in a forked child while
-# the worker writes the current one (false: all in the worker).
-IMPORT_PREPARE_AHEAD = env_bool("IMPORT_PREPARE_AHEAD", default=True)
 # Uploaded import files and export files of finished jobs are deleted after this many days
 # (the jobs, their counts and row errors stay); see `purge_exchange_files`.
 EXCHANGE_FILE_RETENTION_DAYS = env_int("EXCHANGE_FILE_RETENTION_DAYS", 7)

@@ -6,7 +6,6 @@ A chunk commits whole or not at all, and a job restarted after a crash resumes a
 committed chunk, so nothing is lost or written twice.
 """
 
-import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from integrations.services.garbage_collection import fewer_collections
 from integrations.services.import_crypto import ChunkEncryptor
 from integrations.services.import_heartbeat import Heartbeat, is_alive
 from integrations.services.import_mapping import ColumnMapping, resolve_mapping
-from integrations.services.import_prefetch import prepared_in_child
 from integrations.services.import_rows import (
     MODELS,
     ChunkLookups,
@@ -232,7 +230,7 @@ def _run_chunks(job: ImportJob, on_progress: Progress, encryptor: ChunkEncryptor
         ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
     processed = job.rows_processed
     context = _Context.for_job(job, encryptor)
-    with closing(_prepared_chunks(job, context, total)) as chunks:
+    with closing(_prepared_chunks(job, context)) as chunks:
         for chunk in chunks:
             if _cancel_requested(job):
                 _finish(job, JobStatus.CANCELLED)
@@ -258,7 +256,7 @@ def _run_in_one_transaction(
     problems = []
     processed = 0
     try:
-        with transaction.atomic(), closing(_prepared_chunks(job, context, total)) as chunks:
+        with transaction.atomic(), closing(_prepared_chunks(job, context)) as chunks:
             for chunk in chunks:
                 result = context.write(chunk)
                 for name in ("created", "updated", "unchanged", "skipped", "failed"):
@@ -318,8 +316,8 @@ class _Context:
         return [*self.mapping.targets, *self.mapping.ignored] if self.mapping else []
 
     def prepare(self, records: list[Any]) -> list[CleanRow]:
-        """A chunk's records mapped and their own values checked: no database needed (see
-        import_prefetch)."""
+        """A chunk's records mapped and their own values checked, with the blind indexes
+        matching needs: no database needed."""
         flat = self.job.format == "csv"  # CSV cells are text already: nothing to flatten
         has_email_index = self.job.resource == Resource.CONTACTS
         rows = []
@@ -370,16 +368,10 @@ class _Context:
         )
 
 
-def _prepared_chunks(job: ImportJob, context: _Context, total: int) -> Iterator[list[CleanRow]]:
-    """The job's chunks of rows, prepared one ahead in a child process when there is more than
-    one (IMPORT_PREPARE_AHEAD), else here as they are written. The PII is encrypted by the
-    encryption helper either way: a third process keeps the child as far ahead as the writer."""
-    prepared = (context.prepare(chunk) for chunk in _chunks(job, context))
-    if not (settings.IMPORT_PREPARE_AHEAD and hasattr(os, "fork")):
-        return prepared
-    if total - job.rows_processed <= settings.IMPORT_CHUNK_SIZE:
-        return prepared
-    return prepared_in_child(lambda: prepared)
+def _prepared_chunks(job: ImportJob, context: _Context) -> Iterator[list[CleanRow]]:
+    """The job's chunks of rows, their own values checked (the references and the PII are
+    dealt with as each is written)."""
+    return (context.prepare(chunk) for chunk in _chunks(job, context))
 
 
 def plain_record(values: Mapping[str, Any]) -> dict[str, Any]:
