@@ -226,9 +226,7 @@ def import_only(database_url: str, args: argparse.Namespace) -> int:
     print(f"\n{args.db}: one import of {args.rows} contacts (upsert by {args.match})")
     print(
         f"{rate:,.0f} rows/s, {cpu:.0f} CPU µs/row; peak RSS {peak_rss_mb():.0f} MB "
-        f"({rss_before:.0f} MB before the import), its helper processes' largest "
-        f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB "
-        f"(a forked child shares most of its pages with this process); load average {_load()}"
+        f"({rss_before:.0f} MB before the import); load average {_load()}"
     )
     return 0
 
