@@ -30,8 +30,11 @@ from django.utils.dateparse import parse_datetime
 
 from customers import pii, selectors
 from customers.bulk_decrypt import decrypt_many
-from customers.custom_fields import reading
-from customers.custom_fields.values import mask
+from customers.custom_fields.values import (
+    active_definitions,
+    definitions_fingerprint_sql,
+    mask,
+)
 from customers.models import Contact, CustomField, format_full_name
 
 # What a contact row needs; the ordering fields a cursor reads (id, names, times) are among them.
@@ -84,7 +87,7 @@ def _values_template() -> QuerySet:
     aliases = {**_CIPHERTEXT, **_TIME_TEXT}
     texts = {alias: Cast(name, TextField()) for name, alias in aliases.items()}
     names = [aliases.get(name, name) for name in CONTACT_VALUES]
-    texts[DEFINITIONS_FINGERPRINT] = reading.fingerprint_sql()
+    texts[DEFINITIONS_FINGERPRINT] = definitions_fingerprint_sql()
     names.append(DEFINITIONS_FINGERPRINT)
     queryset = selectors.contact_list().prefetch_related(None).annotate(**texts).values(*names)
     queryset._iterable_class = _ContactRows  # kept by every clone: filter, order_by, slices
@@ -264,7 +267,8 @@ def _json_value(value: Any) -> Any:
 def page_definitions(rows: Sequence[Mapping[str, Any]]) -> list[CustomField]:
     """The active contact custom fields for a page of ``contact_values()`` rows, without a
     query of their own when the page has a row."""
-    return reading.page_definitions("contact", rows[0][DEFINITIONS_FINGERPRINT] if rows else None)
+    fingerprint = rows[0][DEFINITIONS_FINGERPRINT] if rows else None  # an empty page asks
+    return active_definitions("contact", fingerprint=fingerprint)
 
 
 def contact_page(

@@ -11,6 +11,8 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 from django.core.exceptions import ValidationError
 from django.db import connection, models
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from customers import crypto, pii
@@ -41,32 +43,43 @@ def definitions_for(entity: str, *, include_archived: bool = False) -> list[Cust
     return list(queryset.order_by("position", "id"))
 
 
-# Per process: entity -> (fingerprint of the definitions table, its active definitions).
-_active_cache: dict[str, tuple[tuple, list[CustomField]]] = {}
+# Per process: (database, entity) -> (fingerprint of the definitions table, its definitions).
+_active_cache: dict[tuple, tuple[str, list[CustomField]]] = {}
 
 
-def active_definitions(entity: str) -> list[CustomField]:
+def active_definitions(entity: str, *, fingerprint: str | None = None) -> list[CustomField]:
     """`definitions_for(entity)`, kept per process while the definitions table is unchanged.
 
     Reads ask for the definitions on every request; a one-row fingerprint (count, id sum,
     latest change) is cheaper than loading them and changes with any save or delete in any
-    process, so no cache server is needed to stay correct. Treat the fields as read-only.
+    process, so no cache server is needed to stay correct. A statement that already read the
+    fingerprint (``definitions_fingerprint_sql``, e.g. a list page's) passes it, and no query
+    is made at all. Treat the fields as read-only.
     """
-    fingerprint = _definitions_fingerprint()
-    cached = _active_cache.get(entity)
+    if fingerprint is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {definitions_fingerprint_sql().sql}")
+            fingerprint = cursor.fetchone()[0]
+    key = (connection.alias, connection.settings_dict["NAME"], entity)
+    cached = _active_cache.get(key)
     if cached is not None and cached[0] == fingerprint:
         return list(cached[1])
     definitions = definitions_for(entity)
-    _active_cache[entity] = (fingerprint, definitions)
+    _active_cache[key] = (fingerprint, definitions)
     return list(definitions)
 
 
-def _definitions_fingerprint() -> tuple:
+def definitions_fingerprint_sql() -> RawSQL:
+    """The definitions table's count, id sum and latest change as one text value: a scalar
+    subquery any statement can carry, computed in the same snapshot as its rows."""
     q, meta = connection.ops.quote_name, CustomField._meta
     pk, updated_at = q(meta.pk.column), q(meta.get_field("updated_at").column)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*), SUM({pk}), MAX({updated_at}) FROM {q(meta.db_table)}")
-        return (connection.alias, connection.settings_dict["NAME"], *cursor.fetchone())
+    return RawSQL(
+        f"(SELECT CAST(COUNT(*) AS TEXT) || ',' || CAST(COALESCE(SUM({pk}), 0) AS TEXT) || ','"
+        f" || COALESCE(CAST(MAX({updated_at}) AS TEXT), '') FROM {q(meta.db_table)})",
+        [],
+        output_field=TextField(),
+    )
 
 
 def encrypt(value: Any) -> str:
