@@ -89,6 +89,16 @@ class BenchDatabase:
             connection.execute(sql)
 
 
+def production_keys() -> dict[str, str]:
+    """DEBUG off and fresh keys: what production settings require."""
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "BLIND_INDEX_KEY": secrets.token_urlsafe(50),
+    }
+
+
 def server_env(tmp: Path, database_url: str, conn_max_age: int | None) -> dict[str, str]:
     """Production-like settings (DEBUG off, fresh keys) minus HTTPS, which 127.0.0.1 lacks.
     `conn_max_age` None keeps the app's default."""
@@ -100,10 +110,7 @@ def server_env(tmp: Path, database_url: str, conn_max_age: int | None) -> dict[s
         DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=database_url,
         CRM_VAR_DIR=str(tmp / "var"),
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        FIELD_ENCRYPTION_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        BLIND_INDEX_KEY=secrets.token_urlsafe(50),
+        **production_keys(),
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",
         SESSION_COOKIE_SECURE="false",

@@ -16,11 +16,9 @@ off and fresh keys.
 """
 
 import argparse
-import base64
 import io
 import os
 import resource
-import secrets
 import shutil
 import sys
 import tempfile
@@ -293,11 +291,10 @@ def main() -> int:
 
 def _production_settings() -> None:
     """As production runs: DEBUG off (Django's debug cursor then records no SQL), fresh keys."""
+    from harness import production_keys  # bench/ is this script's folder
+
     os.environ.update(
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        FIELD_ENCRYPTION_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        BLIND_INDEX_KEY=secrets.token_urlsafe(50),
+        **production_keys(),
         SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",
     )
