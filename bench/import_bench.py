@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/import_bench.py [--db sqlite|postgres|both] [--rows 100000]
                                            [--naive-rows 5000] [--match email|external_id]
-                                           [--custom-fields 10] [--import-only]
+                                           [--custom-fields 10] [--tags 0] [--import-only]
 
 Each database is fresh (a SQLite file in a temp dir, or a new PostgreSQL database dropped
 afterwards). The file is CSV with 3 encrypted PII columns (email, phone, address) and two blind
-indexes to compute; the import upserts by the match key, file to committed rows. The naive
+indexes to compute (``--tags 2`` adds two tags to every contact, each a link row to write);
+the import upserts by the match key, file to committed rows. The naive
 baseline is what a first implementation does: a DRF serializer's ``is_valid()`` and a service
 ``create`` per row. Further rows: the same import with 10 custom fields (into the same
 table, after the first), the same people with a new address (all updated), and that file
@@ -30,14 +31,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 
-def csv_lines(rows: int, offset: int = 0, *, street: str = "Nanjing Road", custom: int = 0):
-    yield "external_id,first_name,last_name,email,phone,address,tags" + "".join(
-        f",cf{i}" for i in range(custom)
+def csv_lines(
+    rows: int, offset: int = 0, *, street: str = "Nanjing Road", custom: int = 0, tags: int = 0
+):
+    yield (
+        "external_id,first_name,last_name,email,phone,address"
+        + (",tags" if tags else "")
+        + ("".join(f",cf{i}" for i in range(custom)))
     )
     for n in range(offset, offset + rows):
-        cells = (
-            f"x-{n},Name{n},姓{n % 97},p{n}@example.com,+86 138 {n:08d},{n} {street},vip|n{n % 5}"
-        )
+        cells = f"x-{n},Name{n},姓{n % 97},p{n}@example.com,+86 138 {n:08d},{n} {street}"
+        if tags:
+            cells += "," + "|".join(["vip", f"n{n % 5}", *(f"t{k}" for k in range(2, tags))][:tags])
         yield cells + "".join(f",{_custom_cell(i, n)}" for i in range(custom))
 
 
@@ -146,7 +151,8 @@ def run_for(database_url: str, args: argparse.Namespace) -> list[tuple]:
         return job, clock
 
     results = []
-    base = write_csv(folder / "base.csv", args.rows)
+    tags = args.tags
+    base = write_csv(folder / "base.csv", args.rows, tags=tags)
     job, clock = timed_import(base)
     assert job.rows_created == args.rows, (job.status, job.rows_created, job.error_message)
     results.append(("import job (upsert, new rows)", args.rows, *clock.stop(args.rows)))
@@ -154,7 +160,9 @@ def run_for(database_url: str, args: argparse.Namespace) -> list[tuple]:
 
     if args.custom_fields:
         define_custom_fields(args.custom_fields)
-        path = write_csv(folder / "custom.csv", args.rows, 10**7, custom=args.custom_fields)
+        path = write_csv(
+            folder / "custom.csv", args.rows, 10**7, custom=args.custom_fields, tags=tags
+        )
         job, clock = timed_import(path)
         assert job.rows_created == args.rows, (job.status, job.error_message)
         label = f"import job + {args.custom_fields} custom fields"
@@ -162,7 +170,8 @@ def run_for(database_url: str, args: argparse.Namespace) -> list[tuple]:
         custom_rate = results[-1][2]
 
     # The same people again with a new address: every row matches and is updated.
-    job, clock = timed_import(write_csv(folder / "moved.csv", args.rows, street="Huaihai Road"))
+    moved = write_csv(folder / "moved.csv", args.rows, street="Huaihai Road", tags=tags)
+    job, clock = timed_import(moved)
     assert job.rows_updated == args.rows, (job.rows_updated, job.rows_unchanged)
     results.append(("import job (upsert, all updated)", args.rows, *clock.stop(args.rows)))
     # And once more: nothing differs, nothing is written.
@@ -172,10 +181,12 @@ def run_for(database_url: str, args: argparse.Namespace) -> list[tuple]:
 
     import csv
 
-    rows = list(csv.DictReader(io.StringIO(csv_bytes(args.naive_rows, offset=10**8).decode())))
+    naive_file = csv_bytes(args.naive_rows, offset=10**8, tags=tags).decode()
+    rows = list(csv.DictReader(io.StringIO(naive_file)))
     clock = Clock()
     for row in rows:
-        row["tags"] = row["tags"].split("|")
+        if tags:
+            row["tags"] = row["tags"].split("|")
         serializer = ContactInputSerializer(data=row)
         serializer.is_valid(raise_exception=True)
         contacts.contact_create(**serializer.validated_data)
@@ -206,7 +217,7 @@ def import_only(database_url: str, args: argparse.Namespace) -> int:
     call_command("migrate", verbosity=0)
     from integrations.services import imports
 
-    path = write_csv(Path(os.environ["CRM_VAR_DIR"]) / "big.csv", args.rows)
+    path = write_csv(Path(os.environ["CRM_VAR_DIR"]) / "big.csv", args.rows, tags=args.tags)
     rss_before = peak_rss_mb()
     clock = Clock()
     with path.open("rb") as handle:
@@ -236,6 +247,12 @@ def main() -> int:
     parser.add_argument("--naive-rows", type=int, default=5_000)
     parser.add_argument("--match", choices=["email", "external_id"], default="email")
     parser.add_argument("--custom-fields", type=int, default=10, help="0 to leave the case out")
+    parser.add_argument(
+        "--tags",
+        type=int,
+        default=0,
+        help="tags per contact in the files (the issue's case has none; each tag is a link row)",
+    )
     parser.add_argument(
         "--import-only",
         action="store_true",
@@ -280,7 +297,7 @@ def main() -> int:
             drop()
         shutil.rmtree(os.environ["CRM_VAR_DIR"], ignore_errors=True)
     print(f"\n{args.db}: {args.rows} contacts, 3 encrypted fields + 2 blind indexes, ", end="")
-    print(f"match by {args.match}")
+    print(f"{args.tags} tags each, match by {args.match}")
     print(f"{'path':<40} {'rows':>9} {'rows/s':>10} {'CPU µs/row':>11}")
     for label, rows, rate, cpu in results:
         print(f"{label:<40} {rows:>9} {rate:>10,.0f} {cpu:>11,.0f}")
@@ -315,6 +332,8 @@ def _rest(args: argparse.Namespace) -> list[str]:
         args.match,
         "--custom-fields",
         str(args.custom_fields),
+        "--tags",
+        str(args.tags),
         *(["--import-only"] if args.import_only else []),
         "--postgres",
         args.postgres,

@@ -12,18 +12,17 @@ so decrypting ``ct1 | iv2 | ct2 | iv3 | ct3 …`` under ``iv1`` gives every plai
 block of garbage (the decryption of ``iv_n``) between them, which is dropped.
 """
 
-import base64
 import binascii
 from binascii import a2b_base64
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from hashlib import sha256
 from hmac import compare_digest
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from customers.fields import FieldDecryptionError
+from customers.hmac_pads import fernet_key_parts, hmac_sha256_pads
 
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 _VERSION = 0x80
@@ -37,29 +36,13 @@ _SHORTEST = _HEADER + _IV + _BLOCK + _MAC
 @lru_cache(maxsize=8)
 def _split_keys(keys: tuple[str, ...]) -> tuple[tuple[Any, Any, bytes], ...]:
     """(inner pad hash, outer pad hash, encryption key) per Fernet key, in
-    FIELD_ENCRYPTION_KEYS order (see ``_hmac_pads``)."""
-    keyring = []
-    for key in keys:
-        raw = base64.urlsafe_b64decode(key)
-        if len(raw) != 32:
-            raise ValueError("A Fernet key is 32 url-safe base64-encoded bytes.")
-        keyring.append((*_hmac_pads(raw[:16]), raw[16:]))
-    return tuple(keyring)
-
-
-def _hmac_pads(key: bytes) -> tuple[Any, Any]:
-    """HMAC-SHA256 (RFC 2104) under `key` is ``sha256(outer pad | sha256(inner pad | m))``:
-    with both pads hashed once, a copy of each per message costs a third of ``hmac.digest``,
-    which sets the key up (and looks the digest up in OpenSSL) on every call."""
-    block = key.ljust(64, b"\0")  # a Fernet signing key (16 bytes) is shorter than a block
-    return sha256(bytes(byte ^ 0x36 for byte in block)), sha256(
-        bytes(byte ^ 0x5C for byte in block)
-    )
+    FIELD_ENCRYPTION_KEYS order (``customers.hmac_pads``)."""
+    return tuple(fernet_key_parts(key) for key in keys)
 
 
 def _hmac_sha256(key: bytes) -> Callable[[bytes], bytes]:
-    """HMAC-SHA256 under `key`, from its pads (see ``_hmac_pads``)."""
-    inner, outer = _hmac_pads(key)
+    """HMAC-SHA256 under `key`, from its pads (see ``customers.hmac_pads``)."""
+    inner, outer = hmac_sha256_pads(key)
 
     def mac(message: bytes) -> bytes:
         hashed = inner.copy()

@@ -4,13 +4,15 @@ Both read their keys from settings on every call (cached per key set), so a key 
 settings (a deploy, or a test's override) takes effect without restarting or touching fields.
 """
 
-import hashlib
 import re
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from customers.hmac_pads import hmac_sha256_pads
 
 
 @lru_cache(maxsize=8)
@@ -85,20 +87,10 @@ def blind_index(normalized_value: str, *, purpose: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _index_pads(key: str) -> tuple["hashlib._Hash", "hashlib._Hash"]:
-    """HMAC-SHA256 (RFC 2104) with the key's padded blocks hashed once: each index then costs
-    two hash copies and a block each, a third of ``hmac.new`` per value (an import computes
-    two indexes per contact). Same bytes as ``hmac.new(key, message, sha256)``."""
-    secret = _index_key(key)
-    if len(secret) > _SHA256_BLOCK:
-        secret = hashlib.sha256(secret).digest()
-    secret = secret.ljust(_SHA256_BLOCK, b"\0")
-    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in secret))
-    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in secret))
-    return inner, outer
-
-
-_SHA256_BLOCK = 64
+def _index_pads(key: str) -> tuple[Any, Any]:
+    """The blind index key's HMAC pads, hashed once (``customers.hmac_pads``): an import
+    computes two indexes per contact."""
+    return hmac_sha256_pads(_index_key(key))
 
 
 def email_index(email: str | None) -> str | None:
