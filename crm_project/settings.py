@@ -114,7 +114,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # A 16 MB page cache (SQLite's default is 2 MB) keeps a 100k-contact table's ten
+        # indexes' hot pages in memory: a bulk import runs ~15% faster; larger was not faster.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        f"PRAGMA cache_size=-{env_int('SQLITE_CACHE_MB', 16) * 1024};",
     }
     # A file, not :memory:, so worker processes started by tests see the test database; one per
     # test process so parallel runs never share it.

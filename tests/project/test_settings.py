@@ -102,3 +102,22 @@ def test_development_keys_are_generated_once_and_then_reused(tmp_path):
 
     assert first == second
     Fernet(first["FIELD_ENCRYPTION_KEYS"].encode())  # a usable key
+
+
+def test_sqlite_connections_use_wal_and_a_page_cache_sized_by_sqlite_cache_mb(tmp_path):
+    code = (
+        "from django.db import connection; c = connection.cursor(); "
+        "print(*(c.execute(f'PRAGMA {name}').fetchone()[0] "
+        "for name in ('journal_mode', 'synchronous', 'cache_size')))"
+    )
+    default = manage("shell", "--no-imports", "-c", code, env={"CRM_VAR_DIR": str(tmp_path)})
+    configured = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        env={"CRM_VAR_DIR": str(tmp_path), "SQLITE_CACHE_MB": "64"},
+    )
+
+    assert default.stdout.split() == ["wal", "1", str(-16 * 1024)], default.stderr
+    assert configured.stdout.split() == ["wal", "1", str(-64 * 1024)], configured.stderr
