@@ -216,6 +216,18 @@ def coercer(field: CustomField) -> Callable[[Any], Any]:
     convert = COERCERS[field.type]
     strips = field.type not in (Type.TEXT, Type.LONG_TEXT)
 
+    if not strips:  # text: a string within the limit is its own value (the usual cell)
+        limit = TEXT_MAX_LENGTH if field.type == Type.TEXT else LONG_TEXT_MAX_LENGTH
+
+        def coerce_text(value: Any) -> Any:
+            if type(value) is str and 0 < len(value) <= limit:
+                return value
+            if value is None or value == "" or value == []:
+                return None
+            return convert(value, field)
+
+        return coerce_text
+
     def coerce_value(value: Any) -> Any:
         if value is None or value == "" or value == []:
             return None

@@ -131,6 +131,8 @@ class CustomValuesApplier:
             (name, field) for name, field in self.active.items() if field.default is not None
         ]
         self.required = [name for name, field in self.active.items() if field.required]
+        self.pii = {name for name, field in self.active.items() if field.pii}
+        self.unique = {name for name, field in self.active.items() if field.unique}
 
     def apply(self, instance: models.Model, incoming: Mapping[str, Any] | None) -> None:
         if incoming is not None and not isinstance(incoming, Mapping):
@@ -156,14 +158,14 @@ class CustomValuesApplier:
                 if name not in changed and name not in stored:
                     changed[name] = coercers[name](field.default)
 
+        pii = self.pii
         for name, value in changed.items():
-            field = active[name]
             if value is None:
                 stored.pop(name, None)
                 index.pop(name, None)
-            elif field.pii:
+            elif name in pii:
                 stored[name] = encrypt(value)
-                index[name] = index_value(field, str(value))
+                index[name] = index_value(active[name], str(value))
             else:
                 stored[name] = value
         for name in self.required:
@@ -172,7 +174,8 @@ class CustomValuesApplier:
         if errors:
             raise ValidationError(errors)
 
-        _check_unique(instance, changed, active, index)
+        if not self.unique.isdisjoint(changed):
+            _check_unique(instance, changed, active, index)
         instance.custom_fields = stored
         instance.custom_index = index
 

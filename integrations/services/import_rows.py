@@ -6,6 +6,7 @@ resolved for a whole chunk at once (`ChunkLookups`), never with a query per row.
 """
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -166,19 +167,20 @@ def clean_own_values(
     checked, references to other records kept aside for `resolve_references` (a chunk's rows
     can be cleaned this far in another process while this one writes the previous chunk)."""
     row = CleanRow(number=number, original=mapped if original is None else original)
+    plans = _plans[resource]
     for target, raw in mapped.items():
-        kind, cleaner = _target_plan(resource, target)
-        if kind == "field":
+        cleaner, custom_name, kind = plans.get(target) or _plan(resource, target)
+        if cleaner is not None:
             try:
                 row.values[target] = cleaner(raw)
             except ValidationError as error:
                 row.fail(target, " ".join(error.messages))
+        elif custom_name is not None:
+            row.custom[custom_name] = raw
         elif kind == "reference":
             row.references[target] = raw
-        elif kind == "relation":
-            _clean_relation(row, target, raw, None)
         else:
-            row.custom[target[len(CUSTOM_PREFIX) :]] = raw
+            _clean_relation(row, target, raw, None)
     return row
 
 
@@ -204,16 +206,22 @@ def _check_custom_values(row: CleanRow, definitions: Mapping[str, CustomField]) 
             row.fail(f"{CUSTOM_PREFIX}{name}", " ".join(error.messages))
 
 
-@cache
-def _target_plan(resource: str, target: str) -> tuple[str, Callable[[Any], Any] | None]:
-    """What a mapped target is, decided once per target instead of once per cell."""
+# Per resource, per mapped target: (its field's cleaner, or its custom field's name, or
+# neither) and its kind, worked out once per target instead of once per cell.
+_plans: defaultdict[str, dict[str, tuple]] = defaultdict(dict)
+
+
+def _plan(resource: str, target: str) -> tuple[Callable[[Any], Any] | None, str | None, str]:
     if target.startswith(CUSTOM_PREFIX):
-        return "custom", None
-    if target in REFERENCE_TARGETS:
-        return "reference", None
-    if target in RELATION_TARGETS:
-        return "relation", None
-    return "field", field_cleaner(MODELS[resource]._meta.get_field(target))
+        plan = (None, target[len(CUSTOM_PREFIX) :], "custom")
+    elif target in REFERENCE_TARGETS:
+        plan = (None, None, "reference")
+    elif target in RELATION_TARGETS:
+        plan = (None, None, "relation")
+    else:
+        plan = (field_cleaner(MODELS[resource]._meta.get_field(target)), None, "field")
+    _plans[resource][target] = plan
+    return plan
 
 
 def clean_value(model_field: models.Field, raw: Any) -> Any:
