@@ -99,6 +99,27 @@ def decrypt_many(tokens: Sequence[str | None], keys: Sequence[str], *, what: str
     return plaintexts
 
 
+def signed_by_first_key(tokens: Sequence[str | None], keys: Sequence[str]) -> list[bool]:
+    """Per token, whether the first of `keys` signed it (so it needs no re-encryption on
+    rotation); False for None and for anything that is not a token of it."""
+    inner, outer, _encryption_key = _split_keys(tuple(keys))[0]
+    signed = []
+    for token in tokens:
+        try:
+            data = a2b_base64(token.encode("ascii").translate(_URLSAFE)) if token else b""
+        except (binascii.Error, ValueError):
+            data = b""
+        if len(data) < _SHORTEST or data[0] != _VERSION:
+            signed.append(False)
+            continue
+        hashed = inner.copy()
+        hashed.update(data[:-_MAC])
+        mac = outer.copy()
+        mac.update(hashed.digest())
+        signed.append(compare_digest(mac.digest(), data[-_MAC:]))
+    return signed
+
+
 def _key_of(data: bytes, keyring: tuple, what: str) -> int:
     if len(data) >= _SHORTEST and data[0] == _VERSION:
         signed, expected = data[:-_MAC], data[-_MAC:]

@@ -72,3 +72,17 @@ def test_a_token_altered_anywhere_in_its_signed_part_or_its_mac_raises(position)
 
     with pytest.raises(FieldDecryptionError):
         decrypt_many([bad], [NEW, OLD], what="contact email")
+
+
+def test_only_tokens_the_first_key_signed_are_current():
+    from customers.bulk_decrypt import signed_by_first_key
+
+    tokens = [
+        Fernet(NEW).encrypt(b"current").decode(),
+        Fernet(OLD).encrypt(b"stale").decode(),
+        None,
+        "not a token",
+        tampered(Fernet(NEW).encrypt(b"altered").decode()),
+    ]
+
+    assert signed_by_first_key(tokens, [NEW, OLD]) == [True, False, False, False, False]
