@@ -114,8 +114,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
-        # A 16 MB page cache (SQLite's default is 2 MB) keeps a 100k-contact table's ten
-        # indexes' hot pages in memory: a bulk import runs ~15% faster; larger was not faster.
+        # A 16 MB page cache (SQLite's default is 2 MB) keeps the hot pages of a 100k-contact
+        # table's indexes in memory: a bulk import runs ~15% faster; larger was not faster.
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
         f"PRAGMA cache_size=-{env_int('SQLITE_CACHE_MB', 16) * 1024};",
     }

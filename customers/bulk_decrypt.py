@@ -109,28 +109,26 @@ def signed_by_first_key(tokens: Sequence[str | None], keys: Sequence[str]) -> li
             data = a2b_base64(token.encode("ascii").translate(_URLSAFE)) if token else b""
         except (binascii.Error, ValueError):
             data = b""
-        if len(data) < _SHORTEST or data[0] != _VERSION:
-            signed.append(False)
-            continue
-        hashed = inner.copy()
-        hashed.update(data[:-_MAC])
-        mac = outer.copy()
-        mac.update(hashed.digest())
-        signed.append(compare_digest(mac.digest(), data[-_MAC:]))
+        signed.append(_signed_by(data, inner, outer))
     return signed
 
 
 def _key_of(data: bytes, keyring: tuple, what: str) -> int:
-    if len(data) >= _SHORTEST and data[0] == _VERSION:
-        signed, expected = data[:-_MAC], data[-_MAC:]
-        for number, (inner, outer, _encryption_key) in enumerate(keyring):
-            hashed = inner.copy()
-            hashed.update(signed)
-            result = outer.copy()
-            result.update(hashed.digest())
-            if compare_digest(result.digest(), expected):
-                return number
+    for number, (inner, outer, _encryption_key) in enumerate(keyring):
+        if _signed_by(data, inner, outer):
+            return number
     raise _error(what)
+
+
+def _signed_by(data: bytes, inner: Any, outer: Any) -> bool:
+    """Whether `data` (a decoded token) is a Fernet token whose MAC these key pads make."""
+    if len(data) < _SHORTEST or data[0] != _VERSION:
+        return False
+    hashed = inner.copy()
+    hashed.update(data[:-_MAC])
+    result = outer.copy()
+    result.update(hashed.digest())
+    return compare_digest(result.digest(), data[-_MAC:])
 
 
 _PADDINGS = [b""] + [bytes((pad,)) * pad for pad in range(1, _BLOCK + 1)]
