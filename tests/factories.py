@@ -1,5 +1,8 @@
 """factory_boy factories. Domain records are created through the services, as every door does,
-so blind indexes and validation are the real ones."""
+so blind indexes and validation are the real ones.
+
+Searchable defaults (names, domains) are sequences, never random words: a random surname such as
+"Mann" would match a test's search for "ann" on one seed in a thousand."""
 
 import factory
 from django.contrib.auth import get_user_model
@@ -56,8 +59,8 @@ class CompanyFactory(ServiceFactory):
         model = Company
 
     create_service = staticmethod(companies.company_create)
-    name = factory.Faker("company")
-    domain = factory.Faker("domain_name")
+    name = factory.Sequence(lambda n: f"Company {n}")
+    domain = factory.Sequence(lambda n: f"company{n}.test")
     industry = "Software"
     country = "CN"
     phone = factory.Sequence(lambda n: f"+86 10 {6000_0000 + n}")
@@ -69,8 +72,8 @@ class ContactFactory(ServiceFactory):
         model = Contact
 
     create_service = staticmethod(contacts.contact_create)
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    first_name = factory.Sequence(lambda n: f"Given{n}")
+    last_name = factory.Sequence(lambda n: f"Family{n}")
     email = factory.Sequence(lambda n: f"contact{n}@example.com")
     phone = factory.Sequence(lambda n: f"+86 138 {n // 10000:04d} {n % 10000:04d}")
     address = factory.Faker("address")
