@@ -38,6 +38,7 @@ from integrations.services.import_rows import (
     resolve_references,
 )
 from integrations.services.import_writer import ChunkResult, write_chunk
+from integrations.services.write_ahead_log import fewer_checkpoints
 
 ENTITY_OF_RESOURCE = {"contacts": "contact", "companies": "company", "deals": "deal"}
 
@@ -165,7 +166,12 @@ def import_run(*, job_id: int, on_progress: Progress | None = None) -> ImportJob
         return ImportJob.objects.get(pk=job_id)
     on_progress = on_progress or (lambda processed, total: None)
     try:
-        with Heartbeat(job.pk), ChunkEncryptor() as encryptor, fewer_collections():
+        with (
+            Heartbeat(job.pk),
+            ChunkEncryptor() as encryptor,
+            fewer_collections(),
+            fewer_checkpoints(),
+        ):
             if job.all_or_nothing or job.dry_run:
                 _run_in_one_transaction(job, on_progress, encryptor)
             else:
