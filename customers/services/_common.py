@@ -11,6 +11,8 @@ from customers.custom_fields.values import apply_custom_values
 from customers.models import Tag
 
 ModelT = TypeVar("ModelT", bound=models.Model)
+# Messages per field, gathered across a write's steps so that one answer names every mistake.
+Errors = dict[str, list]
 
 # Text columns that cannot be NULL: a null from a door (a CSV cell, an XML nil) means "".
 _TEXT_FIELDS = (models.CharField, models.TextField)
@@ -44,6 +46,23 @@ def resolve(model: type[ModelT], value: Any, *, field: str) -> ModelT | None:
         ) from None
 
 
+def resolve_references(
+    values: dict[str, Any],
+    references: Iterable[tuple[str, type[models.Model]]],
+    errors: Errors,
+) -> None:
+    """``resolve`` each named reference present in `values`, in place. One that cannot be
+    resolved leaves `values` and its message joins `errors`, so the caller reports it together
+    with the record's other mistakes instead of one at a time."""
+    for name, model in references:
+        if name in values:
+            try:
+                values[name] = resolve(model, values[name], field=name)
+            except ValidationError as error:
+                del values[name]
+                error.update_error_dict(errors)
+
+
 def clean_text(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
@@ -68,17 +87,29 @@ def assign(instance: models.Model, data: Mapping[str, Any]) -> set[str]:
     return changed
 
 
-def validate(instance: models.Model, *, aliases: Mapping[str, str] | None = None) -> None:
-    """Run the model's validation, reporting index columns under the field a caller knows."""
+def validate(
+    instance: models.Model,
+    *,
+    aliases: Mapping[str, str] | None = None,
+    errors: Errors | None = None,
+) -> None:
+    """Run the model's validation, reporting index columns under the field a caller knows,
+    together with the `errors` earlier steps found (unknown references, bad tag names). For a
+    field those already name, the model's own message (such as "This field cannot be null."
+    for a reference left unset) is left out: the earlier one says what is wrong."""
+    found: Errors = {name: list(messages) for name, messages in (errors or {}).items()}
     try:
         instance.full_clean()
     except ValidationError as error:
-        if not hasattr(error, "error_dict") or not aliases:
-            raise
-        remapped: dict[str, list] = {}
-        for name, messages in error.error_dict.items():
-            remapped.setdefault(aliases.get(name, name), []).extend(messages)
-        raise ValidationError(remapped) from None
+        if not hasattr(error, "error_dict"):
+            error.update_error_dict(found)
+        else:
+            for name, messages in error.error_dict.items():
+                name = (aliases or {}).get(name, name)
+                if not errors or name not in errors:
+                    found.setdefault(name, []).extend(messages)
+    if found:
+        raise ValidationError(found)
 
 
 def validate_record(
@@ -86,20 +117,16 @@ def validate_record(
     *,
     custom_fields: Mapping[str, Any] | None,
     aliases: Mapping[str, str] | None = None,
+    errors: Errors | None = None,
 ) -> None:
-    """Apply and check custom field values and the model's own rules, reporting both at once."""
-    errors: dict[str, list] = {}
+    """Apply and check custom field values and the model's own rules, reporting both at once
+    with the `errors` earlier steps found (see ``validate``)."""
+    found: Errors = {name: list(messages) for name, messages in (errors or {}).items()}
     try:
         apply_custom_values(instance, custom_fields)
     except ValidationError as error:
-        errors.update(error.message_dict)
-    try:
-        validate(instance, aliases=aliases)
-    except ValidationError as error:
-        for name, messages in error.message_dict.items():
-            errors.setdefault(name, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+        error.update_error_dict(found)
+    validate(instance, aliases=aliases, errors=found)
 
 
 def merge_custom_values(primary: models.Model, duplicates: Iterable[models.Model]) -> None:
@@ -166,8 +193,34 @@ def save(instance: models.Model) -> None:
         ) from None
 
 
+def pop_tag_names(values: dict[str, Any]) -> list[Any] | None:
+    """The tag names a write gives (None: tags not given), as a list: they are read twice,
+    checked with the other fields first and turned into tags once the record is valid."""
+    names = values.pop("tags", None)
+    return None if names is None else list(names)
+
+
+def check_tag_names(names: Iterable[str] | None, errors: Errors) -> None:
+    """Add what is wrong with `names` (None: tags not given) to `errors`, creating nothing."""
+    if names is None:
+        return
+    try:
+        _tag_names_by_key(names)
+    except ValidationError as error:
+        error.update_error_dict(errors)
+
+
 def tags_from_names(names: Iterable[str]) -> list[Tag]:
     """Existing tags matched case-insensitively, missing ones created."""
+    wanted = _tag_names_by_key(names)
+    if not wanted:
+        return []
+    existing = {tag.name_key: tag for tag in Tag.objects.filter(name_key__in=list(wanted))}
+    return [existing.get(key) or Tag.objects.create(name=name) for key, name in wanted.items()]
+
+
+def _tag_names_by_key(names: Iterable[str]) -> dict[str, str]:
+    """Each distinct tag name (trimmed) under its case-insensitive key, first spelling kept."""
     wanted: dict[str, str] = {}
     for raw in names:
         name = clean_text(raw)
@@ -177,7 +230,4 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
             message = _("Tag %(name)s… is longer than 64 characters.") % {"name": repr(name[:20])}
             raise ValidationError({"tags": message})
         wanted.setdefault(Tag.key_for(name), name)
-    if not wanted:
-        return []
-    existing = {tag.name_key: tag for tag in Tag.objects.filter(name_key__in=list(wanted))}
-    return [existing.get(key) or Tag.objects.create(name=name) for key, name in wanted.items()]
+    return wanted

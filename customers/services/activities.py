@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -13,10 +12,11 @@ from django.utils.translation import gettext
 from customers import events, selectors
 from customers.models import Activity, Company, Contact, Deal
 from customers.services._common import (
+    Errors,
     assign,
     blank_to_none,
     reject_unknown_fields,
-    resolve,
+    resolve_references,
     save,
     upsert_by,
     validate,
@@ -98,9 +98,8 @@ def activity_delete(*, activity: Activity) -> None:
 def _write(activity: Activity, data: Mapping[str, Any]) -> Activity:
     reject_unknown_fields(data, ACTIVITY_FIELDS)
     values = dict(data)
-    for name, model in (*_LINKS, ("author", User)):
-        if name in values:
-            values[name] = resolve(model, values[name], field=name)
+    errors: Errors = {}
+    resolve_references(values, (*_LINKS, ("author", User)), errors)
     if "external_id" in values:
         values["external_id"] = blank_to_none(values["external_id"])
     adding = activity._state.adding
@@ -110,11 +109,12 @@ def _write(activity: Activity, data: Mapping[str, Any]) -> Activity:
         linked = activity.contact or activity.deal
         if linked is not None and linked.company_id:
             activity.company_id = linked.company_id
-    if not any(getattr(activity, f"{name}_id") for name, _ in _LINKS):
-        raise ValidationError(
-            {"contact": gettext("An activity must be linked to a contact, a company or a deal.")}
-        )
-    validate(activity)
+    if not errors.keys() & {name for name, _ in _LINKS} and not any(
+        getattr(activity, f"{name}_id") for name, _ in _LINKS
+    ):
+        message = gettext("An activity must be linked to a contact, a company or a deal.")
+        errors["contact"] = [message]
+    validate(activity, errors=errors)
     save(activity)
     events.record_change(activity, created=adding, changed=changed)
     return activity

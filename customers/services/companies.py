@@ -11,12 +11,15 @@ from django.utils.translation import gettext as _
 from customers import crypto, events, selectors
 from customers.models import Activity, Company, Contact, Deal
 from customers.services._common import (
+    Errors,
     assign,
     blank_to_none,
+    check_tag_names,
     merge_custom_values,
+    pop_tag_names,
     reject_unknown_fields,
     replace_tags,
-    resolve,
+    resolve_references,
     save,
     tag_ids,
     tags_from_names,
@@ -139,10 +142,11 @@ def company_merge(*, primary: Company, duplicates: Sequence[Company]) -> Company
 def _write(company: Company, data: Mapping[str, Any]) -> Company:
     reject_unknown_fields(data, COMPANY_FIELDS)
     values = dict(data)
-    tag_names = values.pop("tags", None)
+    tag_names = pop_tag_names(values)
     custom_values = values.pop("custom_fields", None)
-    if "owner" in values:
-        values["owner"] = resolve(User, values["owner"], field="owner")
+    errors: Errors = {}
+    resolve_references(values, (("owner", User),), errors)
+    check_tag_names(tag_names, errors)
     for name in _NULL_WHEN_BLANK:
         if name in values:
             values[name] = blank_to_none(values[name])
@@ -153,7 +157,9 @@ def _write(company: Company, data: Mapping[str, Any]) -> Company:
     custom_before = events.CustomValuesSnapshot(company)
     changed = assign(company, values)
     company.phone_index = crypto.phone_index(company.phone)
-    validate_record(company, custom_fields=custom_values, aliases={"phone_index": "phone"})
+    validate_record(
+        company, custom_fields=custom_values, aliases={"phone_index": "phone"}, errors=errors
+    )
     tags = tags_from_names(tag_names) if tag_names is not None else None
     tags_before = tag_ids(company, tags)
     save(company)

@@ -15,12 +15,15 @@ from django.utils.translation import gettext as _
 from customers import crypto, events, selectors
 from customers.models import Activity, Company, Contact, Deal
 from customers.services._common import (
+    Errors,
     assign,
     blank_to_none,
+    check_tag_names,
     merge_custom_values,
+    pop_tag_names,
     reject_unknown_fields,
     replace_tags,
-    resolve,
+    resolve_references,
     save,
     tag_ids,
     tags_from_names,
@@ -187,12 +190,11 @@ def _is_blank(value: Any) -> bool:
 def _write(contact: Contact, data: Mapping[str, Any]) -> Contact:
     reject_unknown_fields(data, CONTACT_FIELDS)
     values = dict(data)
-    tag_names = values.pop("tags", None)
+    tag_names = pop_tag_names(values)
     custom_values = values.pop("custom_fields", None)
-    if "company" in values:
-        values["company"] = resolve(Company, values["company"], field="company")
-    if "owner" in values:
-        values["owner"] = resolve(User, values["owner"], field="owner")
+    errors: Errors = {}
+    resolve_references(values, (("company", Company), ("owner", User)), errors)
+    check_tag_names(tag_names, errors)
     for name in _NULL_WHEN_BLANK:
         if name in values:
             values[name] = blank_to_none(values[name])
@@ -205,7 +207,7 @@ def _write(contact: Contact, data: Mapping[str, Any]) -> Contact:
     if changed & {"consent_email", "consent_phone"}:
         contact.consent_updated_at = timezone.now()
 
-    validate_record(contact, custom_fields=custom_values, aliases=_INDEX_ALIASES)
+    validate_record(contact, custom_fields=custom_values, aliases=_INDEX_ALIASES, errors=errors)
     tags = tags_from_names(tag_names) if tag_names is not None else None
     tags_before = tag_ids(contact, tags)
     save(contact)

@@ -19,11 +19,15 @@ from django.utils.translation import gettext as _
 from customers import events, selectors
 from customers.models import Company, Contact, Deal, Stage
 from customers.services._common import (
+    Errors,
     assign,
     blank_to_none,
+    check_tag_names,
+    pop_tag_names,
     reject_unknown_fields,
     replace_tags,
     resolve,
+    resolve_references,
     save,
     tag_ids,
     tags_from_names,
@@ -115,34 +119,39 @@ def deal_delete(*, deal: Deal) -> None:
 def _write(deal: Deal, data: Mapping[str, Any]) -> Deal:
     reject_unknown_fields(data, DEAL_FIELDS)
     values = dict(data)
-    tag_names = values.pop("tags", None)
+    tag_names = pop_tag_names(values)
     custom_values = values.pop("custom_fields", None)
     status = values.pop("status", None)
-    for name, model in (
-        ("company", Company),
-        ("primary_contact", Contact),
-        ("owner", User),
-    ):
-        if name in values:
-            values[name] = resolve(model, values[name], field=name)
+    errors: Errors = {}
+    references = (("company", Company), ("primary_contact", Contact), ("owner", User))
+    resolve_references(values, references, errors)
+    check_tag_names(tag_names, errors)
     if "external_id" in values:
         values["external_id"] = blank_to_none(values["external_id"])
     if isinstance(values.get("currency"), str):
         values["currency"] = values["currency"].strip().upper()
     stage_given = values.get("stage") not in (None, "")
     if "stage" in values or deal._state.adding:
-        values["stage"] = _stage_for(deal, values.get("stage"))
+        try:
+            values["stage"] = _stage_for(deal, values.get("stage"))
+        except ValidationError as error:
+            values.pop("stage", None)
+            error.update_error_dict(errors)
 
     adding = deal._state.adding
     custom_before = events.CustomValuesSnapshot(deal)
     previous_stage_id = deal.stage_id
     previous_status = deal.status if not adding else None
     changed = assign(deal, values)
-    _apply_status(deal, requested=status, stage_given=stage_given)
+    if "stage" not in errors:  # a status is checked against the stage
+        try:
+            _apply_status(deal, requested=status, stage_given=stage_given)
+        except ValidationError as error:
+            error.update_error_dict(errors)
     if deal.status != previous_status:
         deal.closed_at = None if deal.status == Deal.Status.OPEN else timezone.now()
 
-    validate_record(deal, custom_fields=custom_values)
+    validate_record(deal, custom_fields=custom_values, errors=errors)
     if deal.status != previous_status and not adding:
         changed.add("status")
     tags = tags_from_names(tag_names) if tag_names is not None else None

@@ -244,6 +244,31 @@ def test_an_out_of_range_related_id_is_a_field_error(client):
     assert not Contact.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("resource", "body", "fields"),
+    [
+        (
+            "contacts",
+            {"email": "x", "lifecycle_stage": "zombie", "owner": 999_999, "company": 999_999},
+            {"email", "lifecycle_stage", "owner", "company"},
+        ),
+        (
+            "deals",
+            {"name": "Deal", "amount": "-1", "stage": 999_999, "company": 999_999},
+            {"amount", "stage", "company"},
+        ),
+        ("activities", {"kind": "x", "deal": 999_999}, {"kind", "subject", "deal"}),
+    ],
+)
+def test_one_answer_names_every_field_in_error_unknown_references_included(
+    client, resource, body, fields
+):
+    response = client.post(f"{V1}/{resource}/", body, format="json")
+
+    assert set(assert_uniform_error(response, 400)["errors"]) == fields
+    assert not (Contact.objects.exists() or Deal.objects.exists() or Activity.objects.exists())
+
+
 @pytest.mark.parametrize("fmt", ["xml", "csv"])
 def test_errors_are_rendered_in_the_format_the_client_accepts(client, fmt):
     response = client.post(f"{V1}/contacts/?format={fmt}", {"email": "not-an-email"}, format="json")

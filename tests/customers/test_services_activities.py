@@ -44,6 +44,15 @@ def test_bad_input_raises_field_error_and_writes_nothing(data, field):
     assert Activity.objects.count() == 0
 
 
+def test_an_unknown_link_is_reported_with_the_other_mistakes_not_as_a_missing_link():
+    with pytest.raises(ValidationError) as excinfo:
+        activities.activity_create(kind="telepathy", subject="", contact=424_242)
+
+    errors = excinfo.value.message_dict
+    assert set(errors) == {"kind", "subject", "contact"}
+    assert errors["contact"] == ["Unknown contact 424242."]
+
+
 def test_completing_an_activity_stamps_done_at_once():
     activity = activities.activity_create(kind="task", subject="Send quote", deal=DealFactory())
 

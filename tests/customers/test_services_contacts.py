@@ -70,6 +70,24 @@ def test_bad_input_raises_field_error_and_writes_nothing(data, field):
     assert Tag.objects.count() == 0
 
 
+def test_every_mistake_is_reported_at_once_references_and_tags_included():
+    with pytest.raises(ValidationError) as excinfo:
+        contacts.contact_create(
+            first_name="A",
+            email="not-an-email",
+            lifecycle_stage="zombie",
+            company=999_999,
+            owner=999_999,
+            tags=["ok", ""],
+        )
+
+    errors = excinfo.value.message_dict
+    assert set(errors) == {"email", "lifecycle_stage", "company", "owner", "tags"}
+    assert errors["company"] == ["Unknown company 999999."]
+    assert Contact.objects.count() == 0
+    assert Tag.objects.count() == 0
+
+
 def test_a_contact_needs_something_to_identify_it():
     with pytest.raises(ValidationError, match="name, an email or a phone"):
         contacts.contact_create()

@@ -42,6 +42,25 @@ def test_bad_input_raises_field_error_and_writes_nothing(data, field):
     assert Deal.objects.count() == 0
 
 
+def test_every_mistake_is_reported_at_once_and_a_bad_stage_only_once():
+    with pytest.raises(ValidationError) as excinfo:
+        deals.deal_create(
+            name="", amount="lots", stage=999_999, primary_contact=999_999, status="won"
+        )
+
+    errors = excinfo.value.message_dict
+    assert set(errors) == {"name", "amount", "stage", "primary_contact"}
+    assert errors["stage"] == ["Unknown stage 999999."]  # not also "cannot be null"
+    assert Deal.objects.count() == 0
+
+
+def test_a_bad_status_is_reported_with_the_other_mistakes():
+    with pytest.raises(ValidationError) as excinfo:
+        deals.deal_create(name="Deal", amount="-1", status="maybe", company=999_999)
+
+    assert set(excinfo.value.message_dict) == {"amount", "status", "company"}
+
+
 def test_currency_is_upper_cased():
     assert deals.deal_create(name="D", currency=" usd").currency == "USD"
 
