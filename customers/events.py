@@ -99,12 +99,13 @@ def record_many(
             cursor.execute(f"SELECT {_PG_TXID}")
             txid = cursor.fetchone()[0]
             columns = ", ".join(quote(column) for column in _BULK_COLUMNS)
+            stamp = now.isoformat()  # as text: psycopg's datetime dumper costs ~1.5 µs a row
             with (
                 connection.wrap_database_errors,
                 cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
             ):
                 for row in rows:
-                    copy.write_row((*row, txid))
+                    copy.write_row((*row[:-1], stamp, txid))
         else:
             columns = ", ".join(quote(column) for column in _BULK_COLUMNS[:-1])
             stamp = connection.ops.adapt_datetimefield_value(now)

@@ -15,8 +15,8 @@ parameter of every statement when DEBUG is on).
 """
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
 from itertools import count
 from typing import Any
 
@@ -36,6 +36,7 @@ _PLAIN_FIELDS = (
     models.ForeignKey,
 )
 _staging_names = count(1)
+_TEMPORAL = (date, time)  # datetime is a date
 
 
 def insert_returning_pks(
@@ -106,9 +107,46 @@ def _copy_insert(
         pks = [row[0] for row in cursor.fetchall()]
         columns = ", ".join(quote(c) for c in [pk, *(field.column for field in fields)])
         with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-            for new_pk, row in zip(pks, rows, strict=True):
-                copy.write_row((new_pk, *row))
+            write_copy_rows(
+                copy,
+                ((new_pk, *row) for new_pk, row in zip(pks, rows, strict=True)),
+                time_columns=[1 + i for i in _time_columns(fields)],
+            )
     return pks
+
+
+def write_copy_rows(
+    copy: Any, rows: Iterable[Sequence[Any]], *, time_columns: Sequence[int]
+) -> None:
+    """Write `rows` into a PostgreSQL ``COPY … FROM STDIN``, the values at `time_columns`
+    (dates and times) as ISO 8601 text, each distinct value formatted once. psycopg's datetime
+    dumper cost ~1.5 µs a value, more than all the other columns of a contact row together,
+    and the rows of a chunk share their timestamps; the server reads the text as it reads the
+    dumper's output."""
+    if not time_columns:
+        for row in rows:
+            copy.write_row(row)
+        return
+    texts: dict[Any, str] = {}
+    for row in rows:
+        values = list(row)
+        for i in time_columns:
+            value = values[i]
+            if isinstance(value, _TEMPORAL):
+                text = texts.get(value)
+                if text is None:
+                    text = texts[value] = value.isoformat()
+                values[i] = text
+        copy.write_row(values)
+
+
+def _time_columns(fields: Sequence[models.Field]) -> list[int]:
+    """Positions of the date, time and datetime columns among `fields`."""
+    return [
+        i
+        for i, field in enumerate(fields)
+        if isinstance(field, (models.DateField, models.TimeField))
+    ]
 
 
 def update_fields(
@@ -139,8 +177,7 @@ def update_fields(
         listed = ", ".join([*columns, pk])
         cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {listed} FROM {table} LIMIT 0")
         with cursor.copy(f"COPY {stage} ({listed}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            write_copy_rows(copy, rows, time_columns=_time_columns(fields))
         assignments = ", ".join(f"{column} = {stage}.{column}" for column in columns)
         cursor.execute(
             f"UPDATE {table} SET {assignments} FROM {stage} WHERE {table}.{pk} = {stage}.{pk}"
