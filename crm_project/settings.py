@@ -223,7 +223,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["integrations.api_auth.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_KEY_RATE_LIMIT", "1200/min")},
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "customers.api.json_renderer.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
         "customers.api.renderers.XMLRenderer",
         "customers.api.renderers.CSVRenderer",

@@ -24,7 +24,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from customers import pii
+from customers import pii, stored_json
 from customers.api.csv_cells import (
     FORMULA_PREFIXES,
     Column,
@@ -209,7 +209,7 @@ class ContactEncoder:
             return [{} if as_dicts else () for _ in raw_rows]
         names = tuple(spec.name for spec in self.custom)
         secret = [(index, spec) for index, spec in enumerate(self.custom) if spec.pii]
-        loads = json.loads
+        loads = stored_json.loads
         rows_values = []
         tokens, slots = [], []
         for row in raw_rows:

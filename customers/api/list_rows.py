@@ -28,7 +28,7 @@ from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from customers import pii, selectors
+from customers import pii, selectors, stored_json
 from customers.bulk_decrypt import decrypt_many
 from customers.custom_fields.values import (
     active_definitions,
@@ -259,7 +259,7 @@ def _json_value(value: Any) -> Any:
     if value == "{}":  # most records: no custom values
         return {}
     try:
-        return json.loads(value)
+        return stored_json.loads(value)
     except json.JSONDecodeError:
         return value
 

@@ -7,10 +7,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from customers.api.json_renderer import JSONRenderer
 from customers.api.schema_components import READ_ERRORS, error_responses
 from customers.events import EVENT_TYPES
 from integrations.models import ApiKey
