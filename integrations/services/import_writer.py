@@ -18,10 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import TextField
 from django.db.models.base import ModelState
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from customers import crypto, events, selectors
+from customers.bulk_decrypt import decrypt_many
 from customers.custom_fields.values import CustomValuesApplier, decrypt
 from customers.fields import StrictEncryptedFieldMixin
 from customers.models import Contact, CustomField, Deal, Stage, Tag
@@ -214,18 +217,40 @@ def _existing(
     if not ids and not values:
         return found
     touched = {name for row in rows for name in row.values}
-    attnames = [
-        model_field.attname
-        for model_field in model._meta.concrete_fields
-        if not isinstance(model_field, StrictEncryptedFieldMixin) or model_field.name in touched
-    ]
-    for stored in model._default_manager.filter(query).order_by().values(*attnames):
+    plain, encrypted = [], []
+    for model_field in model._meta.concrete_fields:
+        if not isinstance(model_field, StrictEncryptedFieldMixin):
+            plain.append(model_field.attname)
+        elif model_field.name in touched:
+            encrypted.append(model_field.attname)
+    # PII as its stored tokens, decrypted for the whole chunk in one call below: the field's
+    # own from_db_value opens one token at a time at ~4x the cost.
+    tokens = {f"{attname}_token": Cast(attname, TextField()) for attname in encrypted}
+    queryset = model._default_manager.filter(query).order_by().annotate(**tokens)
+    records = list(queryset.values(*plain, *tokens))
+    _decrypt_in_place(model, records, encrypted)
+    for stored in records:
         instance = _loaded(model, stored)
         found[("id", instance.pk)] = instance
         key_value = stored.get(column)
         if key_value:
             found[(match_key, key_value)] = instance
     return found
+
+
+def _decrypt_in_place(
+    model: type[models.Model], records: list[dict[str, Any]], attnames: Sequence[str]
+) -> None:
+    """Replace each record's ``<attname>_token`` by the plaintext under ``<attname>``."""
+    if not attnames or not records:
+        return
+    aliases = [f"{attname}_token" for attname in attnames]
+    tokens = [record.pop(alias) for record in records for alias in aliases]
+    what = f"a {model._meta.verbose_name}'s PII"
+    plaintexts = iter(decrypt_many(tokens, settings.FIELD_ENCRYPTION_KEYS, what=what))
+    for record in records:
+        for attname in attnames:
+            record[attname] = next(plaintexts)
 
 
 def _stored_tags(

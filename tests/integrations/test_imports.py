@@ -4,10 +4,12 @@ import io
 import json
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 
 from customers import selectors
 from customers.custom_fields.values import decrypt
+from customers.fields import FieldDecryptionError
 from customers.models import Company, Contact, Deal
 from customers.services.custom_fields import custom_field_create
 from integrations.models import ImportJob, ImportRowError, JobStatus
@@ -274,6 +276,33 @@ def test_a_row_equal_to_the_stored_record_is_unchanged_and_not_written(badge):
     assert (job.rows_created, job.rows_updated, job.rows_unchanged) == (0, 0, 2)
     assert job.status == JobStatus.SUCCEEDED and errors(job) == []
     assert dict(Contact.objects.values_list("external_id", "updated_at")) == stamps
+
+
+def test_records_stored_under_an_older_key_are_compared_by_their_plaintext(
+    badge, settings, encryption_keys
+):
+    run(PEOPLE)
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), encryption_keys[0]]
+
+    job = run(PEOPLE.replace("2 Huaihai Road", "3 Huaihai Road"))
+
+    assert (job.rows_updated, job.rows_unchanged) == (1, 1)
+    assert Contact.objects.get(external_id="e2").address == "3 Huaihai Road"
+
+
+def test_a_record_no_listed_key_opens_fails_the_import_and_changes_nothing(
+    badge, settings, encryption_keys
+):
+    run(PEOPLE)
+    stamps = dict(Contact.objects.values_list("external_id", "updated_at"))
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+
+    with pytest.raises(FieldDecryptionError, match="contact's PII"):
+        run(PEOPLE.replace("2 Huaihai Road", "3 Huaihai Road"))
+
+    settings.FIELD_ENCRYPTION_KEYS = encryption_keys
+    assert dict(Contact.objects.values_list("external_id", "updated_at")) == stamps
+    assert ImportJob.objects.latest("pk").status == JobStatus.FAILED
 
 
 @pytest.mark.parametrize(
