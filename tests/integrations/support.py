@@ -1,8 +1,13 @@
-"""Helpers for the bulk job tests: API clients with chosen scopes, queued tasks caught."""
+"""Helpers for the bulk job tests: API clients with chosen scopes, queued tasks caught,
+imports run in-process."""
+
+import io
 
 from rest_framework.test import APIClient
 
+from integrations.models import ImportJob
 from integrations.scopes import ALL_SCOPES
+from integrations.services import imports
 from integrations.services.api_keys import api_key_create
 
 
@@ -12,6 +17,27 @@ def client_for(user, scopes=ALL_SCOPES) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
     return client
+
+
+def run_import(
+    content: bytes | str,
+    *,
+    filename: str = "contacts.csv",
+    resource: str = "contacts",
+    on_progress=None,
+    **options,
+) -> ImportJob:
+    """An import of `content` created and run here, as a worker would run it."""
+    data = content.encode() if isinstance(content, str) else content
+    job = imports.import_create(
+        user=None,
+        file=io.BytesIO(data),
+        filename=filename,
+        resource=resource,
+        enqueue=False,
+        **options,
+    )
+    return imports.import_run(job_id=job.pk, on_progress=on_progress)
 
 
 class Queued(list):

@@ -10,11 +10,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from integrations.models import ExportJob, ImportJob, ImportRowError, JobStatus
-from integrations.services import exports, imports
+from integrations.services import exports
 from integrations.services.exchange_files import exchange_files_purge
 from integrations.tasks import purge_exchange_files
 from tests.factories import SalesUserFactory
-from tests.integrations.support import client_for
+from tests.integrations.support import client_for, run_import
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +26,7 @@ def media_in_tmp(settings, tmp_path):
 
 
 def finished_import(days_ago: float) -> ImportJob:
-    job = imports.import_create(
-        user=None,
-        file=io.BytesIO(b"first_name,email\nA,a@example.com\nB,bad\n"),
-        filename="people.csv",
-        resource="contacts",
-        enqueue=False,
-    )
-    job = imports.import_run(job_id=job.pk)
+    job = run_import("first_name,email\nA,a@example.com\nB,bad\n", filename="people.csv")
     finished = timezone.now() - timedelta(days=days_ago)
     ImportJob.objects.filter(pk=job.pk).update(finished_at=finished)
     return ImportJob.objects.get(pk=job.pk)

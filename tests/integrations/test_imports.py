@@ -15,6 +15,7 @@ from customers.services.custom_fields import custom_field_create
 from integrations.models import ImportJob, ImportRowError, JobStatus
 from integrations.services import imports
 from tests.factories import CompanyFactory, ContactFactory, SalesUserFactory
+from tests.integrations.support import run_import as run
 
 pytestmark = pytest.mark.django_db
 
@@ -22,19 +23,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-def run(content: bytes | str, *, filename="contacts.csv", resource="contacts", **options):
-    data = content.encode() if isinstance(content, str) else content
-    job = imports.import_create(
-        user=None,
-        file=io.BytesIO(data),
-        filename=filename,
-        resource=resource,
-        enqueue=False,
-        **options,
-    )
-    return imports.import_run(job_id=job.pk)
 
 
 def errors(job):

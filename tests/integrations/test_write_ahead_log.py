@@ -1,7 +1,6 @@
 """A bulk run lets SQLite's write-ahead log grow before checkpointing, and gives the
 connection's setting back when it ends; PostgreSQL is left alone."""
 
-import io
 from pathlib import Path
 
 import pytest
@@ -9,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.models import JobStatus
-from integrations.services import imports
 from integrations.services.write_ahead_log import BULK_AUTOCHECKPOINT_PAGES, fewer_checkpoints
+from tests.integrations.support import run_import
 
 pytestmark = pytest.mark.django_db
 
@@ -74,15 +73,11 @@ def test_outside_a_transaction_the_run_copies_what_it_wrote_into_the_database_fi
 def test_an_import_runs_with_fewer_checkpoints(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     during = []
-    job = imports.import_create(
-        user=None,
-        file=io.BytesIO(b"first_name,email\nWei,wei@example.cn\n"),
-        filename="contacts.csv",
-        resource="contacts",
-        enqueue=False,
-    )
 
-    job = imports.import_run(job_id=job.pk, on_progress=lambda *_: during.append(autocheckpoint()))
+    job = run_import(
+        "first_name,email\nWei,wei@example.cn\n",
+        on_progress=lambda *_: during.append(autocheckpoint()),
+    )
 
     assert job.status == JobStatus.SUCCEEDED
     assert during == [BULK_AUTOCHECKPOINT_PAGES]
