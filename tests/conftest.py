@@ -1,6 +1,7 @@
 import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
+from django.utils import translation
 
 
 @pytest.fixture
@@ -14,6 +15,14 @@ def encryption_keys(settings):
 def fast_password_hashing(settings):
     """Factories hash a password per user; the real hasher's cost buys tests nothing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the project's language: a test client request in another language
+    leaves that language active in the thread (LocaleMiddleware never resets it), and a service
+    called afterwards would answer in it."""
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session")
