@@ -17,6 +17,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # dates and times as DRF's encoder writes them
 _LINE_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
+_DRF_ENCODER = JSONEncoder()
 
 
 class JSONRenderer(renderers.JSONRenderer):
@@ -43,6 +44,3 @@ class JSONRenderer(renderers.JSONRenderer):
             for raw, escaped in _LINE_SEPARATORS:
                 content = content.replace(raw, escaped)
         return content
-
-
-_DRF_ENCODER = JSONEncoder()

@@ -197,7 +197,12 @@ def pop_tag_names(values: dict[str, Any]) -> list[Any] | None:
     """The tag names a write gives (None: tags not given), as a list: they are read twice,
     checked with the other fields first and turned into tags once the record is valid."""
     names = values.pop("tags", None)
-    return None if names is None else list(names)
+    return list(names) if _is_list_of_names(names) else names
+
+
+def _is_list_of_names(names: Any) -> bool:
+    """A list (or other collection) of names; a bare string is not (it would iterate letters)."""
+    return isinstance(names, Iterable) and not isinstance(names, (str, bytes, Mapping))
 
 
 def check_tag_names(names: Iterable[str] | None, errors: Errors) -> None:
@@ -221,6 +226,8 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
 
 def _tag_names_by_key(names: Iterable[str]) -> dict[str, str]:
     """Each distinct tag name (trimmed) under its case-insensitive key, first spelling kept."""
+    if not _is_list_of_names(names):
+        raise ValidationError({"tags": _("Tags must be a list of names.")})
     wanted: dict[str, str] = {}
     for raw in names:
         name = clean_text(raw)

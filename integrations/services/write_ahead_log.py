@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 BULK_AUTOCHECKPOINT_PAGES = 16_000  # 64 MB of 4 KB pages; 32k and 64k were not faster
 
@@ -41,7 +42,7 @@ def fewer_checkpoints(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
             _restore(connection, int(saved))
 
 
-def _restore(connection, pages: int) -> None:
+def _restore(connection: BaseDatabaseWrapper, pages: int) -> None:
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA wal_autocheckpoint={pages}")

@@ -70,6 +70,16 @@ def test_bad_input_raises_field_error_and_writes_nothing(data, field):
     assert Tag.objects.count() == 0
 
 
+@pytest.mark.parametrize("tags", ["vip", 5, {"vip": True}])
+def test_tags_that_are_not_a_list_of_names_are_a_field_error_not_one_tag_per_letter(tags):
+    with pytest.raises(ValidationError) as excinfo:
+        contacts.contact_create(first_name="A", tags=tags)
+
+    assert error_fields(excinfo) == {"tags"}
+    assert Contact.objects.count() == 0
+    assert Tag.objects.count() == 0
+
+
 def test_every_mistake_is_reported_at_once_references_and_tags_included():
     with pytest.raises(ValidationError) as excinfo:
         contacts.contact_create(
