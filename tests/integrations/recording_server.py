@@ -2,6 +2,7 @@
 a canned response (a redirect, a body) and records every request it received (method, path,
 headers, body), so a test can say which server a request reached and what it carried."""
 
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,9 +26,11 @@ class RecordingServer:
     routes: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
 
+    scheme: str = "http"
+
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def redirect(self, path: str, location: str, status: int = 302) -> None:
         self.routes[path] = (status, {"Location": location}, b"")
@@ -40,9 +43,12 @@ class RecordingServer:
 
 
 @contextmanager
-def recording_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[RecordingServer]:
-    """Serve on `host`:`port` (0: any free port) in a thread until the block ends."""
-    state = RecordingServer(host, 0)
+def recording_server(
+    host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+) -> Iterator[RecordingServer]:
+    """Serve on `host`:`port` (0: any free port) in a thread until the block ends; over TLS
+    with `tls` (a server context holding the certificate)."""
+    state = RecordingServer(host, 0, scheme="https" if tls else "http")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -68,6 +74,8 @@ def recording_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[Recordi
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

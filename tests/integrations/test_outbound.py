@@ -4,9 +4,17 @@ connection goes to the address that was checked, and credentials never follow a 
 another origin. Real HTTP servers on loopback addresses play the targets."""
 
 import socket
+import ssl
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from integrations import outbound
 from integrations.connectors import ConnectorError
@@ -225,3 +233,70 @@ def test_every_hop_is_resolved_once_and_connected_to_as_checked(rebinding_resolv
 
     assert checked.paths() == ["/start"]
     assert rebound.received == []
+
+
+# TLS to a pinned address still verifies the host name
+
+
+def self_signed(tmp_path, name: str) -> tuple[ssl.SSLContext, Path]:
+    """A server context with a self-signed certificate for `name`, and the certificate's file
+    (the CA bundle a client trusts)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, cert_file
+
+
+@pytest.fixture
+def secure_test_resolves_to_loopback(monkeypatch, settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.1/32"
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        return real("127.0.0.1" if host == "secure.test" else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.mark.usefixtures("secure_test_resolves_to_loopback")
+def test_https_to_the_pinned_address_presents_and_verifies_the_host_name(tmp_path):
+    context, certificate = self_signed(tmp_path, "secure.test")
+    with recording_server(tls=context) as server:
+        response = outbound.request(
+            "GET", f"https://secure.test:{server.port}/hello", verify=str(certificate)
+        )
+
+    assert response.status_code == 200
+    assert server.received[0].headers["Host"] == f"secure.test:{server.port}"
+
+
+@pytest.mark.usefixtures("secure_test_resolves_to_loopback")
+def test_a_certificate_for_another_name_is_refused_at_the_pinned_address(tmp_path):
+    context, certificate = self_signed(tmp_path, "other.test")
+    with recording_server(tls=context) as server, pytest.raises(requests.exceptions.SSLError):
+        outbound.request("GET", f"https://secure.test:{server.port}/hello", verify=str(certificate))
+
+    assert server.received == []
