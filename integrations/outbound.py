@@ -159,7 +159,7 @@ def resolve_checked(url: str) -> tuple[str, ...]:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"}:
         raise OutboundRefused(
-            _("Only http and https URLs are allowed, not %(scheme)r.") % {"scheme": parts.scheme}
+            _('Only http and https URLs are allowed, not "%(scheme)s".') % {"scheme": parts.scheme}
         )
     host = parts.hostname
     if not host:
@@ -328,7 +328,7 @@ def request(
         scheme = urlsplit(url).scheme
         if scheme not in {"http", "https"}:  # a session may have other adapters (zeep: file://)
             raise OutboundRefused(
-                _("Only http and https URLs are allowed, not %(scheme)r.") % {"scheme": scheme}
+                _('Only http and https URLs are allowed, not "%(scheme)s".') % {"scheme": scheme}
             )
         response = requests.Session.request(
             http, method, url, timeout=timeout, allow_redirects=False, **kwargs
