@@ -298,7 +298,17 @@ class Session(requests.Session):
 def secure(session: requests.Session) -> requests.Session:
     """Mount the checked adapter on `session` and stop it reading proxies and .netrc from the
     environment."""
-    if not isinstance(session.get_adapter("https://x/"), CheckedAdapter):
+    unchecked = [
+        prefix
+        for prefix, adapter in session.adapters.items()
+        if prefix.lower().startswith(("http://", "https://"))
+        and not isinstance(adapter, CheckedAdapter)
+    ]
+    for prefix in unchecked:  # a more specific mount (https://host/) would be chosen over ours
+        del session.adapters[prefix]
+    if not all(
+        isinstance(session.adapters.get(p), CheckedAdapter) for p in ("http://", "https://")
+    ):
         adapter = CheckedAdapter()
         session.mount("http://", adapter)
         session.mount("https://", adapter)

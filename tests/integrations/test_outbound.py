@@ -300,3 +300,12 @@ def test_a_certificate_for_another_name_is_refused_at_the_pinned_address(tmp_pat
         outbound.request("GET", f"https://secure.test:{server.port}/hello", verify=str(certificate))
 
     assert server.received == []
+
+
+def test_a_plain_session_handed_in_is_checked_too_even_with_its_own_adapters(settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ""
+    plain = requests.Session()
+    plain.mount("http://127.0.0.1", requests.adapters.HTTPAdapter())
+
+    with pytest.raises(outbound.OutboundRefused):
+        outbound.request("GET", "http://127.0.0.1:9/", session=plain)
