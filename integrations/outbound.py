@@ -5,7 +5,8 @@ without server-side request forgery.
   public or inside a network of ``OUTBOUND_ALLOWED_NETWORKS`` (comma-separated CIDRs). IPv6
   forms that carry an IPv4 address are judged by that IPv4 address too (see `destinations`),
   and IPv4 written other than as four decimal numbers (``2130706433``, ``0177.0.0.1``,
-  ``0x7f.1``) is refused outright.
+  ``0x7f.1``, ``127.1``, which glibc's getaddrinfo all reads as 127.0.0.1) is refused outright,
+  so a URL means the same address to every parser.
 * The connection goes to the address that was checked (no second lookup a DNS rebinding could
   answer differently), while the Host header, TLS SNI and certificate check keep the host name.
 * Redirects are followed by hand, each hop checked. When a redirect changes the origin (scheme,
