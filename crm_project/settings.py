@@ -258,6 +258,9 @@ IMPORT_ENCRYPTION_PROCESSES = env_int("IMPORT_ENCRYPTION_PROCESSES", 1)
 # (the jobs, their counts and row errors stay); see `purge_exchange_files`.
 EXCHANGE_FILE_RETENTION_DAYS = env_int("EXCHANGE_FILE_RETENTION_DAYS", 7)
 
+# Folders the `file` connector's drop folders must lie in (comma-separated absolute paths);
+# empty: <CRM_VAR_DIR>/drop/, created on demand. The CRM's own folders are never drop folders.
+CONNECTOR_FILE_ROOTS = env_list("CONNECTOR_FILE_ROOTS")
 # Outbound calls to user-configured URLs (connector sources, webhook targets) refuse loopback,
 # private and link-local addresses unless their network is listed here (comma-separated CIDRs).
 OUTBOUND_ALLOWED_NETWORKS = env_str("OUTBOUND_ALLOWED_NETWORKS", "")

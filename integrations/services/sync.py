@@ -257,8 +257,10 @@ def sync_run(connection_id: int) -> SyncRun | None:
     run = _start(connection)
     if run is None:
         return None
-    connector = _connector_class(connection.connector)(stored_config(connection))
     try:
+        # inside the try: a configuration valid when saved may not be now (a drop folder no
+        # longer inside CONNECTOR_FILE_ROOTS), and the run must fail, not stay open
+        connector = _connector_class(connection.connector)(stored_config(connection))
         fetch = connector.fetch(run.cursor_before or None)
         with tempfile.TemporaryFile(dir=_spool_dir()) as spool:
             valid = _spool(fetch, spool, run)

@@ -118,7 +118,9 @@ def _send(deliveries: list[WebhookDelivery], sessions: Sessions) -> list[_Outcom
         body = json.dumps(
             payloads.event_payload(event, record=record), ensure_ascii=False, separators=(",", ":")
         ).encode()
-        session = sessions.setdefault(subscription.url, requests.Session())
+        session = sessions.get(subscription.url) or sessions.setdefault(
+            subscription.url, outbound.session()
+        )
         outcomes.append(_post(delivery, body, session))
     _record(outcomes)
     return outcomes
