@@ -52,3 +52,49 @@ def test_user_defined_text_reaches_the_page_as_text(
 
     assert response.status_code == 200
     assert_shown_as_text(response.content.decode())
+
+
+def directives(response) -> dict[str, list[str]]:
+    policy = response.headers["Content-Security-Policy"]
+    parts = [part.split() for part in policy.split(";") if part.strip()]
+    return {name: values for name, *values in parts}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("web:login"),
+        reverse("web:dashboard"),
+        reverse("admin:index"),
+        reverse("admin:login"),
+        reverse("api-docs"),
+        "/api/v1/contacts/?format=json",
+        "/no-such-page/",
+    ],
+)
+def test_every_page_sends_a_policy_without_inline_script(admin_client, url):
+    policy = directives(admin_client.get(url))
+
+    assert policy["script-src"] == ["'self'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["default-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["form-action"] == ["'self'"]
+    assert "style-src-attr" not in policy
+
+
+def test_only_the_redoc_page_may_inject_styles_and_its_scripts_stay_our_own(client):
+    policy = directives(client.get(reverse("api-redoc")))
+
+    assert policy["style-src"] == ["'self'", "'unsafe-inline'"]
+    assert policy["script-src"] == ["'self'"]
+
+
+def test_the_browsable_api_may_use_style_attributes_but_no_style_or_script_elements(admin_client):
+    policy = directives(admin_client.get("/api/v1/contacts/", HTTP_ACCEPT="text/html"))
+
+    assert policy["style-src-attr"] == ["'unsafe-inline'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'"]
