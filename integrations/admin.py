@@ -13,8 +13,6 @@ Schedules themselves are django-celery-beat's periodic tasks, in its own admin, 
 are given the permission they need here.
 """
 
-from collections.abc import Callable
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -27,6 +25,7 @@ from django.utils.translation import ngettext
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
+from customers.admin.base import with_permission
 from integrations import selectors
 from integrations.connectors import available_connectors
 from integrations.models import (
@@ -765,16 +764,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         )
 
 
-def _needs(permission: str, action: Callable) -> Callable:
-    """A third-party admin action with the permission it never declared."""
-
-    def guarded(model_admin, request, queryset):
-        return action(model_admin, request, queryset)
-
-    guarded.__name__ = action.__name__
-    return admin.action(permissions=[permission], description=action.short_description)(guarded)
-
-
 admin.site.unregister(PeriodicTask)
 
 
@@ -783,7 +772,7 @@ class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
     """django-celery-beat's admin, whose actions declare no permission: anyone who may view the
     schedules could enable, disable or run them. Each now needs the change permission."""
 
-    enable_tasks = _needs("change", BeatPeriodicTaskAdmin.enable_tasks)
-    disable_tasks = _needs("change", BeatPeriodicTaskAdmin.disable_tasks)
-    toggle_tasks = _needs("change", BeatPeriodicTaskAdmin.toggle_tasks)
-    run_tasks = _needs("change", BeatPeriodicTaskAdmin.run_tasks)
+    enable_tasks = with_permission("change", BeatPeriodicTaskAdmin.enable_tasks)
+    disable_tasks = with_permission("change", BeatPeriodicTaskAdmin.disable_tasks)
+    toggle_tasks = with_permission("change", BeatPeriodicTaskAdmin.toggle_tasks)
+    run_tasks = with_permission("change", BeatPeriodicTaskAdmin.run_tasks)
