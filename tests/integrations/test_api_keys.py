@@ -7,12 +7,14 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.api_auth import load_permissions
 from integrations.models import ApiKey
 from integrations.scopes import ALL_SCOPES, has_scope, required_scope
 from integrations.services import api_keys
@@ -365,3 +367,17 @@ def test_the_revoke_action_revokes_only_the_keys_the_user_may_revoke(client):
     assert "1 key was not revoked: a key is revoked by its owner or a superuser." in response.text
     assert api_keys.api_key_authenticate(own_raw) is None
     assert api_keys.api_key_authenticate(root_raw) == root_key
+
+
+def test_a_key_users_permissions_load_in_one_query_beside_the_login_throttle(
+    settings, django_assert_num_queries
+):
+    """axes' backend (first in AUTHENTICATION_BACKENDS) answers no permission question, so
+    the API's one-query permission load still applies."""
+    assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+    user = get_user_model().objects.get(pk=SalesUserFactory().pk)
+
+    with django_assert_num_queries(1):
+        load_permissions(user)
+        assert user.has_perm("customers.view_contact")
+        assert not user.has_perm("customers.delete_contact")
