@@ -176,6 +176,9 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 
 LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+LOGOUT_REDIRECT_URL = "web:login"
+
 # Failed log-ins are throttled per account and per address, on the UI and the admin alike;
 # why these defaults, and how to unlock: customers/web/login_throttle.py.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
@@ -192,8 +195,6 @@ AXES_DISABLE_ACCESS_LOG = True
 # Reverse proxies in front of the app that append the address they saw to X-Forwarded-For
 # (0: clients connect directly; the connection's address is the client's).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-LOGIN_REDIRECT_URL = "web:dashboard"
-LOGOUT_REDIRECT_URL = "web:login"
 
 # Celery: a broker that needs no server by default (kombu's filesystem transport, shared by
 # the web process and the worker through var/broker/), Redis or any kombu URL in production.
@@ -355,7 +356,8 @@ if env_bool("USE_X_FORWARDED_PROTO", default=False):
 # Content-Security-Policy (django-csp): scripts and styles only from our own origin, none
 # inline, so a stored script that slipped past escaping would still not run. Templates keep
 # no inline <script>, <style> or style="" (data for scripts goes in data- attributes or
-# json_script). Pages that need more say so on the view: the ReDoc page (see crm_project/urls.py).
+# json_script). Pages that need more get it alone: the ReDoc page (crm_project/urls.py) and
+# the browsable API's style attributes (crm_project/csp.py).
 # Images may be data: URLs (the admin's and Swagger UI's icons).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

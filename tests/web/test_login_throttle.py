@@ -8,10 +8,12 @@ from io import StringIO
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from crm_project.env import env_groups
 from customers.models import UserPreference
 from tests.factories import SalesUserFactory, UserFactory
 
@@ -195,3 +197,16 @@ def test_without_a_trusted_proxy_a_forwarded_header_is_ignored(client, wang, set
     refused = log_in(client, "web", "wang", PASSWORD, address="10.0.0.5")
 
     assert refused.status_code == 429
+
+
+def test_lockout_parameters_read_counts_and_combinations_and_refuse_unknown_words(monkeypatch):
+    allowed = {"username", "ip_address", "user_agent"}
+    monkeypatch.setenv("LOGIN_LOCKOUT_PARAMETERS", "username+ip_address, ip_address")
+    assert env_groups("LOGIN_LOCKOUT_PARAMETERS", "username", allowed) == [
+        ["username", "ip_address"],
+        "ip_address",
+    ]
+
+    monkeypatch.setenv("LOGIN_LOCKOUT_PARAMETERS", "username,address")
+    with pytest.raises(ImproperlyConfigured, match="unknown address"):
+        env_groups("LOGIN_LOCKOUT_PARAMETERS", "username", allowed)
