@@ -95,7 +95,7 @@ def test_a_script_injected_into_a_page_is_refused_by_the_policy(live_server):
         assert all(v.startswith("script-src") for v in csp_violations(driver))
 
 
-def test_the_admin_the_browsable_api_and_the_api_docs_work_under_the_policy(live_server):
+def test_settings_pages_admin_browsable_api_and_docs_work_under_the_policy(live_server):
     UserFactory(username="root", is_superuser=True)
     with chromium() as driver:
         log_in(driver, live_server.url, "root")
@@ -103,6 +103,21 @@ def test_the_admin_the_browsable_api_and_the_api_docs_work_under_the_policy(live
             (reverse("admin:index"), (By.ID, "site-name")),
             (reverse("admin:customers_contact_add"), (By.ID, "contact_form")),
             (reverse("admin:integrations_importjob_add"), (By.ID, "importjob_form")),
+            # select2 autocompletes and the date and time pickers
+            (reverse("admin:customers_activity_add"), (By.CSS_SELECTOR, ".select2-container")),
+            (reverse("admin:customers_deal_add"), (By.CSS_SELECTOR, ".datetimeshortcuts")),
+            *(
+                (reverse(name), (By.TAG_NAME, "h1"))
+                for name in (
+                    "web:import-new",
+                    "web:integration-list",
+                    "web:connection-list",
+                    "web:connection-new",
+                    "web:webhook-list",
+                    "web:custom-field-new",
+                    "web:password-change",
+                )
+            ),
             ("/api/v1/contacts/", (By.CSS_SELECTOR, ".response-info")),
             (reverse("api-docs"), (By.CSS_SELECTOR, ".swagger-ui .info .title")),
             (reverse("api-redoc"), (By.CSS_SELECTOR, ".api-content h1")),
@@ -113,3 +128,11 @@ def test_the_admin_the_browsable_api_and_the_api_docs_work_under_the_policy(live
             refused = [v for v in csp_violations(driver) if not v.startswith(REDOC_LOGO)]
             assert refused == [], url
         screenshot(driver, "api-redoc-under-csp")
+
+        # An autocomplete opened: select2 builds its dropdown under the policy too.
+        driver.get(live_server.url + reverse("admin:customers_activity_add"))
+        driver.find_element(By.CSS_SELECTOR, ".select2-selection").click()
+        WebDriverWait(driver, 10).until(
+            until.presence_of_element_located((By.CSS_SELECTOR, ".select2-results"))
+        )
+        assert csp_violations(driver) == []
