@@ -6,14 +6,16 @@ filesystem Celery broker under ``var/``, and development keys generated once int
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from crm_project import dev_secrets
-from crm_project.env import env_bool, env_int, env_list, env_str
+from crm_project.env import env_bool, env_groups, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CRM_VAR_DIR") or BASE_DIR / "var")
@@ -56,12 +58,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "csp",
+    "axes",
     "customers",
     "integrations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every response, errors included, carries the Content-Security-Policy (settings below).
+    "crm_project.csp.CSPMiddleware",
     "customers.api.middleware.ApiRequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -72,6 +78,15 @@ MIDDLEWARE = [
     "customers.web.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a refused log-in into the lockout page (customers/web/login_throttle.py).
+    "axes.middleware.AxesMiddleware",
+]
+
+# Axes first: it refuses a locked-out account or address before any password is checked. It
+# answers no permission question, so ModelBackend still decides those alone.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "crm_project.urls"
@@ -163,6 +178,23 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "web:login"
+
+# Failed log-ins are throttled per account and per address, on the UI and the admin alike;
+# why these defaults, and how to unlock: customers/web/login_throttle.py.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = env_groups(
+    "LOGIN_LOCKOUT_PARAMETERS", "username,ip_address", {"username", "ip_address", "user_agent"}
+)
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "customers.web.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "customers.web.login_throttle.client_address"
+# No row per successful log-in kept forever: failures are what the throttle needs.
+AXES_DISABLE_ACCESS_LOG = True
+# Reverse proxies in front of the app that append the address they saw to X-Forwarded-For
+# (0: clients connect directly; the connection's address is the client's).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # Celery: a broker that needs no server by default (kombu's filesystem transport, shared by
 # the web process and the worker through var/broker/), Redis or any kombu URL in production.
@@ -323,6 +355,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own origin, none
+# inline, so a stored script that slipped past escaping would still not run. Templates keep
+# no inline <script>, <style> or style="" (data for scripts goes in data- attributes or
+# json_script). Pages that need more get it alone: the ReDoc page (crm_project/urls.py) and
+# the browsable API's style attributes (crm_project/csp.py).
+# Images may be data: URLs (the admin's and Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+if env_str("CSP_REPORT_URI"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = env_str("CSP_REPORT_URI")
 
 LOGGING = {
     "version": 1,

@@ -9,7 +9,8 @@ their own jobs unless they may change any (managers), as in the REST API.
 
 Connections are written through ``services.sync`` (secrets never shown), their runs read-only;
 webhook subscriptions paused and resumed, deliveries replayed, through the webhooks services.
-Schedules themselves are django-celery-beat's periodic tasks, in its own admin.
+Schedules themselves are django-celery-beat's periodic tasks, in its own admin, whose actions
+are given the permission they need here.
 """
 
 from django import forms
@@ -21,7 +22,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
 
+from customers.admin.base import with_permission
 from integrations import selectors
 from integrations.connectors import available_connectors
 from integrations.models import (
@@ -75,15 +79,32 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke selected keys"), permissions=["change"])
     def revoke_selected(self, request, queryset) -> None:
-        revoked = 0
+        """Only the keys this user may revoke (their own; any, for a superuser); the others
+        are counted back, not revoked."""
+        revoked = refused = 0
         for api_key in queryset.filter(revoked_at__isnull=True):
-            api_keys.api_key_revoke(api_key=api_key)
+            if not api_keys.api_key_may_revoke(api_key=api_key, user=request.user):
+                refused += 1
+                continue
+            api_keys.api_key_revoke(api_key=api_key, revoked_by=request.user)
             revoked += 1
         self.message_user(
             request,
             ngettext("Revoked %(count)d key.", "Revoked %(count)d keys.", revoked)
             % {"count": revoked},
         )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d key was not revoked: a key is revoked by its owner or a superuser.",
+                    "%(count)d keys were not revoked: a key is revoked by its owner or a "
+                    "superuser.",
+                    refused,
+                )
+                % {"count": refused},
+                messages.ERROR,
+            )
 
 
 class ImportJobAddForm(forms.ModelForm):
@@ -741,3 +762,17 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             ngettext("Replaying %(count)d delivery.", "Replaying %(count)d deliveries.", replayed)
             % {"count": replayed},
         )
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
+    """django-celery-beat's admin, whose actions declare no permission: anyone who may view the
+    schedules could enable, disable or run them. Each now needs the change permission."""
+
+    enable_tasks = with_permission("change", BeatPeriodicTaskAdmin.enable_tasks)
+    disable_tasks = with_permission("change", BeatPeriodicTaskAdmin.disable_tasks)
+    toggle_tasks = with_permission("change", BeatPeriodicTaskAdmin.toggle_tasks)
+    run_tasks = with_permission("change", BeatPeriodicTaskAdmin.run_tasks)

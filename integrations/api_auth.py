@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+from django.utils.module_loading import import_string
 from rest_framework import exceptions
 from rest_framework.authentication import (
     BaseAuthentication,
@@ -61,6 +62,13 @@ class ApiKeyAuthentication(BaseAuthentication):
         return f'{self.keyword} realm="api"'
 
 
+@functools.cache
+def _permission_backends(backends: tuple[str, ...]) -> list[str]:
+    """The backends Django asks about permissions: those with ``has_perm``. The log-in
+    throttle's backend (axes) only refuses log-ins, so it does not change the set."""
+    return [path for path in backends if hasattr(import_string(path), "has_perm")]
+
+
 def load_permissions(user: Any) -> None:
     """Every request checks its user's permissions (the model's, and ``view_pii``). Django's
     ModelBackend reads them in two queries (the user's own, its groups') and keeps the set on
@@ -70,7 +78,7 @@ def load_permissions(user: Any) -> None:
     if (
         user.is_superuser
         or not user.is_active
-        or list(settings.AUTHENTICATION_BACKENDS) != [_MODEL_BACKEND]
+        or _permission_backends(tuple(settings.AUTHENTICATION_BACKENDS)) != [_MODEL_BACKEND]
     ):
         return
     with connection.cursor() as cursor:
