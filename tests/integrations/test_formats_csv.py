@@ -272,11 +272,9 @@ def test_rows_without_any_text_are_skipped():
     assert [(record.number, record.values) for record in records] == [(3, {"a": "1", "b": "2"})]
 
 
-def test_unclosed_quote_is_reported_not_merged_silently():
-    _, records = read(b'a,b\n1,"open\n2,3\n4,5\n')
-    assert len(records) == 1
-    assert records[0].number == 2
-    assert "not closed before the end of the file" in records[0].error
+def test_unclosed_quote_makes_the_file_unreadable_rather_than_one_merged_row():
+    with pytest.raises(FormatError, match=r"row 2 \(line 2\) is not closed before the end"):
+        read(b'a,b\n1,"open\n2,3\n4,5\n')
 
 
 def test_bad_quoting_spoils_one_row_and_reading_goes_on():
