@@ -11,6 +11,7 @@ limit is a `Record.error`; the rest of it is read past without being built.
 
 import codecs
 import io
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -30,6 +31,10 @@ _ENDS = frozenset(("end_map", "end_array"))
 # One token (a string, a number) longer than this cannot be skipped as a record's error: yajl
 # holds it whole before handing it over, so the file stops there instead.
 _TOKEN_LIMIT = 2 * limits.MAX_RECORD_BYTES + _CHUNK
+# ijson's C backend crashes the process (a segmentation fault) on an integer longer than
+# Python converts (`sys.get_int_max_str_digits()`, 4,300): such runs of digits are refused
+# before ijson sees them.
+_DIGIT_MASK = bytes(49 if 48 <= byte <= 57 else 48 for byte in range(256))  # "1" per digit
 
 
 class JSONReader(RecordReader):
@@ -56,14 +61,8 @@ class JSONReader(RecordReader):
             yield from self._records_in(events)
             for _ in events:  # anything after the records is malformed: yajl says where
                 pass
-        except FormatError:
-            raise
         except ijson.JSONError as exc:
             raise FormatError(self._describe(exc)) from exc
-        except (ValueError, SystemError) as exc:  # ijson's int() of a number past 4,300 digits
-            raise FormatError(
-                f"A number in record {self._count} is too long to read (more than 4,300 digits)."
-            ) from exc
 
     def _records_in(self, events) -> Iterator[Record]:
         event, _ = next(events)
@@ -192,6 +191,8 @@ class _TrackingReader:
         self._lines_before = 0
         self._record_start: int | None = None
         self.over_limit = False
+        self._digit_limit = sys.get_int_max_str_digits()
+        self._digits_before = 0  # the digits ending the previous chunk
 
     def start_record(self) -> None:
         self._record_start = self._chunk_start + len(self._chunk)
@@ -204,6 +205,8 @@ class _TrackingReader:
         self._lines_before += self._chunk.count(b"\n")
         self._chunk_start += len(self._chunk)
         self._chunk = self._stream.read(size)
+        if self._digit_limit:
+            self._check_digits(self._chunk)
         if self._record_start is not None:
             read = self._chunk_start + len(self._chunk) - self._record_start
             self.over_limit = read > limits.MAX_RECORD_BYTES + len(self._chunk)
@@ -216,6 +219,25 @@ class _TrackingReader:
                     message % {"byte": self._chunk_start, "size": _TOKEN_LIMIT // (1024 * 1024)}
                 )
         return self._chunk
+
+    def _check_digits(self, chunk: bytes) -> None:
+        mask = chunk.translate(_DIGIT_MASK)
+        leading = len(mask) - len(mask.lstrip(b"1"))
+        longest = self._digits_before + leading
+        if leading == len(mask):
+            self._digits_before = longest
+        else:
+            self._digits_before = len(mask) - len(mask.rstrip(b"1"))
+            if b"1" * self._digit_limit in mask:
+                longest = self._digit_limit
+        if longest >= self._digit_limit:
+            message = gettext(
+                "The file holds a number of %(digits)s digits or more near byte %(byte)d: "
+                "too long to read."
+            )
+            raise FormatError(
+                message % {"digits": f"{self._digit_limit:,}", "byte": self._chunk_start}
+            )
 
     def locate(self, context: str) -> str:
         """Where yajl's error context (up to 30 bytes either side of column 40) is in the chunk.
