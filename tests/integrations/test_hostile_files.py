@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from customers.models import Contact
 from integrations.models import ImportRowError, JobStatus
 from integrations.services import imports
-from tests.integrations.support import run_import
+from tests.factories import SalesUserFactory
+from tests.integrations.support import client_for, run_import
 
 MEMORY_BOUND_MB = 100
 TIME_BOUND_SECONDS = 10  # each case takes well under a second here; the margin is for load
@@ -214,3 +216,16 @@ class TestImports:
             imports.import_preview(file=io.BytesIO(f"{header}\nx\n".encode()), resource="contacts")
 
         assert "has 100,000 columns; at most 1,000" in refused.value.message_dict["file"][0]
+
+    def test_the_rest_preview_of_a_too_deep_first_record_answers_its_error_row(self):
+        upload = SimpleUploadedFile("people.json", nested_json(30_000), "application/json")
+
+        response = client_for(SalesUserFactory()).post(
+            "/api/v1/imports/preview/",
+            {"file": upload, "resource": "contacts"},
+            format="multipart",
+        )
+
+        assert response.status_code == 200, response.content[:500]
+        body = response.json()
+        assert (body["headers"], body["rows"]) == (["first_name"], [{}, {"first_name": "Ana"}])
