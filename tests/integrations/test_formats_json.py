@@ -288,3 +288,15 @@ def test_a_number_too_long_to_convert_is_a_format_error_not_a_crash(before):
     data = b'[{"pad": "' + b"x" * before + b'", "id": ' + b"9" * 5000 + b"}]"
     with pytest.raises(FormatError, match="number of 4,300 digits or more"):
         open_reader(io.BytesIO(data))
+
+
+def test_one_value_longer_than_twice_the_record_limit_makes_the_file_unreadable():
+    # yajl holds a string whole before handing it over: past 2 MB the file stops there
+    data = b'[{"first_name": "Ana"}, {"notes": "' + b"x" * 3_000_000 + b'"}, {"a": 1}]'
+
+    with open_reader(io.BytesIO(data)) as reader:
+        first = next(reader)
+        with pytest.raises(FormatError, match="is longer than 2 MB: the file cannot be read"):
+            next(reader)
+
+    assert first.values == {"first_name": "Ana"}
