@@ -8,7 +8,7 @@ committed chunk, so nothing is lost or written twice.
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
 from typing import IO, Any
@@ -35,6 +35,7 @@ from integrations.services.import_rows import (
     ChunkLookups,
     CleanRow,
     clean_own_values,
+    misplaced_objects,
     resolve_references,
 )
 from integrations.services.import_writer import ChunkResult, write_chunk
@@ -55,6 +56,7 @@ class Preview:
     headers: list[str]
     mapping: ColumnMapping
     rows: list[dict[str, Any]]
+    errors: list[str] = field(default_factory=list)  # the shown rows' own errors, in order
 
 
 def import_preview(
@@ -66,16 +68,20 @@ def import_preview(
     limit: int = 10,
 ) -> Preview:
     """The detected format, encoding and dialect, the proposed column mapping and the first
-    rows: what the import wizard shows before anything runs."""
+    rows: what the import wizard shows before anything runs. Runs in the web process, on the
+    readers' bounds: a record too deep or too large is an empty row and its error, and JSON or
+    XML headers come from the first record that could be read."""
     _check_choice("resource", resource, Resource.values)
     try:
         reader = open_reader(file, format=format or None)
-        rows = [record.values for record in islice(reader, limit)]
+        records = list(islice(reader, limit))
     except FormatError as error:
         raise ValidationError({"file": str(error)}) from None
+    rows = [record.values for record in records]
     headers = list(reader.headers or [])
-    if rows and reader.format != "csv":
-        headers = list(plain_record(rows[0]))  # what the run maps (see plain_record)
+    if reader.format != "csv":
+        first = next((record.values for record in records if not record.error), {})
+        headers = list(plain_record(first))  # what the run maps (see plain_record)
     column_mapping = resolve_mapping(
         resource=resource,
         headers=headers,
@@ -89,6 +95,7 @@ def import_preview(
         headers=headers,
         mapping=column_mapping,
         rows=rows,
+        errors=[record.error for record in records if record.error],
     )
 
 
@@ -216,17 +223,18 @@ def _records(job: ImportJob) -> Iterator[Any]:
 
 
 def _count_records(job: ImportJob) -> int:
-    """Records in the file, for progress. A CSV file's lines are counted (a C-speed scan; a
-    quoted value spanning lines or a blank line makes it an estimate, corrected when the run
-    ends); JSON and XML are parsed once."""
-    if job.format != "csv":
-        return sum(1 for _ in _records(job))
-    lines, last = 0, b"\n"
+    """Records in the file, for progress, counted before anything is written: a file that
+    cannot be read as a whole (a CSV quote left open to its end, malformed JSON or XML) fails
+    the job here, with nothing imported. CSV rows are parsed but not built."""
     with job.file.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return max(0, lines + (last != b"\n") - 1)  # the header is not a record
+        reader = open_reader(
+            handle,
+            format=job.format or None,
+            encoding=job.encoding or None,
+            delimiter=job.delimiter or None,
+        )
+        with reader:
+            return reader.count_records()
 
 
 def _run_chunks(job: ImportJob, on_progress: Progress, encryptor: ChunkEncryptor) -> None:
@@ -297,6 +305,7 @@ class _Context:
     encryptor: ChunkEncryptor
     mapping: ColumnMapping | None = None
     seen: frozenset = frozenset()  # the columns the mapping has decided on (used or ignored)
+    fields_of_keys: dict = field(default_factory=dict)
 
     @classmethod
     def for_job(cls, job: ImportJob, encryptor: ChunkEncryptor) -> "_Context":
@@ -318,6 +327,17 @@ class _Context:
         targets = self.mapping.targets
         return {targets[column]: value for column, value in values.items() if column in targets}
 
+    def field_of(self, key: str) -> str | None:
+        """The field a record's key would fill as a column (cached: keys repeat every row)."""
+        if key not in self.fields_of_keys:
+            self.fields_of_keys[key] = resolve_mapping(
+                resource=self.job.resource,
+                headers=[key],
+                definitions=self.definitions,
+                explicit=self.job.mapping,
+            ).targets.get(key)
+        return self.fields_of_keys[key]
+
     def _decided(self) -> list[str]:
         return [*self.mapping.targets, *self.mapping.ignored] if self.mapping else []
 
@@ -338,6 +358,8 @@ class _Context:
             )
             if record.error:
                 row.fail("", record.error)
+            elif not flat:
+                misplaced_objects(row, values, self.field_of)
             if row.values.get("email") and has_email_index:
                 row.email_index = crypto.email_index(row.values["email"])
             if row.values.get("phone"):
