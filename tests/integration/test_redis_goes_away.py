@@ -14,6 +14,7 @@ from customers.models import Contact
 from integrations.models import ExportJob, ImportJob, JobStatus
 from integrations.scopes import ALL_SCOPES
 from integrations.services.api_keys import api_key_create
+from integrations.tasks import run_export
 from tests.factories import SalesUserFactory
 from tests.integration.tcp_proxy import TcpProxy
 from tests.project.web_server import web_server
@@ -130,3 +131,21 @@ def test_the_rate_limit_cache_going_away_costs_no_request(auth, tmp_path):
     assert [status for status, _ in timings] == [200] * 5
     assert all(seconds < REQUEST_BOUND_SECONDS for _, seconds in timings), timings
     assert (tmp_path / "web.log").read_text().count("Rate-limit cache unavailable") == 1
+
+
+def test_a_worker_rides_out_a_broker_outage_and_runs_what_is_queued_after_it(tmp_path):
+    """The publish timeouts bound web requests only: a worker keeps reconnecting."""
+    broker = settings.CELERY_BROKER_URL
+    proxy = TcpProxy(redis_port(broker))
+    job = ExportJob.objects.create(resource="contacts", format="csv")
+
+    with celery_worker(
+        tmp_path / "worker.log", extra_env={"CELERY_BROKER_URL": through(proxy, broker)}
+    ) as queue:
+        proxy.cut()
+        time.sleep(3)
+        proxy = TcpProxy(redis_port(broker), port=proxy.port)  # Redis is back
+        run_export.apply_async(args=[job.pk], queue=queue)
+        wait_for(lambda: ExportJob.objects.get(pk=job.pk).finished_at, timeout=60)
+
+    assert ExportJob.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED
