@@ -210,12 +210,30 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# A broker that is down costs a caller this long, not kombu's default ~6 s of reconnecting: the
+# web request that queues a job answers at once and the job sweep publishes it later
+# (integrations/queueing.py). Workers keep reconnecting forever (their own retry settings).
+_BROKER_TIMEOUT_SECONDS = env_int("BROKER_CONNECT_TIMEOUT_MS", 500) / 1000
+CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_TIMEOUT_SECONDS
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": _BROKER_TIMEOUT_SECONDS,
+        "socket_timeout": max(_BROKER_TIMEOUT_SECONDS, 5.0),
+        # kombu's reconnect loop behind every publish (Connection.default_channel)
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.2,
+    }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True  # jobs record their outcome in the database, not a result backend
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message to be redelivered
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "crm")
+# Under beat, jobs still "queued" (their publish failed: the broker was down) are published
+# again this often; a worker publishes them all as it starts.
+JOB_SWEEP_INTERVAL_SECONDS = env_int("JOB_SWEEP_INTERVAL_SECONDS", 60)
 # celery beat keeps schedules in the database (django-celery-beat: connection syncs are edited
 # in the admin and on the integrations page); these fixed ones are synced into it at start.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -223,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 30.0},
     # A job whose worker died while others live on is resumed without waiting for a restart.
     "recover-stalled-imports": {"task": "integrations.recover_stalled_imports", "schedule": 60.0},
+    # Jobs whose publish failed (broker down when they were created) are queued again.
+    "sweep-queued-jobs": {
+        "task": "integrations.sweep_queued_jobs",
+        "schedule": float(JOB_SWEEP_INTERVAL_SECONDS),
+    },
     "purge-exchange-files": {
         "task": "integrations.purge_exchange_files",
         "schedule": crontab(hour=3, minute=30),
@@ -236,10 +259,19 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 
 # Rate-limit counters: per-process memory by default; production sets CACHE_URL (e.g. Redis)
-# so that every web process shares one count.
+# so that every web process shares one count. A Redis that is down costs a request at most
+# CACHE_TIMEOUT_MS (the throttle then counts in the process: integrations/api_auth.py).
 CACHE_URL = env_str("CACHE_URL")
+_CACHE_TIMEOUT_SECONDS = env_int("CACHE_TIMEOUT_MS", 250) / 1000
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "OPTIONS": {
+            "socket_connect_timeout": _CACHE_TIMEOUT_SECONDS,
+            "socket_timeout": _CACHE_TIMEOUT_SECONDS,
+        },
+    }
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }

@@ -1,8 +1,9 @@
 """Celery tasks for integrations: each loads a job by id and calls one service."""
 
 from celery import shared_task
+from django.conf import settings
 
-from integrations.services import change_feed, exchange_files, exports, imports
+from integrations.services import change_feed, exchange_files, exports, imports, job_sweep
 
 
 @shared_task(name="integrations.run_import")
@@ -13,8 +14,18 @@ def run_import(job_id: int) -> None:
 
 
 @shared_task(name="integrations.recover_stalled_imports")
-def recover_stalled_imports() -> list[int]:
-    return imports.recover_stalled_imports()
+def recover_stalled_imports() -> dict[str, list[int]]:
+    """Under beat, and once after a worker starts: imports and exports whose worker died.
+    (The name is older than exports joining it; beat schedules in the database use it.)"""
+    swept = job_sweep.recover_stalled_jobs()
+    return {"imports": swept.imports, "exports": swept.exports}
+
+
+@shared_task(name="integrations.sweep_queued_jobs")
+def sweep_queued_jobs() -> dict[str, list[int]]:
+    """Under beat: jobs whose publish failed (the broker was down) are published again."""
+    swept = job_sweep.sweep_queued_jobs(interval_seconds=settings.JOB_SWEEP_INTERVAL_SECONDS)
+    return {"imports": swept.imports, "exports": swept.exports}
 
 
 @shared_task(name="integrations.run_export")

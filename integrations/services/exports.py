@@ -8,6 +8,7 @@ the file has the REST representation, so it imports back unchanged.
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import IO, Any
 
@@ -32,6 +33,8 @@ from customers.export_stream import contact_export_text
 from integrations.formats import open_writer
 from integrations.formats.writers import text_sink
 from integrations.models import ExportJob, FileFormat, JobStatus, Resource
+from integrations.queueing import enqueue_on_commit
+from integrations.services.import_heartbeat import Heartbeat, is_alive
 
 SEARCH = "search"
 _PROGRESS_EVERY = 10_000  # rows between two progress updates of a running job
@@ -93,26 +96,24 @@ def export_create(
     if enqueue:
         from integrations import tasks
 
-        transaction.on_commit(lambda: tasks.run_export.delay(job.pk))
+        enqueue_on_commit(tasks.run_export, job.pk, what=f"export {job.pk}")
     return job
 
 
 def export_run(*, job_id: int) -> ExportJob:
-    """Write the job's file. Safe to call twice: a finished job is left alone, and a job
-    whose worker died (still "running") starts over, its file being saved only at the end."""
-    with transaction.atomic():
-        job = ExportJob.objects.select_for_update().get(pk=job_id)
-        if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
-            return job
-        job.status, job.started_at = JobStatus.RUNNING, timezone.now()
-        job.save(update_fields=["status", "started_at"])
+    """Write the job's file. Safe to call twice: a finished job, or one a live worker is
+    running, is left alone; a job whose worker died (still "running", no heartbeat) starts
+    over, its file being saved only at the end."""
+    job = _claim(job_id)
+    if job is None:
+        return ExportJob.objects.get(pk=job_id)
 
     def progress(rows: int) -> None:
         ExportJob.objects.filter(pk=job.pk).update(rows_written=rows)
 
     try:
         # A temporary file first: storage then copies it in chunks (to disk or elsewhere).
-        with tempfile.TemporaryFile() as handle:
+        with Heartbeat(job.pk, ExportJob), tempfile.TemporaryFile() as handle:
             rows = export_write(
                 resource=job.resource,
                 format=job.format,
@@ -134,6 +135,33 @@ def export_run(*, job_id: int) -> ExportJob:
     else:
         _finish(job, JobStatus.SUCCEEDED, rows_written=rows, file=job.file.name)
     return ExportJob.objects.get(pk=job.pk)
+
+
+def _claim(job_id: int) -> ExportJob | None:
+    """The job, now "running" for this worker; None when it is finished or another live
+    worker has it. The row lock makes two deliveries of one job take turns here."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().get(pk=job_id)
+        if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return None
+        if job.status == JobStatus.RUNNING and _is_alive(job):
+            return None
+        job.status, job.started_at = JobStatus.RUNNING, timezone.now()
+        job.save(update_fields=["status", "started_at"])
+    return job
+
+
+def _is_alive(job: ExportJob) -> bool:
+    """Its heartbeat is fresh, or it was claimed too recently for its first beat."""
+    stale = timedelta(seconds=settings.IMPORT_HEARTBEAT_STALE_SECONDS)
+    return is_alive(job) or (job.started_at is not None and job.started_at > timezone.now() - stale)
+
+
+def stalled_export_ids() -> list[int]:
+    """Running exports whose worker stopped sending heartbeats (e.g. it was killed)."""
+    stale_before = timezone.now() - timedelta(seconds=settings.IMPORT_HEARTBEAT_STALE_SECONDS)
+    candidates = ExportJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=stale_before)
+    return [job.pk for job in candidates.only("pk", "started_at") if not _is_alive(job)]
 
 
 def export_write(

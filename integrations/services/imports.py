@@ -26,6 +26,7 @@ from customers.custom_fields.values import definitions_for
 from customers.fields import encrypted_fields_of
 from integrations.formats import FormatError, open_reader
 from integrations.models import ImportJob, ImportRowError, JobStatus, Resource
+from integrations.queueing import enqueue, enqueue_on_commit
 from integrations.services.garbage_collection import fewer_collections
 from integrations.services.import_crypto import ChunkEncryptor
 from integrations.services.import_heartbeat import Heartbeat, is_alive
@@ -144,7 +145,7 @@ def import_create(
     if enqueue:
         from integrations import tasks
 
-        transaction.on_commit(lambda: tasks.run_import.delay(job.pk))
+        enqueue_on_commit(tasks.run_import, job.pk, what=f"import {job.pk}")
     return job
 
 
@@ -507,7 +508,7 @@ def recover_stalled_imports() -> list[int]:
     from integrations import tasks
 
     for job_id in stalled:
-        tasks.run_import.delay(job_id)
+        enqueue(tasks.run_import, job_id, what=f"stalled import {job_id}")
     return stalled
 
 
