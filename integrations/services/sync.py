@@ -25,6 +25,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 from customers import selectors
 from customers.services import companies, contacts, deals
+from integrations import queueing
 from integrations.connectors import Connector, ConnectorError, connector_class
 from integrations.connectors.base import DELETE_MARKER, flatten
 from integrations.formats import Record
@@ -295,12 +296,7 @@ def sync_run_now(connection: Connection) -> bool:
     queued then, and nothing fails: the caller says so)."""
     from integrations.connectors.tasks import sync_connection
 
-    try:
-        sync_connection.apply_async(args=[connection.pk], retry=False)
-    except Exception:  # kombu raises transport-specific errors when the broker is down
-        logger.warning("Broker unavailable; connection %s was not queued.", connection.pk)
-        return False
-    return True
+    return queueing.enqueue(sync_connection, connection.pk, what=f"connection {connection.pk}")
 
 
 def _start(connection: Connection) -> SyncRun | None:
