@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from customers.pii import can_view_pii
 from integrations import selectors
 from integrations.connectors import available_connectors
 from integrations.models import (
@@ -171,6 +172,13 @@ class RowErrorInline(admin.TabularInline):
         job_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
         first = ImportRowError.objects.filter(job_id=job_id).order_by("row_number", "id")
         return queryset.filter(pk__in=list(first.values_list("pk", flat=True)[: self.max_shown]))
+
+    def get_fields(self, request: HttpRequest, obj=None) -> tuple[str, ...]:
+        """The row's values (PII among them) only for staff who may read PII."""
+        return self.fields if can_view_pii(request.user) else self.fields[:-1]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple[str, ...]:
+        return self.get_fields(request, obj)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         """A job's row errors are part of the job: whoever sees the job sees them."""

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from integrations.services import change_feed, exchange_files, exports, imports
+from integrations.services import change_feed, exchange_files, exports, idempotency, imports
 
 
 @shared_task(name="integrations.run_import")
@@ -27,6 +27,13 @@ def purge_exchange_files() -> dict[str, int]:
     """Schedule daily (celery beat, or cron the `purge_exchange_files` command)."""
     result = exchange_files.exchange_files_purge()
     return {"imports": result.imports, "exports": result.exports}
+
+
+@shared_task(name="integrations.purge_idempotency_records")
+def purge_idempotency_records() -> int:
+    """Nightly under celery beat: a stored response (PII inside) outlives its key by a day at
+    most."""
+    return idempotency.idempotency_records_purge()
 
 
 @shared_task(name="integrations.purge_change_events")
