@@ -55,7 +55,8 @@ class Heartbeat:
 
     def __enter__(self) -> "Heartbeat":
         if self.in_file:
-            heartbeat_file(self.job_id).parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only, like everything under MEDIA_ROOT (FILE_UPLOAD_*_PERMISSIONS).
+            heartbeat_file(self.job_id).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._beat()
         self._thread.daemon = True
         self._thread.start()
@@ -75,6 +76,6 @@ class Heartbeat:
 
     def _beat(self) -> None:
         if self.in_file:
-            heartbeat_file(self.job_id).touch()
+            heartbeat_file(self.job_id).touch(mode=0o600)
         else:
             ImportJob.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now())
