@@ -1,9 +1,11 @@
-"""Idempotency responses and rejected import rows held decrypted PII in plain JSON: encrypt them.
+"""Idempotency responses and rejected import rows held decrypted PII in plain JSON: encrypt them
+(0011 then drops the plain columns).
 
 Each column is replaced by an encrypted one (``EncryptedJSONField``): the new column is added,
 every existing row copied into it in batches (encrypted with the first key of
-FIELD_ENCRYPTION_KEYS), the plain column dropped and the new one given its name. Unapplying
-copies the values back in the clear.
+FIELD_ENCRYPTION_KEYS), the plain column dropped and the new one given its name. A rejected
+row's message that quotes a PII value loses the quote. Unapplying copies the values back in
+the clear (the quotes stay gone).
 """
 
 from django.db import migrations
@@ -33,6 +35,46 @@ def _copy(apps, *, reverse: bool) -> None:
 
 def seal(apps, schema_editor) -> None:
     _copy(apps, reverse=False)
+    _scrub_messages(apps)
+
+
+def _scrub_messages(apps) -> None:
+    """Messages about a PII field may quote the bad value: replaced by *** as new rows are
+    (``import_reports.message_at_rest``, copied here as migrations must not import app code)."""
+    entity = {"contacts": "contact", "companies": "company", "deals": "deal"}
+    custom_pii = {
+        (field_entity, f"custom_fields.{name}")
+        for field_entity, name in apps.get_model("customers", "CustomField")
+        .objects.filter(pii=True)
+        .values_list("entity", "name")
+    }
+    row_error = apps.get_model("integrations", "ImportRowError")
+    last_pk = 0
+    while True:
+        batch = list(
+            row_error.objects.filter(pk__gt=last_pk)
+            .order_by("pk")
+            .select_related("job")
+            .only("pk", "field", "message", "sealed_values", "job__resource")[:BATCH_SIZE]
+        )
+        if not batch:
+            break
+        changed = []
+        for row in batch:
+            pii_field = row.field in ("email", "phone", "address") or (
+                (entity.get(row.job.resource), row.field) in custom_pii
+            )
+            values = row.sealed_values if isinstance(row.sealed_values, dict) else {}
+            message = row.message
+            for value in values.values() if pii_field else ():
+                text = str(value).strip() if isinstance(value, str | int | float) else ""
+                if len(text) >= 3 and text in message:
+                    message = message.replace(text, "***")
+            if message != row.message:
+                row.message = message
+                changed.append(row)
+        row_error.objects.bulk_update(changed, ["message"])
+        last_pk = batch[-1].pk
 
 
 def unseal(apps, schema_editor) -> None:
@@ -40,7 +82,10 @@ def unseal(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("integrations", "0009_connection_name_error")]
+    dependencies = [
+        ("customers", "0007_name_collation_indexes"),
+        ("integrations", "0009_connection_name_error"),
+    ]
 
     operations = [
         migrations.AddField(
@@ -54,14 +99,4 @@ class Migration(migrations.Migration):
             field=customers.fields.EncryptedJSONField(blank=True, default=dict),
         ),
         migrations.RunPython(seal, unseal, elidable=False),
-        migrations.RemoveField(model_name="idempotencyrecord", name="response_data"),
-        migrations.RemoveField(model_name="importrowerror", name="values"),
-        migrations.RenameField(
-            model_name="idempotencyrecord",
-            old_name="sealed_response_data",
-            new_name="response_data",
-        ),
-        migrations.RenameField(
-            model_name="importrowerror", old_name="sealed_values", new_name="values"
-        ),
     ]

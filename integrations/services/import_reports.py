@@ -30,6 +30,28 @@ HIDDEN = "***"
 RowValues = Callable[[Mapping[str, Any] | None], dict[str, Any]]
 
 
+def pii_targets(resource: str) -> set[str]:
+    """The fields of `resource` whose values are personal data, as row problems name them."""
+    definitions = definitions_for(ENTITY_OF_RESOURCE[resource], include_archived=True)
+    custom = {f"{CUSTOM_PREFIX}{field.name}" for field in definitions if field.pii}
+    return set(pii.PII_FIELDS) | custom
+
+
+def message_at_rest(
+    *, field: str, message: str, values: Mapping[str, Any], pii_targets: set[str]
+) -> str:
+    """A row problem's message as stored: one about a PII field may quote the bad value
+    (``Expected a date as YYYY-MM-DD, got '1990/13/45'.``), which is replaced by ``***``; the
+    value itself stays in the row's encrypted values."""
+    if field not in pii_targets or not isinstance(values, Mapping):
+        return message
+    for value in values.values():
+        text = str(value).strip() if isinstance(value, str | int | float) else ""
+        if len(text) >= 3 and text in message:
+            message = message.replace(text, HIDDEN)
+    return message
+
+
 def import_error_report_filename(job: ImportJob) -> str:
     return f"import-{job.pk}-errors.csv"
 

@@ -294,7 +294,7 @@ def test_the_migration_encrypts_the_plaintext_rows_written_before_it():
     from django.db.migrations.executor import MigrationExecutor
 
     before = [("integrations", "0009_connection_name_error")]
-    after = [("integrations", "0010_seal_idempotency_responses_and_rejected_rows")]
+    after = [("integrations", "0011_drop_plaintext_idempotency_responses_and_rejected_rows")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
@@ -303,7 +303,11 @@ def test_the_migration_encrypts_the_plaintext_rows_written_before_it():
     )
     job = old.get_model("integrations", "ImportJob").objects.create(resource="contacts")
     old.get_model("integrations", "ImportRowError").objects.create(
-        job_id=job.pk, row_number=2, message="bad", values={"E-mail": EMAIL}
+        job_id=job.pk,
+        row_number=2,
+        field="email",
+        message=f"Not an address: {EMAIL}.",
+        values={"E-mail": EMAIL},
     )
 
     executor = MigrationExecutor(connection)
@@ -311,5 +315,25 @@ def test_the_migration_encrypts_the_plaintext_rows_written_before_it():
 
     assert_no_marker_in(raw_column(IdempotencyRecord, "response_data"))
     assert_no_marker_in(raw_column(ImportRowError, '"values"'))
+    assert raw_column(ImportRowError, "message") == ["Not an address: ***."]
     assert IdempotencyRecord.objects.get().response_data == {"email": EMAIL}
     assert ImportRowError.objects.get().values == {"E-mail": EMAIL}
+
+
+def test_a_message_quoting_a_bad_pii_value_is_stored_without_it(
+    api, api_without_pii, django_capture_on_commit_callbacks, monkeypatch
+):
+    custom_field_create(entity="contact", name="birthday", type="date", pii=True, label="Birthday")
+    monkeypatch.setattr(tasks.run_import, "delay", Queued())
+    content = "first_name,Birthday\nBad,1990/13/45\n"
+    upload = SimpleUploadedFile("cf.csv", content.encode(), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = api.post(IMPORTS, {"file": upload, "resource": "contacts"}, format="multipart")
+    imports.import_run(job_id=job_id.json()["id"])
+
+    (problem,) = api.get(f"{IMPORTS}{job_id.json()['id']}/errors/").json()["results"]
+
+    assert problem["field"] == "custom_fields.birthday"
+    assert "1990/13/45" not in problem["message"] and "***" in problem["message"]
+    assert problem["values"]["Birthday"] == "1990/13/45"  # the reader with PII rights sees it
+    assert not any("1990/13/45" in text for text in raw_column(ImportRowError, "message"))
