@@ -12,6 +12,8 @@ webhook subscriptions paused and resumed, deliveries replayed, through the webho
 Schedules themselves are django-celery-beat's periodic tasks, in its own admin.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -160,7 +162,7 @@ class RowErrorInline(admin.TabularInline):
     """The first row errors; the full report is the CSV download linked on the job."""
 
     model = ImportRowError
-    fields = ("row_number", "field", "message", "values")
+    fields = ("row_number", "field", "message", "row_values")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -179,6 +181,10 @@ class RowErrorInline(admin.TabularInline):
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple[str, ...]:
         return self.get_fields(request, obj)
+
+    @admin.display(description=_("values"))
+    def row_values(self, row_error: ImportRowError) -> str:
+        return json.dumps(row_error.values, ensure_ascii=False)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         """A job's row errors are part of the job: whoever sees the job sees them."""

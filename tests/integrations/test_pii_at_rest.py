@@ -337,3 +337,29 @@ def test_a_message_quoting_a_bad_pii_value_is_stored_without_it(
     assert "1990/13/45" not in problem["message"] and "***" in problem["message"]
     assert problem["values"]["Birthday"] == "1990/13/45"  # the reader with PII rights sees it
     assert not any("1990/13/45" in text for text in raw_column(ImportRowError, "message"))
+
+
+def test_the_admin_shows_a_rejected_rows_values_only_to_staff_who_may_read_pii(
+    api, user, client, django_capture_on_commit_callbacks, monkeypatch
+):
+    job_id = run_rejecting_import(api, django_capture_on_commit_callbacks, monkeypatch)
+    page = reverse("admin:integrations_importjob_change", args=[job_id])
+    no_pii = UserFactory(username="staff-no-pii")
+    no_pii.user_permissions.add(*_permissions("integrations.view_importjob"))
+    with_pii = UserFactory(username="staff-pii")
+    with_pii.user_permissions.add(
+        *_permissions("integrations.view_importjob", "customers.view_pii")
+    )
+    ImportJob.objects.filter(pk=job_id).update(created_by=no_pii)
+
+    client.force_login(no_pii)
+    hidden = client.get(page)
+    client.force_login(with_pii)
+    ImportJob.objects.filter(pk=job_id).update(created_by=with_pii)
+    shown = client.get(page)
+
+    assert hidden.status_code == shown.status_code == 200
+    assert "zombie" in hidden.content.decode() and EMAIL not in hidden.content.decode()
+    assert (
+        EMAIL in shown.content.decode() and ADDRESS.replace("'", "&#x27;") in shown.content.decode()
+    )
