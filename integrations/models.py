@@ -82,6 +82,10 @@ class Resource(models.TextChoices):
     DEALS = "deals", _("Deals")
 
 
+# The custom-field entity of each resource (``CustomField.entity``).
+ENTITY_OF_RESOURCE = {"contacts": "contact", "companies": "company", "deals": "deal"}
+
+
 class FileFormat(models.TextChoices):
     CSV = "csv", "CSV"
     JSON = "json", "JSON"

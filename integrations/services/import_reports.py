@@ -17,14 +17,13 @@ from customers import pii
 from customers.api.csv_cells import csv_header_line, csv_row_line
 from customers.custom_fields.values import definitions_for, mask
 from customers.models import CustomField
-from integrations.models import ImportJob, ImportRowError
+from integrations.models import ENTITY_OF_RESOURCE, ImportJob, ImportRowError
 from integrations.services.import_mapping import (
     CUSTOM_PREFIX,
     report_column_order,
     resolve_mapping,
 )
 
-ENTITY_OF_RESOURCE = {"contacts": "contact", "companies": "company", "deals": "deal"}
 HIDDEN = "***"
 
 RowValues = Callable[[Mapping[str, Any] | None], dict[str, Any]]
