@@ -5,8 +5,9 @@ broker's folders, the media folder, the logs: all of its `var/`) is searched for
 The instance is a fresh `var/` of its own: gunicorn with `DEBUG=false` and its access log, a
 Celery worker on the filesystem broker, a webhook receiver outside it. The doors: REST in JSON,
 XML and CSV with an `Idempotency-Key` (each replayed once), a batch, rejected writes that echo
-their input, SOAP `CreateContact`, the web form, an import with one good and one rejected row
-and its error report (REST and web), an export to a file, and webhook deliveries.
+their input, SOAP `CreateContact`, the web form, an import with one good row, one rejected for a
+non-PII reason and one whose error quotes a PII custom field's value, its error report (REST in
+three formats and web), an export to a file, and webhook deliveries.
 
 Two files hold the markers on purpose: the uploaded import file and the export file asked for
 with PII. They are found (which proves the search works), are owner-only, and are gone after
@@ -183,7 +184,8 @@ def instance(tmp_path):
         if ": " in line
     )
     scopes = "contacts:read,contacts:write,pii:read,imports:read,imports:write,"
-    scopes += "exports:read,exports:write,integrations:read,integrations:write"
+    scopes += "exports:read,exports:write,integrations:read,integrations:write,"
+    scopes += "settings:read,settings:write"
     key = run(
         [
             "manage.py",
@@ -289,6 +291,19 @@ def write_through_every_door(crm: Instance, markers: Markers) -> dict[str, int]:
         assert response.status_code == 400, response.text
     duplicate = crm.api.post(contacts, json=markers.person("rest-json"), timeout=TIMEOUT)
     assert duplicate.status_code == 400, duplicate.text
+    # A PII custom field whose type error quotes the value it was given.
+    field = crm.api.post(
+        crm.url("/api/v1/custom-fields/"),
+        json={"entity": "contact", "name": "badge", "label": "Badge", "type": "date"}
+        | {"pii": True},
+        timeout=TIMEOUT,
+    )
+    assert field.status_code == 201, field.text
+    quoting = {**markers.person("rest-quoted"), "custom_fields": {"badge": markers.address}}
+    response = crm.api.post(
+        contacts, json=quoting, headers={"Idempotency-Key": "quoted-key"}, timeout=TIMEOUT
+    )
+    assert response.status_code == 400 and markers.address_token in response.text
 
     soap_create(crm, markers)
     crm.sign_in()
@@ -326,11 +341,13 @@ def web_create(crm: Instance, markers: Markers) -> None:
 
 
 def import_with_a_rejected_row(crm: Instance, markers: Markers) -> int:
-    """One good row, one rejected for its lifecycle stage (not its PII), so its PII is kept."""
+    """One good row, one rejected for its lifecycle stage (not its PII, which is kept), one
+    for a PII custom field whose message quotes the bad value."""
     content = (
-        "First Name,E-mail,Mobile,Address,Lifecycle\n"
-        f'Good,{markers.email("import-good")},{markers.phone},"{markers.address}",lead\n'
-        f'Bad,{markers.email("import-rejected")},{markers.phone},"{markers.address}",zombie\n'
+        "First Name,E-mail,Mobile,Address,Lifecycle,Badge\n"
+        f'Good,{markers.email("import-good")},{markers.phone},"{markers.address}",lead,2000-01-01\n'
+        f'Bad,{markers.email("import-rejected")},{markers.phone},"{markers.address}",zombie,2000-01-01\n'
+        f'Quoted,{markers.email("import-quoted")},{markers.phone},,lead,"{markers.address}"\n'
     )
     response = crm.api.post(
         crm.url("/api/v1/imports/"),
@@ -341,7 +358,7 @@ def import_with_a_rejected_row(crm: Instance, markers: Markers) -> int:
     assert response.status_code == 202, response.text
     job_id = response.json()["id"]
     job = wait_for(lambda: _finished(crm, f"/api/v1/imports/{job_id}/"), timeout=120)
-    assert (job["rows_created"], job["rows_failed"]) == (1, 1), job
+    assert (job["rows_created"], job["rows_failed"]) == (1, 2), job
     # The error report, read through every format and the web, shows the PII to this reader.
     for fmt in ("json", "xml", "csv"):
         report = crm.api.get(
