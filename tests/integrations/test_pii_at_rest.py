@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 CONTACTS = "/api/v1/contacts/"
 IMPORTS = "/api/v1/imports/"
-EMAIL, PHONE, ADDRESS = "marker.rest@example.org", "+86 139 1234 5678", "88 Marker Road, Xi'an"
+EMAIL, PHONE, ADDRESS = "marker.rest@example.org", "+86 139 1234 5678", "88 Marker Road, 西安"
 PERSON = {"first_name": "Mei", "email": EMAIL, "phone": PHONE, "address": ADDRESS}
 # The second row is rejected for its lifecycle stage, so its PII is kept for the report.
 REJECTED_FILE = (
@@ -365,6 +365,4 @@ def test_the_admin_shows_a_rejected_rows_values_only_to_staff_who_may_read_pii(
 
     assert hidden.status_code == shown.status_code == 200
     assert "zombie" in hidden.content.decode() and EMAIL not in hidden.content.decode()
-    assert (
-        EMAIL in shown.content.decode() and ADDRESS.replace("'", "&#x27;") in shown.content.decode()
-    )
+    assert EMAIL in shown.content.decode() and ADDRESS in shown.content.decode()
