@@ -26,7 +26,7 @@ def run_export(job_id: int) -> None:
 def purge_exchange_files() -> dict[str, int]:
     """Schedule daily (celery beat, or cron the `purge_exchange_files` command)."""
     result = exchange_files.exchange_files_purge()
-    return {"imports": result.imports, "exports": result.exports}
+    return {"imports": result.imports, "exports": result.exports, "drafts": result.drafts}
 
 
 @shared_task(name="integrations.purge_idempotency_records")

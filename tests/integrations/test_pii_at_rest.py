@@ -5,6 +5,7 @@ key's lifetime; import uploads and export files readable by their owner only."""
 
 import csv
 import io
+import os
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,9 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -280,8 +284,6 @@ def test_an_import_upload_and_an_export_file_are_readable_by_their_owner_only(
 
 
 def _permissions(*names: str):
-    from django.contrib.auth.models import Permission
-
     for name in names:
         app_label, codename = name.split(".")
         yield Permission.objects.get(content_type__app_label=app_label, codename=codename)
@@ -366,3 +368,16 @@ def test_the_admin_shows_a_rejected_rows_values_only_to_staff_who_may_read_pii(
     assert hidden.status_code == shown.status_code == 200
     assert "zombie" in hidden.content.decode() and EMAIL not in hidden.content.decode()
     assert EMAIL in shown.content.decode() and ADDRESS in shown.content.decode()
+
+
+def test_wizard_uploads_abandoned_for_a_day_are_purged_nightly_and_fresh_ones_kept(settings):
+    old = default_storage.save("import-drafts/old-people.csv", ContentFile(b"email\nx@y.org\n"))
+    new = default_storage.save("import-drafts/new-people.csv", ContentFile(b"email\nz@y.org\n"))
+    day_and_a_bit = (timezone.now() - timedelta(hours=25)).timestamp()
+    os.utime(settings.MEDIA_ROOT / old, (day_and_a_bit, day_and_a_bit))
+
+    result = tasks.purge_exchange_files()
+
+    assert result["drafts"] == 1
+    assert not default_storage.exists(old) and default_storage.exists(new)
+    assert mode(settings.MEDIA_ROOT / new) == 0o600
