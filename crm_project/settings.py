@@ -174,6 +174,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+# Media holds import uploads and export files (decrypted PII): readable by the app's own user
+# only, whatever the process umask. Fixed, not configurable: no deployment needs them wider.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
@@ -249,6 +253,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-exchange-files": {
         "task": "integrations.purge_exchange_files",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "purge-idempotency-records": {
+        "task": "integrations.purge_idempotency_records",
+        "schedule": crontab(hour=3, minute=40),
     },
     "purge-change-events": {
         "task": "integrations.purge_change_events",

@@ -13,6 +13,8 @@ Schedules themselves are django-celery-beat's periodic tasks, in its own admin, 
 are given the permission they need here.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -26,6 +28,7 @@ from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
 from customers.admin.base import with_permission
+from customers.pii import can_view_pii
 from integrations import selectors
 from integrations.connectors import available_connectors
 from integrations.models import (
@@ -180,7 +183,7 @@ class RowErrorInline(admin.TabularInline):
     """The first row errors; the full report is the CSV download linked on the job."""
 
     model = ImportRowError
-    fields = ("row_number", "field", "message", "values")
+    fields = ("row_number", "field", "message", "row_values")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -192,6 +195,17 @@ class RowErrorInline(admin.TabularInline):
         job_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
         first = ImportRowError.objects.filter(job_id=job_id).order_by("row_number", "id")
         return queryset.filter(pk__in=list(first.values_list("pk", flat=True)[: self.max_shown]))
+
+    def get_fields(self, request: HttpRequest, obj=None) -> tuple[str, ...]:
+        """The row's values (PII among them) only for staff who may read PII."""
+        return self.fields if can_view_pii(request.user) else self.fields[:-1]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple[str, ...]:
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("values"))
+    def row_values(self, row_error: ImportRowError) -> str:
+        return json.dumps(row_error.values, ensure_ascii=False)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         """A job's row errors are part of the job: whoever sees the job sees them."""

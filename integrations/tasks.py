@@ -3,7 +3,14 @@
 from celery import shared_task
 from django.conf import settings
 
-from integrations.services import change_feed, exchange_files, exports, imports, job_sweep
+from integrations.services import (
+    change_feed,
+    exchange_files,
+    exports,
+    idempotency,
+    imports,
+    job_sweep,
+)
 
 
 @shared_task(name="integrations.run_import")
@@ -37,7 +44,14 @@ def run_export(job_id: int) -> None:
 def purge_exchange_files() -> dict[str, int]:
     """Schedule daily (celery beat, or cron the `purge_exchange_files` command)."""
     result = exchange_files.exchange_files_purge()
-    return {"imports": result.imports, "exports": result.exports}
+    return {"imports": result.imports, "exports": result.exports, "drafts": result.drafts}
+
+
+@shared_task(name="integrations.purge_idempotency_records")
+def purge_idempotency_records() -> int:
+    """Nightly under celery beat: a stored response (PII inside) outlives its key by a day at
+    most."""
+    return idempotency.idempotency_records_purge()
 
 
 @shared_task(name="integrations.purge_change_events")

@@ -71,7 +71,8 @@ class Heartbeat:
 
     def __enter__(self) -> "Heartbeat":
         if self.in_file:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only, like everything under MEDIA_ROOT (FILE_UPLOAD_*_PERMISSIONS).
+            self.file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._beat()
         self._thread.daemon = True
         self._thread.start()
@@ -91,6 +92,6 @@ class Heartbeat:
 
     def _beat(self) -> None:
         if self.in_file:
-            self.file.touch()
+            self.file.touch(mode=0o600)
         else:
             self.model.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now())

@@ -25,8 +25,15 @@ from customers.api.csv_cells import flatten
 from customers.custom_fields.values import definitions_for
 from customers.fields import encrypted_fields_of
 from integrations.formats import FormatError, open_reader
-from integrations.models import ImportJob, ImportRowError, JobStatus, Resource
+from integrations.models import (
+    ENTITY_OF_RESOURCE,
+    ImportJob,
+    ImportRowError,
+    JobStatus,
+    Resource,
+)
 from integrations.queueing import enqueue, enqueue_on_commit
+from integrations.services import import_reports
 from integrations.services.garbage_collection import fewer_collections
 from integrations.services.import_crypto import ChunkEncryptor
 from integrations.services.import_heartbeat import Heartbeat, is_alive
@@ -41,8 +48,6 @@ from integrations.services.import_rows import (
 )
 from integrations.services.import_writer import ChunkResult, write_chunk
 from integrations.services.write_ahead_log import fewer_checkpoints
-
-ENTITY_OF_RESOURCE = {"contacts": "contact", "companies": "company", "deals": "deal"}
 
 
 class _Rollback(Exception):
@@ -436,14 +441,22 @@ def _forget_logged_queries() -> None:
 def _record_progress(
     job: ImportJob, result: ChunkResult, *, checkpoint: int, processed: int | None = None
 ) -> None:
-    """Counts, row errors and the checkpoint in the same transaction as the chunk's writes."""
+    """Counts, row errors and the checkpoint in the same transaction as the chunk's writes.
+    A row error's values are encrypted (``ImportRowError.values``) and its message keeps no
+    quoted PII (``import_reports.message_at_rest``)."""
+    pii_targets = import_reports.pii_targets(job.resource) if result.problems else set()
     ImportRowError.objects.bulk_create(
         [
             ImportRowError(
                 job_id=job.pk,
                 row_number=problem.number,
                 field=problem.field[:100],
-                message=problem.message,
+                message=import_reports.message_at_rest(
+                    field=problem.field,
+                    message=problem.message,
+                    values=problem.values,
+                    pii_targets=pii_targets,
+                ),
                 values=_jsonable(problem.values),
             )
             for problem in result.problems

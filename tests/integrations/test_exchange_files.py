@@ -86,11 +86,11 @@ def test_the_command_and_the_task_purge_with_the_setting_or_the_given_days(setti
     assert stored(job) and "Deleted 0 import file(s)" in out.getvalue()
 
     call_command("purge_exchange_files", "--days", "2", stdout=out)
-    assert not stored(job) and "Deleted 1 import file(s) and 0 export file(s)." in out.getvalue()
+    assert not stored(job) and "Deleted 1 import file(s), 0 export file(s)" in out.getvalue()
 
     settings.EXCHANGE_FILE_RETENTION_DAYS = 0
     export = finished_export(0.01)
-    assert purge_exchange_files() == {"imports": 0, "exports": 1}
+    assert purge_exchange_files() == {"imports": 0, "exports": 1, "drafts": 0}
     assert not stored(export)
 
 
