@@ -234,6 +234,9 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # stamped while the export runs (integrations.services.import_heartbeat), so a job sweep on
+    # any node tells a running export from one whose worker died
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     file_deleted_at = models.DateTimeField(
         _("file deleted at"),
         null=True,

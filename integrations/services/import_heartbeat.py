@@ -7,10 +7,9 @@ start it a second time. The thread stamps ``ImportJob.heartbeat_at`` on its own 
 connection; on SQLite, whose single writer is the import's open transaction, it touches a file
 under MEDIA_ROOT instead (an SQLite database is only ever shared by processes of one machine).
 
-Exports beat too, so a second delivery of a running export (the job sweep re-publishes jobs
-whose first message may still be on its way) leaves it alone. ``ExportJob`` has no
-``heartbeat_at`` column, so its heartbeat is the file: right for workers on one machine, and a
-column on ``ExportJob`` would make it right across machines with no change here.
+Exports beat too (``ExportJob.heartbeat_at``), so a second delivery of a running export (the
+job sweep re-publishes jobs whose first message may still be on its way) leaves it alone, on
+whichever node it runs.
 """
 
 import threading
@@ -66,6 +65,7 @@ class Heartbeat:
         self.in_file = connection.vendor == "sqlite" or not _has_column(model)
         self.file = heartbeat_file(job_id, model)
         self._stop = threading.Event()
+        self._first_beat = threading.Event()
         name = f"{_FOLDERS[model]}-{job_id}-heartbeat"
         self._thread = threading.Thread(target=self._run, name=name)
 
@@ -76,6 +76,8 @@ class Heartbeat:
             self._beat()
         self._thread.daemon = True
         self._thread.start()
+        # a job is alive from the moment it starts: wait (briefly) for the thread's first stamp
+        self._first_beat.wait(self.interval)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -85,6 +87,9 @@ class Heartbeat:
 
     def _run(self) -> None:
         try:
+            if not self.in_file:
+                self._beat()
+            self._first_beat.set()
             while not self._stop.wait(self.interval):
                 self._beat()
         finally:
