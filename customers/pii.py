@@ -13,6 +13,18 @@ from customers.crypto import normalize_phone
 VIEW_PII_PERMISSION = "customers.view_pii"
 PII_FIELDS = ("email", "phone", "address")
 _WRITTEN_COUNTRY_CODE = re.compile(r"^(?:\+|00)(\d{1,3})[\s\-.(]")
+_PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]{6,}$")
+
+
+def looks_like_email(term: str) -> bool:
+    return "@" in term
+
+
+def looks_like_phone(term: str) -> bool:
+    """Digits (6 or more) written as a phone number is written: a search box, a log line and
+    a query parameter all treat such a value as personal data."""
+    term = term.strip()
+    return bool(_PHONE_LIKE.match(term)) and sum(ch.isdigit() for ch in term) >= 6
 
 
 def can_view_pii(user: Any) -> bool:

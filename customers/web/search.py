@@ -5,21 +5,18 @@ An exact email or phone search answers only users who may read personal data; an
 gets the search box's field error (and no rows), whether or not the person exists
 (``pii.check_pii_lookup``)."""
 
-import re
-
 from django.db.models import Q, QuerySet
 
 from customers import crypto, pii, selectors
 
 SEARCH_FIELD = "q"
-_PHONE = re.compile(r"^\+?[\d\s\-().]{6,}$")
 
 
 def kind_of(term: str) -> str:
     term = term.strip()
-    if "@" in term:
+    if pii.looks_like_email(term):
         return "email"
-    if _PHONE.match(term) and sum(ch.isdigit() for ch in term) >= 6:
+    if pii.looks_like_phone(term):
         return "phone"
     return "text"
 
