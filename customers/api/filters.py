@@ -72,10 +72,10 @@ class TaggedFilterSet(TimestampFilterSet):
 
 class PiiLookupFilterSet(TaggedFilterSet):
     """Filters whose exact lookups by personal data (``?email=``, ``?phone=``) answer only
-    callers who may read personal data; anyone else gets a 400 naming the parameter, whether
-    or not the value exists (``pii.check_pii_lookup``). `may_look_up_pii` defaults to the
-    request's right; a caller without a request (an export job) passes it, so every
-    exportable resource's filters take it."""
+    callers who may read personal data (``pii:read`` and ``view_pii``); anyone else gets a
+    400 naming the parameter, whether or not the value exists (``pii.check_pii_lookup``).
+    `may_look_up_pii` defaults to the request's right; a caller without a request (an export
+    job) passes it, so every exportable resource's filters take it."""
 
     def __init__(self, *args, may_look_up_pii: bool | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -88,8 +88,12 @@ class PiiLookupFilterSet(TaggedFilterSet):
 
 
 class ContactFilter(PiiLookupFilterSet):
-    email = filters.CharFilter(method="filter_email", help_text="Exact email, any letter case.")
-    phone = filters.CharFilter(method="filter_phone", help_text="Exact phone, any formatting.")
+    email = filters.CharFilter(
+        method="filter_email", help_text="Exact email, any letter case. Needs PII rights."
+    )
+    phone = filters.CharFilter(
+        method="filter_phone", help_text="Exact phone, any formatting. Needs PII rights."
+    )
     company = filters.ModelChoiceFilter(queryset=Company.objects.all())
     lifecycle_stage = filters.MultipleChoiceFilter(choices=Contact.Lifecycle.choices)
 
@@ -107,7 +111,9 @@ class ContactFilter(PiiLookupFilterSet):
 
 
 class CompanyFilter(PiiLookupFilterSet):
-    phone = filters.CharFilter(method="filter_phone", help_text="Exact phone, any formatting.")
+    phone = filters.CharFilter(
+        method="filter_phone", help_text="Exact phone, any formatting. Needs PII rights."
+    )
 
     class Meta:
         model = Company
