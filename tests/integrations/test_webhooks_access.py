@@ -98,7 +98,7 @@ def test_a_revoked_key_stops_the_deliveries_of_its_subscription(receiver):
     owner = ManagerFactory()
     key = key_of(owner, ALL_SCOPES)
     receiver.subscribe(owner=owner, api_key=key, events=["*"])
-    api_key_revoke(api_key=key)
+    api_key_revoke(api_key=key, revoked_by=owner)
     ContactFactory()
 
     (delivery,) = deliver_all()
