@@ -1,7 +1,8 @@
-"""SearchContacts(email=…) over SOAP answers only callers who may read personal data: anyone
-else gets a Client.ValidationError naming `email`, the same for a customer and a stranger."""
+"""SearchContacts(email=…) and SearchCompanies(phone=…) over SOAP answer only callers who may
+read personal data: anyone else gets a Client.ValidationError naming the criterion, the same
+for a customer and a stranger."""
 
-from tests.factories import ContactFactory
+from tests.factories import CompanyFactory, ContactFactory
 from tests.soap.support import field_errors, raises_fault
 
 EMAIL = "zhang.wei@example.cn"
@@ -35,3 +36,22 @@ def test_search_by_email_with_pii_read_finds_the_person(soap):
     page = soap.service.SearchContacts(email=EMAIL)
 
     assert page.total == 1 and page.items[0].id == person.pk
+
+
+def test_search_companies_by_phone_without_pii_read_is_a_validation_fault_naming_phone(
+    soap_without_pii,
+):
+    CompanyFactory(name="Acme", phone="+86 21 5555 0101")
+
+    with raises_fault("Client.ValidationError") as refused:
+        soap_without_pii.service.SearchCompanies(phone="+86 21 5555 0101")
+
+    assert list(field_errors(refused.value)) == ["phone"]
+
+
+def test_search_companies_by_phone_with_pii_read_finds_it(soap):
+    acme = CompanyFactory(name="Acme", phone="+86 21 5555 0101")
+
+    page = soap.service.SearchCompanies(phone="+86 21 5555 0101")
+
+    assert [item.id for item in page.items] == [acme.pk]
