@@ -417,11 +417,32 @@ CONTENT_SECURITY_POLICY = {
 if env_str("CSP_REPORT_URI"):
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = env_str("CSP_REPORT_URI")
 
+# Every handler masks personal data in what it writes (PII query parameters such as ?email=
+# in logged URLs: crm_project/log_masking.py); gunicorn's logs through gunicorn.conf.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_personal_data": {"()": "crm_project.log_masking.MaskPersonalData"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
+        # runserver's request lines (Django's default handler for them, plus the mask)
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_personal_data"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Django's own default config also prints to the console: one handler, not two.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

@@ -314,7 +314,9 @@ _BLIND_INDEXES = {
 class BlindIndexSearchMixin:
     """Search over encrypted email and phone: a term shaped like one matches its blind index
     exactly (in addition to the usual text search), one indexed equality, never a decrypt
-    and scan. Partial emails or numbers find nothing, by design."""
+    and scan. Partial emails or numbers find nothing, by design. Only for staff who may read
+    personal data (``pii.check_pii_lookup``); others are told so, and the exact match is not
+    tried, whether or not the person exists."""
 
     blind_index_search: tuple[str, ...] = ()  # of "email", "phone"
 
@@ -327,6 +329,11 @@ class BlindIndexSearchMixin:
             if name in self.blind_index_search and term and looks_like(term)
         ]
         if conditions:
+            try:
+                pii.check_pii_lookup(["q"], allowed=pii.can_view_pii(request.user))
+            except ValidationError as error:
+                messages.warning(request, " ".join(error.messages))
+                return results, may_have_duplicates
             results = results | queryset.filter(reduce(or_, conditions))
         return results, may_have_duplicates
 

@@ -76,6 +76,7 @@ class ImportJobViewSet(_JobViewSet):
             mapping=data.get("mapping") or {},
             dry_run=data["dry_run"],
             all_or_nothing=data["all_or_nothing"],
+            may_look_up_pii=request_can_view_pii(request),
         )
         return self.created(job, "import-job-detail")
 
@@ -162,6 +163,7 @@ class ExportJobViewSet(_JobViewSet):
             format=data["format"],
             filters=data.get("filters") or {},
             include_pii=data["include_pii"] and request_can_view_pii(request),
+            may_look_up_pii=request_can_view_pii(request),
         )
         return self.created(job, "export-job-detail")
 

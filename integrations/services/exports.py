@@ -72,6 +72,7 @@ def export_create(
     format: str,
     filters: Mapping[str, Any] | None,
     include_pii: bool,
+    may_look_up_pii: bool | None = None,
     enqueue: bool = True,
 ) -> ExportJob:
     """Check the options and filters up front, store the job, and queue it once the
@@ -79,13 +80,17 @@ def export_create(
 
     PII is decrypted only if asked for *and* the user may read it (else it is masked). A job
     without a user is the system's own (a management command): shell access already holds
-    the keys.
+    the keys. Filters that look records up by personal data (email, phone, PII custom fields)
+    need `may_look_up_pii` (default: the user's right; an API door passes its key's).
     """
     _check_choice("resource", resource, Resource.values)
     _check_choice("format", format, FileFormat.values)
     filters = _normalise_filters(filters)
-    _filtered_queryset(resource, filters)  # validates them; nothing is read yet
     may_read_pii = user is None or pii.can_view_pii(user)
+    if may_look_up_pii is None:
+        may_look_up_pii = may_read_pii
+    # validates them; nothing is read yet
+    _filtered_queryset(resource, filters, may_look_up_pii=may_look_up_pii)
     job = ExportJob.objects.create(
         created_by=user,
         resource=resource,
@@ -182,7 +187,8 @@ def export_write(
     _check_choice("resource", resource, Resource.values)
     _check_choice("format", format, FileFormat.values)
     exported = _RESOURCES[resource]
-    queryset = _filtered_queryset(resource, _normalise_filters(filters))
+    # the job's creation checked who may look records up by personal data
+    queryset = _filtered_queryset(resource, _normalise_filters(filters), may_look_up_pii=True)
     definitions = definitions_for(exported.entity)
     if resource == Resource.CONTACTS:
         return _write_contacts(
@@ -283,7 +289,9 @@ def _parameter_text(name: str, value: Any) -> str:
     return str(value)
 
 
-def _filtered_queryset(resource: str, filters: Mapping[str, Any]) -> QuerySet:
+def _filtered_queryset(
+    resource: str, filters: Mapping[str, Any], *, may_look_up_pii: bool
+) -> QuerySet:
     """The resource's records matching `filters`, the REST list's query parameters: its
     FilterSet (email and phone through their blind indexes), ``cf_<name>`` custom field
     filters and ``search``. Unknown names are refused rather than ignored: a typo must not
@@ -304,16 +312,24 @@ def _filtered_queryset(resource: str, filters: Mapping[str, Any]) -> QuerySet:
     if unknown:
         raise ValidationError({f"filters.{name}": "Unknown filter." for name in unknown})
 
-    filterset = filterset_class(data=params, queryset=exported.selector())
+    filterset = filterset_class(
+        data=params, queryset=exported.selector(), may_look_up_pii=may_look_up_pii
+    )
     if not filterset.is_valid():
         raise ValidationError(
             {f"filters.{name}": list(messages) for name, messages in filterset.errors.items()}
         )
-    queryset = filterset.qs
+    try:
+        queryset = filterset.qs
+    except ValidationError as error:
+        raise ValidationError(
+            {f"filters.{name}": messages for name, messages in error.message_dict.items()}
+        ) from None
     # The REST filter backends read only `query_params` (and the view's `search_fields`).
     request = SimpleNamespace(query_params=params)
+    custom_fields = CustomFieldFilterBackend(may_look_up_pii=may_look_up_pii)
     try:
-        queryset = CustomFieldFilterBackend().filter_queryset(request, queryset, view)
+        queryset = custom_fields.filter_queryset(request, queryset, view)
         if params.get(SEARCH):
             queryset = SearchFilter().filter_queryset(request, queryset, view)
     except rest_exceptions.ValidationError as error:

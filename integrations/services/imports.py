@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from customers import crypto
+from customers import crypto, pii
 from customers.api.csv_cells import flatten
 from customers.custom_fields.values import definitions_for
 from customers.fields import encrypted_fields_of
@@ -117,14 +117,24 @@ def import_create(
     mapping: Mapping[str, str | None] | None = None,
     dry_run: bool = False,
     all_or_nothing: bool = False,
+    may_look_up_pii: bool | None = None,
     enqueue: bool = True,
 ) -> ImportJob:
     """Check the file and options up front (size, format, mapping), store the job, and queue
-    it once the transaction commits. Bad input raises ValidationError and stores nothing."""
+    it once the transaction commits. Bad input raises ValidationError and stores nothing.
+
+    Matching by email looks contacts up by personal data: its counts (updated or created, a
+    dry run's included) would tell whether each person exists, so it needs `may_look_up_pii`
+    (default: the user's right to read personal data; no user is the shell's own job; an API
+    door passes its key's)."""
     _check_choice("mode", mode, ImportJob.Mode.values)
     _check_choice("match_key", match_key, ImportJob.MatchKey.values)
     if match_key == ImportJob.MatchKey.EMAIL and resource != Resource.CONTACTS:
         raise ValidationError({"match_key": "Only contacts can be matched by email."})
+    if match_key == ImportJob.MatchKey.EMAIL:
+        if may_look_up_pii is None:
+            may_look_up_pii = user is None or pii.can_view_pii(user)
+        pii.check_pii_lookup(["match_key"], allowed=may_look_up_pii)
     size = _size(file)
     if size > settings.IMPORT_MAX_BYTES:
         limit = settings.IMPORT_MAX_BYTES

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from customers import selectors
+from customers import pii, selectors
 from customers.services import companies, contacts, deals
 from integrations import queueing
 from integrations.connectors import Connector, ConnectorError, connector_class
@@ -168,6 +168,13 @@ def _validate(connection: Connection) -> None:
         and connection.resource != Resource.CONTACTS
     ):
         errors["match_key"] = "Only contacts can be matched by email."
+    elif connection.match_key == ImportJob.MatchKey.EMAIL and connection.created_by_id:
+        # its runs import as their creator: one who may not look people up by email could
+        # learn from the counts who exists (imports.import_create refuses it too)
+        try:
+            pii.check_pii_lookup(["match_key"], allowed=pii.can_view_pii(connection.created_by))
+        except ValidationError as error:
+            errors["match_key"] = error.message_dict["match_key"][0]
     if not isinstance(connection.mapping, Mapping):
         errors["mapping"] = "Expected an object of source field to our field."
     elif connection.resource in Resource.values:

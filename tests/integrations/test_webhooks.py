@@ -217,7 +217,7 @@ def test_personal_data_in_payloads_follows_the_subscribing_key_scope(receiver):
     owner = SalesUserFactory()
     _, _key = api_key_create(user=owner, name="no pii", scopes=["contacts:read"])
     key_without_pii = owner.api_keys.get()
-    receiver.subscribe(owner=owner, api_key=key_without_pii)
+    receiver.subscribe(owner=owner, api_key=key_without_pii, events=["contact.created"])
     ContactFactory(email="zhang.wei@example.com")
 
     deliver_all()
