@@ -9,6 +9,7 @@ answers "no longer stored" rather than pretending the job never had one.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -20,6 +21,15 @@ from integrations.models import FINISHED_STATUSES, ExportJob, ImportJob
 # The import wizard keeps an upload here between its steps, until a job takes it.
 IMPORT_DRAFTS_FOLDER = "import-drafts"
 ABANDONED_DRAFT_AFTER = timedelta(days=1)
+
+
+def private_folder(path: Path) -> Path:
+    """`path`, created owner-only (0700) with every missing parent: `Path.mkdir`'s mode applies
+    to the last folder only, so `media/exports/` would otherwise be left world-readable."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    return path
 
 
 @dataclass

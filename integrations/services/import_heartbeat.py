@@ -22,6 +22,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from integrations.models import ExportJob, ImportJob
+from integrations.services.exchange_files import private_folder
 
 Job = ImportJob | ExportJob
 _FOLDERS = {ImportJob: "imports", ExportJob: "exports"}
@@ -71,8 +72,7 @@ class Heartbeat:
 
     def __enter__(self) -> "Heartbeat":
         if self.in_file:
-            # Owner-only, like everything under MEDIA_ROOT (FILE_UPLOAD_*_PERMISSIONS).
-            self.file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_folder(self.file.parent)  # like everything under MEDIA_ROOT
             self._beat()
         self._thread.daemon = True
         self._thread.start()

@@ -38,6 +38,7 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.services import imports
+from integrations.services.exchange_files import private_folder
 from integrations.services.import_mapping import field_order
 
 logger = logging.getLogger(__name__)
@@ -430,6 +431,4 @@ def _message(error: Exception) -> str:
 
 
 def _spool_dir() -> str:
-    folder = settings.VAR_DIR / "sync"
-    folder.mkdir(parents=True, exist_ok=True)
-    return str(folder)
+    return str(private_folder(settings.VAR_DIR / "sync"))
