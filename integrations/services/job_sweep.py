@@ -19,7 +19,7 @@ from integrations.models import ExportJob, ImportJob, JobStatus
 from integrations.queueing import enqueue
 from integrations.services import exports, imports
 
-# A job younger than this is still being published by the request that created it.
+# Under beat, a job younger than this is still being published by the request that made it.
 QUEUED_GRACE = timedelta(seconds=5)
 
 
@@ -35,8 +35,9 @@ class Swept:
 def sweep_queued_jobs(*, interval_seconds: float | None = None) -> Swept:
     """Publish queued jobs again.
 
-    At a worker's start (no `interval_seconds`) every job queued for longer than the grace
-    period is published. Under beat, run every `interval_seconds`, a job is published when
+    At a worker's start (no `interval_seconds`) every queued job is published, however young:
+    one created a moment before the broker came back would otherwise wait for beat, and a
+    duplicate message is a no-op. Under beat, run every `interval_seconds`, a job is published when
     its age reaches 1, 2, 4, 8 … intervals: a job lost while the broker was down goes out
     within two intervals, and one that merely waits behind a long queue gets a few harmless
     duplicates, not one per tick.
@@ -56,11 +57,15 @@ def sweep_queued_jobs(*, interval_seconds: float | None = None) -> Swept:
 
 
 def _queued(model: type[Model], *, now, interval_seconds: float | None) -> list[int]:
-    queued = model.objects.filter(status=JobStatus.QUEUED, created_at__lt=now - QUEUED_GRACE)
-    rows = queued.order_by("created_at").values_list("pk", "created_at")
+    queued = model.objects.filter(status=JobStatus.QUEUED)
     if interval_seconds is None:
-        return [pk for pk, _ in rows]
-    return [pk for pk, created in rows if _due(now - created, interval_seconds)]
+        return list(queued.order_by("created_at").values_list("pk", flat=True))
+    rows = queued.filter(created_at__lt=now - QUEUED_GRACE).order_by("created_at")
+    return [
+        pk
+        for pk, created in rows.values_list("pk", "created_at")
+        if _due(now - created, interval_seconds)
+    ]
 
 
 def _due(age: timedelta, interval_seconds: float) -> bool:
