@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support import expected_conditions as until
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from customers.services import pipelines
 from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory
@@ -105,3 +106,17 @@ def test_the_dashboard_fits_1280_pixels_and_its_charts_name_everything(
         # Values are printed on the bars, not only in tooltips.
         values = driver.find_elements(By.CSS_SELECTOR, "#pipeline-value svg text.value")
         assert values and all(value.text for value in values)
+
+        # In Chinese too (longer headings, amounts counted in 万 and 亿).
+        Select(driver.find_element(By.ID, "language-select")).select_by_value("zh-hans")
+        WebDriverWait(driver, 10).until(
+            until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "仪表盘")
+        )
+        for summary in driver.find_elements(By.CSS_SELECTOR, "details summary"):
+            summary.click()
+        screenshot(driver, "dashboard-1280-zh")
+        assert driver.execute_script(_OVERFLOWING) == []
+        assert (
+            driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            <= 0
+        )
