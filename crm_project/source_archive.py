@@ -12,9 +12,12 @@ from typing import BinaryIO
 
 ARCHIVE_FOLDER = "crm"  # every path in the zip starts with it, as in a release tarball
 
-# Left out whatever .gitignore says: state and secrets that must never be offered to users.
+# Left out whatever .gitignore says (a deployment may lack it): state and secrets that must
+# never be offered to users, and compiled files that are not source.
 ALWAYS_LEFT_OUT = (
     ".git",
+    "__pycache__",
+    "*.py[cod]",
     ".env",
     ".env.*",
     "*.pem",

@@ -146,6 +146,15 @@ def make_project(root: Path, outside: Path) -> None:
     (root / "linked-file.txt").symlink_to(outside / "secret.txt")
 
 
+def test_without_a_gitignore_secrets_and_compiled_files_are_still_left_out(tmp_path):
+    names = ["app.py", ".env", "certs/tls.key", "db.sqlite3", "__pycache__/app.cpython-311.pyc"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("SECRET")
+
+    assert [path.name for path in source_files(tmp_path)] == ["app.py"]
+
+
 def test_source_files_leave_out_ignored_files_state_secrets_virtualenvs_and_links(tmp_path):
     root, outside = tmp_path / "project", tmp_path / "elsewhere"
     root.mkdir()
