@@ -1,6 +1,9 @@
-"""XML and CSV parsers for the REST API: the inverse of `customers.api.renderers`.
+"""JSON, XML and CSV parsers for the REST API: the inverse of `customers.api.renderers`.
 
 Every leaf stays a string (or None); serializer fields do the typing, so "00123" stays "00123".
+Every parser is linear in the body and bounded: nesting depth, CSV columns, lines and cells
+(the body itself is capped at `API_MAX_REQUEST_BYTES` before any parser runs). A body over a
+bound is a 400 naming the bound, never a slow or deep walk.
 """
 
 import csv
@@ -9,6 +12,7 @@ import io
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 from django.utils.http import parse_header_parameters
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.parsers import JSONParser as _DRFJSONParser
@@ -18,8 +22,19 @@ from customers.api.csv_cells import restore, split_list, unflatten
 from customers.api.renderers import XSI_NAMESPACE
 
 _XSI_NIL = f"{{{XSI_NAMESPACE}}}nil"
-# Far deeper than any record; stops a deeply nested body from exhausting the Python stack.
+# Far deeper than any record (a record is 3 levels, a batch 5); stops a deeply nested body
+# from exhausting the Python stack or the serializers' time.
 MAX_XML_DEPTH = 32
+MAX_JSON_DEPTH = MAX_XML_DEPTH
+# A contact has ~30 columns and every custom field adds one: 1,000 leaves room for both.
+MAX_CSV_COLUMNS = 1000
+# One line per record of the largest batch, `batch.MAX_BATCH_RECORDS` (not imported: DRF loads
+# this module while its own request module, which batch imports, is still loading).
+MAX_CSV_ROWS = 1000
+# The csv module's own cap (131,072 characters), above the longest field (long text, 100,000).
+MAX_CSV_CELL_CHARS = csv.field_size_limit()
+# Field names are at most 64 characters; a dotted path to one stays well under this.
+MAX_CSV_HEADER_CHARS = 200
 
 
 class XMLParser(_LibraryXMLParser):
@@ -104,8 +119,11 @@ class CSVParser(BaseParser):
             return rows
         if len(rows) != 1:
             raise ParseError(
-                f"Expected exactly one data row, got {len(rows)}. "
-                "Send exactly one row, or use the batch endpoint."
+                _(
+                    "Expected exactly one data row, got %(count)d. "
+                    "Send exactly one row, or use the batch endpoint."
+                )
+                % {"count": len(rows)}
             )
         return rows[0]
 
@@ -127,7 +145,9 @@ def _csv_text(raw: bytes) -> str:
 
 
 def _csv_rows(text: str, list_fields: set[str]) -> list[dict]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """Strict CSV: a quote left open, or text after a closing quote, is an error rather than
+    a cell that silently swallows the rest of the body."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [restore(name) for name in next(reader, [])]
         _check_header(header)
@@ -137,8 +157,19 @@ def _csv_rows(text: str, list_fields: set[str]) -> list[dict]:
                 continue  # blank line
             if len(cells) > len(header):
                 raise ParseError(
-                    f"CSV line {reader.line_num} has {len(cells)} cells but the header has "
-                    f"{len(header)} columns."
+                    _(
+                        "CSV line %(line)d has %(cells)d cells but the header has "
+                        "%(columns)d columns."
+                    )
+                    % {"line": reader.line_num, "cells": len(cells), "columns": len(header)}
+                )
+            if len(rows) == MAX_CSV_ROWS:
+                raise ParseError(
+                    _(
+                        "CSV bodies are limited to %(limit)d data lines; send more as a file to "
+                        "the import endpoint."
+                    )
+                    % {"limit": MAX_CSV_ROWS}
                 )
             cells += [""] * (len(header) - len(cells))
             flat = {
@@ -147,20 +178,58 @@ def _csv_rows(text: str, list_fields: set[str]) -> list[dict]:
             }
             rows.append(unflatten(flat))
     except csv.Error as exc:
-        raise ParseError(f"CSV parse error on line {reader.line_num}: {exc}") from exc
+        raise ParseError(_csv_error(exc, reader.line_num)) from exc
     return rows
 
 
+def _csv_error(exc: csv.Error, line: int) -> str:
+    if "field larger than field limit" in str(exc):
+        return _("CSV line %(line)d has a cell longer than %(limit)d characters.") % {
+            "line": line,
+            "limit": MAX_CSV_CELL_CHARS,
+        }
+    if "unexpected end of data" in str(exc):
+        return _("CSV line %(line)d: a quoted cell is never closed (a missing closing quote?).") % {
+            "line": line
+        }
+    return _("CSV parse error on line %(line)d: %(error)s") % {"line": line, "error": exc}
+
+
 def _check_header(header: list[str]) -> None:
+    """Linear in the header's length: one set of names, each name's prefixes looked up in it
+    (a name is short, so its prefixes are few and short)."""
     if not header:
-        raise ParseError("CSV line 1 must be a header row naming the columns.")
+        raise ParseError(_("CSV line 1 must be a header row naming the columns."))
+    if len(header) > MAX_CSV_COLUMNS:
+        raise ParseError(
+            _("CSV line 1 has %(count)d columns; at most %(limit)d are accepted.")
+            % {"count": len(header), "limit": MAX_CSV_COLUMNS}
+        )
+    seen: set[str] = set()
     for position, name in enumerate(header, start=1):
         if not name.strip():
-            raise ParseError(f"CSV line 1: column {position} has no header.")
-        if header.count(name) > 1:
-            raise ParseError(f"CSV line 1: column {name!r} appears more than once.")
-        if any(other.startswith(f"{name}.") for other in header):
-            raise ParseError(f"CSV line 1: column {name!r} clashes with its dotted sub-columns.")
+            raise ParseError(
+                _("CSV line 1: column %(position)d has no header.") % {"position": position}
+            )
+        if len(name) > MAX_CSV_HEADER_CHARS:
+            raise ParseError(
+                _("CSV line 1: the name of column %(position)d is over %(limit)d characters.")
+                % {"position": position, "limit": MAX_CSV_HEADER_CHARS}
+            )
+        if name in seen:
+            raise ParseError(
+                _("CSV line 1: column %(name)s appears more than once.") % {"name": repr(name)}
+            )
+        seen.add(name)
+    for name in header:  # "company" beside "company.id": a value cannot also be an object
+        dot = name.find(".")
+        while dot != -1:
+            if name[:dot] in seen:
+                raise ParseError(
+                    _("CSV line 1: column %(name)s clashes with its dotted sub-columns.")
+                    % {"name": repr(name[:dot])}
+                )
+            dot = name.find(".", dot + 1)
 
 
 def _csv_value(cell: str, is_list: bool):
@@ -171,10 +240,32 @@ def _csv_value(cell: str, is_list: bool):
 
 
 class JSONParser(_DRFJSONParser):
-    """DRF's JSON parser, answering 400 instead of 500 to pathologically deep nesting."""
+    """DRF's JSON parser, refusing nesting deeper than `MAX_JSON_DEPTH` with a 400 (the
+    decoder itself gives up only near Python's recursion limit, around 1,000 levels)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError("JSON parse error - the document is nested too deeply.") from None
+            data = None
+        else:
+            if _json_within_depth(data, MAX_JSON_DEPTH):
+                return data
+        raise ParseError(
+            _("JSON is nested more than %(limit)d levels deep.") % {"limit": MAX_JSON_DEPTH}
+        )
+
+
+def _json_within_depth(data, limit: int) -> bool:
+    """Iterative, so the check itself cannot exhaust the stack; visits each value once."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        if depth > limit:
+            return False
+        pending.extend((child, depth + 1) for child in value)
+    return True

@@ -1,5 +1,7 @@
 """Malformed and hostile requests get a 4xx in the uniform error shape and write nothing."""
 
+import time
+
 import pytest
 
 from customers.models import Activity, Company, Contact, Deal
@@ -44,6 +46,27 @@ BAD_BODIES = {
     ),
     "csv with a nameless column": (b"first_name,\r\nA,B\r\n", "text/csv"),
     "csv with more cells than columns": (b"first_name\r\nA,B\r\n", "text/csv"),
+    "csv with an unterminated quote": (
+        b'first_name,email\n"unterminated,a@b.co\nx,y,z,w\n',
+        "text/csv",
+    ),
+    "csv with text after a closing quote": (b'first_name,email\n"A"B,a@b.co\n', "text/csv"),
+    "csv with more columns than allowed": (
+        ",".join(f"c{i}" for i in range(1001)).encode() + b"\nA\n",
+        "text/csv",
+    ),
+    "csv with an absurdly long column name": (
+        b"first_name," + b"x." * 200 + b"\nA,B\n",
+        "text/csv",
+    ),
+    "json nested past the depth limit": (
+        b'{"first_name": ' + b"[" * 40 + b"]" * 40 + b"}",
+        "application/json",
+    ),
+    "json nested 15,000 levels in a field": (
+        b'{"first_name": ' + b"[" * 15_000 + b"]" * 15_000 + b"}",
+        "application/json",
+    ),
 }
 
 
@@ -89,6 +112,90 @@ def test_the_xxe_payload_never_reaches_a_record(client):
 
     assert b"root:" not in response.content
     assert "DOCTYPE" in assert_uniform_error(response, 400)["message"]
+
+
+def test_an_unterminated_quote_is_a_400_naming_the_missing_quote_and_writes_nothing(client):
+    body = b'first_name,email\n"unterminated,a@b.co\nx,y,z,w\n'
+
+    response = client.post(f"{V1}/contacts/", body, content_type="text/csv")
+
+    assert "never closed" in assert_uniform_error(response, 400)["message"]
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize("columns", [6_000, 100_000])
+def test_a_csv_header_of_many_columns_is_refused_quickly(client, columns):
+    header = ",".join(f"c{i}" for i in range(columns)).encode()
+    started = time.perf_counter()
+
+    response = client.post(f"{V1}/contacts/", header + b"\n" + b"x\n", content_type="text/csv")
+
+    assert time.perf_counter() - started < 2
+    assert "at most 1000" in assert_uniform_error(response, 400)["message"]
+    assert not Contact.objects.exists()
+
+
+def test_a_header_at_the_column_limit_is_checked_in_linear_time():
+    from customers.api.parsers import MAX_CSV_COLUMNS, _check_header
+
+    header = [f"custom.field_{i}" for i in range(MAX_CSV_COLUMNS)]
+    started = time.perf_counter()
+
+    for _ in range(20):
+        _check_header(header)
+
+    assert time.perf_counter() - started < 0.5
+
+
+def test_a_duplicate_or_clashing_column_is_still_named():
+    from rest_framework.exceptions import ParseError
+
+    from customers.api.parsers import _check_header
+
+    with pytest.raises(ParseError, match="'email' appears more than once"):
+        _check_header(["email", "first_name", "email"])
+    with pytest.raises(ParseError, match="'company' clashes"):
+        _check_header(["company.id", "first_name", "company"])
+
+
+def test_a_csv_batch_over_the_line_limit_gets_400_and_writes_nothing(client):
+    from customers.api.batch import MAX_BATCH_RECORDS
+    from customers.api.parsers import MAX_CSV_ROWS
+
+    body = b"first_name\n" + b"A\n" * (MAX_CSV_ROWS + 1)
+
+    response = client.post(f"{V1}/contacts/batch/", body, content_type="text/csv")
+
+    assert MAX_CSV_ROWS == MAX_BATCH_RECORDS
+    assert f"limited to {MAX_CSV_ROWS} data lines" in assert_uniform_error(response, 400)["message"]
+    assert not Contact.objects.exists()
+
+
+def test_a_csv_cell_over_the_limit_is_named_with_its_line(client):
+    body = b"first_name,notes\r\nA," + b"x" * 200_000 + b"\r\n"
+
+    response = client.post(f"{V1}/contacts/", body, content_type="text/csv")
+
+    assert "line 2 has a cell longer than" in assert_uniform_error(response, 400)["message"]
+
+
+@pytest.mark.parametrize("depth", [33, 900])
+def test_json_nested_past_the_limit_gets_400_naming_the_limit(client, depth):
+    body = b'{"first_name": "A", "notes": ' + b"[" * depth + b"]" * depth + b"}"
+
+    response = client.post(f"{V1}/contacts/", body, content_type="application/json")
+
+    assert "nested more than 32 levels" in assert_uniform_error(response, 400)["message"]
+    assert not Contact.objects.exists()
+
+
+def test_a_batch_at_ordinary_depth_is_parsed(client):
+    body = b'{"records": [{"first_name": "A", "custom_fields": {}, "tags": ["x"]}]}'
+
+    response = client.post(f"{V1}/contacts/batch/", body, content_type="application/json")
+
+    assert response.status_code < 300, response.content[:300]
+    assert Contact.objects.count() == 1
 
 
 def test_absurdly_nested_json_gets_400_not_a_server_error(client):
