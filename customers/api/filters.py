@@ -7,8 +7,10 @@ from datetime import UTC
 
 import django_filters as filters
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import serializers
 
 from customers import crypto
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
@@ -34,19 +36,26 @@ class QueryFilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time converted to UTC while the form cleans it, so a time with no UTC
+    equivalent (``0001-01-01T00:00:00+05:00``, ``9999-12-31T23:59:59-05:00``) is an error
+    named by the query parameter, like any other bad value, not an overflow further on."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(_("The time is out of range."), code="out_of_range") from None
+
+
 class UtcDateTimeFilter(filters.IsoDateTimeFilter):
     """An ISO 8601 time compared in UTC. Any offset Python accepts (up to ±23:59) is valid
     input, but PostgreSQL refuses offsets beyond ±15:59, so the value is converted first."""
 
-    def filter(self, qs, value):
-        if value is not None:
-            try:
-                value = value.astimezone(UTC)
-            except OverflowError:
-                raise serializers.ValidationError(
-                    {self.field_name: ["The time is out of range."]}
-                ) from None
-        return super().filter(qs, value)
+    field_class = UtcIsoDateTimeField
 
 
 class TimestampFilterSet(filters.FilterSet):

@@ -13,7 +13,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.parsers import JSONParser as _DRFJSONParser
 from rest_framework_xml.parsers import XMLParser as _LibraryXMLParser
@@ -163,13 +163,17 @@ def _csv_rows(text: str, list_fields: set[str]) -> list[dict]:
                     )
                     % {"line": reader.line_num, "cells": len(cells), "columns": len(header)}
                 )
-            if len(rows) == MAX_CSV_ROWS:
-                raise ParseError(
-                    _(
-                        "CSV bodies are limited to %(limit)d data lines; send more as a file to "
-                        "the import endpoint."
-                    )
-                    % {"limit": MAX_CSV_ROWS}
+            if len(rows) == MAX_CSV_ROWS:  # keyed like the batch door's own count check
+                raise ValidationError(
+                    {
+                        "records": [
+                            _(
+                                "At most %(limit)d records per batch; this CSV has more data "
+                                "lines. Send more as a file to the import endpoint."
+                            )
+                            % {"limit": MAX_CSV_ROWS}
+                        ]
+                    }
                 )
             cells += [""] * (len(header) - len(cells))
             flat = {

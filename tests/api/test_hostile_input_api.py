@@ -167,7 +167,8 @@ def test_a_csv_batch_over_the_line_limit_gets_400_and_writes_nothing(client):
     response = client.post(f"{V1}/contacts/batch/", body, content_type="text/csv")
 
     assert MAX_CSV_ROWS == MAX_BATCH_RECORDS
-    assert f"limited to {MAX_CSV_ROWS} data lines" in assert_uniform_error(response, 400)["message"]
+    errors = assert_uniform_error(response, 400)["errors"]
+    assert f"At most {MAX_CSV_ROWS} records" in errors["records"][0]
     assert not Contact.objects.exists()
 
 
@@ -323,6 +324,69 @@ def test_an_unusable_filter_value_gets_400_naming_the_filter(client, resource, q
     response = client.get(f"{V1}/{resource}/?{query}")
 
     assert field in assert_uniform_error(response, 400)["errors"]
+
+
+@pytest.mark.parametrize(
+    ("resource", "param", "value"),
+    [
+        ("contacts", "updated_since", "9999-12-31T23:59:59-05:00"),
+        ("contacts", "created_after", "0001-01-01T00:00:00+05:00"),
+        ("companies", "updated_before", "0001-01-01T00:00:00+14:00"),
+        ("deals", "created_before", "9999-12-31T23:00:00-23:59"),
+        ("activities", "due_after", "0001-01-01T00:00:00+05:00"),
+        ("activities", "due_before", "9999-12-31T23:59:59-05:00"),
+    ],
+)
+def test_a_time_with_no_utc_equivalent_is_a_400_naming_the_parameter(
+    client, resource, param, value
+):
+    response = client.get(f"{V1}/{resource}/", {param: value})
+
+    errors = assert_uniform_error(response, 400)["errors"]
+    assert errors == {param: ["The time is out of range."]}
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["updated_since=9999-12-31", "created_before=9999-12-31T23:59:59Z", "close_before=9999-12-31"],
+)
+def test_the_last_day_of_the_calendar_is_a_valid_filter(client, query):
+    ContactFactory()
+
+    response = client.get(f"{V1}/deals/?{query}")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("choices", ["gold", 5, {"gold": 1}, [["gold"]]], ids=repr)
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_custom_field_choices_that_are_not_a_list_of_texts_are_a_field_error(
+    make_api_client, choices, fmt
+):
+    from customers.models import CustomField
+    from tests.api.support import send
+    from tests.factories import ManagerFactory
+
+    client = non_raising(make_api_client(ManagerFactory(), ["settings:read", "settings:write"]))
+    body = {"entity": "contact", "name": "tier", "label": "Tier", "type": "choice"}
+
+    response = send(client, "post", f"{V1}/custom-fields/", fmt, {**body, "choices": choices})
+
+    assert "choices" in assert_uniform_error(response, 400)["errors"]
+    assert not CustomField.objects.exists()
+
+
+def test_custom_field_choices_in_a_csv_cell_are_split_on_the_bar(make_api_client):
+    from customers.models import CustomField
+    from tests.factories import ManagerFactory
+
+    client = make_api_client(ManagerFactory(), ["settings:read", "settings:write"])
+    body = b"entity,name,label,type,choices\ncontact,tier,Tier,choice,gold|silver\n"
+
+    response = client.post(f"{V1}/custom-fields/", body, content_type="text/csv")
+
+    assert response.status_code == 201, response.content
+    assert CustomField.objects.get().choices == ["gold", "silver"]
 
 
 @pytest.mark.parametrize(
