@@ -106,7 +106,8 @@ class CSVParser(BaseParser):
     """Parses what `CSVRenderer` emits: one dict, or a list of dicts for batch actions.
 
     The view can set `csv_list_fields` (columns split on "|", default {"tags"}) and
-    `csv_many_actions` (actions that take many rows, default ("batch",)).
+    `csv_many_actions` (actions that take many rows, default ("batch",)) and `csv_max_rows`
+    (data lines accepted, default `MAX_CSV_ROWS`; None reads any number, for trusted text).
     """
 
     media_type = "text/csv"
@@ -114,7 +115,8 @@ class CSVParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         view = (parser_context or {}).get("view")
         list_fields = set(getattr(view, "csv_list_fields", {"tags"}))
-        rows = _csv_rows(_csv_text(stream.read()), list_fields)
+        max_rows = getattr(view, "csv_max_rows", MAX_CSV_ROWS)
+        rows = _csv_rows(_csv_text(stream.read()), list_fields, max_rows=max_rows)
         if getattr(view, "action", None) in getattr(view, "csv_many_actions", ("batch",)):
             return rows
         if len(rows) != 1:
@@ -144,7 +146,7 @@ def _csv_text(raw: bytes) -> str:
     return text
 
 
-def _csv_rows(text: str, list_fields: set[str]) -> list[dict]:
+def _csv_rows(text: str, list_fields: set[str], *, max_rows: int | None) -> list[dict]:
     """Strict CSV: a quote left open, or text after a closing quote, is an error rather than
     a cell that silently swallows the rest of the body."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -163,7 +165,7 @@ def _csv_rows(text: str, list_fields: set[str]) -> list[dict]:
                     )
                     % {"line": reader.line_num, "cells": len(cells), "columns": len(header)}
                 )
-            if len(rows) == MAX_CSV_ROWS:  # keyed like the batch door's own count check
+            if len(rows) == max_rows:  # keyed like the batch door's own count check
                 raise ValidationError(
                     {
                         "records": [
@@ -171,7 +173,7 @@ def _csv_rows(text: str, list_fields: set[str]) -> list[dict]:
                                 "At most %(limit)d records per batch; this CSV has more data "
                                 "lines. Send more as a file to the import endpoint."
                             )
-                            % {"limit": MAX_CSV_ROWS}
+                            % {"limit": max_rows}
                         ]
                     }
                 )
