@@ -30,7 +30,7 @@ from customers.api.fields import (
     drop_unchanged_masked_custom_values,
     drop_unchanged_masked_pii,
 )
-from customers.api.filters import QueryFilterBackend
+from customers.api.filters import BoundedSearchFilter, QueryFilterBackend
 from customers.api.idempotency import idempotent
 from customers.api.pagination import StableCursorPagination
 from customers.custom_fields.values import active_definitions
@@ -46,7 +46,7 @@ class ServiceViewSet(viewsets.GenericViewSet):
     filter_backends = [
         QueryFilterBackend,
         CustomFieldFilterBackend,
-        filters.SearchFilter,
+        BoundedSearchFilter,
         filters.OrderingFilter,
     ]
     ordering_fields = ["id", "created_at", "updated_at"]

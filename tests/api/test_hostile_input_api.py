@@ -448,3 +448,26 @@ def test_errors_are_rendered_in_the_format_the_client_accepts(client, fmt):
     assert response["Content-Type"].startswith({"xml": "application/xml", "csv": "text/csv"}[fmt])
     assert b"invalid" in response.content and b"email" in response.content
     assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize("resource", ["contacts", "companies", "deals", "activities"])
+def test_a_search_over_the_limit_is_a_400_naming_search(client, resource):
+    from customers.api.filters import SEARCH_MAX_CHARS
+
+    words = " ".join(["ab"] * 1500)
+
+    response = client.get(f"{V1}/{resource}/", {"search": words})
+
+    assert (
+        f"At most {SEARCH_MAX_CHARS}" in assert_uniform_error(response, 400)["errors"]["search"][0]
+    )
+
+
+def test_a_search_of_many_words_within_the_limit_is_searched(client):
+    from customers.api.filters import SEARCH_MAX_CHARS
+
+    response = client.get(
+        f"{V1}/contacts/", {"search": ("ab " * SEARCH_MAX_CHARS)[:SEARCH_MAX_CHARS]}
+    )
+
+    assert response.status_code == 200
