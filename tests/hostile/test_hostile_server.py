@@ -89,6 +89,20 @@ REST_CASES = {
         "application/json",
         413,
     ),
+    "webhook subscription nested 15,000 levels": (
+        "POST",
+        "webhooks/",
+        b'{"url": "https://example.com/hook", "events": ' + b"[" * DEPTH + b"]" * DEPTH + b"}",
+        "application/json",
+        400,
+    ),
+    "export job with xml nested 15,000 levels": (
+        "POST",
+        "exports/",
+        b"<root><resource>" + b"<a>" * DEPTH + b"</a>" * DEPTH + b"</resource></root>",
+        "application/xml",
+        400,
+    ),
     "custom field choices that are not a list": (
         "POST",
         "custom-fields/",
@@ -190,6 +204,17 @@ SOAP_CASES = {
     "a time past year 9999 in UTC": (
         "SearchContacts",
         "<crm:updated_since>9999-12-31T23:59:59-05:00</crm:updated_since>",
+        "Client.ValidationError",
+    ),
+    "an upsert whose external id is 9 MB": (
+        "UpsertContact",
+        f"<crm:external_id>{'x' * NINE_MB}</crm:external_id>"
+        "<crm:contact><t:first_name>A</t:first_name></crm:contact>",
+        "Client.ValidationError",
+    ),
+    "a contact whose name is 9 MB": (
+        "CreateContact",
+        f"<crm:contact><t:first_name>{'x' * NINE_MB}</t:first_name></crm:contact>",
         "Client.ValidationError",
     ),
     "an envelope over the size limit": (
