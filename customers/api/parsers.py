@@ -1,13 +1,15 @@
 """JSON, XML and CSV parsers for the REST API: the inverse of `customers.api.renderers`.
 
 Every leaf stays a string (or None); serializer fields do the typing, so "00123" stays "00123".
-Every parser is linear in the body and bounded: nesting depth, CSV columns, lines and cells
+Every parser is linear in the body and bounded: values (JSON) and elements (XML) counted
+before decoding, nesting depth, CSV columns, lines and cells
 (the body itself is capped at `API_MAX_REQUEST_BYTES` before any parser runs). A body over a
 bound is a 400 naming the bound, never a slow or deep walk.
 """
 
 import csv
 import io
+import re
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
@@ -26,6 +28,10 @@ _XSI_NIL = f"{{{XSI_NAMESPACE}}}nil"
 # from exhausting the Python stack or the serializers' time.
 MAX_XML_DEPTH = 32
 MAX_JSON_DEPTH = MAX_XML_DEPTH
+# A full batch (1,000 records of ~30 fields, plus custom fields) stays well under these; each
+# value or element costs ~100 bytes parsed, so a body's memory stays in tens of MB.
+MAX_JSON_VALUES = 500_000
+MAX_XML_ELEMENTS = 250_000
 # A contact has ~30 columns and every custom field adds one: 1,000 leaves room for both.
 MAX_CSV_COLUMNS = 1000
 # One line per record of the largest batch, `batch.MAX_BATCH_RECORDS` (not imported: DRF loads
@@ -53,8 +59,18 @@ class XMLParser(_LibraryXMLParser):
         parser = SafeElementTree.DefusedXMLParser(
             encoding=charset or None, forbid_dtd=True, forbid_entities=True, forbid_external=True
         )
+        raw = stream.read()
+        # Each element ends in "</" or "/>": counted before a tree of millions is built.
+        if raw.count(b"</") + raw.count(b"/>") > MAX_XML_ELEMENTS:
+            raise ParseError(
+                _(
+                    "XML bodies are limited to %(limit)d elements; send more as a file to the "
+                    "import endpoint."
+                )
+                % {"limit": MAX_XML_ELEMENTS}
+            )
         try:
-            root = SafeElementTree.parse(stream, parser=parser).getroot()
+            root = SafeElementTree.parse(io.BytesIO(raw), parser=parser).getroot()
         except DefusedXmlException as exc:
             raise ParseError(
                 "XML with a DOCTYPE, entity declarations or external references is not accepted."
@@ -246,12 +262,23 @@ def _csv_value(cell: str, is_list: bool):
 
 
 class JSONParser(_DRFJSONParser):
-    """DRF's JSON parser, refusing nesting deeper than `MAX_JSON_DEPTH` with a 400 (the
-    decoder itself gives up only near Python's recursion limit, around 1,000 levels)."""
+    """DRF's JSON parser, refusing with a 400 a body of more than `MAX_JSON_VALUES` values
+    (counted before decoding: 8 MB of ``{},`` decodes to 3 million dicts, ~450 MB) or nested
+    deeper than `MAX_JSON_DEPTH` (the decoder itself gives up only near Python's recursion
+    limit, around 1,000 levels)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read()
+        if _json_has_more_values(raw, MAX_JSON_VALUES):
+            raise ParseError(
+                _(
+                    "JSON bodies are limited to %(limit)d values; send more as a file to the "
+                    "import endpoint."
+                )
+                % {"limit": MAX_JSON_VALUES}
+            )
         try:
-            data = super().parse(stream, media_type, parser_context)
+            data = super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError:
             data = None
         else:
@@ -262,16 +289,41 @@ class JSONParser(_DRFJSONParser):
         )
 
 
+# A JSON string, escapes included; unrolled so the regex engine runs at C speed within it.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def _json_has_more_values(raw: bytes, limit: int) -> bool:
+    """Whether the body holds more than `limit` values (array items and object members), in
+    linear time and constant memory. Commas and brackets are counted outside strings only,
+    which needs the walk from string to string just when the plain count is over the limit."""
+    if _structure(raw, 0, len(raw)) < limit:
+        return False
+    count, start = 1, 0
+    for match in _JSON_STRING.finditer(raw):
+        count += _structure(raw, start, match.start())
+        if count > limit:
+            return True
+        start = match.end()
+    return count + _structure(raw, start, len(raw)) > limit
+
+
+def _structure(raw: bytes, start: int, end: int) -> int:
+    return raw.count(b",", start, end) + raw.count(b"[", start, end) + raw.count(b"{", start, end)
+
+
 def _json_within_depth(data, limit: int) -> bool:
-    """Iterative, so the check itself cannot exhaust the stack; visits each value once."""
-    pending = [(data, 1)]
-    while pending:
-        value, depth = pending.pop()
-        if isinstance(value, dict):
-            value = value.values()
-        elif not isinstance(value, list):
-            continue
-        if depth > limit:
+    """Level by level, so the check itself cannot exhaust the stack; holds only containers."""
+    level, depth = [data], 1
+    while level:
+        containers = [value for value in level if isinstance(value, dict | list)]
+        if containers and depth > limit:
             return False
-        pending.extend((child, depth + 1) for child in value)
+        level = [
+            child
+            for container in containers
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, dict | list)
+        ]
+        depth += 1
     return True

@@ -190,6 +190,33 @@ def test_json_nested_past_the_limit_gets_400_naming_the_limit(client, depth):
     assert not Contact.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type", "limit"),
+    [
+        (b"[" + b"{}," * 500_000 + b"{}]", "application/json", "500000 values"),
+        (b"[" + b'"",' * 500_000 + b'""]', "application/json", "500000 values"),
+        (b"<root>" + b"<a/>" * 250_001 + b"</root>", "application/xml", "250000 elements"),
+    ],
+    ids=["json dicts", "json strings", "xml elements"],
+)
+def test_a_body_of_too_many_values_is_refused_before_it_is_decoded(
+    client, body, content_type, limit
+):
+    response = client.post(f"{V1}/contacts/batch/", body, content_type=content_type)
+
+    assert limit in assert_uniform_error(response, 400)["message"]
+    assert not Contact.objects.exists()
+
+
+def test_commas_and_brackets_inside_json_strings_are_not_values():
+    from customers.api.parsers import _json_has_more_values
+
+    body = b'{"notes": "' + b'a, [b], {c}, \\" ' * 200_000 + b'", "first_name": "A"}'
+
+    assert not _json_has_more_values(body, 3)
+    assert _json_has_more_values(body, 2)
+
+
 def test_a_batch_at_ordinary_depth_is_parsed(client):
     body = b'{"records": [{"first_name": "A", "custom_fields": {}, "tags": ["x"]}]}'
 
