@@ -60,12 +60,13 @@ class XMLParser(_LibraryXMLParser):
             encoding=charset or None, forbid_dtd=True, forbid_entities=True, forbid_external=True
         )
         raw = stream.read()
-        # Each element ends in "</" or "/>": counted before a tree of millions is built.
-        if raw.count(b"</") + raw.count(b"/>") > MAX_XML_ELEMENTS:
+        # Each element ends in "</" or "/>", each attribute has =" or =': counted before a tree
+        # of millions is built (the SOAP door counts the same way).
+        if sum(raw.count(mark) for mark in (b"</", b"/>", b'="', b"='")) > MAX_XML_ELEMENTS:
             raise ParseError(
                 _(
-                    "XML bodies are limited to %(limit)d elements; send more as a file to the "
-                    "import endpoint."
+                    "XML bodies are limited to %(limit)d elements and attributes; send more as "
+                    "a file to the import endpoint."
                 )
                 % {"limit": MAX_XML_ELEMENTS}
             )

@@ -195,9 +195,18 @@ def test_json_nested_past_the_limit_gets_400_naming_the_limit(client, depth):
     [
         (b"[" + b"{}," * 500_000 + b"{}]", "application/json", "500000 values"),
         (b"[" + b'"",' * 500_000 + b'""]', "application/json", "500000 values"),
-        (b"<root>" + b"<a/>" * 250_001 + b"</root>", "application/xml", "250000 elements"),
+        (
+            b"<root>" + b"<a/>" * 250_001 + b"</root>",
+            "application/xml",
+            "250000 elements and attributes",
+        ),
+        (
+            b"<root " + b" ".join(b'a%d="1"' % i for i in range(250_001)) + b"/>",
+            "application/xml",
+            "250000 elements and attributes",
+        ),
     ],
-    ids=["json dicts", "json strings", "xml elements"],
+    ids=["json dicts", "json strings", "xml elements", "xml attributes"],
 )
 def test_a_body_of_too_many_values_is_refused_before_it_is_decoded(
     client, body, content_type, limit

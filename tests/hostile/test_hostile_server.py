@@ -110,6 +110,13 @@ REST_CASES = {
         "application/xml",
         400,
     ),
+    "xml of 700,000 attributes": (
+        "POST",
+        "contacts/",
+        b"<root " + b" ".join(b'a%d="1"' % index for index in range(700_000)) + b"/>",
+        "application/xml",
+        400,
+    ),
     "xml of just under the element limit": (
         "POST",
         "contacts/batch/",
@@ -251,6 +258,21 @@ SOAP_CASES = {
         "CreateContact",
         f"<crm:contact><t:first_name>{'x' * NINE_MB}</t:first_name></crm:contact>",
         "Client.ValidationError",
+    ),
+    "an envelope of 1.5 million elements": (
+        "CreateContact",
+        "<crm:contact>" + "<t:x/>" * 1_500_000 + "</crm:contact>",
+        "Client.RequestTooLarge",
+    ),
+    "an envelope of 700,000 attributes": (
+        "CreateContact",
+        "<crm:contact " + " ".join(f'a{index}="1"' for index in range(700_000)) + "/>",
+        "Client.RequestTooLarge",
+    ),
+    "an envelope just under the node limit": (
+        "CreateContact",
+        "<crm:contact>" + "<t:x/>" * 99_000 + "</crm:contact>",
+        "Client.SchemaValidationError",
     ),
     "an envelope over the size limit": (
         "CreateContact",

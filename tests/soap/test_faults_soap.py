@@ -197,3 +197,22 @@ def test_a_time_after_year_9999_in_utc_is_a_validation_fault(soap):
     with raises_fault("Client.ValidationError") as fault:
         soap.service.SearchContacts(updated_since="9999-12-31T23:59:59-05:00")
     assert "updated_since" in fault.value.message
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        "<crm:contact>" + "<t:x/>" * 100_001 + "</crm:contact>",
+        "<crm:contact " + " ".join(f'a{index}="1"' for index in range(100_001)) + "/>",
+    ],
+    ids=["elements", "attributes"],
+)
+def test_an_envelope_of_too_many_nodes_is_refused_before_it_is_parsed(soap_url, contact):
+    from integrations.soap.views import MAX_XML_NODES
+
+    before = Contact.objects.count()
+
+    code, message = raw_fault(post_envelope(soap_url, envelope("CreateContact", contact)))
+
+    assert code == "Client.RequestTooLarge" and str(MAX_XML_NODES) in message
+    assert Contact.objects.count() == before
