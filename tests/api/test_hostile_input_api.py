@@ -507,3 +507,29 @@ def test_a_search_of_many_words_within_the_limit_is_searched(client):
     )
 
     assert response.status_code == 200
+
+
+def test_a_form_body_of_too_many_fields_is_a_400_in_the_uniform_shape(client, settings):
+    body = "&".join(f"f{index}=x" for index in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+
+    response = client.post(
+        f"{V1}/contacts/", body, content_type="application/x-www-form-urlencoded"
+    )
+
+    message = assert_uniform_error(response, 400)["message"]
+    assert f"at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields" in message
+    assert not Contact.objects.exists()
+
+
+def test_a_multipart_body_of_too_many_fields_is_a_400_in_the_uniform_shape(client, settings):
+    from django.test.client import BOUNDARY, encode_multipart
+
+    fields = {f"f{index}": "x" for index in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
+
+    response = client.post(
+        f"{V1}/imports/",
+        encode_multipart(BOUNDARY, fields),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+    )
+
+    assert "fields" in assert_uniform_error(response, 400)["message"]

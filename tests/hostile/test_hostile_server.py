@@ -145,6 +145,13 @@ REST_CASES = {
         "application/xml",
         400,
     ),
+    "form body of 100,000 fields": (
+        "POST",
+        "contacts/",
+        "&".join(f"f{index}=x" for index in range(100_000)).encode(),
+        "application/x-www-form-urlencoded",
+        400,
+    ),
     "custom field choices that are not a list": (
         "POST",
         "custom-fields/",
