@@ -1,10 +1,10 @@
 """JSON, XML and CSV parsers for the REST API: the inverse of `customers.api.renderers`.
 
 Every leaf stays a string (or None); serializer fields do the typing, so "00123" stays "00123".
-Every parser is linear in the body and bounded: values (JSON) and elements (XML) counted
-before decoding, nesting depth, CSV columns, lines and cells
-(the body itself is capped at `API_MAX_REQUEST_BYTES` before any parser runs). A body over a
-bound is a 400 naming the bound, never a slow or deep walk.
+Every parser is linear in the body and bounded: JSON values and XML nodes (counted before
+decoding), nesting depth, CSV columns, lines and cells; the body itself is capped at
+`API_MAX_REQUEST_BYTES` before any parser runs. A body over a bound is a 400 naming the bound,
+never a slow or deep walk.
 """
 
 import csv
@@ -31,7 +31,7 @@ MAX_JSON_DEPTH = MAX_XML_DEPTH
 # A full batch (1,000 records of ~30 fields, plus custom fields) stays well under these; each
 # value or element costs ~100 bytes parsed, so a body's memory stays in tens of MB.
 MAX_JSON_VALUES = 500_000
-MAX_XML_ELEMENTS = 250_000
+MAX_XML_NODES = 250_000
 # A contact has ~30 columns and every custom field adds one: 1,000 leaves room for both.
 MAX_CSV_COLUMNS = 1000
 # One line per record of the largest batch, `batch.MAX_BATCH_RECORDS` (not imported: DRF loads
@@ -62,13 +62,13 @@ class XMLParser(_LibraryXMLParser):
         raw = stream.read()
         # Each element ends in "</" or "/>", each attribute has =" or =': counted before a tree
         # of millions is built (the SOAP door counts the same way).
-        if sum(raw.count(mark) for mark in (b"</", b"/>", b'="', b"='")) > MAX_XML_ELEMENTS:
+        if sum(raw.count(mark) for mark in (b"</", b"/>", b'="', b"='")) > MAX_XML_NODES:
             raise ParseError(
                 _(
                     "XML bodies are limited to %(limit)d elements and attributes; send more as "
                     "a file to the import endpoint."
                 )
-                % {"limit": MAX_XML_ELEMENTS}
+                % {"limit": MAX_XML_NODES}
             )
         try:
             root = SafeElementTree.parse(io.BytesIO(raw), parser=parser).getroot()
