@@ -369,3 +369,32 @@ def test_a_hostile_import_preview_is_a_4xx_in_bounded_time(live, case):
 
     assert 400 <= answer.status < 500, answer.response.content[:300]
     assert_bounded(answer)
+
+
+WIZARD_CASES = {
+    "json record nested 15,000 levels": ("deep.json", b"[" + deep_json() + b"]", FORMATS_BRANCH),
+    "csv of 100,000 columns": ("wide.csv", csv_of_columns(100_000), ()),
+    "csv with an unterminated quote": ("quote.csv", UNTERMINATED_QUOTE, ()),
+}
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, marks=WIZARD_CASES[case][2]) for case in WIZARD_CASES]
+)
+def test_a_hostile_file_in_the_import_wizard_is_answered_in_bounded_time(live, case):
+    name, content, _ = WIZARD_CASES[case]
+    live.send("GET", "/imports/new/", door="web")  # the CSRF cookie
+    token = live.http.cookies.get("csrftoken")
+
+    with live.unchanged():
+        answer = live.send(
+            "POST",
+            "/imports/new/",
+            door="web",
+            headers={"X-CSRFToken": token, "Referer": live.url("/imports/new/")},
+            files={"file": (name, content)},
+            data={"resource": "contacts", "format": ""},
+        )
+
+    assert answer.status in (302, 422), answer.response.content[:300]
+    assert_bounded(answer)
