@@ -174,7 +174,8 @@ def webhooks(count: int, folder: Path) -> tuple:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    owner = User.objects.create_user(f"hooks-{uuid.uuid4().hex[:6]}")
+    # a subscriber must be able to read what it is sent: a superuser reads everything
+    owner = User.objects.create_user(f"hooks-{uuid.uuid4().hex[:6]}", is_superuser=True)
     services.subscription_create(
         owner=owner,
         url=f"http://127.0.0.1:{server.server_address[1]}/hook",

@@ -41,3 +41,23 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_groups(name: str, default: str, allowed: set[str]) -> list[str | list[str]]:
+    """Comma-separated entries, each a word from `allowed` or several joined by `+`:
+    "username,ip_address" is two entries, "username+ip_address" one of two words."""
+    value = os.environ.get(name)
+    text = default if value is None or not value.strip() else value
+    groups: list[str | list[str]] = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        words = [word.strip() for word in entry.split("+")]
+        unknown = sorted(set(words) - allowed)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{name}: unknown {', '.join(unknown)}; use {', '.join(sorted(allowed))}, "
+                "joined by + or separated by commas."
+            )
+        groups.append(words[0] if len(words) == 1 else words)
+    return groups

@@ -6,14 +6,16 @@ filesystem Celery broker under ``var/``, and development keys generated once int
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from crm_project import dev_secrets
-from crm_project.env import env_bool, env_int, env_list, env_str
+from crm_project.env import env_bool, env_groups, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CRM_VAR_DIR") or BASE_DIR / "var")
@@ -56,12 +58,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "csp",
+    "axes",
     "customers",
     "integrations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every response, errors included, carries the Content-Security-Policy (settings below).
+    "crm_project.csp.CSPMiddleware",
     "customers.api.middleware.ApiRequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -72,6 +78,15 @@ MIDDLEWARE = [
     "customers.web.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a refused log-in into the lockout page (customers/web/login_throttle.py).
+    "axes.middleware.AxesMiddleware",
+]
+
+# Axes first: it refuses a locked-out account or address before any password is checked. It
+# answers no permission question, so ModelBackend still decides those alone.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "crm_project.urls"
@@ -159,10 +174,31 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+# Media holds import uploads and export files (decrypted PII): readable by the app's own user
+# only, whatever the process umask. Fixed, not configurable: no deployment needs them wider.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "web:login"
+
+# Failed log-ins are throttled per account and per address, on the UI and the admin alike;
+# why these defaults, and how to unlock: customers/web/login_throttle.py.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = env_groups(
+    "LOGIN_LOCKOUT_PARAMETERS", "username,ip_address", {"username", "ip_address", "user_agent"}
+)
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "customers.web.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "customers.web.login_throttle.client_address"
+# No row per successful log-in kept forever: failures are what the throttle needs.
+AXES_DISABLE_ACCESS_LOG = True
+# Reverse proxies in front of the app that append the address they saw to X-Forwarded-For
+# (0: clients connect directly; the connection's address is the client's).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # Celery: a broker that needs no server by default (kombu's filesystem transport, shared by
 # the web process and the worker through var/broker/), Redis or any kombu URL in production.
@@ -178,12 +214,30 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# A broker that is down costs a caller this long, not kombu's default ~6 s of reconnecting: the
+# web request that queues a job answers at once and the job sweep publishes it later
+# (integrations/queueing.py). Workers keep reconnecting forever (their own retry settings).
+_BROKER_TIMEOUT_SECONDS = env_int("BROKER_CONNECT_TIMEOUT_MS", 500) / 1000
+CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_TIMEOUT_SECONDS
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": _BROKER_TIMEOUT_SECONDS,
+        "socket_timeout": max(_BROKER_TIMEOUT_SECONDS, 5.0),
+        # kombu's reconnect loop behind every publish (Connection.default_channel)
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.2,
+    }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True  # jobs record their outcome in the database, not a result backend
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message to be redelivered
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "crm")
+# Under beat, jobs still "queued" (their publish failed: the broker was down) are published
+# again this often; a worker publishes them all as it starts.
+JOB_SWEEP_INTERVAL_SECONDS = env_int("JOB_SWEEP_INTERVAL_SECONDS", 60)
 # celery beat keeps schedules in the database (django-celery-beat: connection syncs are edited
 # in the admin and on the integrations page); these fixed ones are synced into it at start.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -191,9 +245,18 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 30.0},
     # A job whose worker died while others live on is resumed without waiting for a restart.
     "recover-stalled-imports": {"task": "integrations.recover_stalled_imports", "schedule": 60.0},
+    # Jobs whose publish failed (broker down when they were created) are queued again.
+    "sweep-queued-jobs": {
+        "task": "integrations.sweep_queued_jobs",
+        "schedule": float(JOB_SWEEP_INTERVAL_SECONDS),
+    },
     "purge-exchange-files": {
         "task": "integrations.purge_exchange_files",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "purge-idempotency-records": {
+        "task": "integrations.purge_idempotency_records",
+        "schedule": crontab(hour=3, minute=40),
     },
     "purge-change-events": {
         "task": "integrations.purge_change_events",
@@ -204,10 +267,19 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 
 # Rate-limit counters: per-process memory by default; production sets CACHE_URL (e.g. Redis)
-# so that every web process shares one count.
+# so that every web process shares one count. A Redis that is down costs a request at most
+# CACHE_TIMEOUT_MS (the throttle then counts in the process: integrations/api_auth.py).
 CACHE_URL = env_str("CACHE_URL")
+_CACHE_TIMEOUT_SECONDS = env_int("CACHE_TIMEOUT_MS", 250) / 1000
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "OPTIONS": {
+            "socket_connect_timeout": _CACHE_TIMEOUT_SECONDS,
+            "socket_timeout": _CACHE_TIMEOUT_SECONDS,
+        },
+    }
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -258,6 +330,9 @@ IMPORT_ENCRYPTION_PROCESSES = env_int("IMPORT_ENCRYPTION_PROCESSES", 1)
 # (the jobs, their counts and row errors stay); see `purge_exchange_files`.
 EXCHANGE_FILE_RETENTION_DAYS = env_int("EXCHANGE_FILE_RETENTION_DAYS", 7)
 
+# Folders the `file` connector's drop folders must lie in (comma-separated absolute paths);
+# empty: <CRM_VAR_DIR>/drop/, created on demand. The CRM's own folders are never drop folders.
+CONNECTOR_FILE_ROOTS = env_list("CONNECTOR_FILE_ROOTS")
 # Outbound calls to user-configured URLs (connector sources, webhook targets) refuse loopback,
 # private and link-local addresses unless their network is listed here (comma-separated CIDRs).
 OUTBOUND_ALLOWED_NETWORKS = env_str("OUTBOUND_ALLOWED_NETWORKS", "")
@@ -321,11 +396,53 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Content-Security-Policy (django-csp): scripts and styles only from our own origin, none
+# inline, so a stored script that slipped past escaping would still not run. Templates keep
+# no inline <script>, <style> or style="" (data for scripts goes in data- attributes or
+# json_script). Pages that need more get it alone: the ReDoc page (crm_project/urls.py) and
+# the browsable API's style attributes (crm_project/csp.py).
+# Images may be data: URLs (the admin's and Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+if env_str("CSP_REPORT_URI"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = env_str("CSP_REPORT_URI")
+
+# Every handler masks personal data in what it writes (PII query parameters such as ?email=
+# in logged URLs: crm_project/log_masking.py); gunicorn's logs through gunicorn.conf.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_personal_data": {"()": "crm_project.log_masking.MaskPersonalData"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
+        # runserver's request lines (Django's default handler for them, plus the mask)
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_personal_data"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Django's own default config also prints to the console: one handler, not two.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

@@ -12,10 +12,12 @@ The library's mixin is close to what we need but has three flaws for customer da
    exists. This also removes the library's decrypt attempt on every save.
 """
 
+import json
 from typing import Any
 
 from cryptography.fernet import InvalidToken
 from django.core.exceptions import FieldError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from encrypted_fields.fields import EncryptedFieldMixin
 
@@ -88,3 +90,29 @@ class EncryptedTextField(StrictEncryptedFieldMixin, models.TextField):
 
 def encrypted_fields_of(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if isinstance(f, StrictEncryptedFieldMixin)]
+
+
+class EncryptedJSONField(StrictEncryptedFieldMixin, models.TextField):
+    """Any JSON value, stored as one Fernet token of its JSON text.
+
+    For records kept for the system's own use that may echo personal data anywhere inside them
+    (a replayed response, a rejected import row): the whole value is sealed, so no key of it
+    can leak, and ``rotate_encryption_keys`` covers it like every other encrypted column.
+    None stays NULL; every other value, ``{}`` included, is encrypted.
+    """
+
+    def get_prep_value(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        text = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+        return crypto.keyring().encrypt(text.encode()).decode()
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        text = super().from_db_value(value, expression, connection)
+        return None if text is None else json.loads(text)
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def value_to_string(self, obj: models.Model) -> str:
+        return json.dumps(self.value_from_object(obj), cls=DjangoJSONEncoder, ensure_ascii=False)

@@ -1,19 +1,50 @@
 """Who may read personal data, and how it looks to everyone else."""
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from customers.crypto import normalize_phone
 
 VIEW_PII_PERMISSION = "customers.view_pii"
 PII_FIELDS = ("email", "phone", "address")
 _WRITTEN_COUNTRY_CODE = re.compile(r"^(?:\+|00)(\d{1,3})[\s\-.(]")
+_PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]{6,}$")
+
+
+def looks_like_email(term: str) -> bool:
+    return "@" in term
+
+
+def looks_like_phone(term: str) -> bool:
+    """Digits (6 or more) written as a phone number is written: a search box, a log line and
+    a query parameter all treat such a value as personal data."""
+    term = term.strip()
+    return bool(_PHONE_LIKE.match(term)) and sum(ch.isdigit() for ch in term) >= 6
 
 
 def can_view_pii(user: Any) -> bool:
     return bool(user and user.is_active and user.has_perm(VIEW_PII_PERMISSION))
+
+
+def check_pii_lookup(names: Iterable[str], *, allowed: bool) -> None:
+    """Refuse exact lookups by a personal-data value (an email, a phone, a PII custom field, a
+    match by email) to a caller who may not read personal data: a match, or its absence, would
+    tell that caller whether a person with that value exists. The refusal depends only on the
+    request, never on the data, so it tells nothing either. `allowed` is the caller's
+    ``can_view_pii`` (for an API key: the user's ``view_pii`` and the key's ``pii:read``);
+    `names` are the parameters that look up by personal data, each named in the error."""
+    names = list(names)
+    if names and not allowed:
+        message = _(
+            "Looking records up by personal data needs the right to read it "
+            "(the view_pii permission and, for an API key, the pii:read scope)."
+        )
+        raise ValidationError({name: [message] for name in names})
 
 
 def mask_email(value: str | None) -> str | None:

@@ -11,13 +11,15 @@ from typing import Any
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat
 
-from customers import crypto
+from customers import crypto, pii
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
 
 _COMPANY_HEAVY_FIELDS = ("address", "phone", "custom_fields", "custom_index")
 
 
-def contact_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Contact]:
+def contact_list(
+    *, filters: Mapping[str, Any] | None = None, may_look_up_pii: bool = False
+) -> QuerySet[Contact]:
     """Contacts with company, owner and tags loaded, narrowed by `contact_filter`."""
     # The company rides along for its id and name: its PII is never decrypted for a contact list.
     queryset = (
@@ -25,14 +27,18 @@ def contact_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Contac
         .defer(*(f"company__{name}" for name in _COMPANY_HEAVY_FIELDS))
         .prefetch_related("tags")
     )
-    return contact_filter(queryset, filters)
+    return contact_filter(queryset, filters, may_look_up_pii=may_look_up_pii)
 
 
-def contact_filter(queryset: QuerySet, filters: Mapping[str, Any] | None) -> QuerySet:
+def contact_filter(
+    queryset: QuerySet, filters: Mapping[str, Any] | None, *, may_look_up_pii: bool = False
+) -> QuerySet:
     """Narrow contacts (instances or plain rows) by: `email` and `phone` (exact, through the
-    blind index), `owner`, `company`, `lifecycle_stage`, `tag`, `search` (over names, title
-    and company name, never over encrypted fields), `updated_since`."""
+    blind index; only when `may_look_up_pii`, see ``pii.check_pii_lookup``), `owner`,
+    `company`, `lifecycle_stage`, `tag`, `search` (over names, title and company name, never
+    over encrypted fields), `updated_since`."""
     filters = filters or {}
+    _check_pii_lookup(filters, ("email", "phone"), may_look_up_pii)
     if filters.get("email"):
         queryset = queryset.filter(email_index=crypto.email_index(filters["email"]))
     if filters.get("phone"):
@@ -48,6 +54,12 @@ def contact_filter(queryset: QuerySet, filters: Mapping[str, Any] | None) -> Que
     if filters.get("search"):
         queryset = contact_text_search(queryset, filters["search"])
     return _updated_since(queryset, filters)
+
+
+def _check_pii_lookup(
+    filters: Mapping[str, Any], names: tuple[str, ...], may_look_up_pii: bool
+) -> None:
+    pii.check_pii_lookup([name for name in names if filters.get(name)], allowed=may_look_up_pii)
 
 
 def _updated_since(queryset: QuerySet, filters: Mapping[str, Any]) -> QuerySet:
@@ -101,9 +113,14 @@ def find_contact_by_external_id(external_id: str) -> Contact | None:
     return Contact.objects.filter(external_id=external_id).first() if external_id else None
 
 
-def company_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Company]:
+def company_list(
+    *, filters: Mapping[str, Any] | None = None, may_look_up_pii: bool = False
+) -> QuerySet[Company]:
+    """Companies narrowed by `phone` (exact, only when `may_look_up_pii`), `owner`, `search`,
+    `updated_since`."""
     queryset = Company.objects.select_related("owner").prefetch_related("tags")
     filters = filters or {}
+    _check_pii_lookup(filters, ("phone",), may_look_up_pii)
     if filters.get("phone"):
         queryset = queryset.filter(phone_index=crypto.phone_index(filters["phone"]))
     if filters.get("owner"):

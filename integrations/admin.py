@@ -9,8 +9,11 @@ their own jobs unless they may change any (managers), as in the REST API.
 
 Connections are written through ``services.sync`` (secrets never shown), their runs read-only;
 webhook subscriptions paused and resumed, deliveries replayed, through the webhooks services.
-Schedules themselves are django-celery-beat's periodic tasks, in its own admin.
+Schedules themselves are django-celery-beat's periodic tasks, in its own admin, whose actions
+are given the permission they need here.
 """
+
+import json
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,7 +24,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
 
+from customers.admin.base import with_permission
+from customers.pii import can_view_pii
 from integrations import selectors
 from integrations.connectors import available_connectors
 from integrations.models import (
@@ -75,15 +82,32 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke selected keys"), permissions=["change"])
     def revoke_selected(self, request, queryset) -> None:
-        revoked = 0
+        """Only the keys this user may revoke (their own; any, for a superuser); the others
+        are counted back, not revoked."""
+        revoked = refused = 0
         for api_key in queryset.filter(revoked_at__isnull=True):
-            api_keys.api_key_revoke(api_key=api_key)
+            if not api_keys.api_key_may_revoke(api_key=api_key, user=request.user):
+                refused += 1
+                continue
+            api_keys.api_key_revoke(api_key=api_key, revoked_by=request.user)
             revoked += 1
         self.message_user(
             request,
             ngettext("Revoked %(count)d key.", "Revoked %(count)d keys.", revoked)
             % {"count": revoked},
         )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d key was not revoked: a key is revoked by its owner or a superuser.",
+                    "%(count)d keys were not revoked: a key is revoked by its owner or a "
+                    "superuser.",
+                    refused,
+                )
+                % {"count": refused},
+                messages.ERROR,
+            )
 
 
 class ImportJobAddForm(forms.ModelForm):
@@ -159,7 +183,7 @@ class RowErrorInline(admin.TabularInline):
     """The first row errors; the full report is the CSV download linked on the job."""
 
     model = ImportRowError
-    fields = ("row_number", "field", "message", "values")
+    fields = ("row_number", "field", "message", "row_values")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -171,6 +195,17 @@ class RowErrorInline(admin.TabularInline):
         job_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
         first = ImportRowError.objects.filter(job_id=job_id).order_by("row_number", "id")
         return queryset.filter(pk__in=list(first.values_list("pk", flat=True)[: self.max_shown]))
+
+    def get_fields(self, request: HttpRequest, obj=None) -> tuple[str, ...]:
+        """The row's values (PII among them) only for staff who may read PII."""
+        return self.fields if can_view_pii(request.user) else self.fields[:-1]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple[str, ...]:
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("values"))
+    def row_values(self, row_error: ImportRowError) -> str:
+        return json.dumps(row_error.values, ensure_ascii=False)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         """A job's row errors are part of the job: whoever sees the job sees them."""
@@ -741,3 +776,17 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             ngettext("Replaying %(count)d delivery.", "Replaying %(count)d deliveries.", replayed)
             % {"count": replayed},
         )
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
+    """django-celery-beat's admin, whose actions declare no permission: anyone who may view the
+    schedules could enable, disable or run them. Each now needs the change permission."""
+
+    enable_tasks = with_permission("change", BeatPeriodicTaskAdmin.enable_tasks)
+    disable_tasks = with_permission("change", BeatPeriodicTaskAdmin.disable_tasks)
+    toggle_tasks = with_permission("change", BeatPeriodicTaskAdmin.toggle_tasks)
+    run_tasks = with_permission("change", BeatPeriodicTaskAdmin.run_tasks)

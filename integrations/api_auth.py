@@ -6,14 +6,20 @@ so a key can narrow what its user may do but never widen it.
 """
 
 import functools
+import logging
+import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+from django.utils.module_loading import import_string
+from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.authentication import (
     BaseAuthentication,
@@ -29,6 +35,8 @@ from customers.pii import can_view_pii
 from integrations.models import ApiKey
 from integrations.scopes import SAFE_METHODS, has_scope, required_scope
 from integrations.services import api_keys
+
+logger = logging.getLogger(__name__)
 
 _MODEL_ACTIONS = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -61,6 +69,13 @@ class ApiKeyAuthentication(BaseAuthentication):
         return f'{self.keyword} realm="api"'
 
 
+@functools.cache
+def _permission_backends(backends: tuple[str, ...]) -> list[str]:
+    """The backends Django asks about permissions: those with ``has_perm``. The log-in
+    throttle's backend (axes) only refuses log-ins, so it does not change the set."""
+    return [path for path in backends if hasattr(import_string(path), "has_perm")]
+
+
 def load_permissions(user: Any) -> None:
     """Every request checks its user's permissions (the model's, and ``view_pii``). Django's
     ModelBackend reads them in two queries (the user's own, its groups') and keeps the set on
@@ -70,7 +85,7 @@ def load_permissions(user: Any) -> None:
     if (
         user.is_superuser
         or not user.is_active
-        or list(settings.AUTHENTICATION_BACKENDS) != [_MODEL_BACKEND]
+        or _permission_backends(tuple(settings.AUTHENTICATION_BACKENDS)) != [_MODEL_BACKEND]
     ):
         return
     with connection.cursor() as cursor:
@@ -185,11 +200,49 @@ def request_can_view_pii(request: Request) -> bool:
     )
 
 
+class FailoverCache:
+    """The shared cache (Redis) for rate-limit counts, or this process's own memory while the
+    shared one cannot be reached.
+
+    Counting locally rather than letting every request through keeps a limit while Redis is
+    down (each web process then allows the full rate, a few times the budget in all, never an
+    open door), and no request fails for it. After a failure the shared cache is left alone
+    for ``RETRY_SECONDS``, so a dead Redis costs one bounded timeout per process per period,
+    and the warning is logged once per period, not per request.
+    """
+
+    RETRY_SECONDS = 30.0
+
+    def __init__(self) -> None:
+        self._local = LocMemCache("api-rate-fallback", {})
+        self._shared_down_until = 0.0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._call("get", key, default)
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        self._call("set", key, value, timeout)
+
+    def _call(self, method: str, *args: Any) -> Any:
+        if time.monotonic() >= self._shared_down_until:
+            try:
+                return getattr(caches["default"], method)(*args)
+            except RedisError as error:
+                self._shared_down_until = time.monotonic() + self.RETRY_SECONDS
+                logger.warning(
+                    "Rate-limit cache unavailable (%s); counting in this process for %d s.",
+                    error,
+                    self.RETRY_SECONDS,
+                )
+        return getattr(self._local, method)(*args)
+
+
 class ApiKeyRateThrottle(SimpleRateThrottle):
     """Rate ``DEFAULT_THROTTLE_RATES["api_key"]`` per key (else per user, else per IP), so two
     systems sharing one user do not share one budget."""
 
     scope = "api_key"
+    cache = FailoverCache()
 
     def get_rate(self) -> str | None:
         # Read per request: SimpleRateThrottle.THROTTLE_RATES is frozen at import time.

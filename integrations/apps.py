@@ -13,6 +13,6 @@ class IntegrationsConfig(AppConfig):
         from integrations.webhooks import tasks as webhook_tasks  # noqa: F401
         from integrations.webhooks import triggers as webhook_triggers
 
-        worker_ready.connect(signals.resume_stalled_imports, weak=False)
+        worker_ready.connect(signals.sweep_jobs_on_worker_start, weak=False)
         events_committed.connect(webhook_triggers.relay_after_commit, weak=False)
         worker_ready.connect(webhook_triggers.sweep_on_worker_start, weak=False)

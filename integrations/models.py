@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.fields import EncryptedJSONField
+
 
 class ApiKey(models.Model):
     name = models.CharField(_("name"), max_length=100)
@@ -52,14 +54,16 @@ class IdempotencyRecord(models.Model):
     """The first response to a POST sent with an ``Idempotency-Key``, replayed on retries.
 
     Written in the same transaction as the request's own writes, so a retry after a crash
-    either finds the response or finds nothing was written.
+    either finds the response or finds nothing was written. The response body holds decrypted
+    PII (and error bodies echo input), so it is stored encrypted; records older than
+    IDEMPOTENCY_KEY_TTL_HOURS are purged nightly (``idempotency_records_purge``).
     """
 
     owner = models.CharField(max_length=64, help_text=_("The API key or user the key belongs to."))
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text=_("Hash of method, path and body."))
     status_code = models.PositiveSmallIntegerField()
-    response_data = models.JSONField(null=True)
+    response_data = EncryptedJSONField(null=True)
     response_headers = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -76,6 +80,10 @@ class Resource(models.TextChoices):
     CONTACTS = "contacts", _("Contacts")
     COMPANIES = "companies", _("Companies")
     DEALS = "deals", _("Deals")
+
+
+# The custom-field entity of each resource (``CustomField.entity``).
+ENTITY_OF_RESOURCE = {"contacts": "contact", "companies": "company", "deals": "deal"}
 
 
 class FileFormat(models.TextChoices):
@@ -186,13 +194,18 @@ class ImportJob(models.Model):
 
 
 class ImportRowError(models.Model):
-    """One problem with one input record: what the per-row error report lists."""
+    """One problem with one input record: what the per-row error report lists.
+
+    ``values`` is the record as it was in the file, PII included, so it is stored encrypted;
+    the report masks PII columns for readers who may not see PII
+    (``integrations.services.import_reports``).
+    """
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     row_number = models.PositiveIntegerField()
     field = models.CharField(max_length=100, blank=True)
     message = models.TextField()
-    values = models.JSONField(default=dict, blank=True)
+    values = EncryptedJSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["job", "row_number", "id"]
@@ -221,6 +234,9 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # stamped while the export runs (integrations.services.import_heartbeat), so a job sweep on
+    # any node tells a running export from one whose worker died
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     file_deleted_at = models.DateTimeField(
         _("file deleted at"),
         null=True,

@@ -1,8 +1,16 @@
 """Celery tasks for integrations: each loads a job by id and calls one service."""
 
 from celery import shared_task
+from django.conf import settings
 
-from integrations.services import change_feed, exchange_files, exports, imports
+from integrations.services import (
+    change_feed,
+    exchange_files,
+    exports,
+    idempotency,
+    imports,
+    job_sweep,
+)
 
 
 @shared_task(name="integrations.run_import")
@@ -13,8 +21,18 @@ def run_import(job_id: int) -> None:
 
 
 @shared_task(name="integrations.recover_stalled_imports")
-def recover_stalled_imports() -> list[int]:
-    return imports.recover_stalled_imports()
+def recover_stalled_imports() -> dict[str, list[int]]:
+    """Under beat, and once after a worker starts: imports and exports whose worker died.
+    (The name is older than exports joining it; beat schedules in the database use it.)"""
+    swept = job_sweep.recover_stalled_jobs()
+    return {"imports": swept.imports, "exports": swept.exports}
+
+
+@shared_task(name="integrations.sweep_queued_jobs")
+def sweep_queued_jobs() -> dict[str, list[int]]:
+    """Under beat: jobs whose publish failed (the broker was down) are published again."""
+    swept = job_sweep.sweep_queued_jobs(interval_seconds=settings.JOB_SWEEP_INTERVAL_SECONDS)
+    return {"imports": swept.imports, "exports": swept.exports}
 
 
 @shared_task(name="integrations.run_export")
@@ -26,7 +44,14 @@ def run_export(job_id: int) -> None:
 def purge_exchange_files() -> dict[str, int]:
     """Schedule daily (celery beat, or cron the `purge_exchange_files` command)."""
     result = exchange_files.exchange_files_purge()
-    return {"imports": result.imports, "exports": result.exports}
+    return {"imports": result.imports, "exports": result.exports, "drafts": result.drafts}
+
+
+@shared_task(name="integrations.purge_idempotency_records")
+def purge_idempotency_records() -> int:
+    """Nightly under celery beat: a stored response (PII inside) outlives its key by a day at
+    most."""
+    return idempotency.idempotency_records_purge()
 
 
 @shared_task(name="integrations.purge_change_events")

@@ -38,3 +38,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
+
+
+@pytest.fixture(autouse=True)
+def broker_presumed_up():
+    """Each test starts with the broker presumed reachable: a test that cut it leaves
+    `integrations.queueing` skipping publishes for a few seconds, which the next test must not
+    inherit."""
+    from integrations import queueing
+
+    queueing._broker_down_until = 0.0
+    yield
+    queueing._broker_down_until = 0.0

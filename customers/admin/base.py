@@ -314,7 +314,9 @@ _BLIND_INDEXES = {
 class BlindIndexSearchMixin:
     """Search over encrypted email and phone: a term shaped like one matches its blind index
     exactly (in addition to the usual text search), one indexed equality, never a decrypt
-    and scan. Partial emails or numbers find nothing, by design."""
+    and scan. Partial emails or numbers find nothing, by design. Only for staff who may read
+    personal data (``pii.check_pii_lookup``); others are told so, and the exact match is not
+    tried, whether or not the person exists."""
 
     blind_index_search: tuple[str, ...] = ()  # of "email", "phone"
 
@@ -327,8 +329,24 @@ class BlindIndexSearchMixin:
             if name in self.blind_index_search and term and looks_like(term)
         ]
         if conditions:
+            try:
+                pii.check_pii_lookup(["q"], allowed=pii.can_view_pii(request.user))
+            except ValidationError as error:
+                messages.warning(request, " ".join(error.messages))
+                return results, may_have_duplicates
             results = results | queryset.filter(reduce(or_, conditions))
         return results, may_have_duplicates
+
+
+def with_permission(permission: str, action: Callable) -> Callable:
+    """A third-party admin action with the permission it never declared: without one, Django
+    offers (and runs) an action to anyone who may view the list."""
+
+    def guarded(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):
+        return action(model_admin, request, queryset)
+
+    guarded.__name__ = action.__name__
+    return admin.action(permissions=[permission], description=action.short_description)(guarded)
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -207,13 +207,16 @@ class CustomFieldAdmin(ServiceModelAdmin):
             context["purge_count"] = services.count_values(field)
         return super().render_delete_form(request, context)
 
-    @admin.action(description=_("Archive selected fields (hide them, keep their values)"))
+    @admin.action(
+        description=_("Archive selected fields (hide them, keep their values)"),
+        permissions=["change"],
+    )
     def archive(self, request: HttpRequest, queryset) -> None:
         for field in queryset:
             services.custom_field_archive(field=field)
         self.message_user(request, _("Archived %(count)d fields.") % {"count": len(queryset)})
 
-    @admin.action(description=_("Restore selected fields"))
+    @admin.action(description=_("Restore selected fields"), permissions=["change"])
     def restore(self, request: HttpRequest, queryset) -> None:
         for field in queryset:
             services.custom_field_restore(field=field)

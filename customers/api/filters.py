@@ -14,8 +14,9 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters as drf_filters
 from rest_framework import serializers
 
-from customers import crypto
+from customers import crypto, pii
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
+from integrations.api_auth import request_can_view_pii
 
 User = get_user_model()
 
@@ -99,9 +100,30 @@ class TaggedFilterSet(TimestampFilterSet):
     owner = filters.ModelChoiceFilter(queryset=User.objects.all())
 
 
-class ContactFilter(TaggedFilterSet):
-    email = filters.CharFilter(method="filter_email", help_text="Exact email, any letter case.")
-    phone = filters.CharFilter(method="filter_phone", help_text="Exact phone, any formatting.")
+class PiiLookupFilterSet(TaggedFilterSet):
+    """Filters whose exact lookups by personal data (``?email=``, ``?phone=``) answer only
+    callers who may read personal data (``pii:read`` and ``view_pii``); anyone else gets a
+    400 naming the parameter, whether or not the value exists (``pii.check_pii_lookup``).
+    `may_look_up_pii` defaults to the request's right; a caller without a request (an export
+    job) passes it, so every exportable resource's filters take it."""
+
+    def __init__(self, *args, may_look_up_pii: bool | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if may_look_up_pii is None:
+            may_look_up_pii = self.request is not None and request_can_view_pii(self.request)
+        self.may_look_up_pii = may_look_up_pii
+
+    def look_up(self, name: str) -> None:
+        pii.check_pii_lookup([name], allowed=self.may_look_up_pii)
+
+
+class ContactFilter(PiiLookupFilterSet):
+    email = filters.CharFilter(
+        method="filter_email", help_text="Exact email, any letter case. Needs PII rights."
+    )
+    phone = filters.CharFilter(
+        method="filter_phone", help_text="Exact phone, any formatting. Needs PII rights."
+    )
     company = filters.ModelChoiceFilter(queryset=Company.objects.all())
     lifecycle_stage = filters.MultipleChoiceFilter(choices=Contact.Lifecycle.choices)
 
@@ -110,24 +132,29 @@ class ContactFilter(TaggedFilterSet):
         fields = ["source", "consent_email", "consent_phone"]
 
     def filter_email(self, queryset, name, value):
+        self.look_up(name)
         return queryset.filter(email_index=crypto.email_index(value))
 
     def filter_phone(self, queryset, name, value):
+        self.look_up(name)
         return queryset.filter(phone_index=crypto.phone_index(value))
 
 
-class CompanyFilter(TaggedFilterSet):
-    phone = filters.CharFilter(method="filter_phone", help_text="Exact phone, any formatting.")
+class CompanyFilter(PiiLookupFilterSet):
+    phone = filters.CharFilter(
+        method="filter_phone", help_text="Exact phone, any formatting. Needs PII rights."
+    )
 
     class Meta:
         model = Company
         fields = ["country", "industry", "size_band", "domain"]
 
     def filter_phone(self, queryset, name, value):
+        self.look_up(name)
         return queryset.filter(phone_index=crypto.phone_index(value))
 
 
-class DealFilter(TaggedFilterSet):
+class DealFilter(PiiLookupFilterSet):
     stage = filters.ModelChoiceFilter(queryset=Stage.objects.all())
     pipeline = filters.ModelChoiceFilter(
         field_name="stage__pipeline", queryset=Pipeline.objects.all()

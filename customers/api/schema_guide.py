@@ -82,7 +82,8 @@ TAGS = [
     (
         "Contacts",
         "The people: PII (email, phone, address) is encrypted at rest and masked "
-        "without `pii:read`; email and phone filter by exact match.",
+        "without `pii:read`; email and phone filter by exact match, with `pii:read` only "
+        "(else a 400 naming the parameter, whether or not anyone has that value).",
     ),
     ("Companies", "The organisations contacts and deals belong to."),
     ("Deals", "Opportunities moving through a pipeline's stages."),

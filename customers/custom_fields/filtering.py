@@ -10,6 +10,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
+from customers import pii
 from customers.custom_fields import types
 from customers.custom_fields.values import index_value
 from customers.models import CustomField
@@ -19,10 +20,19 @@ Type = CustomField.Type
 
 
 def filter_by_custom_field(
-    queryset: QuerySet, field: CustomField, lookup: str, raw: str, *, param: str
+    queryset: QuerySet,
+    field: CustomField,
+    lookup: str,
+    raw: str,
+    *,
+    param: str,
+    may_look_up_pii: bool,
 ) -> QuerySet:
     """Records whose `field` matches `raw` by `lookup` ("exact", or a range for numbers and
-    dates that are not PII); errors are keyed by `param`, the name the caller used."""
+    dates that are not PII); errors are keyed by `param`, the name the caller used. A PII
+    field is looked up only for a caller who `may_look_up_pii` (``pii.check_pii_lookup``)."""
+    if field.pii:
+        pii.check_pii_lookup([param], allowed=may_look_up_pii)
     if lookup not in ("exact", *RANGE_LOOKUPS):
         raise ValidationError({param: [_("Unknown lookup %(lookup)s.") % {"lookup": repr(lookup)}]})
     if lookup != "exact" and (field.pii or field.type not in types.RANGE_TYPES):

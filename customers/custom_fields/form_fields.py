@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from customers.custom_fields import types
@@ -36,9 +37,13 @@ def label(definition: CustomField) -> str:
 
 
 def build(definition: CustomField) -> forms.Field:
+    """The form field for a definition. Its help text is escaped here because Django treats a
+    form field's help text as HTML (the admin and the default form templates print it
+    ``|safe``): a user-defined ``<script>`` would otherwise run for every staff user who opens
+    the form. Labels and choices need no such step, Django escapes them when it renders them."""
     options = {
         "label": label(definition),
-        "help_text": definition.help_text,
+        "help_text": escape(definition.help_text),
         "required": definition.required,
     }
     builder = _BUILDERS[definition.type]

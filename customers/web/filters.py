@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
+from customers import pii
 from customers.custom_fields import form_fields, types
 from customers.custom_fields.filtering import filter_by_custom_field
 from customers.models import Contact, CustomField, Deal, Pipeline, Stage
@@ -116,7 +117,14 @@ class ListFilterForm(forms.Form):
             if raw in ("", None) or name in self.errors:
                 continue
             try:
-                queryset = filter_by_custom_field(queryset, definition, lookup, raw, param=name)
+                queryset = filter_by_custom_field(
+                    queryset,
+                    definition,
+                    lookup,
+                    raw,
+                    param=name,
+                    may_look_up_pii=pii.can_view_pii(self.user),
+                )
             except (ApiValidationError, ValidationError) as error:
                 self.add_error(None, f"{self.fields[name].label}: {_messages(error)}")
         return queryset

@@ -6,19 +6,18 @@ knows; nothing is an ImportJob until the user starts a dry run or the import.
 
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 from typing import IO
 
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from integrations.services.exchange_files import IMPORT_DRAFTS_FOLDER, import_drafts_purge
+
 SESSION_KEY = "crm_import_drafts"
-FOLDER = "import-drafts"
+FOLDER = IMPORT_DRAFTS_FOLDER
 KEPT_PER_SESSION = 3  # older drafts of the same session are deleted when a new one arrives
-ABANDONED_AFTER = timedelta(days=1)  # drafts of any session, left half-way through the wizard
 
 
 @dataclass(frozen=True)
@@ -64,15 +63,8 @@ def draft_discard(*, request: HttpRequest, draft: Draft) -> None:
 
 
 def _purge_abandoned() -> None:
-    try:
-        _folders, names = default_storage.listdir(FOLDER)
-    except FileNotFoundError:
-        return
-    cutoff = timezone.now() - ABANDONED_AFTER
-    for name in names:
-        path = f"{FOLDER}/{name}"
-        if default_storage.get_modified_time(path) < cutoff:
-            _delete_file(path)
+    """Drafts of any session left half-way for a day (also purged nightly)."""
+    import_drafts_purge()
 
 
 def _delete_file(path: str) -> None:

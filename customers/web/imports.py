@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from customers.api.export import CONTENT_TYPES
+from customers.pii import can_view_pii
 from customers.web.common import is_htmx
 from customers.web.exchange_common import requires_perm
 from customers.web.forms import apply_errors
@@ -201,7 +202,8 @@ def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
     """Every rejected row as CSV, written by the service the REST door uses too."""
     job = _visible_job(request, pk)
     response = StreamingHttpResponse(
-        import_reports.import_error_report_csv(job=job), content_type=CONTENT_TYPES["csv"]
+        import_reports.import_error_report_csv(job=job, can_view_pii=can_view_pii(request.user)),
+        content_type=CONTENT_TYPES["csv"],
     )
     filename = import_reports.import_error_report_filename(job)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -45,15 +45,19 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
 @requires_perm(MANAGE_INTEGRATIONS)
 @require_POST
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    api_key = api_keys.api_key_revoke(api_key=get_object_or_404(ApiKey, pk=pk))
+    api_key = get_object_or_404(ApiKey, pk=pk)
+    api_keys.api_key_revoke(api_key=api_key, revoked_by=request.user)  # 403 unless allowed
     messages.success(request, _("The key “%(name)s” is revoked.") % {"name": api_key.name})
     return redirect("web:integration-list")
 
 
 def _page(request: HttpRequest, form: ApiKeyInputForm, *, status: int = 200, **extra):
+    keys = list(ApiKey.objects.select_related("user"))
+    for key in keys:
+        key.may_revoke = api_keys.api_key_may_revoke(api_key=key, user=request.user)
     context = {
         "form": form,
-        "api_keys": ApiKey.objects.select_related("user"),
+        "api_keys": keys,
         "import_jobs": selectors.import_job_list(user=request.user)[:RECENT_JOBS],
         "export_jobs": selectors.export_job_list(user=request.user)[:RECENT_JOBS],
         **extra,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -41,7 +41,7 @@ class _Exported:
     permission: str
     selector: Callable[[], QuerySet]
     form: type[ListFilterForm]
-    search: Callable[[QuerySet, str], QuerySet]
+    search: Callable[..., QuerySet]
     rows: Callable[..., Iterator[dict[str, Any]]]
     csv_columns: list
 
@@ -99,12 +99,17 @@ def export_list(request: HttpRequest, resource: str) -> HttpResponse:
     if form.errors:  # a filter the list would ignore must not widen an export to everything
         problems = [str(m) for messages in form.errors.values() for m in messages]
         return _bad_request(_("Fix the filters first: %(errors)s") % {"errors": " ".join(problems)})
+    can_view_pii = pii.can_view_pii(request.user)
     if form.cleaned_data.get("q"):
-        queryset = exported.search(queryset, form.cleaned_data["q"])
+        try:
+            queryset = exported.search(
+                queryset, form.cleaned_data["q"], may_look_up_pii=can_view_pii
+            )
+        except ValidationError as error:  # an exact PII search by someone who may not
+            return _bad_request(" ".join(error.messages))
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
 
-    can_view_pii = pii.can_view_pii(request.user)
     columns = [*exported.csv_columns, *((f"custom_fields.{d.name}", d.name) for d in definitions)]
     if resource == "contacts":
         return stream_contacts(

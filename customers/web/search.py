@@ -1,29 +1,33 @@
 """The UI's search box: an email or a phone number matches exactly through its blind index;
-anything else searches names (Chinese full names written together, "张伟", included)."""
+anything else searches names (Chinese full names written together, "张伟", included).
 
-import re
+An exact email or phone search answers only users who may read personal data; anyone else
+gets the search box's field error (and no rows), whether or not the person exists
+(``pii.check_pii_lookup``)."""
 
 from django.db.models import Q, QuerySet
 
-from customers import crypto, selectors
+from customers import crypto, pii, selectors
 
-_PHONE = re.compile(r"^\+?[\d\s\-().]{6,}$")
+SEARCH_FIELD = "q"
 
 
 def kind_of(term: str) -> str:
     term = term.strip()
-    if "@" in term:
+    if pii.looks_like_email(term):
         return "email"
-    if _PHONE.match(term) and sum(ch.isdigit() for ch in term) >= 6:
+    if pii.looks_like_phone(term):
         return "phone"
     return "text"
 
 
-def contact_search(queryset: QuerySet, term: str) -> QuerySet:
+def contact_search(queryset: QuerySet, term: str, *, may_look_up_pii: bool) -> QuerySet:
     term = term.strip()
     if not term:
         return queryset
     kind = kind_of(term)
+    if kind in ("email", "phone"):
+        pii.check_pii_lookup([SEARCH_FIELD], allowed=may_look_up_pii)
     if kind == "email":
         return queryset.filter(email_index=crypto.email_index(term))
     if kind == "phone":
@@ -31,18 +35,20 @@ def contact_search(queryset: QuerySet, term: str) -> QuerySet:
     return selectors.contact_text_search(queryset, term)
 
 
-def company_search(queryset: QuerySet, term: str) -> QuerySet:
+def company_search(queryset: QuerySet, term: str, *, may_look_up_pii: bool) -> QuerySet:
     term = term.strip()
     if not term:
         return queryset
     if kind_of(term) == "phone":
+        pii.check_pii_lookup([SEARCH_FIELD], allowed=may_look_up_pii)
         return queryset.filter(phone_index=crypto.phone_index(term))
     return queryset.filter(
         Q(name__icontains=term) | Q(domain__icontains=term) | Q(industry__icontains=term)
     )
 
 
-def deal_search(queryset: QuerySet, term: str) -> QuerySet:
+def deal_search(queryset: QuerySet, term: str, *, may_look_up_pii: bool) -> QuerySet:
+    """Deals hold no personal data to look up: `may_look_up_pii` is taken for a uniform call."""
     term = term.strip()
     if not term:
         return queryset

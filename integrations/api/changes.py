@@ -20,28 +20,12 @@ from customers.events import ENTITIES, EVENT_TYPES
 from integrations.api_auth import request_can_view_pii
 from integrations.models import ApiKey
 from integrations.representations import representations
-from integrations.scopes import has_scope
 from integrations.services import change_feed
-
-_PLURALS = {
-    "contact": "contacts",
-    "company": "companies",
-    "deal": "deals",
-    "activity": "activities",
-}
 
 
 def readable_entities(request: Request) -> list[str]:
-    readable = []
-    for entity in ENTITIES:
-        if not request.user.has_perm(f"customers.view_{entity}"):
-            continue
-        if isinstance(request.auth, ApiKey) and not has_scope(
-            request.auth.scopes, f"{_PLURALS[entity]}:read"
-        ):
-            continue
-        readable.append(entity)
-    return readable
+    api_key = request.auth if isinstance(request.auth, ApiKey) else None
+    return change_feed.readable_entities(user=request.user, api_key=api_key)
 
 
 class ChangeEventSerializer(serializers.Serializer):

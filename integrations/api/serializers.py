@@ -222,10 +222,14 @@ class ImportRowErrorOutputSerializer(serializers.Serializer):
         "is row 1), the position in the list for JSON and XML.",
     )
     field = serializers.CharField(help_text="The field at fault; empty for the whole row.")
-    message = serializers.CharField()
+    message = serializers.CharField(
+        help_text="What is wrong. A message about a PII field shows the value it quotes as `***`."
+    )
     values = serializers.DictField(
         child=serializers.JSONField(allow_null=True),
-        help_text="The row's values as read, by the file's own column names.",
+        help_text="The row's values as read, by the file's own column names. Without `pii:read` "
+        "(or the user's right to read PII) columns that feed email, phone, address or a PII "
+        "custom field are masked like the records, and columns no field takes read `***`.",
     )
 
 

@@ -76,6 +76,7 @@ class ImportJobViewSet(_JobViewSet):
             mapping=data.get("mapping") or {},
             dry_run=data["dry_run"],
             all_or_nothing=data["all_or_nothing"],
+            may_look_up_pii=request_can_view_pii(request),
         )
         return self.created(job, "import-job-detail")
 
@@ -116,15 +117,23 @@ class ImportJobViewSet(_JobViewSet):
     def errors(self, request: Request, pk: str) -> Response | StreamingHttpResponse:
         job = self.get_object()
         queryset = ImportRowError.objects.filter(job=job)
+        can_view_pii = request_can_view_pii(request)
         if request.accepted_renderer.format == "csv":
-            return _error_report_csv(job)
+            return _error_report_csv(job, can_view_pii=can_view_pii)
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(s.ImportRowErrorOutputSerializer(page, many=True).data)
+        shown = import_reports.report_values(job=job, can_view_pii=can_view_pii)
+        rows = [
+            {"row_number": e.row_number, "field": e.field, "message": e.message}
+            | {"values": shown(e.values)}
+            for e in page
+        ]
+        return self.get_paginated_response(s.ImportRowErrorOutputSerializer(rows, many=True).data)
 
 
-def _error_report_csv(job: ImportJob) -> StreamingHttpResponse:
+def _error_report_csv(job: ImportJob, *, can_view_pii: bool) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        import_reports.import_error_report_csv(job=job), content_type=CONTENT_TYPES["csv"]
+        import_reports.import_error_report_csv(job=job, can_view_pii=can_view_pii),
+        content_type=CONTENT_TYPES["csv"],
     )
     filename = import_reports.import_error_report_filename(job)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -154,6 +163,7 @@ class ExportJobViewSet(_JobViewSet):
             format=data["format"],
             filters=data.get("filters") or {},
             include_pii=data["include_pii"] and request_can_view_pii(request),
+            may_look_up_pii=request_can_view_pii(request),
         )
         return self.created(job, "export-job-detail")
 

@@ -51,7 +51,10 @@ class SubscriptionInputSerializer(serializers.Serializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=[ALL_EVENTS, *EVENT_TYPES]),
         allow_empty=False,
-        help_text='Event types to receive, or `["*"]` for all.',
+        help_text='Event types to receive, or `["*"]` for all. Each needs its records readable: '
+        "the key's `<entities>:read` scope and the user's view permission (`*`: every "
+        "entity's); checked again at each delivery, and a delivery its owner may no longer "
+        "read is not sent (it fails with the reason).",
     )
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
 

@@ -81,7 +81,7 @@ class CrmConnector(Connector):
     def _events(self, entity: str, cursor: str | None) -> Iterator[dict[str, Any]]:
         base = self.config["url"].rstrip("/") + "/api/v1/changes/"
         types = ",".join(f"{entity}.{action}" for action in ("created", "updated", "deleted"))
-        with requests.Session() as session:
+        with outbound.session() as session:
             for _page in range(MAX_PAGES):
                 params = {"types": types, "include": "record", "limit": PAGE}
                 if cursor:

@@ -3,11 +3,14 @@ bulk exchange's streaming readers.
 
 A drop folder's files are read oldest first; once their records are committed they are moved
 to the done folder (a file that cannot be read at all goes to the failed folder), so each file
-is imported once. A URL is fetched again only when it changed: its ETag or Last-Modified is
-the cursor, sent back as If-None-Match / If-Modified-Since.
+is imported once. Drop folders are confined (see `drop_folders`): a file that is a link leading
+out of its folder is reported and set aside, never read. A URL is fetched again only when it
+changed: its ETag or Last-Modified is the cursor, sent back as If-None-Match /
+If-Modified-Since.
 """
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -19,8 +22,10 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations import outbound
+from integrations.connectors import drop_folders
 from integrations.connectors.base import ConfigKey, Connector, ConnectorError, Fetch, RecordStream
 from integrations.formats import FormatError, Record, open_reader
 
@@ -32,10 +37,12 @@ class FileConnector(Connector):
     label = "File (CSV, JSON or XML from a URL or a drop folder)"
     config_keys = {
         "url": ConfigKey(str, help="An http(s) URL of one file; or use folder."),
-        "folder": ConfigKey(str, help="A local drop folder; or use url."),
+        "folder": ConfigKey(
+            str, help="A drop folder inside CONNECTOR_FILE_ROOTS (or relative to it); or use url."
+        ),
         "pattern": ConfigKey(str, help="Which files of the folder to read (default *)."),
-        "done_folder": ConfigKey(str, help="Where read files go (default <folder>/done)."),
-        "failed_folder": ConfigKey(str, help="Unreadable files go (default <folder>/failed)."),
+        "done_folder": ConfigKey(str, help="Subfolder read files go to (default done)."),
+        "failed_folder": ConfigKey(str, help="Subfolder unreadable files go to (default failed)."),
         "format": ConfigKey(str, help="csv, json or xml; sniffed when absent."),
         "encoding": ConfigKey(str, help="The CSV encoding; detected when absent."),
         "headers": ConfigKey(dict, secret=True, help="HTTP headers for the URL."),
@@ -47,10 +54,30 @@ class FileConnector(Connector):
             raise ValidationError({"config.url": "Give either url or folder, not both or neither."})
         if "url" in config and urlsplit(config["url"]).scheme not in {"http", "https"}:
             raise ValidationError({"config.url": "Use an http or https URL."})
-        if "folder" in config and not Path(config["folder"]).is_dir():
-            raise ValidationError({"config.folder": f"{config['folder']} is not a folder."})
+        if "folder" in config:
+            cls._folders(config)
         if config.get("format", "csv") not in {"csv", "json", "xml"}:
             raise ValidationError({"config.format": "Use csv, json or xml."})
+
+    @staticmethod
+    def _folders(config: dict[str, Any]) -> tuple[Path, str, Path, Path]:
+        """The drop folder, pattern, done and failed folders, each checked (ValidationError)."""
+        folder = drop_folders.drop_folder(config["folder"])
+        pattern = drop_folders.file_pattern(config.get("pattern", "*"))
+        done = drop_folders.subfolder(
+            folder, config.get("done_folder"), default="done", key="config.done_folder"
+        )
+        failed = drop_folders.subfolder(
+            folder, config.get("failed_folder"), default="failed", key="config.failed_folder"
+        )
+        return folder, pattern, done, failed
+
+    def _checked_folders(self) -> tuple[Path, str, Path, Path]:
+        """The folders again at run time: the roots, or a link in the folder, may have changed."""
+        try:
+            return self._folders(self.config)
+        except ValidationError as error:
+            raise ConnectorError(" ".join(error.messages)) from None
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
@@ -66,32 +93,43 @@ class FileConnector(Connector):
     # A drop folder
 
     def _from_folder(self) -> Iterator[Record]:
-        folder = Path(self.config["folder"])
+        folder, pattern, _done, _failed = self._checked_folders()
         files = sorted(
-            (path for path in folder.glob(self.config.get("pattern", "*")) if path.is_file()),
+            (path for path in folder.glob(pattern) if path.is_file()),
             key=lambda path: (path.stat().st_mtime, path.name),
         )
         number = 0
         for path in files:
+            if not drop_folders.inside(path, folder):
+                number += 1
+                self._unreadable.append(path)  # the link itself is set aside, not its target
+                message = _("a link that leads outside the drop folder; not read.")
+                yield Record(number, {}, error=f"{path.name}: {message}")
+                continue
             try:
-                with self._open(path) as reader:
+                with _open_no_follow(path) as source, self._open(source) as reader:
                     for record in reader:
                         number += 1
                         yield Record(number, record.values, record.error, record.line)
-            except FormatError as error:
+            except (FormatError, OSError) as error:
                 number += 1
                 self._unreadable.append(path)
-                yield Record(number, {}, error=f"{path.name}: {error}")
+                reason = error if isinstance(error, FormatError) else _("cannot be opened.")
+                yield Record(number, {}, error=f"{path.name}: {reason}")
                 continue
             self._read.append(path)
 
     def acknowledge(self, fetch: Fetch) -> None:
-        folder = Path(self.config.get("folder", "."))
-        done = Path(self.config.get("done_folder") or folder / "done")
-        failed = Path(self.config.get("failed_folder") or folder / "failed")
+        if "folder" not in self.config:
+            return
+        folder, _pattern, done, failed = self._checked_folders()
         for paths, target in ((self._read, done), (self._unreadable, failed)):
             for path in paths:
                 target.mkdir(parents=True, exist_ok=True)
+                if not drop_folders.inside(target, folder):  # made a link since the check
+                    raise ConnectorError(
+                        _("%(target)s leads outside the drop folder.") % {"target": target.name}
+                    )
                 shutil.move(path, _free_name(target / path.name))
             paths.clear()
 
@@ -141,6 +179,13 @@ def _save(response: requests.Response, target) -> None:
             raise ConnectorError(f"The file is larger than IMPORT_MAX_BYTES ({limit} bytes).")
         target.write(chunk)
     target.seek(0)
+
+
+def _open_no_follow(path: Path):
+    """The file's real path opened without following a link in its last part: a file swapped
+    for a link after the check fails to open instead of being read through the link."""
+    real = os.path.realpath(path)
+    return open(real, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NOFOLLOW))  # noqa: SIM115
 
 
 def _free_name(path: Path) -> Path:

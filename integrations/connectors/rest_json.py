@@ -58,7 +58,7 @@ class RestJsonConnector(Connector):
         cursor_field = self.config.get("cursor_field")
         newest_seen = cursor
         number = 0
-        with requests.Session() as session:
+        with outbound.session() as session:
             for _page in range(MAX_PAGES):
                 page = self._get(session, url)
                 items = dotted(page, self.config.get("records_path", ""))

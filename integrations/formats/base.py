@@ -71,6 +71,11 @@ class RecordReader(Iterator[Record]):
             self.headers = list(first.values)
             self._records = _prepend(first, self._records)
 
+    def count_records(self) -> int:
+        """The records left, read to the end (and the reader closed): raises the FormatError
+        iteration would, so a caller can check the whole file before writing anything."""
+        return sum(1 for _ in self)
+
     def close(self) -> None:
         self._source.close()
 

@@ -4,6 +4,9 @@ Each record element is converted with the REST API's rules (`customers.api.parse
 is None, an empty element "", `list-item` children a list, `type="list"`/`type="object"` an
 empty list/object; leaves stay strings. A DTD is refused outright (defusedxml), which rules out
 entity expansion ("billion laughs") and external entities (XXE) before any record is read.
+
+Each record's depth, element count and size are checked as expat reports it (`limits`): a
+record past a limit is a `Record.error`, and the rest of it is read past without being built.
 """
 
 from collections.abc import Iterator
@@ -15,6 +18,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from rest_framework.exceptions import ParseError
 
 from customers.api.parsers import _xml_value  # the REST parser's element rules, reused as is
+from integrations.formats import limits
 from integrations.formats.base import FormatError, Record, RecordReader
 from integrations.formats.source import Source
 
@@ -40,7 +44,8 @@ class XMLReader(RecordReader):
         super().__init__(source)
         self._stream = source.stream()  # expat reads the BOM and the XML declaration itself
         try:
-            self._parser = DefusedXMLParser(
+            self._parser = _BoundedParser(
+                holds_records=self._holds_records,
                 target=TreeBuilder(),
                 encoding=encoding,
                 forbid_dtd=True,
@@ -52,6 +57,7 @@ class XMLReader(RecordReader):
         self._root: Element | None = None
         self._wrapper: Element | None = None
         self._count = 0
+        self._fed = 0
         self._capture_root()
         self._records = self._read_records()
         self._read_first_record()
@@ -76,6 +82,8 @@ class XMLReader(RecordReader):
         while True:
             chunk = self._stream.read(_CHUNK)
             self._parse(chunk)
+            self._fed += len(chunk)
+            self._parser.check_size(self._fed)
             yield from self._completed_records(final=not chunk)
             if not chunk:
                 return
@@ -134,6 +142,8 @@ class XMLReader(RecordReader):
     def _record(self, element: Element) -> Record:
         self._count += 1
         number = self._count
+        if (rejected := self._parser.rejected.pop(element, None)) is not None:
+            return Record(number, {}, rejected(number))
         try:
             value = _xml_value(element, depth=0)
         except ParseError as exc:
@@ -142,6 +152,81 @@ class XMLReader(RecordReader):
             return Record(number, value)
         error = f"Record {number} (<{_local(element)}>) has {_kind(value)} instead of fields."
         return Record(number, {}, error)
+
+
+class _BoundedParser(DefusedXMLParser):
+    """The defused parser, counting the depth and elements of the record being read.
+
+    Records are the root's children (depth 2), or a wrapper's items (depth 3). Past a limit
+    the record is marked rejected and the parser stops building: deeper elements and all text
+    are dropped until the record's end tag, whose ancestors already built are closed as usual.
+    Memory is that of the record up to the limit; the time that of reading the bytes.
+    """
+
+    def __init__(self, *, holds_records, **options) -> None:
+        super().__init__(**options)
+        self._holds_records = holds_records
+        self.rejected: dict[Element, object] = {}  # record -> its error message, by number
+        self._depth = 0
+        self._record: Element | None = None  # the record being read, until its end tag
+        self._record_depth = 0
+        self._record_start = 0  # its first byte
+        self._items = 0
+        self._skipping = False  # past a limit: nothing is built up to the record's end tag
+        self._unbuilt = 0  # elements open in the file that were not built
+        self._level2: Element | None = None
+        self._level2_holds: bool | None = None  # whether it is a wrapper of records
+
+    def _start(self, tag, attr_list):
+        depth = self._depth = self._depth + 1
+        if self._skipping:
+            self._unbuilt += 1
+            return None
+        if self._record is not None and depth > self._record_depth:
+            self._items += 1
+            if depth - self._record_depth >= limits.MAX_RECORD_DEPTH:
+                return self._reject(limits.too_deep)
+            if self._items > limits.MAX_RECORD_ITEMS:
+                return self._reject(limits.too_large)
+        element = super()._start(tag, attr_list)
+        if depth == 3 and self._level2_holds is None:  # decided at the wrapper's first child
+            self._level2_holds = self._holds_records(self._level2)
+        if depth == 2 or (depth == 3 and self._level2_holds):
+            if depth == 2:
+                self._level2, self._level2_holds = element, None
+            self._record, self._record_depth, self._items = element, depth, 0
+            self._record_start = self.parser.CurrentByteIndex
+        return element
+
+    def _end(self, tag):
+        depth = self._depth
+        self._depth = depth - 1
+        if self._unbuilt:
+            self._unbuilt -= 1
+            return None
+        element = super()._end(tag)
+        if depth == self._record_depth and self._record is not None:
+            self._record = None
+            if self._skipping:
+                self._skipping = False
+                self.parser.CharacterDataHandler = self.target.data
+        return element
+
+    def check_size(self, fed: int) -> None:
+        """After each chunk: a record still open past the size limit is rejected."""
+        if (
+            self._record is not None
+            and not self._skipping
+            and fed - self._record_start > limits.MAX_RECORD_BYTES
+        ):
+            self._reject(limits.too_large)
+            self._unbuilt = 0  # every element open now was built
+
+    def _reject(self, message) -> None:
+        """The record is an error from here on; the element being started is not built."""
+        self.rejected[self._record] = message
+        self._skipping, self._unbuilt = True, 1
+        self.parser.CharacterDataHandler = None
 
 
 def _kind(value) -> str:

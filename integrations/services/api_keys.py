@@ -15,10 +15,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.pii import can_view_pii
 from integrations.models import ApiKey
@@ -102,8 +103,25 @@ def api_key_create(
     raise RuntimeError("Could not find a free API key prefix after 5 attempts.")
 
 
-def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    """Idempotent: revoking twice keeps the first revocation time."""
+def api_key_may_revoke(*, api_key: ApiKey, user: Any) -> bool:
+    """A key is revoked by its owner or a superuser. Not by whoever may change keys: a manager
+    revoking a superuser's (or another manager's) key would cut off that integration, a way to
+    act against users above them. Doors use this to offer the action only where it works."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or api_key.user_id == user.pk
+
+
+def api_key_revoke(*, api_key: ApiKey, revoked_by: Any) -> ApiKey:
+    """Idempotent: revoking twice keeps the first revocation time.
+
+    ``revoked_by`` is the user asking (every door passes ``request.user``); PermissionDenied
+    unless ``api_key_may_revoke``. ``None`` is the server's operator at the shell
+    (``manage.py revoke_api_token``, e.g. after a leak), who holds the database anyway and
+    is not restricted.
+    """
+    if revoked_by is not None and not api_key_may_revoke(api_key=api_key, user=revoked_by):
+        raise PermissionDenied(_("An API key can only be revoked by its owner or a superuser."))
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])

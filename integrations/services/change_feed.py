@@ -14,6 +14,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,8 +23,10 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from customers.events import EVENT_TYPES
+from customers.events import ENTITIES, EVENT_TYPES
 from customers.models import ChangeEvent
+from integrations.models import ApiKey
+from integrations.scopes import has_scope
 from integrations.webhooks.models import WebhookDelivery
 
 MAX_LIMIT = 1000
@@ -49,6 +52,32 @@ _PG_HORIZON = """(
         (SELECT pg_snapshot_xmax(snapshot.s)::text::bigint FROM snapshot)
     )
 )"""
+
+
+# The API scope's resource of each entity: ``contacts:read`` reads contact events.
+RESOURCE_OF_ENTITY = {
+    "contact": "contacts",
+    "company": "companies",
+    "deal": "deals",
+    "activity": "activities",
+}
+
+
+def readable_entities(*, user: Any, api_key: ApiKey | None) -> list[str]:
+    """The entities whose events (and records) `user` may read through `api_key` (None: a
+    session): the user's ``customers.view_<entity>`` and the key's ``<entities>:read``, as for
+    the records themselves. The feed serves these; a webhook subscribes to and is delivered
+    only these, checked again at each delivery since rights change."""
+    if user is None or not user.is_active:
+        return []
+    if api_key is not None and (api_key.is_revoked or api_key.is_expired):
+        return []
+    return [
+        entity
+        for entity in ENTITIES
+        if user.has_perm(f"customers.view_{entity}")
+        and (api_key is None or has_scope(api_key.scopes, f"{RESOURCE_OF_ENTITY[entity]}:read"))
+    ]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ the file has the REST representation, so it imports back unchanged.
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import IO, Any
 
@@ -32,6 +33,8 @@ from customers.export_stream import contact_export_text
 from integrations.formats import open_writer
 from integrations.formats.writers import text_sink
 from integrations.models import ExportJob, FileFormat, JobStatus, Resource
+from integrations.queueing import enqueue_on_commit
+from integrations.services.import_heartbeat import Heartbeat, is_alive
 
 SEARCH = "search"
 _PROGRESS_EVERY = 10_000  # rows between two progress updates of a running job
@@ -69,6 +72,7 @@ def export_create(
     format: str,
     filters: Mapping[str, Any] | None,
     include_pii: bool,
+    may_look_up_pii: bool | None = None,
     enqueue: bool = True,
 ) -> ExportJob:
     """Check the options and filters up front, store the job, and queue it once the
@@ -76,13 +80,17 @@ def export_create(
 
     PII is decrypted only if asked for *and* the user may read it (else it is masked). A job
     without a user is the system's own (a management command): shell access already holds
-    the keys.
+    the keys. Filters that look records up by personal data (email, phone, PII custom fields)
+    need `may_look_up_pii` (default: the user's right; an API door passes its key's).
     """
     _check_choice("resource", resource, Resource.values)
     _check_choice("format", format, FileFormat.values)
     filters = _normalise_filters(filters)
-    _filtered_queryset(resource, filters)  # validates them; nothing is read yet
     may_read_pii = user is None or pii.can_view_pii(user)
+    if may_look_up_pii is None:
+        may_look_up_pii = may_read_pii
+    # validates them; nothing is read yet
+    _filtered_queryset(resource, filters, may_look_up_pii=may_look_up_pii)
     job = ExportJob.objects.create(
         created_by=user,
         resource=resource,
@@ -93,26 +101,24 @@ def export_create(
     if enqueue:
         from integrations import tasks
 
-        transaction.on_commit(lambda: tasks.run_export.delay(job.pk))
+        enqueue_on_commit(tasks.run_export, job.pk, what=f"export {job.pk}")
     return job
 
 
 def export_run(*, job_id: int) -> ExportJob:
-    """Write the job's file. Safe to call twice: a finished job is left alone, and a job
-    whose worker died (still "running") starts over, its file being saved only at the end."""
-    with transaction.atomic():
-        job = ExportJob.objects.select_for_update().get(pk=job_id)
-        if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
-            return job
-        job.status, job.started_at = JobStatus.RUNNING, timezone.now()
-        job.save(update_fields=["status", "started_at"])
+    """Write the job's file. Safe to call twice: a finished job, or one a live worker is
+    running, is left alone; a job whose worker died (still "running", no heartbeat) starts
+    over, its file being saved only at the end."""
+    job = _claim(job_id)
+    if job is None:
+        return ExportJob.objects.get(pk=job_id)
 
     def progress(rows: int) -> None:
         ExportJob.objects.filter(pk=job.pk).update(rows_written=rows)
 
     try:
         # A temporary file first: storage then copies it in chunks (to disk or elsewhere).
-        with tempfile.TemporaryFile() as handle:
+        with Heartbeat(job.pk, ExportJob), tempfile.TemporaryFile() as handle:
             rows = export_write(
                 resource=job.resource,
                 format=job.format,
@@ -136,6 +142,33 @@ def export_run(*, job_id: int) -> ExportJob:
     return ExportJob.objects.get(pk=job.pk)
 
 
+def _claim(job_id: int) -> ExportJob | None:
+    """The job, now "running" for this worker; None when it is finished or another live
+    worker has it. The row lock makes two deliveries of one job take turns here."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().get(pk=job_id)
+        if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return None
+        if job.status == JobStatus.RUNNING and _is_alive(job):
+            return None
+        job.status, job.started_at = JobStatus.RUNNING, timezone.now()
+        job.save(update_fields=["status", "started_at"])
+    return job
+
+
+def _is_alive(job: ExportJob) -> bool:
+    """Its heartbeat is fresh, or it was claimed too recently for its first beat."""
+    stale = timedelta(seconds=settings.IMPORT_HEARTBEAT_STALE_SECONDS)
+    return is_alive(job) or (job.started_at is not None and job.started_at > timezone.now() - stale)
+
+
+def stalled_export_ids() -> list[int]:
+    """Running exports whose worker stopped sending heartbeats (e.g. it was killed)."""
+    stale_before = timezone.now() - timedelta(seconds=settings.IMPORT_HEARTBEAT_STALE_SECONDS)
+    candidates = ExportJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=stale_before)
+    return [job.pk for job in candidates.only("pk", "started_at") if not _is_alive(job)]
+
+
 def export_write(
     *,
     resource: str,
@@ -154,7 +187,8 @@ def export_write(
     _check_choice("resource", resource, Resource.values)
     _check_choice("format", format, FileFormat.values)
     exported = _RESOURCES[resource]
-    queryset = _filtered_queryset(resource, _normalise_filters(filters))
+    # the job's creation checked who may look records up by personal data
+    queryset = _filtered_queryset(resource, _normalise_filters(filters), may_look_up_pii=True)
     definitions = definitions_for(exported.entity)
     if resource == Resource.CONTACTS:
         return _write_contacts(
@@ -255,7 +289,9 @@ def _parameter_text(name: str, value: Any) -> str:
     return str(value)
 
 
-def _filtered_queryset(resource: str, filters: Mapping[str, Any]) -> QuerySet:
+def _filtered_queryset(
+    resource: str, filters: Mapping[str, Any], *, may_look_up_pii: bool
+) -> QuerySet:
     """The resource's records matching `filters`, the REST list's query parameters: its
     FilterSet (email and phone through their blind indexes), ``cf_<name>`` custom field
     filters and ``search``. Unknown names are refused rather than ignored: a typo must not
@@ -276,16 +312,24 @@ def _filtered_queryset(resource: str, filters: Mapping[str, Any]) -> QuerySet:
     if unknown:
         raise ValidationError({f"filters.{name}": "Unknown filter." for name in unknown})
 
-    filterset = filterset_class(data=params, queryset=exported.selector())
+    filterset = filterset_class(
+        data=params, queryset=exported.selector(), may_look_up_pii=may_look_up_pii
+    )
     if not filterset.is_valid():
         raise ValidationError(
             {f"filters.{name}": list(messages) for name, messages in filterset.errors.items()}
         )
-    queryset = filterset.qs
+    try:
+        queryset = filterset.qs
+    except ValidationError as error:
+        raise ValidationError(
+            {f"filters.{name}": messages for name, messages in error.message_dict.items()}
+        ) from None
     # The REST filter backends read only `query_params` (and the view's `search_fields`).
     request = SimpleNamespace(query_params=params)
+    custom_fields = CustomFieldFilterBackend(may_look_up_pii=may_look_up_pii)
     try:
-        queryset = CustomFieldFilterBackend().filter_queryset(request, queryset, view)
+        queryset = custom_fields.filter_queryset(request, queryset, view)
         if params.get(SEARCH):
             queryset = BoundedSearchFilter().filter_queryset(request, queryset, view)
     except rest_exceptions.ValidationError as error:

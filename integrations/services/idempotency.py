@@ -3,12 +3,17 @@
 `replay_or_claim` runs inside the request's transaction. A first request claims the key (a row
 whose unique constraint makes a concurrent twin wait, then fail); `complete` stores the
 response in the same transaction as the writes it describes.
+
+The stored response is the exact first body, encrypted like the PII it holds (so a replay
+answers what the first request answered, even after the record changed or was deleted), and
+a key lives IDEMPOTENCY_KEY_TTL_HOURS: `idempotency_records_purge` deletes older records
+every night, so nothing stays at rest longer than a retry could need it.
 """
 
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -51,8 +56,9 @@ def replay_or_claim(
     """Must run inside ``transaction.atomic``: the claim commits or rolls back with the writes."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValidationError({"Idempotency-Key": f"Use 1 to {MAX_KEY_LENGTH} characters."})
-    oldest_valid = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    IdempotencyRecord.objects.filter(owner=owner, key=key, created_at__lt=oldest_valid).delete()
+    IdempotencyRecord.objects.filter(
+        owner=owner, key=key, created_at__lt=_oldest_valid(timezone.now())
+    ).delete()
     existing = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
     if existing is None:
         try:
@@ -81,3 +87,16 @@ def complete(
     record.response_data = json.loads(json.dumps(data, cls=JSONEncoder))
     record.response_headers = headers
     record.save(update_fields=["status_code", "response_data", "response_headers"])
+
+
+def idempotency_records_purge(*, now: datetime | None = None) -> int:
+    """Delete every record older than the key lifetime; returns how many. Safe to run at any
+    time: a live key's record is never touched, an expired one would be replaced anyway."""
+    deleted, _ = IdempotencyRecord.objects.filter(
+        created_at__lt=_oldest_valid(now or timezone.now())
+    ).delete()
+    return deleted
+
+
+def _oldest_valid(now: datetime) -> datetime:
+    return now - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)

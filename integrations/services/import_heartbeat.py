@@ -1,4 +1,4 @@
-"""A running import's heartbeat, kept alive by a thread while the job runs.
+"""A running job's heartbeat, kept alive by a thread while the job runs.
 
 Chunked runs save their progress after every chunk, but a dry run or an all-or-nothing import
 keeps one transaction open for the whole file, so nothing it writes is visible until the end.
@@ -6,6 +6,10 @@ Without a separate heartbeat, ``recover_stalled_imports`` would take a long one 
 start it a second time. The thread stamps ``ImportJob.heartbeat_at`` on its own database
 connection; on SQLite, whose single writer is the import's open transaction, it touches a file
 under MEDIA_ROOT instead (an SQLite database is only ever shared by processes of one machine).
+
+Exports beat too (``ExportJob.heartbeat_at``), so a second delivery of a running export (the
+job sweep re-publishes jobs whose first message may still be on its way) leaves it alone, on
+whichever node it runs.
 """
 
 import threading
@@ -17,18 +21,27 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
-from integrations.models import ImportJob
+from integrations.models import ExportJob, ImportJob
+from integrations.services.exchange_files import private_folder
+
+Job = ImportJob | ExportJob
+_FOLDERS = {ImportJob: "imports", ExportJob: "exports"}
 
 
-def heartbeat_file(job_id: int) -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports" / "heartbeats" / str(job_id)
+def heartbeat_file(job_id: int, model: type[Job] = ImportJob) -> Path:
+    return Path(settings.MEDIA_ROOT) / _FOLDERS[model] / "heartbeats" / str(job_id)
 
 
-def last_beat(job: ImportJob) -> datetime | None:
-    """The latest sign of life: the job row's stamp or, on SQLite, its heartbeat file."""
-    beats = [job.heartbeat_at] if job.heartbeat_at else []
+def _has_column(model: type[Job]) -> bool:
+    return any(field.name == "heartbeat_at" for field in model._meta.concrete_fields)
+
+
+def last_beat(job: Job) -> datetime | None:
+    """The latest sign of life: the job row's stamp or its heartbeat file."""
+    stamp = getattr(job, "heartbeat_at", None)
+    beats = [stamp] if stamp else []
     try:
-        mtime = heartbeat_file(job.pk).stat().st_mtime
+        mtime = heartbeat_file(job.pk, type(job)).stat().st_mtime
     except FileNotFoundError:
         pass
     else:
@@ -36,7 +49,7 @@ def last_beat(job: ImportJob) -> datetime | None:
     return max(beats, default=None)
 
 
-def is_alive(job: ImportJob) -> bool:
+def is_alive(job: Job) -> bool:
     beat = last_beat(job)
     stale_before = timezone.now() - timedelta(seconds=settings.IMPORT_HEARTBEAT_STALE_SECONDS)
     return beat is not None and beat > stale_before
@@ -46,28 +59,37 @@ class Heartbeat:
     """``with Heartbeat(job_id): …`` beats every quarter of the stale limit until the block
     ends."""
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, model: type[Job] = ImportJob) -> None:
         self.job_id = job_id
+        self.model = model
         self.interval = max(0.2, settings.IMPORT_HEARTBEAT_STALE_SECONDS / 4)
-        self.in_file = connection.vendor == "sqlite"
+        self.in_file = connection.vendor == "sqlite" or not _has_column(model)
+        self.file = heartbeat_file(job_id, model)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"import-{job_id}-heartbeat")
+        self._first_beat = threading.Event()
+        name = f"{_FOLDERS[model]}-{job_id}-heartbeat"
+        self._thread = threading.Thread(target=self._run, name=name)
 
     def __enter__(self) -> "Heartbeat":
         if self.in_file:
-            heartbeat_file(self.job_id).parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.file.parent)  # like everything under MEDIA_ROOT
             self._beat()
         self._thread.daemon = True
         self._thread.start()
+        # a job is alive from the moment it starts: wait (briefly) for the thread's first stamp
+        self._first_beat.wait(self.interval)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self._stop.set()
         self._thread.join()
-        heartbeat_file(self.job_id).unlink(missing_ok=True)
+        self.file.unlink(missing_ok=True)
 
     def _run(self) -> None:
         try:
+            if not self.in_file:
+                self._beat()
+            self._first_beat.set()
             while not self._stop.wait(self.interval):
                 self._beat()
         finally:
@@ -75,6 +97,6 @@ class Heartbeat:
 
     def _beat(self) -> None:
         if self.in_file:
-            heartbeat_file(self.job_id).touch()
+            self.file.touch(mode=0o600)
         else:
-            ImportJob.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now())
+            self.model.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now())

@@ -1,18 +1,61 @@
-"""An import job's error report as CSV: every rejected row with the file's own values, shared by
-the REST and the web doors so both hand out the same file."""
+"""An import job's rejected rows as its readers may see them: the CSV error report shared by the
+REST and the web doors (so both hand out the same file) and the values of each row for the
+paginated JSON and XML report.
 
-from collections.abc import Iterator
+Rows are stored encrypted (``ImportRowError.values``) and decrypted here. A reader who may not
+see PII (no ``view_pii``, or a key without ``pii:read``) gets the columns that feed email,
+phone, address or a PII custom field masked like the records (``z***@example.com``), and the
+columns no field takes masked whole: nothing vouches that they hold no personal data.
+"""
 
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from customers import pii
 from customers.api.csv_cells import csv_header_line, csv_row_line
-from integrations.models import ImportJob, ImportRowError
-from integrations.services.import_mapping import report_column_order
+from customers.custom_fields.values import definitions_for, mask
+from customers.models import CustomField
+from integrations.models import ENTITY_OF_RESOURCE, ImportJob, ImportRowError
+from integrations.services.import_mapping import (
+    CUSTOM_PREFIX,
+    report_column_order,
+    resolve_mapping,
+)
+
+HIDDEN = "***"
+
+RowValues = Callable[[Mapping[str, Any] | None], dict[str, Any]]
+
+
+def pii_targets(resource: str) -> set[str]:
+    """The fields of `resource` whose values are personal data, as row problems name them."""
+    definitions = definitions_for(ENTITY_OF_RESOURCE[resource], include_archived=True)
+    custom = {f"{CUSTOM_PREFIX}{field.name}" for field in definitions if field.pii}
+    return set(pii.PII_FIELDS) | custom
+
+
+def message_at_rest(
+    *, field: str, message: str, values: Mapping[str, Any], pii_targets: set[str]
+) -> str:
+    """A row problem's message as stored: one about a PII field may quote the bad value
+    (``Expected a date as YYYY-MM-DD, got '1990/13/45'.``), which is replaced by ``***``; the
+    value itself stays in the row's encrypted values."""
+    if field not in pii_targets or not isinstance(values, Mapping):
+        return message
+    for value in values.values():
+        text = str(value).strip() if isinstance(value, str | int | float) else ""
+        if len(text) >= 3 and text in message:
+            message = message.replace(text, HIDDEN)
+    return message
 
 
 def import_error_report_filename(job: ImportJob) -> str:
     return f"import-{job.pk}-errors.csv"
 
 
-def import_error_report_csv(*, job: ImportJob) -> Iterator[bytes]:
+def import_error_report_csv(*, job: ImportJob, can_view_pii: bool) -> Iterator[bytes]:
     """Row, field, message, then a column per value the rows carried, headed by the file's own
     column name (so a corrected file imports as it is). The columns are read now, the rows as
     the response streams them: memory stays flat."""
@@ -22,22 +65,89 @@ def import_error_report_csv(*, job: ImportJob) -> Iterator[bytes]:
     )
     # Values go under positional paths: a name may contain dots (custom_fields.tier).
     columns = ["row", "field", "message", *((f"value{i}", name) for i, name in enumerate(names))]
-    return _lines(queryset, names, columns)
+    return _lines(queryset, names, columns, report_values(job=job, can_view_pii=can_view_pii))
 
 
-def _lines(queryset, names: list[str], columns: list) -> Iterator[bytes]:
+def report_values(*, job: ImportJob, can_view_pii: bool) -> RowValues:
+    """A function giving a stored row's values as this reader may see them."""
+    if can_view_pii:
+        return lambda values: dict(values) if isinstance(values, Mapping) else {}
+    return _Masker(job)
+
+
+class _Masker:
+    """Masks one row's values by what each column feeds; a column is classified once."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.resource = job.resource
+        self.explicit = dict(job.mapping or {})
+        self.definitions = definitions_for(ENTITY_OF_RESOURCE[job.resource], include_archived=True)
+        self.by_target: dict[str, CustomField] = {
+            f"{CUSTOM_PREFIX}{definition.name}": definition for definition in self.definitions
+        }
+        self.rules: dict[str, Callable[[Any], Any]] = {}
+
+    def __call__(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
+        if not isinstance(values, Mapping):
+            return {}
+        return {name: self._rule(name)(value) for name, value in values.items()}
+
+    def _rule(self, name: str) -> Callable[[Any], Any]:
+        rule = self.rules.get(name)
+        if rule is None:
+            rule = self.rules[name] = self._classify(name)
+        return rule
+
+    def _classify(self, name: str) -> Callable[[Any], Any]:
+        target = self._target(name)
+        if target in pii.PII_FIELDS:
+            return _masked_by(lambda text: pii.masked(target, text))
+        definition = self.by_target.get(target or "")
+        if definition is not None and definition.pii:
+            return _masked_by(lambda text: mask(definition, text))
+        return _shown if target else _masked_by(lambda text: HIDDEN)
+
+    def _target(self, name: str) -> str | None:
+        """The field this column feeds, by the job's mapping or the names people use; a column
+        that lost to another for the same field (a second email column) still counts as it."""
+        try:
+            mapping = resolve_mapping(
+                resource=self.resource,
+                headers=[name],
+                definitions=self.definitions,
+                explicit={name: self.explicit[name]} if name in self.explicit else None,
+            )
+        except ValidationError:
+            return None
+        return mapping.targets.get(name)
+
+
+def _shown(value: Any) -> Any:
+    return value
+
+
+def _masked_by(masker: Callable[[str], str | None]) -> Callable[[Any], Any]:
+    def masked(value: Any) -> Any:
+        if value is None or value == "":
+            return value
+        return masker(value) if isinstance(value, str) else HIDDEN
+
+    return masked
+
+
+def _lines(queryset, names: list[str], columns: list, shown: RowValues) -> Iterator[bytes]:
     yield csv_header_line(columns).encode()
     rows = queryset.order_by("row_number", "id").values_list(
         "row_number", "field", "message", "values"
     )
     for row_number, field, message, values in rows.iterator(chunk_size=2000):
         record = {"row": row_number, "field": field, "message": message}
-        values = values if isinstance(values, dict) else {}
+        values = shown(values)
         record.update({f"value{i}": values.get(name) for i, name in enumerate(names)})
         yield csv_row_line(record, columns).encode()
 
 
-def _value_names(queryset) -> Iterator[str]:
+def _value_names(queryset) -> Iterable[str]:
     for values in queryset.order_by("row_number", "id").values_list("values", flat=True):
         if isinstance(values, dict):
             yield from values

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from customers.api.csv_cells import split_list
 from customers.custom_fields import types as custom_types
@@ -170,6 +171,13 @@ def clean_own_values(
     plans = _plans[resource]
     for target, raw in mapped.items():
         cleaner, custom_name, kind = plans.get(target) or _plan(resource, target)
+        if type(raw) is not str and isinstance(raw, _CONTAINERS) and kind != "custom":
+            if target != "tags":
+                row.fail(target, not_a_single_value(raw))
+                continue
+            if any(isinstance(item, _CONTAINERS) for item in raw):
+                row.fail(target, _("Each tag must be a name, not an object or a list."))
+                continue
         if cleaner is not None:
             try:
                 row.values[target] = cleaner(raw)
@@ -182,6 +190,32 @@ def clean_own_values(
         else:
             _clean_relation(row, target, raw, None)
     return row
+
+
+_CONTAINERS = (Mapping, list, tuple)
+
+
+def not_a_single_value(raw: Any) -> str:
+    """What a JSON or XML record put where one value belongs: an object or a list (custom
+    fields and tags judge their own values)."""
+    if isinstance(raw, Mapping):
+        return _("Expected text or a number, not an object.")
+    return _("Expected text or a number, not a list.")
+
+
+def misplaced_objects(
+    row: CleanRow, values: Mapping[str, Any], field_of: Callable[[str], str | None]
+) -> None:
+    """A record's object under a key naming a plain field (``{"first_name": {"a": 1}}``) is
+    that field's error. Without this the object would be flattened to columns no field takes
+    (``first_name.a``), and the field silently left empty. `field_of` names the field a key
+    maps to; an object standing for a related record (``{"company": {"id": 3}}``) is fine."""
+    for key, value in values.items():
+        if isinstance(value, Mapping) and value and "id" not in value:
+            target = field_of(key) or CUSTOM_PREFIX
+            plain = target not in RELATION_TARGETS and not target.startswith(CUSTOM_PREFIX)
+            if plain and target not in row.errors:
+                row.fail(target, not_a_single_value(value))
 
 
 def resolve_references(

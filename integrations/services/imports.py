@@ -8,7 +8,7 @@ committed chunk, so nothing is lost or written twice.
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
 from typing import IO, Any
@@ -20,12 +20,20 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from customers import crypto
+from customers import crypto, pii
 from customers.api.csv_cells import flatten
 from customers.custom_fields.values import definitions_for
 from customers.fields import encrypted_fields_of
 from integrations.formats import FormatError, open_reader
-from integrations.models import ImportJob, ImportRowError, JobStatus, Resource
+from integrations.models import (
+    ENTITY_OF_RESOURCE,
+    ImportJob,
+    ImportRowError,
+    JobStatus,
+    Resource,
+)
+from integrations.queueing import enqueue, enqueue_on_commit
+from integrations.services import import_reports
 from integrations.services.garbage_collection import fewer_collections
 from integrations.services.import_crypto import ChunkEncryptor
 from integrations.services.import_heartbeat import Heartbeat, is_alive
@@ -35,12 +43,11 @@ from integrations.services.import_rows import (
     ChunkLookups,
     CleanRow,
     clean_own_values,
+    misplaced_objects,
     resolve_references,
 )
 from integrations.services.import_writer import ChunkResult, write_chunk
 from integrations.services.write_ahead_log import fewer_checkpoints
-
-ENTITY_OF_RESOURCE = {"contacts": "contact", "companies": "company", "deals": "deal"}
 
 
 class _Rollback(Exception):
@@ -55,6 +62,7 @@ class Preview:
     headers: list[str]
     mapping: ColumnMapping
     rows: list[dict[str, Any]]
+    errors: list[str] = field(default_factory=list)  # the shown rows' own errors, in order
 
 
 def import_preview(
@@ -66,16 +74,20 @@ def import_preview(
     limit: int = 10,
 ) -> Preview:
     """The detected format, encoding and dialect, the proposed column mapping and the first
-    rows: what the import wizard shows before anything runs."""
+    rows: what the import wizard shows before anything runs. Runs in the web process, on the
+    readers' bounds: a record too deep or too large is an empty row and its error, and JSON or
+    XML headers come from the first record that could be read."""
     _check_choice("resource", resource, Resource.values)
     try:
         reader = open_reader(file, format=format or None)
-        rows = [record.values for record in islice(reader, limit)]
+        records = list(islice(reader, limit))
     except FormatError as error:
         raise ValidationError({"file": str(error)}) from None
+    rows = [record.values for record in records]
     headers = list(reader.headers or [])
-    if rows and reader.format != "csv":
-        headers = list(plain_record(rows[0]))  # what the run maps (see plain_record)
+    if reader.format != "csv":
+        first = next((record.values for record in records if not record.error), {})
+        headers = list(plain_record(first))  # what the run maps (see plain_record)
     column_mapping = resolve_mapping(
         resource=resource,
         headers=headers,
@@ -89,6 +101,7 @@ def import_preview(
         headers=headers,
         mapping=column_mapping,
         rows=rows,
+        errors=[record.error for record in records if record.error],
     )
 
 
@@ -104,14 +117,24 @@ def import_create(
     mapping: Mapping[str, str | None] | None = None,
     dry_run: bool = False,
     all_or_nothing: bool = False,
+    may_look_up_pii: bool | None = None,
     enqueue: bool = True,
 ) -> ImportJob:
     """Check the file and options up front (size, format, mapping), store the job, and queue
-    it once the transaction commits. Bad input raises ValidationError and stores nothing."""
+    it once the transaction commits. Bad input raises ValidationError and stores nothing.
+
+    Matching by email looks contacts up by personal data: its counts (updated or created, a
+    dry run's included) would tell whether each person exists, so it needs `may_look_up_pii`
+    (default: the user's right to read personal data; no user is the shell's own job; an API
+    door passes its key's)."""
     _check_choice("mode", mode, ImportJob.Mode.values)
     _check_choice("match_key", match_key, ImportJob.MatchKey.values)
     if match_key == ImportJob.MatchKey.EMAIL and resource != Resource.CONTACTS:
         raise ValidationError({"match_key": "Only contacts can be matched by email."})
+    if match_key == ImportJob.MatchKey.EMAIL:
+        if may_look_up_pii is None:
+            may_look_up_pii = user is None or pii.can_view_pii(user)
+        pii.check_pii_lookup(["match_key"], allowed=may_look_up_pii)
     size = _size(file)
     if size > settings.IMPORT_MAX_BYTES:
         limit = settings.IMPORT_MAX_BYTES
@@ -137,7 +160,7 @@ def import_create(
     if enqueue:
         from integrations import tasks
 
-        transaction.on_commit(lambda: tasks.run_import.delay(job.pk))
+        enqueue_on_commit(tasks.run_import, job.pk, what=f"import {job.pk}")
     return job
 
 
@@ -216,17 +239,18 @@ def _records(job: ImportJob) -> Iterator[Any]:
 
 
 def _count_records(job: ImportJob) -> int:
-    """Records in the file, for progress. A CSV file's lines are counted (a C-speed scan; a
-    quoted value spanning lines or a blank line makes it an estimate, corrected when the run
-    ends); JSON and XML are parsed once."""
-    if job.format != "csv":
-        return sum(1 for _ in _records(job))
-    lines, last = 0, b"\n"
+    """Records in the file, for progress, counted before anything is written: a file that
+    cannot be read as a whole (a CSV quote left open to its end, malformed JSON or XML) fails
+    the job here, with nothing imported. CSV rows are parsed but not built."""
     with job.file.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return max(0, lines + (last != b"\n") - 1)  # the header is not a record
+        reader = open_reader(
+            handle,
+            format=job.format or None,
+            encoding=job.encoding or None,
+            delimiter=job.delimiter or None,
+        )
+        with reader:
+            return reader.count_records()
 
 
 def _run_chunks(job: ImportJob, on_progress: Progress, encryptor: ChunkEncryptor) -> None:
@@ -297,6 +321,7 @@ class _Context:
     encryptor: ChunkEncryptor
     mapping: ColumnMapping | None = None
     seen: frozenset = frozenset()  # the columns the mapping has decided on (used or ignored)
+    fields_of_keys: dict = field(default_factory=dict)
 
     @classmethod
     def for_job(cls, job: ImportJob, encryptor: ChunkEncryptor) -> "_Context":
@@ -318,6 +343,17 @@ class _Context:
         targets = self.mapping.targets
         return {targets[column]: value for column, value in values.items() if column in targets}
 
+    def field_of(self, key: str) -> str | None:
+        """The field a record's key would fill as a column (cached: keys repeat every row)."""
+        if key not in self.fields_of_keys:
+            self.fields_of_keys[key] = resolve_mapping(
+                resource=self.job.resource,
+                headers=[key],
+                definitions=self.definitions,
+                explicit=self.job.mapping,
+            ).targets.get(key)
+        return self.fields_of_keys[key]
+
     def _decided(self) -> list[str]:
         return [*self.mapping.targets, *self.mapping.ignored] if self.mapping else []
 
@@ -338,6 +374,8 @@ class _Context:
             )
             if record.error:
                 row.fail("", record.error)
+            elif not flat:
+                misplaced_objects(row, values, self.field_of)
             if row.values.get("email") and has_email_index:
                 row.email_index = crypto.email_index(row.values["email"])
             if row.values.get("phone"):
@@ -413,14 +451,22 @@ def _forget_logged_queries() -> None:
 def _record_progress(
     job: ImportJob, result: ChunkResult, *, checkpoint: int, processed: int | None = None
 ) -> None:
-    """Counts, row errors and the checkpoint in the same transaction as the chunk's writes."""
+    """Counts, row errors and the checkpoint in the same transaction as the chunk's writes.
+    A row error's values are encrypted (``ImportRowError.values``) and its message keeps no
+    quoted PII (``import_reports.message_at_rest``)."""
+    pii_targets = import_reports.pii_targets(job.resource) if result.problems else set()
     ImportRowError.objects.bulk_create(
         [
             ImportRowError(
                 job_id=job.pk,
                 row_number=problem.number,
                 field=problem.field[:100],
-                message=problem.message,
+                message=import_reports.message_at_rest(
+                    field=problem.field,
+                    message=problem.message,
+                    values=problem.values,
+                    pii_targets=pii_targets,
+                ),
                 values=_jsonable(problem.values),
             )
             for problem in result.problems
@@ -485,7 +531,7 @@ def recover_stalled_imports() -> list[int]:
     from integrations import tasks
 
     for job_id in stalled:
-        tasks.run_import.delay(job_id)
+        enqueue(tasks.run_import, job_id, what=f"stalled import {job_id}")
     return stalled
 
 

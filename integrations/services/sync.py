@@ -23,8 +23,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from customers import selectors
+from customers import pii, selectors
 from customers.services import companies, contacts, deals
+from integrations import queueing
 from integrations.connectors import Connector, ConnectorError, connector_class
 from integrations.connectors.base import DELETE_MARKER, flatten
 from integrations.formats import Record
@@ -37,6 +38,7 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.services import imports
+from integrations.services.exchange_files import private_folder
 from integrations.services.import_mapping import field_order
 
 logger = logging.getLogger(__name__)
@@ -167,6 +169,13 @@ def _validate(connection: Connection) -> None:
         and connection.resource != Resource.CONTACTS
     ):
         errors["match_key"] = "Only contacts can be matched by email."
+    elif connection.match_key == ImportJob.MatchKey.EMAIL and connection.created_by_id:
+        # its runs import as their creator: one who may not look people up by email could
+        # learn from the counts who exists (imports.import_create refuses it too)
+        try:
+            pii.check_pii_lookup(["match_key"], allowed=pii.can_view_pii(connection.created_by))
+        except ValidationError as error:
+            errors["match_key"] = error.message_dict["match_key"][0]
     if not isinstance(connection.mapping, Mapping):
         errors["mapping"] = "Expected an object of source field to our field."
     elif connection.resource in Resource.values:
@@ -257,8 +266,10 @@ def sync_run(connection_id: int) -> SyncRun | None:
     run = _start(connection)
     if run is None:
         return None
-    connector = _connector_class(connection.connector)(stored_config(connection))
     try:
+        # inside the try: a configuration valid when saved may not be now (a drop folder no
+        # longer inside CONNECTOR_FILE_ROOTS), and the run must fail, not stay open
+        connector = _connector_class(connection.connector)(stored_config(connection))
         fetch = connector.fetch(run.cursor_before or None)
         with tempfile.TemporaryFile(dir=_spool_dir()) as spool:
             valid = _spool(fetch, spool, run)
@@ -293,12 +304,7 @@ def sync_run_now(connection: Connection) -> bool:
     queued then, and nothing fails: the caller says so)."""
     from integrations.connectors.tasks import sync_connection
 
-    try:
-        sync_connection.apply_async(args=[connection.pk], retry=False)
-    except Exception:  # kombu raises transport-specific errors when the broker is down
-        logger.warning("Broker unavailable; connection %s was not queued.", connection.pk)
-        return False
-    return True
+    return queueing.enqueue(sync_connection, connection.pk, what=f"connection {connection.pk}")
 
 
 def _start(connection: Connection) -> SyncRun | None:
@@ -425,6 +431,4 @@ def _message(error: Exception) -> str:
 
 
 def _spool_dir() -> str:
-    folder = settings.VAR_DIR / "sync"
-    folder.mkdir(parents=True, exist_ok=True)
-    return str(folder)
+    return str(private_folder(settings.VAR_DIR / "sync"))

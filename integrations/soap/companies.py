@@ -55,7 +55,9 @@ class CompanyService(ServiceBase):
     def SearchCompanies(ctx, query, phone, updated_since, offset, limit):
         """Companies matching every criterion given: `query` (in name, domain or industry),
         `phone` (exact, any formatting), `updated_since` (changed at or after, UTC). Ordered
-        by name, id; `offset` from 0, `limit` 1-500 (default 50). Needs companies:read."""
+        by name, id; `offset` from 0, `limit` 1-500 (default 50). Needs companies:read;
+        `phone` also needs pii:read (and the user's right to read personal data), else
+        Client.ValidationError naming `phone`, whether or not any company has that number."""
         filters = {"search": query, "phone": phone, "updated_since": as_utc(updated_since)}
         return types.CompanyPage(**COMPANIES.search(ctx, filters, offset, limit))
 

@@ -18,10 +18,14 @@ from integrations.soap.records import Records
 from integrations.soap.types import Id
 
 
-def _listing(*, filters: Mapping[str, Any] | None = None) -> QuerySet:
+def _listing(
+    *, filters: Mapping[str, Any] | None = None, may_look_up_pii: bool = False
+) -> QuerySet:
     """The REST list's own plain rows, narrowed by the selector's filters: one record reads
     the same in both doors by construction."""
-    return selectors.contact_filter(list_rows.contact_values(), filters)
+    return selectors.contact_filter(
+        list_rows.contact_values(), filters, may_look_up_pii=may_look_up_pii
+    )
 
 
 def _shape(rows: QuerySet, offset: int, limit: int, who: Caller) -> list:
@@ -64,7 +68,9 @@ class ContactService(ServiceBase):
         """Contacts matching every criterion given: `query` (words in names, title or company
         name), `email` (exact, any letter case), `updated_since` (changed at or after, UTC).
         Ordered by last name, first name, id; `offset` from 0, `limit` 1-500 (default 50).
-        Needs contacts:read."""
+        Needs contacts:read; `email` also needs pii:read (and the user's right to read
+        personal data), else Client.ValidationError naming `email`, whether or not anyone
+        has that address."""
         filters = {"search": query, "email": email, "updated_since": as_utc(updated_since)}
         return types.ContactPage(**CONTACTS.search(ctx, filters, offset, limit))
 

@@ -24,7 +24,7 @@ class Records:
     entity: str  # "contact": custom-field entity, element name and noun in messages
     resource: str  # "contacts": the API scope's resource
     model: type[models.Model]
-    listing: Callable[..., QuerySet]  # listing(filters=…): what `shape` reads
+    listing: Callable[..., QuerySet]  # listing(filters=…, may_look_up_pii=…): what `shape` reads
     selector: Callable[..., QuerySet]  # selectors.contact_list(filters=…): what is counted
     get_for_update: Callable[[int], models.Model | None]
     find_by_external_id: Callable[[str], models.Model | None]
@@ -57,9 +57,11 @@ class Records:
         """A page's fields: total, offset, limit, items."""
         who = self.authorise(ctx, "read")
         offset, limit = page_bounds(offset, limit)
-        items = self.shape(self.listing(filters=filters), offset, limit, who)
+        # exact lookups by personal data only for callers who may read it (Client.ValidationError)
+        narrowed = {"filters": filters, "may_look_up_pii": who.can_view_pii}
+        items = self.shape(self.listing(**narrowed), offset, limit, who)
         # counted on the model's own table: the listing's joins would make COUNT walk them all
-        total = self.selector(filters=filters).count()
+        total = self.selector(**narrowed).count()
         return {"total": total, "offset": offset, "limit": limit, "items": items}
 
     def create_from(self, ctx, record: Any) -> Any:

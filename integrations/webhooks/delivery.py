@@ -15,11 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from customers import pii
 from integrations import outbound
 from integrations.representations import representations
-from integrations.scopes import PII_READ, has_scope
-from integrations.webhooks import payloads, signing
+from integrations.webhooks import payloads, services, signing
 from integrations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 BATCH = 50
@@ -108,39 +106,77 @@ def _send(deliveries: list[WebhookDelivery], sessions: Sessions) -> list[_Outcom
     stopped = [d for d in deliveries if not d.subscription.is_delivering]
     if stopped:  # paused or flagged since it came due: it waits for a resume
         WebhookDelivery.objects.filter(pk__in=[d.pk for d in stopped]).update(next_attempt_at=None)
-    sending = [d for d in deliveries if d.subscription.is_delivering]
-    records = _records(sending)
+    rights = _Rights()
+    sending = _refuse_unreadable([d for d in deliveries if d.subscription.is_delivering], rights)
+    records = _records(sending, rights)
     outcomes = []
     for delivery in sending:
         subscription = delivery.subscription
         event = delivery.event
-        record = records[event.entity, _can_view_pii(subscription)].get(event.record_id)
+        record = records[event.entity, rights.can_view_pii(subscription)].get(event.record_id)
         body = json.dumps(
             payloads.event_payload(event, record=record), ensure_ascii=False, separators=(",", ":")
         ).encode()
-        session = sessions.setdefault(subscription.url, requests.Session())
+        session = sessions.get(subscription.url) or sessions.setdefault(
+            subscription.url, outbound.session()
+        )
         outcomes.append(_post(delivery, body, session))
     _record(outcomes)
     return outcomes
 
 
-def _records(deliveries: list[WebhookDelivery]) -> dict[tuple[str, bool], dict[int, dict]]:
+class _Rights:
+    """What each subscription's owner may read now, asked once per subscription per batch
+    (each delivery carries its own copy of the owner, whose permission cache starts empty)."""
+
+    def __init__(self) -> None:
+        self._refusals: dict[tuple[int, str], str] = {}
+        self._pii: dict[int, bool] = {}
+
+    def refusal(self, subscription: WebhookSubscription, entity: str) -> str:
+        key = (subscription.pk, entity)
+        if key not in self._refusals:
+            self._refusals[key] = services.delivery_refusal(subscription, entity)
+        return self._refusals[key]
+
+    def can_view_pii(self, subscription: WebhookSubscription) -> bool:
+        if subscription.pk not in self._pii:
+            self._pii[subscription.pk] = services.subscription_can_view_pii(subscription)
+        return self._pii[subscription.pk]
+
+
+def _refuse_unreadable(deliveries: list[WebhookDelivery], rights: _Rights) -> list[WebhookDelivery]:
+    """The deliveries whose owner may still read their entity; the others are closed as
+    failed, with the reason, and nothing is sent for them (a retry would not change it)."""
+    sending = []
+    for delivery in deliveries:
+        reason = rights.refusal(delivery.subscription, delivery.event.entity)
+        if not reason:
+            sending.append(delivery)
+            continue
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=Status.FAILED, next_attempt_at=None, last_error=reason
+        )
+        delivery.status, delivery.next_attempt_at, delivery.last_error = (
+            Status.FAILED,
+            None,
+            reason,
+        )
+    return sending
+
+
+def _records(
+    deliveries: list[WebhookDelivery], rights: _Rights
+) -> dict[tuple[str, bool], dict[int, dict]]:
     """Each (entity, PII allowed) group's records as they are now, one lookup per group."""
     wanted: dict[tuple[str, bool], set[int]] = defaultdict(set)
     for delivery in deliveries:
-        key = (delivery.event.entity, _can_view_pii(delivery.subscription))
+        key = (delivery.event.entity, rights.can_view_pii(delivery.subscription))
         wanted[key].add(delivery.event.record_id)
     return {
         (entity, can_view): representations(entity, ids, can_view_pii=can_view)
         for (entity, can_view), ids in wanted.items()
     }
-
-
-def _can_view_pii(subscription: WebhookSubscription) -> bool:
-    if not pii.can_view_pii(subscription.owner):
-        return False
-    key = subscription.api_key
-    return key is None or has_scope(key.scopes, PII_READ)
 
 
 def _post(delivery: WebhookDelivery, body: bytes, session: requests.Session) -> _Outcome:

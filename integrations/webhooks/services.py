@@ -7,11 +7,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from customers import pii
 from customers.events import ENTITIES, EVENT_TYPES
 from integrations import outbound
 from integrations.models import ApiKey
-from integrations.services.change_feed import read_changes
+from integrations.scopes import PII_READ, has_scope
+from integrations.services.change_feed import RESOURCE_OF_ENTITY, read_changes, readable_entities
 from integrations.webhooks import signing
 from integrations.webhooks.models import (
     ALL_EVENTS,
@@ -38,9 +41,12 @@ def subscription_create(
     api_key: ApiKey | None = None,
     description: str = "",
 ) -> tuple[WebhookSubscription, str]:
-    """A new subscription and its signing secret, which is shown this once."""
+    """A new subscription and its signing secret, which is shown this once. Each event type
+    needs its entity readable by `owner` through `api_key` (``*`` needs every entity), as the
+    change feed asks: a webhook carries the records themselves."""
     _check_url(url)
     events = _check_events(events)
+    _check_readable(events, owner=owner, api_key=api_key)
     secret = signing.new_secret()
     subscription = WebhookSubscription.objects.create(
         owner=owner,
@@ -91,6 +97,40 @@ def _check_events(events: Sequence[str]) -> list[str]:
     if unknown:
         raise ValidationError({"events": f"Unknown event types: {', '.join(unknown)}."})
     return sorted(set(events))
+
+
+def _check_readable(events: Sequence[str], *, owner: Any, api_key: ApiKey | None) -> None:
+    readable = set(readable_entities(user=owner, api_key=api_key))
+    wanted = set(ENTITIES) if ALL_EVENTS in events else {name.split(".")[0] for name in events}
+    unreadable = [entity for entity in ENTITIES if entity in wanted - readable]
+    if unreadable:
+        needed = ", ".join(
+            f"{RESOURCE_OF_ENTITY[entity]}:read / customers.view_{entity}" for entity in unreadable
+        )
+        message = _(
+            "Events are delivered with their records: subscribing to them needs the right to "
+            "read those records (the API key's scope and your user's permission): %(needed)s."
+        )
+        raise ValidationError({"events": [message % {"needed": needed}]})
+
+
+def delivery_refusal(subscription: WebhookSubscription, entity: str) -> str:
+    """Why `subscription` may no longer be sent `entity`'s events ("" when it may): its
+    owner, through its key, must still read the entity when each delivery goes out."""
+    if entity in readable_entities(user=subscription.owner, api_key=subscription.api_key):
+        return ""
+    return _(
+        "Not sent: the subscription's owner (or its API key) may no longer read %(entity)s records."
+    ) % {"entity": RESOURCE_OF_ENTITY[entity]}
+
+
+def subscription_can_view_pii(subscription: WebhookSubscription) -> bool:
+    """Payloads carry personal data decrypted only when the owner may read it and the key
+    that subscribed (if any) has ``pii:read``; otherwise masked, as the REST API shows it."""
+    if not pii.can_view_pii(subscription.owner):
+        return False
+    key = subscription.api_key
+    return key is None or has_scope(key.scopes, PII_READ)
 
 
 # Relay: outbox → deliveries

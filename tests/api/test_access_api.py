@@ -43,7 +43,7 @@ def test_anonymous_writes_get_401_and_write_nothing(db):
 
 def test_a_revoked_key_gets_401(sales_user):
     api_key, raw_key = api_key_create(user=sales_user, name="old", scopes=ALL_SCOPES)
-    api_key_revoke(api_key=api_key)
+    api_key_revoke(api_key=api_key, revoked_by=api_key.user)
 
     response = bearer(raw_key).get(f"{V1}/contacts/")
 

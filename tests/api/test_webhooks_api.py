@@ -22,7 +22,9 @@ def allow_loopback(settings):
 
 @pytest.fixture
 def manager_api():
-    return client_with_key(ManagerFactory(), ["integrations:read", "integrations:write"])
+    return client_with_key(
+        ManagerFactory(), ["integrations:read", "integrations:write", "contacts:read"]
+    )
 
 
 def subscribe(api, **body):
@@ -84,7 +86,9 @@ def test_a_subscription_is_paused_resumed_and_deleted(manager_api):
 
 
 def test_others_subscriptions_are_invisible(manager_api):
-    other = client_with_key(ManagerFactory(), ["integrations:read", "integrations:write"])
+    other = client_with_key(
+        ManagerFactory(), ["integrations:read", "integrations:write", "contacts:read"]
+    )
     subscription_id = subscribe(other).json()["id"]
 
     assert manager_api.get(f"{URL}{subscription_id}/").status_code == 404

@@ -163,6 +163,17 @@ def test_company_search_by_phone_uses_its_blind_index(admin_client):
     assert listed(response) == [company]
 
 
+@pytest.mark.parametrize("term", [EMAIL, PHONE, "nobody@example.com"])
+def test_staff_without_view_pii_searching_by_email_or_phone_are_told_and_match_nobody(
+    staff_without_pii, contact, term
+):
+    response = staff_without_pii.get(changelist_url(Contact), {"q": term})
+
+    assert listed(response) == []
+    shown = [str(message) for message in response.context["messages"]]
+    assert any("needs the right to read it" in message for message in shown)
+
+
 # Personal data
 
 

@@ -41,7 +41,9 @@ def run_import(
 
 
 class Queued(list):
-    """Stands in for a task's ``delay``: records the job ids instead of sending them."""
+    """Stands in for a task's ``apply_async`` (how ``integrations.queueing`` publishes):
+    records the job ids instead of sending them."""
 
-    def __call__(self, job_id: int) -> None:
+    def __call__(self, args: tuple = (), **options) -> None:
+        (job_id,) = args
         self.append(job_id)

@@ -7,15 +7,18 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.api_auth import load_permissions
 from integrations.models import ApiKey
 from integrations.scopes import ALL_SCOPES, has_scope, required_scope
 from integrations.services import api_keys
-from tests.factories import SalesUserFactory, UserFactory
+from tests.factories import ManagerFactory, SalesUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +101,7 @@ def test_authenticate_refuses_a_wrong_key(tamper):
 
 def test_authenticate_refuses_a_revoked_key():
     api_key, raw_key = create_key()
-    api_keys.api_key_revoke(api_key=api_key)
+    api_keys.api_key_revoke(api_key=api_key, revoked_by=api_key.user)
 
     assert api_keys.api_key_authenticate(raw_key) is None
     with pytest.raises(api_keys.InvalidApiKey, match="revoked"):
@@ -182,12 +185,48 @@ def test_no_key_for_an_inactive_user():
 
 def test_revoke_is_idempotent_and_keeps_the_first_time():
     api_key, _ = create_key()
-    api_keys.api_key_revoke(api_key=api_key)
+    api_keys.api_key_revoke(api_key=api_key, revoked_by=api_key.user)
     first = ApiKey.objects.get(pk=api_key.pk).revoked_at
 
-    api_keys.api_key_revoke(api_key=ApiKey.objects.get(pk=api_key.pk))
+    api_keys.api_key_revoke(api_key=ApiKey.objects.get(pk=api_key.pk), revoked_by=api_key.user)
 
     assert first is not None and ApiKey.objects.get(pk=api_key.pk).revoked_at == first
+
+
+def test_a_key_is_revoked_by_its_owner():
+    api_key, raw_key = create_key()
+
+    api_keys.api_key_revoke(api_key=api_key, revoked_by=api_key.user)
+
+    assert api_keys.api_key_authenticate(raw_key) is None
+
+
+def test_a_superuser_revokes_anyones_key():
+    api_key, raw_key = create_key(user=ManagerFactory())
+
+    api_keys.api_key_revoke(api_key=api_key, revoked_by=UserFactory(is_superuser=True))
+
+    assert api_keys.api_key_authenticate(raw_key) is None
+
+
+@pytest.mark.parametrize(
+    "owner_factory, revoker_factory",
+    [
+        (lambda: UserFactory(username="root", is_superuser=True), ManagerFactory),
+        (SalesUserFactory, ManagerFactory),
+        (ManagerFactory, SalesUserFactory),
+        (SalesUserFactory, lambda: UserFactory(is_superuser=True, is_active=False)),
+    ],
+    ids=["manager-vs-superuser", "manager-vs-colleague", "sales-vs-manager", "inactive-superuser"],
+)
+def test_nobody_else_revokes_a_key(owner_factory, revoker_factory):
+    api_key, raw_key = create_key(user=owner_factory())
+
+    with pytest.raises(PermissionDenied, match="owner or a superuser"):
+        api_keys.api_key_revoke(api_key=api_key, revoked_by=revoker_factory())
+
+    assert ApiKey.objects.get(pk=api_key.pk).revoked_at is None
+    assert api_keys.api_key_authenticate(raw_key) == api_key
 
 
 def test_scopes_write_does_not_imply_read():
@@ -256,6 +295,14 @@ def test_revoke_api_token_stops_the_key_working():
     assert api_keys.api_key_authenticate(raw_key) is None
 
 
+def test_revoke_api_token_is_the_operators_tool_and_revokes_even_a_superusers_key():
+    api_key, raw_key = create_key(user=UserFactory(is_superuser=True))
+
+    run("revoke_api_token", api_key.prefix)
+
+    assert api_keys.api_key_authenticate(raw_key) is None
+
+
 def test_revoke_api_token_refuses_an_unknown_prefix():
     with pytest.raises(CommandError, match="No API key"):
         run("revoke_api_token", "zzzzzzzz")
@@ -298,3 +345,39 @@ def test_admin_revoke_action_revokes_through_the_service(admin_client_for_keys):
     assert "Revoked 1 key." in response.text
     assert api_keys.api_key_authenticate(raw_key) is None
     assert api_keys.api_key_authenticate(other_raw) == other
+
+
+def test_the_revoke_action_revokes_only_the_keys_the_user_may_revoke(client):
+    """A staff user allowed to change keys still revokes only their own."""
+    manager = ManagerFactory()
+    manager.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_apikey", "change_apikey"])
+    )
+    own, own_raw = create_key(user=manager)
+    root_key, root_raw = create_key(user=UserFactory(username="root", is_superuser=True))
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("admin:integrations_apikey_changelist"),
+        {"action": "revoke_selected", "_selected_action": [own.pk, root_key.pk]},
+        follow=True,
+    )
+
+    assert "Revoked 1 key." in response.text
+    assert "1 key was not revoked: a key is revoked by its owner or a superuser." in response.text
+    assert api_keys.api_key_authenticate(own_raw) is None
+    assert api_keys.api_key_authenticate(root_raw) == root_key
+
+
+def test_a_key_users_permissions_load_in_one_query_beside_the_login_throttle(
+    settings, django_assert_num_queries
+):
+    """axes' backend (first in AUTHENTICATION_BACKENDS) answers no permission question, so
+    the API's one-query permission load still applies."""
+    assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+    user = get_user_model().objects.get(pk=SalesUserFactory().pk)
+
+    with django_assert_num_queries(1):
+        load_permissions(user)
+        assert user.has_perm("customers.view_contact")
+        assert not user.has_perm("customers.delete_contact")

@@ -35,6 +35,13 @@ def allow_loopback(settings):
 
 
 @pytest.fixture
+def drop_root(settings, tmp_path):
+    """The test's folder is the only root drop folders may lie in."""
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
+    return tmp_path
+
+
+@pytest.fixture
 def source(tmp_path):
     """The external system: its data folder and base URL; the server runs in its own process."""
     (tmp_path / "files").mkdir()
@@ -203,6 +210,7 @@ def write_drop_files(folder: Path) -> None:
     )
 
 
+@pytest.mark.usefixtures("drop_root")
 def test_the_file_connector_reads_every_format_in_the_drop_folder_and_moves_them_aside(tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -223,6 +231,7 @@ def test_the_file_connector_reads_every_format_in_the_drop_folder_and_moves_them
     assert list(connector.fetch(None)) == []
 
 
+@pytest.mark.usefixtures("drop_root")
 def test_files_are_left_in_place_until_their_records_are_acknowledged(tmp_path):
     write_drop_files(tmp_path)
     connector = FileConnector({"folder": str(tmp_path)})
@@ -232,6 +241,7 @@ def test_files_are_left_in_place_until_their_records_are_acknowledged(tmp_path):
     assert len(list(FileConnector({"folder": str(tmp_path)}).fetch(None))) == 3
 
 
+@pytest.mark.usefixtures("drop_root")
 def test_an_unreadable_file_is_reported_and_moved_to_the_failed_folder(tmp_path):
     (tmp_path / "good.csv").write_text("email\nok@example.com\n")
     (tmp_path / "junk.csv").write_bytes(b"\x00\x01\x02binary\x00" * 50)
@@ -263,9 +273,112 @@ def test_a_file_at_a_url_is_read_again_only_when_it_changed(source):
     assert [r.values["email"] for r in changed] == ["c@example.com"]
 
 
+@pytest.mark.usefixtures("drop_root")
 def test_the_file_connector_needs_exactly_one_of_url_and_folder(tmp_path):
     with pytest.raises(ValidationError, match="either url or folder"):
         FileConnector({"url": "http://example.com/x.csv", "folder": str(tmp_path)})
     with pytest.raises(ValidationError) as error:
         FileConnector({"folder": str(tmp_path / "missing")})
     assert "config.folder" in error.value.message_dict
+
+
+# file: drop folders stay inside CONNECTOR_FILE_ROOTS and away from the CRM's own files
+
+
+def config_error(config: dict) -> dict[str, list[str]]:
+    with pytest.raises(ValidationError) as error:
+        FileConnector(config)
+    return error.value.message_dict
+
+
+def test_a_drop_folder_outside_the_roots_is_refused(drop_root, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+
+    for folder in (str(elsewhere), f"{drop_root}/../{elsewhere.name}", "/etc", "../etc"):
+        assert "config.folder" in config_error({"folder": folder}), folder
+
+
+def test_a_link_out_of_the_roots_does_not_make_a_drop_folder(drop_root, tmp_path_factory):
+    (drop_root / "inbox").symlink_to(tmp_path_factory.mktemp("elsewhere"))
+
+    assert "config.folder" in config_error({"folder": str(drop_root / "inbox")})
+
+
+def test_the_crm_s_own_folders_are_never_drop_folders_even_under_a_wide_root(settings):
+    settings.CONNECTOR_FILE_ROOTS = ["/"]
+    base = Path(settings.BASE_DIR)
+
+    for folder in ("/", base, base / "templates", settings.VAR_DIR, settings.MEDIA_ROOT):
+        errors = config_error({"folder": str(folder)})
+        assert "config.folder" in errors, folder
+
+
+def test_by_default_drop_folders_live_under_var_drop_which_is_created(settings, tmp_path):
+    settings.CONNECTOR_FILE_ROOTS = []
+    settings.VAR_DIR = tmp_path / "var"
+    (tmp_path / "var").mkdir()
+    assert "config.folder" in config_error({"folder": str(tmp_path)})
+
+    (tmp_path / "var" / "drop" / "erp").mkdir(parents=True)
+    connector = FileConnector({"folder": "erp"})
+
+    assert list(connector.fetch(None)) == []
+    assert "config.folder" in config_error({"folder": str(tmp_path / "var")})
+
+
+@pytest.mark.parametrize("pattern", ["../*.csv", "/etc/*", "sub/*.csv", "..", "*/../../*"])
+def test_a_pattern_is_a_file_name_pattern_only(drop_root, pattern):
+    assert "config.pattern" in config_error({"folder": str(drop_root), "pattern": pattern})
+
+
+@pytest.mark.parametrize("key", ["done_folder", "failed_folder"])
+def test_done_and_failed_folders_stay_inside_the_drop_folder(drop_root, settings, key):
+    drop = drop_root / "drop"
+    drop.mkdir()
+    (drop / "linked").symlink_to(drop_root)
+    templates = str(Path(settings.BASE_DIR) / "templates")
+
+    for value in ("../done", str(drop_root / "elsewhere"), templates, "linked", ".", str(drop)):
+        errors = config_error({"folder": str(drop), key: value})
+        assert f"config.{key}" in errors, value
+    FileConnector({"folder": str(drop), key: "archive/2026"})  # a subfolder is fine
+
+
+def test_a_link_to_a_file_outside_the_drop_folder_is_reported_and_never_read(drop_root):
+    secrets = drop_root / "app"
+    secrets.mkdir()
+    (secrets / ".env").write_text("SECRET_KEY,DATABASE_PASSWORD\ntop-secret-value,hunter2\n")
+    drop = drop_root / "drop"
+    drop.mkdir()
+    (drop / "people.csv").symlink_to("../app/.env")
+    (drop / "ok.csv").write_text("email\nok@example.com\n")
+    (drop / "alias.csv").symlink_to("ok.csv")  # a link that stays inside is an ordinary file
+    connector = FileConnector({"folder": str(drop), "pattern": "*.csv"})
+
+    fetch = connector.fetch(None)
+    records = list(fetch)
+    connector.acknowledge(fetch)
+
+    report = repr([(record.values, record.error) for record in records])
+    assert "top-secret-value" not in report and "hunter2" not in report
+    errors = [record.error for record in records if record.error]
+    assert errors == ["people.csv: a link that leads outside the drop folder; not read."]
+    assert [r.values["email"] for r in records if not r.error] == ["ok@example.com"] * 2
+    assert [p.name for p in (drop / "failed").iterdir()] == ["people.csv"]
+    assert (secrets / ".env").read_text().startswith("SECRET_KEY")  # untouched, still there
+
+
+def test_a_done_folder_turned_into_a_link_out_is_not_written_to(drop_root, tmp_path_factory):
+    drop = drop_root / "drop"
+    drop.mkdir()
+    (drop / "a.csv").write_text("email\na@example.com\n")
+    connector = FileConnector({"folder": str(drop)})
+    fetch = connector.fetch(None)
+    list(fetch)
+    outside = tmp_path_factory.mktemp("outside")
+    (drop / "done").symlink_to(outside)  # swapped in after the run started
+
+    with pytest.raises(ConnectorError, match="inside the drop folder"):
+        connector.acknowledge(fetch)
+    assert list(outside.iterdir()) == []
+    assert (drop / "a.csv").exists()

@@ -2,6 +2,7 @@
 the jobs, their counts and their row errors stay."""
 
 import io
+import stat
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from integrations.models import ExportJob, ImportJob, ImportRowError, JobStatus
 from integrations.services import exports
-from integrations.services.exchange_files import exchange_files_purge
+from integrations.services.exchange_files import exchange_files_purge, private_folder
 from integrations.tasks import purge_exchange_files
 from tests.factories import SalesUserFactory
 from tests.integrations.support import client_for, run_import
@@ -86,11 +87,11 @@ def test_the_command_and_the_task_purge_with_the_setting_or_the_given_days(setti
     assert stored(job) and "Deleted 0 import file(s)" in out.getvalue()
 
     call_command("purge_exchange_files", "--days", "2", stdout=out)
-    assert not stored(job) and "Deleted 1 import file(s) and 0 export file(s)." in out.getvalue()
+    assert not stored(job) and "Deleted 1 import file(s), 0 export file(s)" in out.getvalue()
 
     settings.EXCHANGE_FILE_RETENTION_DAYS = 0
     export = finished_export(0.01)
-    assert purge_exchange_files() == {"imports": 0, "exports": 1}
+    assert purge_exchange_files() == {"imports": 0, "exports": 1, "drafts": 0}
     assert not stored(export)
 
 
@@ -109,3 +110,11 @@ def test_downloading_a_purged_export_says_the_file_is_gone():
 
     assert response.status_code == 404
     assert "no longer stored" in response.json()["message"]
+
+
+def test_a_private_folder_and_every_parent_it_creates_are_owner_only(tmp_path):
+    made = private_folder(tmp_path / "media" / "exports" / "heartbeats")
+
+    assert made.is_dir()
+    for folder in (made, made.parent, made.parent.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder

@@ -42,7 +42,7 @@ def media_in_tmp(settings, tmp_path):
 @pytest.fixture
 def queued(monkeypatch) -> Queued:
     calls = Queued()
-    monkeypatch.setattr(tasks.run_export, "delay", calls)
+    monkeypatch.setattr(tasks.run_export, "apply_async", calls)
     return calls
 
 

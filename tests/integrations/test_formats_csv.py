@@ -272,11 +272,9 @@ def test_rows_without_any_text_are_skipped():
     assert [(record.number, record.values) for record in records] == [(3, {"a": "1", "b": "2"})]
 
 
-def test_unclosed_quote_is_reported_not_merged_silently():
-    _, records = read(b'a,b\n1,"open\n2,3\n4,5\n')
-    assert len(records) == 1
-    assert records[0].number == 2
-    assert "not closed before the end of the file" in records[0].error
+def test_unclosed_quote_makes_the_file_unreadable_rather_than_one_merged_row():
+    with pytest.raises(FormatError, match=r"row 2 \(line 2\) is not closed before the end"):
+        read(b'a,b\n1,"open\n2,3\n4,5\n')
 
 
 def test_bad_quoting_spoils_one_row_and_reading_goes_on():
@@ -360,3 +358,50 @@ def test_200k_rows_are_read_in_flat_memory(tmp_path):
         "email": "user199999@example.com",
     }
     assert peak < 3_000_000, f"peak {peak:,} bytes above baseline"
+
+
+def test_a_row_wider_than_the_column_limit_is_its_error_and_the_next_row_is_read():
+    data = b"name,email\n" + b"x," * 100_000 + b"x\nAna,a@x.org\n"
+
+    _, records = read(data)
+
+    assert [(r.number, r.values, r.error) for r in records] == [
+        (2, {}, "Row 2 has 100,001 cells; at most 1,000 can be imported."),
+        (3, {"name": "Ana", "email": "a@x.org"}, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        b"," * 5_000_000,  # one endless line: read 1 MB at a time, never whole
+        b'x,"' + b"y" * 200_000 + b'"',  # one cell past the csv module's limit
+        b'x,"' + b"y\n" * 400_000 + b'"',  # a quoted value spanning 400,000 lines
+        b"x," + b"y" * 200_000,  # an unquoted cell past the cell limit
+    ],
+    ids=["line", "quoted-cell", "quoted-lines", "cell"],
+)
+def test_a_row_larger_than_the_limit_is_its_error_and_the_next_row_is_read(row):
+    data = b"name,notes\n" + row + b"\nAna,fine\n"
+
+    _, records = read(data)
+
+    assert [(r.number, r.values, r.error) for r in records] == [
+        (
+            2,
+            {},
+            "Row 2 is longer than 1,048,576 characters, or one of its cells longer than 131,072.",
+        ),
+        (3, {"name": "Ana", "notes": "fine"}, None),
+    ]
+
+
+def test_a_header_wider_than_the_column_limit_makes_the_file_unreadable():
+    header = ",".join(f"c{i}" for i in range(100_000)).encode()
+    with pytest.raises(FormatError, match="header\\) has 100,000 columns; at most 1,000"):
+        read(header + b"\n" + b"x\n")
+
+
+def test_a_quote_inside_an_unquoted_value_is_text():
+    _, records = read(b'name,height\nAna,5\'10"\nBen,"6\'1"""\n')
+    assert [r.values["height"] for r in records] == ["5'10\"", "6'1\""]

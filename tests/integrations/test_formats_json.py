@@ -227,3 +227,76 @@ def test_records_are_streamed_in_flat_memory():
 
     assert last[0].number == 30_000
     assert peak < 2_500_000, f"peak {peak:,} bytes above baseline"
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_a_record_nested_deeper_than_the_limit_is_its_error_and_the_next_record_is_read():
+    data = f'[{{"first_name": {nested(15_000)}}}, {{"first_name": "Ana"}}]'.encode()
+
+    with open_reader(io.BytesIO(data)) as reader:
+        records = list(reader)
+
+    assert [(r.number, r.values, r.error) for r in records] == [
+        (1, {}, "Record 1 is nested more than 32 levels deep."),
+        (2, {"first_name": "Ana"}, None),
+    ]
+
+
+def test_a_record_at_the_depth_limit_is_read_whole():
+    data = f'{{"records": [{{"a": {nested(31)}}}]}}'.encode()  # the record is level 1
+
+    with open_reader(io.BytesIO(data)) as reader:
+        (record,) = list(reader)
+
+    assert record.error is None
+    assert json.dumps(record.values) == f'{{"a": {nested(31)}}}'
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        "{" + ", ".join(f'"k{i}": {i}' for i in range(20_000)) + "}",  # too many values
+        '{"notes": [' + ", ".join(['"' + "x" * 1000 + '"'] * 1500) + "]}",  # 1.5 MB of text
+    ],
+    ids=["values", "bytes"],
+)
+def test_a_record_larger_than_the_limit_is_its_error_and_the_next_record_is_read(record):
+    data = f'{{"results": [{record}, {{"first_name": "Ana"}}], "count": 2}}'.encode()
+
+    with open_reader(io.BytesIO(data)) as reader:
+        records = list(reader)
+
+    assert [(r.values, r.error) for r in records] == [
+        ({}, "Record 1 is larger than 1,024 KB or holds more than 10,000 values."),
+        ({"first_name": "Ana"}, None),
+    ]
+
+
+def test_nesting_around_the_records_beyond_the_limit_makes_the_file_unreadable():
+    data = f'{{"meta": {nested(1000)}, "records": [{{"a": 1}}]}}'.encode()
+
+    with pytest.raises(FormatError, match="around the records is nested more than 32"):
+        open_reader(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("before", [0, 65_536 - 2_000], ids=["in-a-chunk", "across-chunks"])
+def test_a_number_too_long_to_convert_is_a_format_error_not_a_crash(before):
+    # ijson's C backend took the process down (a segmentation fault) on such a number
+    data = b'[{"pad": "' + b"x" * before + b'", "id": ' + b"9" * 5000 + b"}]"
+    with pytest.raises(FormatError, match="number of 4,300 digits or more"):
+        open_reader(io.BytesIO(data))
+
+
+def test_one_value_longer_than_twice_the_record_limit_makes_the_file_unreadable():
+    # yajl holds a string whole before handing it over: past 2 MB the file stops there
+    data = b'[{"first_name": "Ana"}, {"notes": "' + b"x" * 3_000_000 + b'"}, {"a": 1}]'
+
+    with open_reader(io.BytesIO(data)) as reader:
+        first = next(reader)
+        with pytest.raises(FormatError, match="is longer than 2 MB: the file cannot be read"):
+            next(reader)
+
+    assert first.values == {"first_name": "Ana"}

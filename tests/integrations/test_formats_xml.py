@@ -187,3 +187,39 @@ def test_records_are_streamed_in_flat_memory():
 
     assert last[0].values == {"id": "19999", "name": "Name 19999", "tags": ["a", "b"]}
     assert peak < 2_500_000, f"peak {peak:,} bytes above baseline"
+
+
+def nested(depth: int) -> str:
+    return "<a>" * depth + "x" + "</a>" * depth
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["root", "rest-page"])
+def test_a_record_nested_deeper_than_the_limit_is_its_error_and_the_next_record_is_read(wrapped):
+    records = f"<contact><first_name>{nested(15_000)}</first_name></contact>"
+    records += "<contact><first_name>Ana</first_name></contact>"
+    if wrapped:
+        records = records.replace("contact>", "list-item>")
+        records = f"<count>2</count><results>{records}</results>"
+
+    _, read_records = read(f"<root>{records}</root>".encode())
+
+    assert [(r.number, r.values, r.error) for r in read_records] == [
+        (1, {}, "Record 1 is nested more than 32 levels deep."),
+        (2, {"first_name": "Ana"}, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["<tag/>" * 20_000, "<notes>" + "x" * 1_500_000 + "</notes>"],
+    ids=["elements", "bytes"],
+)
+def test_a_record_larger_than_the_limit_is_its_error_and_the_next_record_is_read(content):
+    data = f"<root><contact>{content}</contact><contact><a>1</a></contact></root>".encode()
+
+    _, records = read(data)
+
+    assert [(r.values, r.error) for r in records] == [
+        ({}, "Record 1 is larger than 1,024 KB or holds more than 10,000 values."),
+        ({"a": "1"}, None),
+    ]

@@ -38,7 +38,7 @@ def media_in_tmp(settings, tmp_path):
 @pytest.fixture
 def queued(monkeypatch) -> Queued:
     calls = Queued()
-    monkeypatch.setattr(tasks.run_import, "delay", calls)
+    monkeypatch.setattr(tasks.run_import, "apply_async", calls)
     return calls
 
 

@@ -179,7 +179,8 @@ def test_invalid_records_are_reported_and_the_valid_ones_imported(source):  # no
     assert error.field == "email"
 
 
-def test_a_drop_folder_is_imported_and_its_files_moved_aside(tmp_path):
+def test_a_drop_folder_is_imported_and_its_files_moved_aside(tmp_path, settings):
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
     (tmp_path / "people.csv").write_text(
         "external_id,first_name,email\nF-1,伟,wei@example.com\n", encoding="utf-8"
     )
@@ -190,6 +191,21 @@ def test_a_drop_folder_is_imported_and_its_files_moved_aside(tmp_path):
     assert (run.status, run.created) == ("succeeded", 1)
     assert Contact.objects.get(external_id="F-1").first_name == "伟"
     assert [p.name for p in (tmp_path / "done").iterdir()] == ["people.csv"]
+
+
+def test_a_drop_folder_no_longer_inside_the_roots_fails_the_run_and_reads_nothing(
+    tmp_path, settings
+):
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
+    (tmp_path / "people.csv").write_text("external_id,first_name\nF-1,伟\n", encoding="utf-8")
+    connection = make_connection("", connector="file", config={"folder": str(tmp_path)}, mapping={})
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path / "elsewhere")]
+
+    run = sync.sync_run(connection.pk)
+
+    assert run.status == "failed" and "CONNECTOR_FILE_ROOTS" in run.error_message
+    assert not Contact.objects.exists()
+    assert (tmp_path / "people.csv").exists()
 
 
 def test_a_run_interrupted_after_its_import_finished_is_completed_by_the_next_one(source):  # noqa: F811

@@ -19,6 +19,7 @@ from integrations.webhooks import delivery as sending
 from integrations.webhooks import services, signing
 from integrations.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.factories import ContactFactory, ManagerFactory, SalesUserFactory
+from tests.integrations.recording_server import recording_server
 
 RECEIVER = Path(__file__).with_name("webhook_receiver.py")
 Status = WebhookDelivery.Status
@@ -216,7 +217,7 @@ def test_personal_data_in_payloads_follows_the_subscribing_key_scope(receiver):
     owner = SalesUserFactory()
     _, _key = api_key_create(user=owner, name="no pii", scopes=["contacts:read"])
     key_without_pii = owner.api_keys.get()
-    receiver.subscribe(owner=owner, api_key=key_without_pii)
+    receiver.subscribe(owner=owner, api_key=key_without_pii, events=["contact.created"])
     ContactFactory(email="zhang.wei@example.com")
 
     deliver_all()
@@ -281,3 +282,48 @@ def test_a_receiver_can_check_the_signature_and_refuse_stale_or_forged_requests(
     assert not signing.verify(
         "whsec_x", timestamp="1700000000", body=body, signature_header=header, now=1.7e9 + 3600
     )
+
+
+# Redirects: the signed body stays with the receiver it was meant for
+
+
+@pytest.fixture
+def redirecting_receiver(allow_loopback):
+    with recording_server("127.0.0.1") as receiver, recording_server("127.0.0.2") as other:
+        yield receiver, other
+
+
+def subscribe_to(url: str) -> WebhookSubscription:
+    subscription, _secret = services.subscription_create(
+        url=url, owner=ManagerFactory(), events=["*"]
+    )
+    return subscription
+
+
+def test_a_307_to_another_origin_is_not_followed_with_the_signed_body(redirecting_receiver):
+    receiver, other = redirecting_receiver
+    receiver.redirect("/hooks", f"{other.url}/hooks", status=307)
+    subscribe_to(f"{receiver.url}/hooks")
+    ContactFactory(first_name="伟")
+
+    (delivery,) = deliver_all()
+
+    delivery.refresh_from_db()
+    assert delivery.status == Status.PENDING and "another origin" in delivery.last_error
+    assert other.received == []
+    assert "X-CRM-Signature" in receiver.received[0].headers
+
+
+def test_a_302_to_another_origin_carries_neither_the_body_nor_the_signature(
+    redirecting_receiver,
+):
+    receiver, other = redirecting_receiver
+    receiver.redirect("/hooks", f"{other.url}/landing")
+    subscribe_to(f"{receiver.url}/hooks")
+    ContactFactory(first_name="伟")
+
+    deliver_all()
+
+    [landed] = other.received
+    assert (landed.method, landed.body) == ("GET", b"")
+    assert "X-CRM-Signature" not in landed.headers

@@ -15,6 +15,7 @@ from django.utils import timezone
 from customers.models import Contact
 from integrations.models import ImportJob, JobStatus
 from integrations.services import imports
+from integrations.services.import_heartbeat import is_alive
 from integrations.tasks import run_import
 from tests.workers import celery_worker, wait_for
 
@@ -73,6 +74,30 @@ def test_a_killed_worker_is_recovered_without_duplicates(settings, tmp_path):
 
     wait_for(heartbeat_is_stale, timeout=10)
     with celery_worker(tmp_path / "second.log", queue=queue, extra_env=worker_env):
+        wait_for(lambda: ImportJob.objects.get(pk=job.pk).is_finished, timeout=180)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert Contact.objects.count() == ROWS
+    assert job.rows_created == ROWS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_workers_import_is_resumed_by_a_worker_started_at_once(settings, tmp_path):
+    """No beat runs here: the worker that starts right after the kill, while the job's
+    heartbeat still looks alive, is the one that resumes it once the heartbeat is stale."""
+    settings.IMPORT_CHUNK_SIZE = 500
+    settings.IMPORT_HEARTBEAT_STALE_SECONDS = 8
+    worker_env = {"IMPORT_CHUNK_SIZE": "500", "IMPORT_HEARTBEAT_STALE_SECONDS": "8"}
+    job = create_job(ROWS)
+
+    with celery_worker(tmp_path / "first.log", extra_env=worker_env) as queue:
+        run_import.apply_async(args=[job.pk], queue=queue)
+        wait_for(lambda: ImportJob.objects.get(pk=job.pk).checkpoint > 0, timeout=90)
+        os.kill(celery_worker.last_pid, signal.SIGKILL)
+
+    with celery_worker(tmp_path / "second.log", queue=queue, extra_env=worker_env):
+        assert is_alive(ImportJob.objects.get(pk=job.pk)), "stale already: raise the limit"
         wait_for(lambda: ImportJob.objects.get(pk=job.pk).is_finished, timeout=180)
 
     job.refresh_from_db()

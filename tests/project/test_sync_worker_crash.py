@@ -27,7 +27,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_sync_killed_mid_import_resumes_and_completes_without_duplicates(settings, tmp_path):
     settings.IMPORT_CHUNK_SIZE = 500
     settings.IMPORT_HEARTBEAT_STALE_SECONDS = 2
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
     worker_env = {"IMPORT_CHUNK_SIZE": "500", "IMPORT_HEARTBEAT_STALE_SECONDS": "2"}
+    worker_env["CONNECTOR_FILE_ROOTS"] = str(tmp_path)
     drop = tmp_path / "drop"
     drop.mkdir()
     with (drop / "people.csv").open("w") as out:

@@ -44,7 +44,7 @@ def test_the_username_must_be_the_keys_user(make_soap_client, sales_user):
 
 def test_a_revoked_key_is_refused(make_soap_client, sales_user):
     api_key, raw_key = api_key_create(user=sales_user, name="k", scopes=["contacts:read"])
-    api_key_revoke(api_key=api_key)
+    api_key_revoke(api_key=api_key, revoked_by=api_key.user)
     client = make_soap_client(wsse=UsernameToken(sales_user.username, raw_key))
     with raises_fault("Client.Authentication") as fault:
         client.service.SearchContacts()

@@ -11,6 +11,7 @@ from integrations.scopes import ALL_SCOPES
 from integrations.services import sync
 from integrations.services.api_keys import api_key_create
 from tests.factories import ContactFactory
+from tests.integrations.recording_server import recording_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,3 +93,63 @@ def test_a_sync_from_the_soap_api_upserts_without_duplicates(config):
 
     assert (run.status, run.fetched, run.created) == ("succeeded", 5, 0), run.error_message
     assert Contact.objects.count() == 5
+
+
+# Outbound checks: the WSDL, what it imports and every redirect go through the same checks as
+# the other connectors.
+
+WSDL_IMPORTING = """<?xml version="1.0"?>
+<definitions xmlns="http://schemas.xmlsoap.org/wsdl/"
+             xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t">
+  <types>
+    <xsd:schema targetNamespace="urn:t">
+      <xsd:import namespace="urn:x" schemaLocation="{location}"/>
+    </xsd:schema>
+  </types>
+</definitions>
+"""
+
+
+@pytest.fixture
+def wsdl_host(settings):
+    """A real server on 127.0.0.1 (the only allowed address) that serves or redirects WSDLs."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.1/32"
+    with recording_server("127.0.0.1") as server:
+        yield server
+
+
+def soap_config(wsdl: str) -> dict:
+    return {"wsdl": wsdl, "operation": "SearchContacts"}
+
+
+@pytest.mark.parametrize("target", ["http://0.0.0.0:{port}/secret", "http://127.0.0.2:{port}/"])
+def test_a_wsdl_url_that_redirects_to_a_refused_address_is_not_followed(wsdl_host, target):
+    wsdl_host.redirect("/service.wsdl", target.format(port=wsdl_host.port))
+
+    with pytest.raises(ConnectorError, match="OUTBOUND_ALLOWED_NETWORKS"):
+        list(SoapConnector(soap_config(f"{wsdl_host.url}/service.wsdl")).fetch(None))
+    assert wsdl_host.paths() == ["/service.wsdl"]  # /secret was never asked for
+
+
+def test_a_schema_the_wsdl_imports_from_a_local_file_is_not_read(wsdl_host):
+    body = WSDL_IMPORTING.format(location="file:///etc/hostname").encode()
+    wsdl_host.serve("/service.wsdl", body, "text/xml")
+
+    with pytest.raises(ConnectorError, match="Only http and https"):
+        list(SoapConnector(soap_config(f"{wsdl_host.url}/service.wsdl")).fetch(None))
+
+
+def test_a_schema_the_wsdl_imports_from_a_private_address_is_refused(wsdl_host):
+    body = WSDL_IMPORTING.format(location="http://10.0.0.1/types.xsd").encode()
+    wsdl_host.serve("/service.wsdl", body, "text/xml")
+
+    with pytest.raises(ConnectorError, match="10.0.0.1"):
+        list(SoapConnector(soap_config(f"{wsdl_host.url}/service.wsdl")).fetch(None))
+
+
+def test_a_wsdl_with_a_dtd_is_refused(wsdl_host):
+    body = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e "x">]><definitions>&e;</definitions>'
+    wsdl_host.serve("/service.wsdl", body, "text/xml")
+
+    with pytest.raises(ConnectorError, match="WSDL"):
+        list(SoapConnector(soap_config(f"{wsdl_host.url}/service.wsdl")).fetch(None))

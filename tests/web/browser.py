@@ -45,10 +45,26 @@ def chromium(*, language: str = "en") -> Iterator[WebDriver]:
     # Headless Chromium ignores --lang for Accept-Language; the preference sets it.
     options.add_experimental_option("prefs", {"intl.accept_languages": language})
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    # Before any page script: a record of what the Content-Security-Policy blocked, per page.
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _CSP_WATCH})
     try:
         yield driver
     finally:
         driver.quit()
+
+
+_CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.__cspViolations.push(event.effectiveDirective + " blocked "
+    + (event.blockedURI || "inline") + " at " + event.sourceFile + ":" + event.lineNumber);
+});
+"""
+
+
+def csp_violations(driver: WebDriver) -> list[str]:
+    """What the Content-Security-Policy blocked on the current page so far."""
+    return driver.execute_script("return window.__cspViolations || [];")
 
 
 def log_in(driver: WebDriver, base_url: str, username: str, password: str = PASSWORD) -> None:

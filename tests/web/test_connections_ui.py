@@ -143,6 +143,39 @@ def test_an_unknown_configuration_key_is_named_next_to_the_configuration(manager
     assert Connection.objects.count() == 0 and PeriodicTask.objects.count() == 0
 
 
+def test_a_drop_folder_outside_the_roots_is_refused_next_to_the_configuration(
+    manager_client, settings, tmp_path
+):
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path / "drops")]
+    (tmp_path / "drops").mkdir()
+    config = {"folder": str(tmp_path), "pattern": "*.csv"}
+
+    response = manager_client.post(
+        reverse("web:connection-new"), form_data(connector="file", config=json.dumps(config))
+    )
+
+    assert response.status_code == 422
+    (error,) = errors_of(response, "config")
+    assert error.startswith("folder: ") and "CONNECTOR_FILE_ROOTS" in error
+    assert Connection.objects.count() == 0
+
+
+def test_a_drop_folder_refusal_reaches_a_chinese_manager_in_chinese(manager_client, settings):
+    settings.CONNECTOR_FILE_ROOTS = ["/srv/crm-drop"]
+    config = {"folder": "/etc"}
+
+    response = manager_client.post(
+        reverse("web:connection-new"),
+        form_data(connector="file", config=json.dumps(config)),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+
+    assert response.status_code == 422
+    (error,) = errors_of(response, "config")
+    assert error == "folder: /etc 不在投放文件夹的根目录内（CONNECTOR_FILE_ROOTS：/srv/crm-drop）。"
+    assert Connection.objects.count() == 0
+
+
 def test_a_missing_required_key_and_a_bad_crontab_are_both_reported(manager_client):
     config = {key: value for key, value in api_config(SOURCE_URL).items() if key != "url"}
     response = manager_client.post(

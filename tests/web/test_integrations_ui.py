@@ -11,7 +11,7 @@ from django.utils import translation
 
 from integrations.models import ApiKey, ExportJob
 from integrations.services import api_keys, imports
-from tests.factories import ManagerFactory, SalesUserFactory
+from tests.factories import ManagerFactory, SalesUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +94,18 @@ def test_a_revoked_key_stops_working(manager_client, manager):
     assert api_keys.api_key_authenticate(raw_key) is None
     row = manager_client.get(reverse(PAGE)).content.decode()
     assert reverse("web:api-key-revoke", args=[api_key.pk]) not in row
+
+
+def test_a_manager_cannot_revoke_a_superusers_key_and_is_not_offered_to(manager_client):
+    root = UserFactory(username="root", is_superuser=True)
+    api_key, raw_key = api_keys.api_key_create(user=root, name="Ops", scopes=["deals:read"])
+
+    page = manager_client.get(reverse(PAGE)).content.decode()
+    response = manager_client.post(reverse("web:api-key-revoke", args=[api_key.pk]))
+
+    assert reverse("web:api-key-revoke", args=[api_key.pk]) not in page
+    assert response.status_code == 403
+    assert api_keys.api_key_authenticate(raw_key) == api_key
 
 
 def test_recent_jobs_of_everyone_link_to_their_pages(manager_client):

@@ -1,5 +1,6 @@
 """`manage.py purge_exchange_files [--days N]`: delete import uploads and export files of jobs
-that finished more than EXCHANGE_FILE_RETENTION_DAYS (or N) days ago; the jobs stay."""
+that finished more than EXCHANGE_FILE_RETENTION_DAYS (or N) days ago (the jobs stay), and
+import wizard uploads abandoned for a day."""
 
 from typing import Any
 
@@ -22,5 +23,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, days: int | None = None, **options: Any) -> None:
         result = exchange_files_purge(retention_days=days)
         self.stdout.write(
-            f"Deleted {result.imports} import file(s) and {result.exports} export file(s)."
+            f"Deleted {result.imports} import file(s), {result.exports} export file(s) and "
+            f"{result.drafts} abandoned wizard upload(s)."
         )

@@ -20,5 +20,6 @@ class Command(BaseCommand):
         if api_key.is_revoked:
             self.stdout.write(f"Key {prefix!r} was already revoked at {api_key.revoked_at}.")
             return
-        api_keys.api_key_revoke(api_key=api_key)
+        # The operator at the shell: no user's revocation rights apply.
+        api_keys.api_key_revoke(api_key=api_key, revoked_by=None)
         self.stdout.write(self.style.SUCCESS(f"Revoked key {prefix!r} ({api_key.name})."))

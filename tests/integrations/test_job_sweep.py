@@ -1,0 +1,121 @@
+"""The job sweep and the jobs' claims: a job whose message was lost is published again, and a
+job published twice runs once. Tasks run in this process (Celery's eager mode: the real task
+code, no broker); `tests/project/test_services_down.py` does the same through real processes."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from crm_project.celery import app as celery_app
+from customers.models import Contact
+from integrations.models import ExportJob, ImportJob, JobStatus
+from integrations.services import exports, imports, job_sweep
+from integrations.services.import_heartbeat import Heartbeat
+from tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+STALE_SECONDS = 2
+
+
+@pytest.fixture(autouse=True)
+def quick_heartbeats(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.IMPORT_HEARTBEAT_STALE_SECONDS = STALE_SECONDS
+
+
+@pytest.fixture
+def tasks_run_inline():
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def queued_import(*, age: timedelta) -> ImportJob:
+    job = imports.import_create(
+        user=None,
+        file=io.BytesIO(b"external_id,first_name\ns-1,Ann\ns-2,Bo\n"),
+        filename="people.csv",
+        resource="contacts",
+        enqueue=False,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - age)
+    return job
+
+
+def queued_export(*, age: timedelta) -> ExportJob:
+    job = exports.export_create(
+        user=None, resource="contacts", format="csv", filters={}, include_pii=False, enqueue=False
+    )
+    ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - age)
+    return job
+
+
+def running_export(*, started: timedelta) -> ExportJob:
+    job = queued_export(age=started)
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, started_at=timezone.now() - started
+    )
+    return job
+
+
+def test_a_worker_start_publishes_every_job_left_queued_and_each_runs_once(tasks_run_inline):
+    lost_import = queued_import(age=timedelta(minutes=5))
+    lost_export = queued_export(age=timedelta(seconds=30))
+    just_created = queued_export(age=timedelta(0))  # its own request is publishing it
+
+    swept = job_sweep.sweep_queued_jobs()
+    again = job_sweep.sweep_queued_jobs()
+
+    assert swept == job_sweep.Swept(imports=[lost_import.pk], exports=[lost_export.pk])
+    assert not again
+    assert ImportJob.objects.get(pk=lost_import.pk).status == JobStatus.SUCCEEDED
+    assert ExportJob.objects.get(pk=lost_export.pk).status == JobStatus.SUCCEEDED
+    assert ExportJob.objects.get(pk=just_created.pk).status == JobStatus.QUEUED
+    assert Contact.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("age_seconds", "published"),
+    [(30, False), (90, True), (150, True), (200, False), (250, True), (400, False), (500, True)],
+)
+def test_under_beat_a_queued_job_is_published_at_1_2_4_8_intervals_of_its_age(
+    tasks_run_inline, age_seconds, published
+):
+    job = queued_export(age=timedelta(seconds=age_seconds))
+
+    swept = job_sweep.sweep_queued_jobs(interval_seconds=60)
+
+    assert (swept.exports == [job.pk]) is published
+
+
+def test_a_second_delivery_of_a_running_export_leaves_it_to_its_worker():
+    ContactFactory()
+    job = running_export(started=timedelta(0))  # another worker claimed it a moment ago
+
+    exports.export_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.file.name, job.rows_written) == (JobStatus.RUNNING, "", 0)
+
+
+def test_a_running_export_with_a_live_heartbeat_is_not_taken_for_stalled():
+    job = running_export(started=timedelta(seconds=STALE_SECONDS * 5))
+
+    with Heartbeat(job.pk, ExportJob):
+        assert exports.stalled_export_ids() == []
+        exports.export_run(job_id=job.pk)
+        assert ExportJob.objects.get(pk=job.pk).status == JobStatus.RUNNING
+
+
+def test_an_export_whose_worker_died_is_recovered_and_starts_over(tasks_run_inline):
+    ContactFactory()
+    job = running_export(started=timedelta(seconds=STALE_SECONDS * 5))  # no heartbeat since
+
+    swept = job_sweep.recover_stalled_jobs()
+
+    job.refresh_from_db()
+    assert swept.exports == [job.pk]
+    assert (job.status, job.rows_written) == (JobStatus.SUCCEEDED, 1)
