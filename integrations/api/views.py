@@ -198,8 +198,8 @@ class ExportJobViewSet(_JobViewSet):
 
 
 def _skip_unwanted_bom(handle, *, bom: bool) -> None:
-    """An export job's CSV is stored with the byte-order mark a spreadsheet needs (the web UI
-    hands the same file to people); a program that did not ask for it gets the file from the
+    """An export job's CSV is stored once, with the byte-order mark a spreadsheet needs (a
+    browser downloading it keeps it); a program that did not ask for it gets the file from the
     byte after it. FileResponse sends from the handle's position, its length included."""
     start = handle.read(len(UTF8_BOM))
     handle.seek(len(start) if start == UTF8_BOM and not bom else 0)
