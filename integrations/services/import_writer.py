@@ -98,8 +98,10 @@ def write_chunk(
     ``created_ids`` (the records an import creates for the rows that name them).
 
     A row whose match key repeats an earlier row's (the same email, compared as the blind
-    index compares it, or the same external id) fails as "Same email as row N": the earlier
-    row is written, and every row of the file is counted once."""
+    index compares it, or the same external id) is skipped as "Same email as row N": the
+    earlier row is written, and every row of the file is counted once, as written, unchanged,
+    skipped or failed (a corrected error report holds a row once per problem, so a repeat
+    is not itself a failure)."""
     model = MODELS[resource]
     result = ChunkResult()
     valid = []
@@ -120,15 +122,8 @@ def write_chunk(
     for row, key in zip(valid, keys, strict=True):
         earlier = planned.get(key) if key is not None else None
         if earlier is not None:
-            if mode == "insert":
-                result.skip(row, f"Duplicate of row {earlier.row.number} in this file.")
-            else:
-                name = key[0]
-                message = _("Same %(field)s as row %(row)s.") % {
-                    "field": name,
-                    "row": earlier.row.number,
-                }
-                result.fail(row, {name: [message]})
+            message = _("Same %(field)s as row %(row)s.")
+            result.skip(row, message % {"field": key[0], "row": earlier.row.number}, key[0])
             continue
         instance = existing.get(key) if key is not None else None
         if instance is None and mode == "update":
