@@ -107,6 +107,30 @@ def import_preview(
     )
 
 
+# Columns naming a related record the way another CRM writes it (not by our id).
+_RELATED_BY_NAME = {
+    "company_name",
+    "company_domain",
+    "company_external_id",
+    "primary_contact_email",
+}
+
+
+def names_related(preview: Preview) -> bool:
+    """Whether the file names related records in a way `create_related` can create: a
+    company by name, domain or external id (or a "Company" column of names rather than our
+    ids), a deal's contact by email. The wizard ticks the option for such files."""
+    targets = preview.mapping.targets
+    if _RELATED_BY_NAME & set(targets.values()):
+        return True
+    company = next((column for column, target in targets.items() if target == "company"), None)
+    return company is not None and any(
+        str(row.get(company) or "").strip() and not str(row.get(company)).strip().isdigit()
+        for row in preview.rows
+        if isinstance(row, Mapping)
+    )
+
+
 def import_create(
     *,
     user: Any,
