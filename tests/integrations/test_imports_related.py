@@ -2,13 +2,19 @@
 giving our ids: with `create_related` the import creates what no record matches, counts and
 lists it on the job, and a re-run creates nothing more."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers import selectors
 from customers.models import ChangeEvent, Company, Contact, Deal
-from integrations.models import ImportCreatedRecord, ImportRowError, JobStatus
+from integrations.connectors import Connector
+from integrations.formats import Record
+from integrations.models import ImportCreatedRecord, ImportJob, ImportRowError, JobStatus
+from integrations.services import sync
 from tests.factories import CompanyFactory, ContactFactory
 from tests.integrations.test_imports import media_in_tmp, run  # noqa: F401 (fixture)
 
@@ -150,3 +156,43 @@ def test_the_option_costs_no_query_when_the_file_names_no_company(django_assert_
         run(contacts("b"), create_related=True)
 
     assert Contact.objects.count() == 40
+
+
+class CrmContactsConnector(Connector):
+    """Another CRM's contacts, naming their company by name."""
+
+    name = "crm_contacts"
+
+    def records(self, cursor):
+        yield Record(1, {"external_id": "003A", "first_name": "Wei", "account_name": "Initech"})
+        yield Record(2, {"external_id": "003B", "first_name": "Ann", "account_name": "INITECH"})
+        return None
+
+
+@pytest.mark.parametrize("create_related", [False, True])
+def test_a_connection_passes_create_related_to_its_runs(settings, create_related):
+    settings.CRM_CONNECTORS = {"crm_contacts": f"{__name__}.CrmContactsConnector"}
+    connection = sync.connection_create(
+        name="Old CRM",
+        connector="crm_contacts",
+        config={},
+        resource="contacts",
+        create_related=create_related,
+    )
+
+    run = sync.sync_run(connection.pk)
+    job = ImportJob.objects.get(pk=run.import_job_id)
+
+    assert (job.create_related, job.companies_created) == (create_related, int(create_related))
+    assert (run.created, run.failed) == ((2, 0) if create_related else (0, 2))
+
+
+def test_the_import_command_creates_related_records_when_asked(tmp_path):
+    path = tmp_path / "salesforce.csv"
+    path.write_text(SALESFORCE, encoding="utf-8")
+
+    stderr = io.StringIO()
+    call_command("import_data", str(path), "--resource=contacts", "--create-related", stderr=stderr)
+
+    assert Company.objects.count() == 2
+    assert "2 companies and 0 contacts created because no record matched." in stderr.getvalue()
