@@ -5,6 +5,7 @@ lists it on the job, and a re-run creates nothing more."""
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,8 +15,8 @@ from customers.models import ChangeEvent, Company, Contact, Deal
 from integrations.connectors import Connector
 from integrations.formats import Record
 from integrations.models import ImportCreatedRecord, ImportJob, ImportRowError, JobStatus
-from integrations.services import sync
-from tests.factories import CompanyFactory, ContactFactory
+from integrations.services import imports, sync
+from tests.factories import CompanyFactory, ContactFactory, UserFactory
 from tests.integrations.test_imports import media_in_tmp, run  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -196,3 +197,20 @@ def test_the_import_command_creates_related_records_when_asked(tmp_path):
 
     assert Company.objects.count() == 2
     assert "2 companies and 0 contacts created because no record matched." in stderr.getvalue()
+
+
+def test_naming_deals_contacts_by_email_needs_the_right_to_look_people_up():
+    deals = b"Deal Name,Contact Email\nExpansion,known@example.com\n"
+
+    with pytest.raises(ValidationError) as refused:
+        imports.import_create(
+            user=UserFactory(),
+            file=io.BytesIO(deals),
+            filename="deals.csv",
+            resource="deals",
+            create_related=True,
+            enqueue=False,
+        )
+
+    assert set(refused.value.message_dict) == {"mapping"}
+    assert not ImportJob.objects.exists()
