@@ -126,13 +126,16 @@ class ChunkLookups:
             )
         if names := wanted.get("company_name"):
             lowered = {name.lower() for name in names}
+            # the exact names too, and keyed by Python's lower(): SQLite's LOWER() folds ASCII
+            # only, and a re-run must find "ÖKO GmbH" as the run before created it
             for pk, name in (
                 Company.objects.annotate(lowered=Lower("name"))
-                .filter(lowered__in=lowered)
+                .filter(models.Q(lowered__in=lowered) | models.Q(name__in=names))
                 .order_by("-pk")
-                .values_list("pk", "lowered")
+                .values_list("pk", "name")
             ):
-                lookups.companies_by_name[name] = pk  # the oldest wins: iterated newest first
+                if name.lower() in lowered:
+                    lookups.companies_by_name[name.lower()] = pk  # the oldest wins (newest first)
         if domains := {domain_key(value) for value in wanted.get("company_domain", ())}:
             domains.discard("")
             lookups.add_companies_by_domain(domains)

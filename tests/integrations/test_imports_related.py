@@ -214,3 +214,13 @@ def test_naming_deals_contacts_by_email_needs_the_right_to_look_people_up():
 
     assert set(refused.value.message_dict) == {"mapping"}
     assert not ImportJob.objects.exists()
+
+
+def test_a_rerun_finds_companies_whose_names_have_capital_letters_beyond_ascii():
+    file = "First Name,Account Name\nA,ÖKO Handel GmbH\nB,ÉCOLE Française\n"
+    run(file, create_related=True)
+
+    again = run(file, create_related=True)
+
+    assert (again.companies_created, again.rows_failed) == (0, 0)
+    assert Company.objects.count() == 2
