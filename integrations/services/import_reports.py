@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from customers import pii
 from customers.api.csv_cells import csv_header_line, csv_row_line
 from customers.custom_fields.values import definitions_for, mask
-from customers.models import CustomField
-from integrations.models import ENTITY_OF_RESOURCE, ImportJob, ImportRowError
+from customers.models import Company, CustomField
+from integrations.models import ENTITY_OF_RESOURCE, ImportCreatedRecord, ImportJob, ImportRowError
 from integrations.services.import_mapping import (
     CUSTOM_PREFIX,
     report_column_order,
@@ -151,3 +151,22 @@ def _value_names(queryset) -> Iterable[str]:
     for values in queryset.order_by("row_number", "id").values_list("values", flat=True):
         if isinstance(values, dict):
             yield from values
+
+
+def created_related(records: Iterable[ImportCreatedRecord]) -> list[dict[str, Any]]:
+    """The related records a job created (``create_related``), as its report lists them: the
+    entity, the id, the first row that named it and, for a company, its name as it is now (one
+    query for the page). A contact is listed by id only: all it was created with is an email,
+    which is personal data."""
+    records = list(records)
+    company_ids = [r.record_id for r in records if r.entity == ImportCreatedRecord.Entity.COMPANY]
+    names = dict(Company.objects.filter(pk__in=company_ids).values_list("pk", "name"))
+    return [
+        {
+            "entity": record.entity,
+            "id": record.record_id,
+            "row": record.row_number,
+            "name": names.get(record.record_id, "") if record.entity == "company" else "",
+        }
+        for record in records
+    ]
