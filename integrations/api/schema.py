@@ -42,6 +42,7 @@ IMPORT_JOB = {
     "mapping": {"E-mail": "email"},
     "dry_run": False,
     "all_or_nothing": False,
+    "create_related": True,
     "status": "running",
     "rows_total": 48000,
     "rows_processed": 19104,
@@ -50,6 +51,8 @@ IMPORT_JOB = {
     "rows_unchanged": 3104,
     "rows_skipped": 0,
     "rows_failed": 18,
+    "companies_created": 41,
+    "contacts_created": 0,
     "percent": 39.8,
     "error_message": "",
     "cancel_requested": False,
@@ -63,6 +66,7 @@ IMPORT_JOB = {
         "errors": "https://crm.example.com/api/v1/imports/12/errors/",
         "errors_csv": "https://crm.example.com/api/v1/imports/12/errors/?format=csv",
         "cancel": "https://crm.example.com/api/v1/imports/12/cancel/",
+        "related": "https://crm.example.com/api/v1/imports/12/related/",
     },
 }
 PREVIEW = {
@@ -144,6 +148,14 @@ def _meta(resource: str, action: str) -> dict[str, Any]:
 
 def _note(resource: str, action: str) -> str:
     return f"\n\n**Scope:** `{resource}:{action}`."
+
+
+class ImportCreatedRecordPageSerializer(serializers.Serializer):
+    """Documentation only: a page of the records an import created."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = s.ImportCreatedRecordOutputSerializer(many=True)
 
 
 class ImportRowErrorPageSerializer(serializers.Serializer):
@@ -258,6 +270,21 @@ import_jobs = extend_schema_view(
                 status_codes=[200],
             ),
         ],
+        **_meta("imports", "read"),
+    ),
+    related=extend_schema(
+        summary="The records an import created",
+        description="With `create_related`, the companies (and for deals the contacts) the job "
+        "created because no record matched what a row named: the entity, its id, the first "
+        "row that named it and a company's name. A contact is listed by id only."
+        f"{_note('imports', 'read')}",
+        filters=False,
+        parameters=[*CURSOR_PAGINATION, FORMAT, *COMMON_HEADERS],
+        responses={
+            (200, JSON): OpenApiResponse(ImportCreatedRecordPageSerializer),
+            (200, XML): OpenApiResponse(ImportCreatedRecordPageSerializer),
+            **error_responses(*READ_ERRORS),
+        },
         **_meta("imports", "read"),
     ),
 )

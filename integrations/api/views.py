@@ -20,7 +20,14 @@ from integrations.api import schema
 from integrations.api import serializers as s
 from integrations.api_auth import request_can_view_pii
 from integrations.formats.writers import UTF8_BOM
-from integrations.models import ExportJob, FileFormat, ImportJob, ImportRowError, JobStatus
+from integrations.models import (
+    ExportJob,
+    FileFormat,
+    ImportCreatedRecord,
+    ImportJob,
+    ImportRowError,
+    JobStatus,
+)
 from integrations.services import exports, import_reports, imports
 
 
@@ -33,6 +40,10 @@ class JobConflict(exceptions.APIException):
 
 class RowErrorPagination(StableCursorPagination):
     ordering = ("row_number", "id")
+
+
+class CreatedRecordPagination(StableCursorPagination):
+    ordering = ("entity", "row_number", "id")
 
 
 class _JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -77,6 +88,7 @@ class ImportJobViewSet(_JobViewSet):
             mapping=data.get("mapping") or {},
             dry_run=data["dry_run"],
             all_or_nothing=data["all_or_nothing"],
+            create_related=data["create_related"],
             may_look_up_pii=request_can_view_pii(request),
         )
         return self.created(job, "import-job-detail")
@@ -129,6 +141,15 @@ class ImportJobViewSet(_JobViewSet):
             for e in page
         ]
         return self.get_paginated_response(s.ImportRowErrorOutputSerializer(rows, many=True).data)
+
+    @action(detail=True, methods=["get"], pagination_class=CreatedRecordPagination)
+    def related(self, request: Request, pk: str) -> Response:
+        """The companies (and contacts) the job created because no record matched."""
+        job = self.get_object()
+        page = self.paginate_queryset(ImportCreatedRecord.objects.filter(job=job))
+        rows = import_reports.created_related(page)
+        output = s.ImportCreatedRecordOutputSerializer(rows, many=True)
+        return self.get_paginated_response(output.data)
 
 
 def _error_report_csv(job: ImportJob, *, can_view_pii: bool, bom: bool) -> StreamingHttpResponse:

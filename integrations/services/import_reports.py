@@ -13,17 +13,23 @@ per rejected row, then two columns of ours last (`import row`: its row number in
 the header being row 1; `import errors`: every problem of the row), which an import ignores.
 """
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
 from customers import pii
 from customers.custom_fields.values import definitions_for, mask
-from customers.models import CustomField
+from customers.models import Company, CustomField
 from integrations.formats import FormatError, open_reader, open_writer
 from integrations.formats.writers import TextPieces
-from integrations.models import ENTITY_OF_RESOURCE, FileFormat, ImportJob, ImportRowError
+from integrations.models import (
+    ENTITY_OF_RESOURCE,
+    FileFormat,
+    ImportCreatedRecord,
+    ImportJob,
+    ImportRowError,
+)
 from integrations.services.import_mapping import CUSTOM_PREFIX, resolve_mapping
 
 HIDDEN = "***"
@@ -206,3 +212,22 @@ def _lines(
         if current is not None:
             out.write({**current, "errors": _PROBLEM_SEPARATOR.join(problems)})
     yield sink.drain()
+
+
+def created_related(records: Iterable[ImportCreatedRecord]) -> list[dict[str, Any]]:
+    """The related records a job created (``create_related``), as its report lists them: the
+    entity, the id, the first row that named it and, for a company, its name as it is now (one
+    query for the page). A contact is listed by id only: all it was created with is an email,
+    which is personal data."""
+    records = list(records)
+    company_ids = [r.record_id for r in records if r.entity == ImportCreatedRecord.Entity.COMPANY]
+    names = dict(Company.objects.filter(pk__in=company_ids).values_list("pk", "name"))
+    return [
+        {
+            "entity": record.entity,
+            "id": record.record_id,
+            "row": record.row_number,
+            "name": names.get(record.record_id, "") if record.entity == "company" else "",
+        }
+        for record in records
+    ]

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from customers import selectors
-from customers.models import Contact
+from customers.models import Company, Contact
 from integrations import tasks
 from integrations.models import ImportJob, JobStatus
 from integrations.scopes import ALL_SCOPES
@@ -430,3 +430,29 @@ def test_the_job_shows_rows_left_unchanged(api, queued, django_capture_on_commit
 
     assert (again["rows_created"], again["rows_updated"], again["rows_unchanged"]) == (0, 0, 2)
     assert again["status"] == "succeeded"
+
+
+def test_create_related_is_off_unless_asked_and_the_job_lists_the_companies_it_created(
+    api, queued, django_capture_on_commit_callbacks
+):
+    salesforce = "First Name,Account Name\nWei,Company 0\nAnn,COMPANY 0\n"
+
+    def post(**options):
+        body = {"file": upload("sf.csv", salesforce), "resource": "contacts", **options}
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post(IMPORTS, body, format="multipart")
+        imports.import_run(job_id=response.json()["id"])
+        return api.get(response["Location"]).json()
+
+    plain = post()
+    job = post(create_related="true")
+
+    assert (plain["create_related"], plain["rows_failed"], plain["companies_created"]) == (
+        False,
+        2,
+        0,
+    )
+    assert (job["create_related"], job["rows_created"], job["companies_created"]) == (True, 2, 1)
+    listed = api.get(job["links"]["related"]).json()["results"]
+    company = Company.objects.get()
+    assert listed == [{"entity": "company", "id": company.pk, "row": 2, "name": "Company 0"}]
