@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from customers.api.export import CONTENT_TYPES
+from customers.api.export import CONTENT_TYPES, wants_bom
 from customers.pii import can_view_pii
 from customers.web.common import is_htmx
 from customers.web.exchange_common import requires_perm
@@ -220,12 +220,17 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(VIEW)
 @require_GET
 def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every rejected row as CSV, written by the service the REST door uses too."""
+    """Every rejected row as CSV, written by the service the REST door uses too, with the
+    byte-order mark a spreadsheet needs (unless `?bom=false`)."""
     job = _visible_job(request, pk)
-    response = StreamingHttpResponse(
-        import_reports.import_error_report_csv(job=job, can_view_pii=can_view_pii(request.user)),
-        content_type=CONTENT_TYPES["csv"],
+    try:
+        bom = wants_bom(request)
+    except ValidationError as error:
+        return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
+    report = import_reports.import_error_report_csv(
+        job=job, can_view_pii=can_view_pii(request.user), bom=bom
     )
+    response = StreamingHttpResponse(report, content_type=CONTENT_TYPES["csv"])
     filename = import_reports.import_error_report_filename(job)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

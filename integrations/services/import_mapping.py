@@ -174,29 +174,6 @@ def field_order(resource: str) -> list[str]:
     return list(_ALIASES[resource])
 
 
-def report_column_order(
-    *, resource: str, headers: Iterable[str], explicit: Mapping[str, str | None] | None = None
-) -> list[str]:
-    """An error report's value columns (the file's own headers) in the order of the fields
-    they fill, unmapped columns last: stable on every database (PostgreSQL's jsonb keeps no
-    key order)."""
-    headers = list(dict.fromkeys(headers))
-    order = {name: index for index, name in enumerate(field_order(resource))}
-    lookup: dict[str, str] = {}
-    for field, aliases in _ALIASES[resource].items():
-        for alias in (field, *aliases):
-            lookup.setdefault(_key(alias), field)
-    explicit = dict(explicit or {})
-
-    def position(header: str) -> tuple[int, str]:
-        target = explicit.get(header) if header in explicit else lookup.get(_key(header))
-        if target and target.startswith(CUSTOM_PREFIX):
-            return (len(order), header)
-        return (order.get(target or "", len(order) + 1), header)
-
-    return sorted(headers, key=position)
-
-
 def known_fields(resource: str, definitions: Iterable[CustomField]) -> set[str]:
     return set(_ALIASES[resource]) | {f"{CUSTOM_PREFIX}{field.name}" for field in definitions}
 

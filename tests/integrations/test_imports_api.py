@@ -241,11 +241,20 @@ def test_the_error_report_downloads_as_csv_and_a_corrected_copy_imports(api, fin
     )
     text = b"".join(response.streaming_content).decode()
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["row", "field", "message", "first_name", "email", "lifecycle_stage", "tags"]
-    assert [row[:2] + row[3:] for row in rows[1:]] == [
-        ["3", "email", "B", "not-an-email", "zombie", "y|z"],
-        ["3", "lifecycle_stage", "B", "not-an-email", "zombie", "y|z"],
-        ["4", "email", "C", "also bad", "lead", ""],
+    # The file's columns in its order, then ours; one line per rejected row.
+    header = ["first_name", "email", "lifecycle_stage", "tags", "import row", "import errors"]
+    assert rows[0] == header
+    assert rows[1:] == [
+        [
+            "B",
+            "not-an-email",
+            "zombie",
+            "y|z",
+            "3",
+            "email: Enter a valid email address.; lifecycle_stage: 'zombie' is not one of: "
+            "lead, prospect, customer, churned.",
+        ],
+        ["C", "also bad", "lead", "", "4", "email: Enter a valid email address."],
     ]
 
     fixed = text.replace("not-an-email", "b@example.com").replace("zombie", "lead")
@@ -404,8 +413,8 @@ def test_the_error_report_shows_the_rows_as_in_the_file_under_its_own_headers(
         "First Name": "Wei",
         "Lieblingsfarbe": "blau",  # not imported, but part of the row as the user sent it
     }
-    assert rows[0] == ["row", "field", "message", "First Name", "E-mail", "Lieblingsfarbe"]
-    assert rows[1][3:] == ["Wei", "not-an-email", "blau"]
+    assert rows[0] == ["E-mail", "First Name", "Lieblingsfarbe", "import row", "import errors"]
+    assert rows[1][:4] == ["not-an-email", "Wei", "blau", "2"]
 
 
 def test_the_job_shows_rows_left_unchanged(api, queued, django_capture_on_commit_callbacks):

@@ -205,8 +205,18 @@ def test_the_error_report_lists_each_rejected_row(sales_client, sales_user):
 
     response = sales_client.get(reverse("web:import-errors", args=[job.pk]))
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert [(row["row"], row["field"]) for row in rows] == [("3", "email")]
+    data = b"".join(response.streaming_content)
+    assert data.startswith(b"\xef\xbb\xbf")  # a person's file: Excel reads Chinese with it
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows == [
+        {
+            "external_id": "x2",
+            "first_name": "Na",
+            "email": "not-an-email",
+            "import row": "3",
+            "import errors": "email: Enter a valid email address.",
+        }
+    ]
 
 
 def test_the_upload_page_lists_my_recent_imports_only(sales_client, sales_user):
