@@ -132,6 +132,7 @@ class ContactViewSet(ServiceViewSet):
             can_view_pii=self.get_serializer_context()["can_view_pii"],
             columns=self.csv_columns(),
             definitions=self.custom_field_definitions(),
+            bom=export.wants_bom(request),
         )
 
 
@@ -403,6 +404,7 @@ class CustomFieldViewSet(viewsets.ModelViewSet):
     lookup_value_regex = r"\d+"
     pagination_class = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    csv_list_fields = {"choices"}  # a CSV cell "Gold|Silver" is the list its renderer wrote
 
     def get_queryset(self):
         queryset = CustomField.objects.all()

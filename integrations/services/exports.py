@@ -20,18 +20,18 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from rest_framework import exceptions as rest_exceptions
-from rest_framework.filters import SearchFilter
 
 from customers import export_rows, pii, selectors
 from customers.api import views as rest_views
 from customers.api.csv_cells import Column
 from customers.api.custom_field_filters import PREFIX as CUSTOM_FILTER_PREFIX
 from customers.api.custom_field_filters import CustomFieldFilterBackend
+from customers.api.filters import BoundedSearchFilter
 from customers.custom_fields.values import definitions_for
 from customers.export_encoders import contact_encoder
 from customers.export_stream import contact_export_text
 from integrations.formats import open_writer
-from integrations.formats.writers import text_sink
+from integrations.formats.writers import BOM, text_sink
 from integrations.models import ExportJob, FileFormat, JobStatus, Resource
 from integrations.queueing import enqueue_on_commit
 from integrations.services.import_heartbeat import Heartbeat, is_alive
@@ -118,6 +118,8 @@ def export_run(*, job_id: int) -> ExportJob:
 
     try:
         # A temporary file first: storage then copies it in chunks (to disk or elsewhere).
+        # A CSV is stored with the byte-order mark a spreadsheet needs; the API's download
+        # leaves it out for a program that does not ask for it (`bom`).
         with Heartbeat(job.pk, ExportJob), tempfile.TemporaryFile() as handle:
             rows = export_write(
                 resource=job.resource,
@@ -232,7 +234,7 @@ def _write_contacts(
     )
     write = text_sink(stream)
     if bom and format == FileFormat.CSV:
-        write("\ufeff")
+        write(BOM)  # what the CSV writer starts with
     # A binary stream takes the workers' UTF-8 as it comes, without decoding and re-encoding.
     binary = _is_binary(stream)
     write_piece = stream.write if binary else write
@@ -331,7 +333,7 @@ def _filtered_queryset(
     try:
         queryset = custom_fields.filter_queryset(request, queryset, view)
         if params.get(SEARCH):
-            queryset = SearchFilter().filter_queryset(request, queryset, view)
+            queryset = BoundedSearchFilter().filter_queryset(request, queryset, view)
     except rest_exceptions.ValidationError as error:
         raise ValidationError(
             {
