@@ -153,3 +153,46 @@ def test_webhook_with_no_events_and_a_private_url_shows_both(client):
     assert response.status_code == 422
     _errors_shown(response, "events", "url")
     assert WebhookSubscription.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("url_name", "data"),
+    [
+        (
+            "web:contact-create",
+            {
+                "email": "x@",
+                "company": "999999",
+                "owner": "999999",
+                "lifecycle_stage": "nope",
+                "tags": LONG_TAG,
+            },
+        ),
+        (
+            "web:company-create",
+            {"name": "", "country": "zz9", "size_band": "huge", "owner": "999999"},
+        ),
+        (
+            "web:deal-create",
+            {
+                "name": "",
+                "amount": "abc",
+                "currency": "",
+                "stage": "999999",
+                "company": "999999",
+                "primary_contact": "999999",
+                "expected_close_date": "31/31/2031",
+                "owner": "999999",
+                "tags": LONG_TAG,
+            },
+        ),
+    ],
+)
+def test_a_form_with_everything_wrong_answers_422_with_errors_and_writes_nothing(
+    sales_client, url_name, data
+):
+    before = (Contact.objects.count(), Company.objects.count(), Deal.objects.count())
+    response = sales_client.post(reverse(url_name), data)
+    assert response.status_code == 422
+    assert len(response.context["form"].errors) >= 3
+    assert (Contact.objects.count(), Company.objects.count(), Deal.objects.count()) == before
