@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# Where `make run` serves (from the environment or the command line: make run PORT=8080).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test test-integration bench lint format install migrate clean
 
@@ -17,11 +20,12 @@ install: $(INSTALLED)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-## Install, migrate, seed demo data once, print the admin login, run web + Celery worker.
+## Install, migrate, seed demo data once, print the login, run web + Celery worker and beat
+## on HOST:PORT.
 run: migrate
 	$(BIN)/python manage.py seed_demo --contacts 500
-	$(BIN)/python manage.py ensure_admin
-	$(BIN)/python scripts/run_dev.py
+	$(BIN)/python manage.py ensure_admin --host "$(HOST)" --port "$(PORT)"
+	HOST="$(HOST)" PORT="$(PORT)" $(BIN)/python scripts/run_dev.py
 
 lint: install
 	$(BIN)/ruff check .
