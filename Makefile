@@ -7,7 +7,13 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-integration bench lint format install migrate clean
+# Debian's Chromium and its driver run the browser tests (tests/web/browser.py).
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+APT_GET ?= apt-get
+CHROMIUM_INSTALL := apt-get install chromium chromium-driver
+
+.PHONY: run test test-integration bench lint format install migrate clean browser
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,10 +37,26 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## The whole suite on the embedded default (SQLite, filesystem broker), plus lint and migrations check.
-test: lint
+## Chromium for the browser tests: installed with apt-get when missing and we are root, else
+## stop and say how (the browser tests never skip silently under make test).
+browser:
+	@if [ -x "$(CHROMIUM)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v "$(APT_GET)" >/dev/null 2>&1; then \
+		echo "Installing Chromium for the browser tests: $(CHROMIUM_INSTALL)"; \
+		"$(APT_GET)" update -q && DEBIAN_FRONTEND=noninteractive "$(APT_GET)" install -y -q \
+			chromium chromium-driver || exit 1; \
+		if [ -x "$(CHROMIUM)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
+		echo "$(CHROMIUM) or $(CHROMEDRIVER) is still missing after the install." >&2; exit 1; \
+	fi; \
+	echo "make test runs browser tests and needs $(CHROMIUM) and $(CHROMEDRIVER)." >&2; \
+	echo "Install them as root, then run make test again: $(CHROMIUM_INSTALL)" >&2; \
+	exit 1
+
+## The whole suite on the embedded default (SQLite, filesystem broker), plus lint and migrations
+## check; browser tests fail rather than skip when Chromium is missing.
+test: lint browser
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -m "not integration" || [ $$? -eq 5 ]  # 5: no test selected is not a failure
+	CRM_REQUIRE_BROWSER=1 $(BIN)/pytest -m "not integration" || [ $$? -eq 5 ]  # 5: none selected
 
 ## Every test (the integration suite included) against real PostgreSQL and Redis, e.g.
 ## DATABASE_URL=postgres://postgres@127.0.0.1:5432/test CELERY_BROKER_URL=redis://127.0.0.1:6379/15
