@@ -3,14 +3,17 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-# Where `make run` serves (from the environment or the command line: make run PORT=8080).
+# Where `make run` serves, and how many demo contacts it seeds into an empty database (from the
+# environment or the command line: make run PORT=8080).
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEMO_CONTACTS ?= 500
 
-# Debian's Chromium and its driver run the browser tests (tests/web/browser.py).
-CHROMIUM ?= /usr/bin/chromium
-CHROMEDRIVER ?= /usr/bin/chromedriver
-APT_GET ?= apt-get
+# Debian's Chromium and its driver run the browser tests (tests/web/browser.py); these three
+# change only on make's command line (make browser CHROMIUM=…), not from the environment.
+CHROMIUM = /usr/bin/chromium
+CHROMEDRIVER = /usr/bin/chromedriver
+APT_GET = apt-get
 CHROMIUM_INSTALL := apt-get install chromium chromium-driver
 
 .PHONY: run test test-integration bench lint format install migrate clean browser
@@ -29,7 +32,7 @@ migrate: install
 ## Install, migrate, seed demo data once, print the login, run web + Celery worker and beat
 ## on HOST:PORT.
 run: migrate
-	$(BIN)/python manage.py seed_demo --contacts 500
+	$(BIN)/python manage.py seed_demo --contacts "$(DEMO_CONTACTS)"
 	$(BIN)/python manage.py ensure_admin --host "$(HOST)" --port "$(PORT)"
 	HOST="$(HOST)" PORT="$(PORT)" $(BIN)/python scripts/run_dev.py
 
