@@ -29,11 +29,11 @@ install: $(INSTALLED)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-## Install, migrate, seed demo data once, print the login, run web + Celery worker and beat
-## on HOST:PORT.
+## Install, migrate, create admin and print the login, seed demo data once (admin owns a share),
+## run web + Celery worker and beat on HOST:PORT.
 run: migrate
-	$(BIN)/python manage.py seed_demo --contacts "$(DEMO_CONTACTS)"
 	$(BIN)/python manage.py ensure_admin --host "$(HOST)" --port "$(PORT)"
+	$(BIN)/python manage.py seed_demo --contacts "$(DEMO_CONTACTS)"
 	HOST="$(HOST)" PORT="$(PORT)" $(BIN)/python scripts/run_dev.py
 
 lint: install

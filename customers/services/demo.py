@@ -151,10 +151,12 @@ def demo_seed(
     with transaction.atomic():
         examples = demo_examples_ensure()
         users = demo.users()
-        # Records belong to the sales team; the manager oversees rather than owns.
+        # Records belong to the sales team; the manager oversees rather than owns. A superuser
+        # already there (`make run` creates `admin` first) works a share too, so the first
+        # login's dashboard shows "my" deals and activities.
         owners = [
             user for user, (_, role) in zip(users, DEMO_USERS, strict=True) if role == roles.SALES
-        ]
+        ] + list(User.objects.filter(is_superuser=True, is_active=True).order_by("pk"))
         companies = demo.companies(max(1, round(contacts / 8)), owners)
         people = demo.contacts(contacts, companies, owners)
         deals = demo.deals(round(contacts * 0.4), people, owners)

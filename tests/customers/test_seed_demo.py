@@ -136,3 +136,14 @@ def test_a_database_that_is_not_a_demo_gets_no_example_records():
 
     assert not get_user_model().objects.filter(username="alice").exists()
     assert Contact.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_superuser_there_before_the_seed_owns_a_share_of_the_demo():
+    admin = get_user_model().objects.create_superuser("admin", "admin@localhost", "x-1234-long")
+
+    demo_seed(contacts=40, seed=1)
+
+    assert Contact.objects.filter(owner=admin).exists()
+    assert Deal.objects.filter(owner=admin).exists()
+    assert Activity.objects.filter(author=admin).exists()
