@@ -13,11 +13,16 @@ from django.conf import settings
 from tests.web import browser
 
 
+def _without_outer_make() -> dict[str, str]:
+    """This environment without an outer make's flags (these tests also run under make test)."""
+    return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+
 def _make(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["make", "--no-print-directory", *args],
         cwd=settings.BASE_DIR,
-        env={**os.environ, **(env or {})},
+        env={**_without_outer_make(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,

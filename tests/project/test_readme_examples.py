@@ -33,8 +33,9 @@ README_ADDRESS = "127.0.0.1:8000"
 DEMO_CONTACTS = "60"  # make run's default is 500; the examples need only the fixed records
 START_TIMEOUT_SECONDS = 240
 BLOCK_TIMEOUT_SECONDS = 120
-# The examples' own variables (KEY) and the embedded default: nothing of ours may leak in.
-_CLEARED = set(readme.environment_reads()) | {"KEY"}
+# The examples' own variables (KEY), the embedded default, and an outer make's flags (under
+# `make test`): nothing of ours may leak in.
+_CLEARED = set(readme.environment_reads()) | {"KEY", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
 
 
 def _environment(var_dir: Path, **extra: str) -> dict[str, str]:

@@ -30,7 +30,9 @@ def test_an_ipv6_host_is_bracketed(monkeypatch):
 
 
 def test_make_run_hands_host_and_port_to_the_server_and_the_printed_login():
-    env = {**os.environ, "HOST": "10.1.2.3", "PORT": "8123"}
+    outer_make = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")  # set when this runs under make test
+    env = {k: v for k, v in os.environ.items() if k not in outer_make}
+    env.update(HOST="10.1.2.3", PORT="8123")
 
     planned = subprocess.run(
         ["make", "--dry-run", "--always-make", "run"],
