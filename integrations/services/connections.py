@@ -136,7 +136,7 @@ def connection_create(
     `may_look_up_pii`: matching by email looks people up by personal data, so it needs the
     right to (default: the actor's; an API door passes its key's)."""
     _check_fields(data)
-    refusals = _refusals(data, actor=actor, may_look_up_pii=may_look_up_pii)
+    refusals = _refusals(data, actor=actor, may_look_up_pii=may_look_up_pii, current=None)
 
     def write(schedule: sync.Schedule | None) -> Connection:
         return sync.connection_create(
@@ -171,7 +171,7 @@ def connection_update(
         raise ValidationError(
             {"connector": [_("A connection's connector cannot change; create a new one.")]}
         )
-    refusals = _refusals(data, actor=actor, may_look_up_pii=may_look_up_pii)
+    refusals = _refusals(data, actor=actor, may_look_up_pii=may_look_up_pii, current=connection)
     changes = {key: value for key, value in data.items() if key not in {"connector", "schedule"}}
     if "config" in changes and isinstance(changes["config"], Mapping):
         kept = dict.fromkeys(sync.public_secret_keys(connection), sync.SECRET_PLACEHOLDER)
@@ -243,21 +243,37 @@ def _check_fields(data: Mapping[str, Any]) -> None:
         raise ValidationError({name: [_("Unknown field.")] for name in unknown})
 
 
-def _check_email_match(data: Mapping[str, Any], *, actor: Any, may_look_up_pii: bool | None):
+def _check_email_match(
+    data: Mapping[str, Any],
+    *,
+    actor: Any,
+    may_look_up_pii: bool | None,
+    current: Connection | None,
+) -> None:
     """Whoever sets a connection to match by email must be allowed to look people up by it
-    (the same rule and message as an import's ``match_key``)."""
-    if data.get("match_key") != ImportJob.MatchKey.EMAIL or actor is None:
+    (the same rule and message as an import's ``match_key``); an edit that keeps it so is
+    judged by the creator's rights alone (``sync``), as every run is."""
+    email = ImportJob.MatchKey.EMAIL
+    if data.get("match_key") != email or actor is None:
+        return
+    if current is not None and current.match_key == email:
         return
     allowed = pii.can_view_pii(actor) if may_look_up_pii is None else may_look_up_pii
     pii.check_pii_lookup(["match_key"], allowed=allowed)
 
 
 def _refusals(
-    data: Mapping[str, Any], *, actor: Any, may_look_up_pii: bool | None
+    data: Mapping[str, Any],
+    *,
+    actor: Any,
+    may_look_up_pii: bool | None,
+    current: Connection | None,
 ) -> list[ValidationError]:
     found = []
     for check in (
-        lambda: _check_email_match(data, actor=actor, may_look_up_pii=may_look_up_pii),
+        lambda: _check_email_match(
+            data, actor=actor, may_look_up_pii=may_look_up_pii, current=current
+        ),
         lambda: _check_addresses(data.get("config")),
     ):
         try:
