@@ -21,6 +21,7 @@ from celery.schedules import ParseException, crontab_parser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from customers import pii
 from customers.custom_fields.values import definitions_for
@@ -53,11 +54,11 @@ MAX_TEST_RECORDS = 100
 MAX_EVERY_MINUTES = 366 * 24 * 60
 # crontab fields in order: (name, largest value + 1 or the count, smallest value)
 _CRONTAB_FIELDS = (
-    ("minute", 60, 0),
-    ("hour", 24, 0),
-    ("day of month", 31, 1),
-    ("month", 12, 1),
-    ("day of week", 7, 0),
+    (gettext_lazy("minute"), 60, 0),
+    (gettext_lazy("hour"), 24, 0),
+    (gettext_lazy("day of month"), 31, 1),
+    (gettext_lazy("month"), 12, 1),
+    (gettext_lazy("day of week"), 7, 0),
 )
 
 

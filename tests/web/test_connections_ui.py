@@ -472,3 +472,14 @@ def test_a_source_that_cannot_be_read_is_shown_on_the_test_page(manager_client, 
     assert response.status_code == 200
     assert "data-test-error" in response.content.decode()
     assert not SyncRun.objects.exists()
+
+
+def test_a_crontab_refusal_reaches_a_chinese_manager_in_chinese(manager_client):
+    response = manager_client.post(
+        reverse("web:connection-new"),
+        form_data(schedule_kind="crontab", crontab="0 25 * * *"),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+
+    assert errors_of(response, "crontab") == ["crontab 的小时字段“25”无效。"]
+    assert Connection.objects.count() == 0
