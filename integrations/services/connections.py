@@ -8,14 +8,11 @@ that reads the first page of its source and shows how it would import, writing n
 The stored model, its secrets and its celery beat entry are ``integrations.services.sync``'s.
 """
 
-import ipaddress
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,7 +20,6 @@ from django.utils.translation import gettext as _
 
 from customers import pii
 from customers.custom_fields.values import definitions_for
-from integrations import outbound
 from integrations.connectors import ConnectorError
 from integrations.connectors.base import DELETE_MARKER, flatten
 from integrations.models import ENTITY_OF_RESOURCE, Connection, ImportJob, SyncRun
@@ -178,45 +174,6 @@ def connection_run(*, connection: Connection) -> SyncRun:
     return sync.sync_run_queue(connection)
 
 
-def _check_addresses(config: Any) -> None:
-    """A URL whose host is written as an address (``http://127.0.0.1/``, ``http://[::1]/``,
-    ``http://2130706433/``) is judged now, by the rule every outbound call follows, so the
-    refusal names ``config.<key>`` instead of failing each run. Host names are judged when a
-    run resolves them (what they resolve to can change)."""
-    if not isinstance(config, Mapping):
-        return
-    for key in URL_KEYS:
-        url = config.get(key)
-        if not isinstance(url, str):
-            continue
-        try:
-            host = urlsplit(url).hostname or ""
-        except ValueError:
-            continue  # the connector names the malformed URL
-        if not _is_address(host):
-            continue
-        try:
-            outbound.check_url(url)
-        except outbound.OutboundRefused as error:
-            raise ValidationError({f"config.{key}": [str(error)]}) from None
-
-
-URL_KEYS = ("url", "wsdl")  # the built-in connectors' keys that name a server to call
-
-
-_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}\.?$", re.I)
-
-
-def _is_address(host: str) -> bool:
-    """An address however written, or a name every resolver answers locally."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        name = host.rstrip(".").lower()
-        return bool(_NUMERIC_HOST.match(host)) or name == "localhost" or name.endswith(".localhost")
-    return True
-
-
 def _check_fields(data: Mapping[str, Any]) -> None:
     unknown = sorted(set(data) - FIELDS)
     if unknown:
@@ -254,7 +211,6 @@ def _refusals(
         lambda: _check_email_match(
             data, actor=actor, may_look_up_pii=may_look_up_pii, current=current
         ),
-        lambda: _check_addresses(data.get("config")),
     ):
         try:
             check()

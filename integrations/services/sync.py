@@ -41,6 +41,7 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.services import imports
+from integrations.services.connection_addresses import check_config_addresses
 from integrations.services.exchange_files import private_folder
 from integrations.services.import_mapping import field_order
 
@@ -194,6 +195,7 @@ def _set_config(
             for key, value in config.items()
         }
     checked = connector.validate_config(config)
+    check_config_addresses(checked)
     secret_keys = connector.secret_keys()
     connection.config = {k: v for k, v in checked.items() if k not in secret_keys}
     secrets = {k: v for k, v in checked.items() if k in secret_keys}
