@@ -483,3 +483,13 @@ def test_a_crontab_refusal_reaches_a_chinese_manager_in_chinese(manager_client):
 
     assert errors_of(response, "crontab") == ["crontab 的小时字段“25”无效。"]
     assert Connection.objects.count() == 0
+
+
+def test_run_now_while_a_run_is_going_says_so_and_queues_nothing(manager_client):
+    connection = make_connection()
+    running = SyncRun.objects.create(connection=connection)  # a worker has it
+
+    response = manager_client.post(reverse("web:connection-run", args=[connection.pk]), follow=True)
+
+    assert f"is still going (run {running.pk})" in response.content.decode()
+    assert SyncRun.objects.count() == 1
