@@ -46,6 +46,8 @@ FIELDS = {
 TEST_RECORDS = 20  # what a test shows: one page of most sources
 MAX_TEST_RECORDS = 100
 MAX_EVERY_MINUTES = 366 * 24 * 60
+
+
 # Schedules
 
 
