@@ -26,6 +26,7 @@ run: migrate
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/check_licences.py  # every dependency's licence compatible with AGPL-3.0-or-later
 
 ## The whole suite on the embedded default (SQLite, filesystem broker), plus lint and migrations check.
 test: lint

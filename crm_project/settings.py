@@ -447,3 +447,10 @@ LOGGING = {
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
+
+# Where the footer's "Source" link leads: AGPL section 13 has us offer every user of the web UI
+# the code that is running. Empty: /legal/source/ serves a zip of the files on disk. Set it to a
+# public repository (http or https) only if that holds exactly the deployed code.
+SOURCE_URL = env_str("SOURCE_URL", "").strip()
+if SOURCE_URL and not SOURCE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"SOURCE_URL must be an http(s) URL, got {SOURCE_URL!r}.")

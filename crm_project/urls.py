@@ -10,11 +10,15 @@ from drf_spectacular.views import (
 
 from integrations.soap.views import soap_view
 
+# The documentation pages are HTML templates: DRF's OPTIONS description has no template to
+# render into (a 500), so they answer GET and HEAD only.
+_PAGE_METHODS = ["get", "head"]
+
 # ReDoc styles itself by injecting <style> elements and searches in a worker it builds from a
 # blob: URL; only its page gets those allowances (scripts stay our own, none inline). Swagger
 # UI needs none: the split view serves its start-up script from a URL instead of inline.
 redoc_view = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})(
-    SpectacularRedocView.as_view(url_name="api-schema")
+    SpectacularRedocView.as_view(url_name="api-schema", http_method_names=_PAGE_METHODS)
 )
 
 urlpatterns = [
@@ -23,7 +27,11 @@ urlpatterns = [
     path("api/v1/", include("customers.api.urls")),
     path("api/v1/", include("integrations.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=_PAGE_METHODS),
+        name="api-docs",
+    ),
     path("api/redoc/", redoc_view, name="api-redoc"),
     path("soap/", soap_view, name="soap"),  # csrf-exempt: partners authenticate per message
 ]

@@ -9,6 +9,7 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from customers import roles
         from customers.api import schema, schema_custom_fields  # noqa: F401  (OpenAPI extensions)
+        from customers.web import preferences  # noqa: F401  (its log-in receiver loads the language)
 
         # After every app, not just this one: the roles also grant integrations' permissions,
         # which exist only once that app (later in INSTALLED_APPS) has had its post_migrate.

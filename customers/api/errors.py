@@ -6,10 +6,17 @@ ValidationErrors (Django's) are translated here, once, for every endpoint.
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -43,6 +50,24 @@ def field_errors(detail: Any) -> dict[str, Any]:
     return {}
 
 
+def form_limit_error(exc: Exception) -> exceptions.ParseError:
+    """Django's own form-body limits, raised while a form or multipart body is parsed: a 400
+    in our shape (Django alone answers them with an HTML page)."""
+    if isinstance(exc, TooManyFieldsSent):
+        message = _("A form body may hold at most %(limit)d fields.") % {
+            "limit": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        }
+    elif isinstance(exc, TooManyFilesSent):
+        message = _("A form body may hold at most %(limit)d files.") % {
+            "limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }
+    else:
+        message = _("A form body may hold at most %(limit)d bytes besides its files.") % {
+            "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        }
+    return exceptions.ParseError(message)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=django_errors_as_dict(exc))
@@ -50,6 +75,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent | RequestDataTooBig):
+        exc = form_limit_error(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a bug: let Django answer 500 and log it

@@ -1,15 +1,21 @@
-"""XML and CSV parsers for the REST API: the inverse of `customers.api.renderers`.
+"""JSON, XML and CSV parsers for the REST API: the inverse of `customers.api.renderers`.
 
 Every leaf stays a string (or None); serializer fields do the typing, so "00123" stays "00123".
+Every parser is linear in the body and bounded: JSON values and XML nodes (counted before
+decoding), nesting depth, CSV columns, lines and cells; the body itself is capped at
+`API_MAX_REQUEST_BYTES` before any parser runs. A body over a bound is a 400 naming the bound,
+never a slow or deep walk.
 """
 
 import csv
 import io
+import re
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 from django.utils.http import parse_header_parameters
-from rest_framework.exceptions import ParseError
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.parsers import JSONParser as _DRFJSONParser
 from rest_framework_xml.parsers import XMLParser as _LibraryXMLParser
@@ -18,8 +24,23 @@ from customers.api.csv_cells import restore, split_list, unflatten
 from customers.api.renderers import XSI_NAMESPACE
 
 _XSI_NIL = f"{{{XSI_NAMESPACE}}}nil"
-# Far deeper than any record; stops a deeply nested body from exhausting the Python stack.
+# Far deeper than any record (a record is 3 levels, a batch 5); stops a deeply nested body
+# from exhausting the Python stack or the serializers' time.
 MAX_XML_DEPTH = 32
+MAX_JSON_DEPTH = MAX_XML_DEPTH
+# A full batch (1,000 records of ~30 fields, plus custom fields) stays well under these; each
+# value or element costs ~100 bytes parsed, so a body's memory stays in tens of MB.
+MAX_JSON_VALUES = 500_000
+MAX_XML_NODES = 250_000
+# A contact has ~30 columns and every custom field adds one: 1,000 leaves room for both.
+MAX_CSV_COLUMNS = 1000
+# One line per record of the largest batch, `batch.MAX_BATCH_RECORDS` (not imported: DRF loads
+# this module while its own request module, which batch imports, is still loading).
+MAX_CSV_ROWS = 1000
+# The csv module's own cap (131,072 characters), above the longest field (long text, 100,000).
+MAX_CSV_CELL_CHARS = csv.field_size_limit()
+# Field names are at most 64 characters; a dotted path to one stays well under this.
+MAX_CSV_HEADER_CHARS = 200
 
 
 class XMLParser(_LibraryXMLParser):
@@ -38,8 +59,19 @@ class XMLParser(_LibraryXMLParser):
         parser = SafeElementTree.DefusedXMLParser(
             encoding=charset or None, forbid_dtd=True, forbid_entities=True, forbid_external=True
         )
+        raw = stream.read()
+        # Each element ends in "</" or "/>", each attribute has =" or =': counted before a tree
+        # of millions is built (the SOAP door counts the same way).
+        if sum(raw.count(mark) for mark in (b"</", b"/>", b'="', b"='")) > MAX_XML_NODES:
+            raise ParseError(
+                _(
+                    "XML bodies are limited to %(limit)d elements and attributes; send more as "
+                    "a file to the import endpoint."
+                )
+                % {"limit": MAX_XML_NODES}
+            )
         try:
-            root = SafeElementTree.parse(stream, parser=parser).getroot()
+            root = SafeElementTree.parse(io.BytesIO(raw), parser=parser).getroot()
         except DefusedXmlException as exc:
             raise ParseError(
                 "XML with a DOCTYPE, entity declarations or external references is not accepted."
@@ -91,7 +123,8 @@ class CSVParser(BaseParser):
     """Parses what `CSVRenderer` emits: one dict, or a list of dicts for batch actions.
 
     The view can set `csv_list_fields` (columns split on "|", default {"tags"}) and
-    `csv_many_actions` (actions that take many rows, default ("batch",)).
+    `csv_many_actions` (actions that take many rows, default ("batch",)) and `csv_max_rows`
+    (data lines accepted, default `MAX_CSV_ROWS`; None reads any number, for trusted text).
     """
 
     media_type = "text/csv"
@@ -99,13 +132,17 @@ class CSVParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         view = (parser_context or {}).get("view")
         list_fields = set(getattr(view, "csv_list_fields", {"tags"}))
-        rows = _csv_rows(_csv_text(stream.read()), list_fields)
+        max_rows = getattr(view, "csv_max_rows", MAX_CSV_ROWS)
+        rows = _csv_rows(_csv_text(stream.read()), list_fields, max_rows=max_rows)
         if getattr(view, "action", None) in getattr(view, "csv_many_actions", ("batch",)):
             return rows
         if len(rows) != 1:
             raise ParseError(
-                f"Expected exactly one data row, got {len(rows)}. "
-                "Send exactly one row, or use the batch endpoint."
+                _(
+                    "Expected exactly one data row, got %(count)d. "
+                    "Send exactly one row, or use the batch endpoint."
+                )
+                % {"count": len(rows)}
             )
         return rows[0]
 
@@ -126,8 +163,10 @@ def _csv_text(raw: bytes) -> str:
     return text
 
 
-def _csv_rows(text: str, list_fields: set[str]) -> list[dict]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _csv_rows(text: str, list_fields: set[str], *, max_rows: int | None) -> list[dict]:
+    """Strict CSV: a quote left open, or text after a closing quote, is an error rather than
+    a cell that silently swallows the rest of the body."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [restore(name) for name in next(reader, [])]
         _check_header(header)
@@ -137,8 +176,23 @@ def _csv_rows(text: str, list_fields: set[str]) -> list[dict]:
                 continue  # blank line
             if len(cells) > len(header):
                 raise ParseError(
-                    f"CSV line {reader.line_num} has {len(cells)} cells but the header has "
-                    f"{len(header)} columns."
+                    _(
+                        "CSV line %(line)d has %(cells)d cells but the header has "
+                        "%(columns)d columns."
+                    )
+                    % {"line": reader.line_num, "cells": len(cells), "columns": len(header)}
+                )
+            if len(rows) == max_rows:  # keyed like the batch door's own count check
+                raise ValidationError(
+                    {
+                        "records": [
+                            _(
+                                "At most %(limit)d records per batch; this CSV has more data "
+                                "lines. Send more as a file to the import endpoint."
+                            )
+                            % {"limit": max_rows}
+                        ]
+                    }
                 )
             cells += [""] * (len(header) - len(cells))
             flat = {
@@ -147,20 +201,58 @@ def _csv_rows(text: str, list_fields: set[str]) -> list[dict]:
             }
             rows.append(unflatten(flat))
     except csv.Error as exc:
-        raise ParseError(f"CSV parse error on line {reader.line_num}: {exc}") from exc
+        raise ParseError(_csv_error(exc, reader.line_num)) from exc
     return rows
 
 
+def _csv_error(exc: csv.Error, line: int) -> str:
+    if "field larger than field limit" in str(exc):
+        return _("CSV line %(line)d has a cell longer than %(limit)d characters.") % {
+            "line": line,
+            "limit": MAX_CSV_CELL_CHARS,
+        }
+    if "unexpected end of data" in str(exc):
+        return _("CSV line %(line)d: a quoted cell is never closed (a missing closing quote?).") % {
+            "line": line
+        }
+    return _("CSV parse error on line %(line)d: %(error)s") % {"line": line, "error": exc}
+
+
 def _check_header(header: list[str]) -> None:
+    """Linear in the header's length: one set of names, each name's prefixes looked up in it
+    (a name is short, so its prefixes are few and short)."""
     if not header:
-        raise ParseError("CSV line 1 must be a header row naming the columns.")
+        raise ParseError(_("CSV line 1 must be a header row naming the columns."))
+    if len(header) > MAX_CSV_COLUMNS:
+        raise ParseError(
+            _("CSV line 1 has %(count)d columns; at most %(limit)d are accepted.")
+            % {"count": len(header), "limit": MAX_CSV_COLUMNS}
+        )
+    seen: set[str] = set()
     for position, name in enumerate(header, start=1):
         if not name.strip():
-            raise ParseError(f"CSV line 1: column {position} has no header.")
-        if header.count(name) > 1:
-            raise ParseError(f"CSV line 1: column {name!r} appears more than once.")
-        if any(other.startswith(f"{name}.") for other in header):
-            raise ParseError(f"CSV line 1: column {name!r} clashes with its dotted sub-columns.")
+            raise ParseError(
+                _("CSV line 1: column %(position)d has no header.") % {"position": position}
+            )
+        if len(name) > MAX_CSV_HEADER_CHARS:
+            raise ParseError(
+                _("CSV line 1: the name of column %(position)d is over %(limit)d characters.")
+                % {"position": position, "limit": MAX_CSV_HEADER_CHARS}
+            )
+        if name in seen:
+            raise ParseError(
+                _("CSV line 1: column %(name)s appears more than once.") % {"name": repr(name)}
+            )
+        seen.add(name)
+    for name in header:  # "company" beside "company.id": a value cannot also be an object
+        dot = name.find(".")
+        while dot != -1:
+            if name[:dot] in seen:
+                raise ParseError(
+                    _("CSV line 1: column %(name)s clashes with its dotted sub-columns.")
+                    % {"name": repr(name[:dot])}
+                )
+            dot = name.find(".", dot + 1)
 
 
 def _csv_value(cell: str, is_list: bool):
@@ -171,10 +263,68 @@ def _csv_value(cell: str, is_list: bool):
 
 
 class JSONParser(_DRFJSONParser):
-    """DRF's JSON parser, answering 400 instead of 500 to pathologically deep nesting."""
+    """DRF's JSON parser, refusing with a 400 a body of more than `MAX_JSON_VALUES` values
+    (counted before decoding: 8 MB of ``{},`` decodes to 3 million dicts, ~450 MB) or nested
+    deeper than `MAX_JSON_DEPTH` (the decoder itself gives up only near Python's recursion
+    limit, around 1,000 levels)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read()
+        if _json_has_more_values(raw, MAX_JSON_VALUES):
+            raise ParseError(
+                _(
+                    "JSON bodies are limited to %(limit)d values; send more as a file to the "
+                    "import endpoint."
+                )
+                % {"limit": MAX_JSON_VALUES}
+            )
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError:
-            raise ParseError("JSON parse error - the document is nested too deeply.") from None
+            data = None
+        else:
+            if _json_within_depth(data, MAX_JSON_DEPTH):
+                return data
+        raise ParseError(
+            _("JSON is nested more than %(limit)d levels deep.") % {"limit": MAX_JSON_DEPTH}
+        )
+
+
+# A JSON string, escapes included; unrolled so the regex engine runs at C speed within it.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def _json_has_more_values(raw: bytes, limit: int) -> bool:
+    """Whether the body holds more than `limit` values (array items and object members), in
+    linear time and constant memory. Commas and brackets are counted outside strings only,
+    which needs the walk from string to string just when the plain count is over the limit."""
+    if _structure(raw, 0, len(raw)) < limit:
+        return False
+    count, start = 1, 0
+    for match in _JSON_STRING.finditer(raw):
+        count += _structure(raw, start, match.start())
+        if count > limit:
+            return True
+        start = match.end()
+    return count + _structure(raw, start, len(raw)) > limit
+
+
+def _structure(raw: bytes, start: int, end: int) -> int:
+    return raw.count(b",", start, end) + raw.count(b"[", start, end) + raw.count(b"{", start, end)
+
+
+def _json_within_depth(data, limit: int) -> bool:
+    """Level by level, so the check itself cannot exhaust the stack; holds only containers."""
+    level, depth = [data], 1
+    while level:
+        containers = [value for value in level if isinstance(value, dict | list)]
+        if containers and depth > limit:
+            return False
+        level = [
+            child
+            for container in containers
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, dict | list)
+        ]
+        depth += 1
+    return True

@@ -379,6 +379,7 @@ class CustomFieldFilters(OpenApiFilterExtension):
 
 class DescribedSearchFilter(OpenApiFilterExtension):
     target_class = "rest_framework.filters.SearchFilter"
+    match_subclasses = True  # the resources use customers.api.filters.BoundedSearchFilter
 
     def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
         fields = ", ".join(f"`{name}`" for name in getattr(auto_schema.view, "search_fields", []))
@@ -387,7 +388,8 @@ class DescribedSearchFilter(OpenApiFilterExtension):
                 name="search",
                 schema=build_basic_type(OpenApiTypes.STR),
                 location=OpenApiParameter.QUERY,
-                description=f"Words to look for (substring, any letter case) in {fields}.",
+                description=f"Words to look for (substring, any letter case) in {fields}; "
+                "at most 200 characters.",
             )
         ]
 

@@ -403,6 +403,7 @@ class CustomFieldViewSet(viewsets.ModelViewSet):
     lookup_value_regex = r"\d+"
     pagination_class = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    csv_list_fields = {"choices"}  # a CSV cell "Gold|Silver" is the list its renderer wrote
 
     def get_queryset(self):
         queryset = CustomField.objects.all()

@@ -30,7 +30,7 @@ from customers.api.fields import (
     drop_unchanged_masked_custom_values,
     drop_unchanged_masked_pii,
 )
-from customers.api.filters import QueryFilterBackend
+from customers.api.filters import BoundedSearchFilter, QueryFilterBackend
 from customers.api.idempotency import idempotent
 from customers.api.pagination import StableCursorPagination
 from customers.custom_fields.values import active_definitions
@@ -46,7 +46,7 @@ class ServiceViewSet(viewsets.GenericViewSet):
     filter_backends = [
         QueryFilterBackend,
         CustomFieldFilterBackend,
-        filters.SearchFilter,
+        BoundedSearchFilter,
         filters.OrderingFilter,
     ]
     ordering_fields = ["id", "created_at", "updated_at"]
@@ -209,6 +209,15 @@ class ServiceViewSet(viewsets.GenericViewSet):
             self.delete_record(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    def get_object(self) -> models.Model:
+        """The record the route names: by id, or by external id on ``by-external-id/<id>/``.
+        DRF's OPTIONS asks for it to describe PUT; the plain lookup needs a pk and failed."""
+        if "external_id" not in self.kwargs:
+            return super().get_object()
+        instance = get_object_or_404(self.get_queryset(), external_id=self.kwargs["external_id"])
+        self.check_object_permissions(self.request, instance)
+        return instance
+
     def locked_object(self) -> models.Model:
         """The record, row-locked until the transaction ends, so If-Match cannot race."""
         model = self.get_queryset().model
@@ -223,10 +232,11 @@ class ServiceViewSet(viewsets.GenericViewSet):
         url_name="by-external-id",
     )
     def by_external_id(self, request: Request, external_id: str) -> Response:
-        """GET the record with this external id, or PUT to create (201) or update (200) it."""
+        """GET (or HEAD) the record with this external id, or PUT to create (201) or update
+        (200) it."""
         model = self.get_queryset().model
-        if request.method == "GET":
-            instance = get_object_or_404(self.get_queryset(), external_id=external_id)
+        if request.method in ("GET", "HEAD"):
+            instance = self.get_object()
             if not_modified(request, instance):
                 return Response(
                     status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag_for(instance)}

@@ -115,9 +115,13 @@ def _datetime(value: Any, field: CustomField) -> str:
         raise ValidationError(
             _not_a(_("Expected an ISO 8601 date and time, got %(value)s."), value)
         )
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    text = moment.astimezone(UTC).isoformat()
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        raise ValidationError(_("The time is out of range.")) from None
+    text = moment.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 

@@ -49,7 +49,7 @@ def custom_field_create(
     label_zh: str = "",
     required: bool = False,
     default: Any = None,
-    choices: Sequence[str] = (),
+    choices: Sequence[str] | None = (),
     pii: bool = False,
     unique: bool = False,
     help_text: str = "",
@@ -64,7 +64,7 @@ def custom_field_create(
         "type": type,
         "required": required,
         "default": default,
-        "choices": list(choices or []),
+        "choices": _choice_list(choices),
         "pii": pii,
         "unique": unique,
         "help_text": help_text,
@@ -81,7 +81,9 @@ def custom_field_update(*, field: CustomField, data: Mapping[str, Any]) -> Custo
     """Refuses a change that stored values would not survive, naming how many records break."""
     reject_unknown_fields(data, EDITABLE_FIELDS)
     before = CustomField.objects.select_for_update().get(pk=field.pk)
-    assign(field, {**data, **({"choices": list(data["choices"])} if "choices" in data else {})})
+    assign(
+        field, {**data, **({"choices": _choice_list(data["choices"])} if "choices" in data else {})}
+    )
     _validate_definition(field)
     if field.pii != before.pii and count_values(before):
         raise ValidationError(
@@ -172,6 +174,15 @@ def _batches(queryset: models.QuerySet) -> Iterator[list[models.Model]]:
         yield batch
 
 
+def _choice_list(choices: Any) -> Any:
+    """A tuple reads as the list it is and "no choices" as an empty one; anything else is
+    left as sent for `_validate_definition` to refuse (a bare string is not a list of one
+    letter per choice, a number or an object no list at all)."""
+    if choices is None or choices == "":  # an empty XML element or CSV cell
+        return []
+    return list(choices) if isinstance(choices, tuple) else choices
+
+
 def _validate_definition(field: CustomField) -> None:
     errors: dict[str, str] = {}
     model = ENTITY_MODELS.get(field.entity)
@@ -184,7 +195,9 @@ def _validate_definition(field: CustomField) -> None:
                 "name": repr(field.name),
                 "entity": field.entity,
             }
-    if field.type in types.CHOICE_TYPES:
+    if not isinstance(field.choices, list):
+        errors["choices"] = _('List the choices as a list of texts, e.g. ["Gold", "Silver"].')
+    elif field.type in types.CHOICE_TYPES:
         if not field.choices or not all(isinstance(c, str) and c for c in field.choices):
             errors["choices"] = _("List the choices as non-empty text.")
         elif any("|" in choice for choice in field.choices):

@@ -1,6 +1,6 @@
 """Filter forms of the list pages: search, owner, tag, dates, sorting and custom fields."""
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django import forms
@@ -21,6 +21,23 @@ User = get_user_model()
 ME = "me"
 
 
+class DayField(forms.DateField):
+    """A day a list is filtered from or to: its whole span must be a time the database can
+    compare in UTC (9999-12-31 has no next midnight; 0001-01-01 east of UTC starts in year 0),
+    so such a day is reported as out of range instead of overflowing into a 500."""
+
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if value:
+            try:
+                _start_of(value).astimezone(UTC)
+                _start_of(value, days=1).astimezone(UTC)
+            except OverflowError:
+                raise ValidationError(_("The date is out of range."), code="out_of_range") from None
+
+
 class ListFilterForm(forms.Form):
     """Every field optional; an invalid one is reported and ignored, never a 500."""
 
@@ -29,12 +46,8 @@ class ListFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     tag = forms.CharField(label=_("Tag"), required=False, max_length=64)
-    created_from = forms.DateField(
-        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    created_to = forms.DateField(
-        label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    created_from = DayField(label=_("Created from"), required=False)
+    created_to = DayField(label=_("Created to"), required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False)
 
     def __init__(self, *args, user, definitions: list[CustomField], **kwargs) -> None:

@@ -49,4 +49,5 @@ urlpatterns = [
     path("activities/<int:pk>/done/", activities.activity_done, name="activity-done"),
     path("", include("customers.web.urls_exchange")),
     path("", include("customers.web.urls_integrations")),
+    path("legal/", include("customers.web.legal")),
 ]

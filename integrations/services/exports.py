@@ -20,13 +20,13 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from rest_framework import exceptions as rest_exceptions
-from rest_framework.filters import SearchFilter
 
 from customers import export_rows, pii, selectors
 from customers.api import views as rest_views
 from customers.api.csv_cells import Column
 from customers.api.custom_field_filters import PREFIX as CUSTOM_FILTER_PREFIX
 from customers.api.custom_field_filters import CustomFieldFilterBackend
+from customers.api.filters import BoundedSearchFilter
 from customers.custom_fields.values import definitions_for
 from customers.export_encoders import contact_encoder
 from customers.export_stream import contact_export_text
@@ -331,7 +331,7 @@ def _filtered_queryset(
     try:
         queryset = custom_fields.filter_queryset(request, queryset, view)
         if params.get(SEARCH):
-            queryset = SearchFilter().filter_queryset(request, queryset, view)
+            queryset = BoundedSearchFilter().filter_queryset(request, queryset, view)
     except rest_exceptions.ValidationError as error:
         raise ValidationError(
             {

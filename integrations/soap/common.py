@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations.soap import auth
 from integrations.soap.faults import InvalidRequest
@@ -41,4 +42,4 @@ def as_utc(moment: datetime | None, *, field: str = "updated_since") -> datetime
     try:
         return moment.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00:00+05:00 is before year 1 in UTC
-        raise InvalidRequest({field: "The time is out of range."}) from None
+        raise InvalidRequest({field: _("The time is out of range.")}) from None

@@ -32,6 +32,17 @@ class _Server(DjangoServer):
 
 
 _SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+# The largest operation (a contact with every custom field and tag) has a few thousand; each
+# node costs libxml2 and spyne ~150 bytes, and 700,000 attributes grew a worker by 645 MB.
+MAX_XML_NODES = 100_000
+
+
+def xml_node_count(body: bytes) -> int:
+    """Elements (each ends in "</" or "/>") plus attributes (each has `="` or `='`), counted
+    before the document is parsed; exact for well-formed XML unless text holds those pairs."""
+    return sum(body.count(mark) for mark in (b"</", b"/>", b'="', b"='"))
+
+
 _spyne_view = DjangoView.as_view(server=_Server(build_application()))
 
 
@@ -46,6 +57,11 @@ def soap_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     if too_large:
         return _fault_response(
             "Client.RequestTooLarge", f"SOAP requests are limited to {limit} bytes."
+        )
+    if xml_node_count(request.body) > MAX_XML_NODES:
+        return _fault_response(
+            "Client.RequestTooLarge",
+            f"SOAP requests are limited to {MAX_XML_NODES} elements and attributes.",
         )
     response = _spyne_view(request, *args, **kwargs)
     if response.status_code == 500:

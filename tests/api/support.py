@@ -75,7 +75,7 @@ def parse_xml(content: bytes) -> Any:
 
 
 def parse_csv_rows(content: bytes) -> list[dict[str, Any]]:
-    view = SimpleNamespace(action="batch")
+    view = SimpleNamespace(action="batch", csv_max_rows=None)  # an export, not a request body
     return CSVParser().parse(io.BytesIO(content), parser_context={"view": view})
 
 

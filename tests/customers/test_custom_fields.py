@@ -185,6 +185,46 @@ def test_bad_definitions_are_refused(data, field):
     assert CustomField.objects.count() == 0
 
 
+NOT_A_LIST = {"a string": "gold", "a number": 5, "an object": {"gold": 1}, "true": True}
+
+
+@pytest.mark.parametrize("type_", ["choice", "multi_choice", "text"])
+@pytest.mark.parametrize("choices", list(NOT_A_LIST.values()), ids=list(NOT_A_LIST))
+def test_choices_that_are_not_a_list_are_a_field_error_on_create(type_, choices):
+    with pytest.raises(ValidationError) as excinfo:
+        custom_field_create(entity="contact", name="tier", label="L", type=type_, choices=choices)
+
+    assert "a list of texts" in excinfo.value.message_dict["choices"][0]
+    assert CustomField.objects.count() == 0
+
+
+@pytest.mark.parametrize("choices", list(NOT_A_LIST.values()), ids=list(NOT_A_LIST))
+def test_choices_that_are_not_a_list_are_a_field_error_on_update(choices):
+    field = define("tier", "choice", choices=["gold", "silver"])
+
+    with pytest.raises(ValidationError) as excinfo:
+        custom_field_update(field=field, data={"choices": choices})
+
+    assert "choices" in excinfo.value.message_dict
+    assert CustomField.objects.get(pk=field.pk).choices == ["gold", "silver"]
+
+
+@pytest.mark.parametrize("empty", [None, "", (), []])
+def test_no_choices_may_be_sent_as_nothing_at_all(empty):
+    field = custom_field_create(
+        entity="contact", name="code", label="L", type="text", choices=empty
+    )
+
+    assert field.choices == []
+
+
+def test_a_datetime_before_year_one_in_utc_is_a_value_error_not_an_overflow():
+    field = define("seen", "datetime")
+
+    with pytest.raises(ValidationError, match="out of range"):
+        types.coerce(field, "0001-01-01T00:00:00+05:00")
+
+
 def test_names_are_unique_per_entity():
     define("tier", "text")
     define("tier", "text", entity="company")

@@ -127,6 +127,8 @@ def test_the_owner_filter_takes_an_id(people, user):
         ({"filters": {"lifecycle_stage": "zombie"}}, "filters.lifecycle_stage"),
         ({"filters": {"owner": 99999}}, "filters.owner"),
         ({"filters": {"updated_since": "yesterday"}}, "filters.updated_since"),
+        ({"filters": {"updated_since": "9999-12-31T23:59:59-05:00"}}, "filters.updated_since"),
+        ({"filters": {"search": "a " * 1200}}, "filters.search"),
         ({"filters": {"cf_nope": "1"}}, "filters.cf_nope"),
         ({"filters": {"tag": {"name": "vip"}}}, "filters.tag"),
         ({"filters": ["tag"]}, "filters"),

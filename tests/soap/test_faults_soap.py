@@ -139,3 +139,80 @@ def test_a_time_out_of_range_in_utc_is_a_validation_fault(soap):
     with raises_fault("Client.ValidationError") as fault:
         soap.service.SearchContacts(updated_since="0001-01-01T00:00:00+05:00")
     assert "updated_since" in fault.value.message
+
+
+@pytest.mark.parametrize(
+    ("operation", "criterion"),
+    [
+        ("SearchContacts", "query"),
+        ("SearchContacts", "email"),
+        ("SearchCompanies", "query"),
+        ("SearchCompanies", "phone"),
+        ("SearchDeals", "query"),
+    ],
+)
+def test_a_search_criterion_over_the_limit_is_a_validation_fault_naming_it(
+    soap, operation, criterion
+):
+    from integrations.soap.app import SEARCH_TEXT_MAX_CHARS
+    from tests.soap.support import field_errors
+
+    with raises_fault("Client.ValidationError") as fault:
+        getattr(soap.service, operation)(**{criterion: "x" * (SEARCH_TEXT_MAX_CHARS + 1)})
+
+    assert list(field_errors(fault.value)) == [criterion]
+
+
+def test_a_search_criterion_at_the_limit_is_searched(soap):
+    from integrations.soap.app import SEARCH_TEXT_MAX_CHARS
+
+    page = soap.service.SearchContacts(query="x" * SEARCH_TEXT_MAX_CHARS)
+
+    assert page.total == 0
+
+
+def test_a_9_mb_search_query_is_a_client_fault_in_bounded_time(soap_url, sales_user):
+    import time
+
+    query = "ab " * 3_000_000
+    payload = envelope("SearchContacts", f"<crm:query>{query}</crm:query>", wsse_header(sales_user))
+    started = time.perf_counter()
+
+    code, message = raw_fault(post_envelope(soap_url, payload))
+
+    assert code == "Client.ValidationError" and "query" in message
+    assert time.perf_counter() - started < 10
+
+
+def test_xml_nested_deeper_than_the_parser_allows_is_a_client_fault(soap_url, sales_user):
+    deep = "<crm:x>" * 5000 + "</crm:x>" * 5000
+    payload = envelope("SearchContacts", f"<crm:query>{deep}</crm:query>", wsse_header(sales_user))
+
+    code, _ = raw_fault(post_envelope(soap_url, payload))
+
+    assert code.startswith("Client."), code
+
+
+def test_a_time_after_year_9999_in_utc_is_a_validation_fault(soap):
+    with raises_fault("Client.ValidationError") as fault:
+        soap.service.SearchContacts(updated_since="9999-12-31T23:59:59-05:00")
+    assert "updated_since" in fault.value.message
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        "<crm:contact>" + "<t:x/>" * 100_001 + "</crm:contact>",
+        "<crm:contact " + " ".join(f'a{index}="1"' for index in range(100_001)) + "/>",
+    ],
+    ids=["elements", "attributes"],
+)
+def test_an_envelope_of_too_many_nodes_is_refused_before_it_is_parsed(soap_url, contact):
+    from integrations.soap.views import MAX_XML_NODES
+
+    before = Contact.objects.count()
+
+    code, message = raw_fault(post_envelope(soap_url, envelope("CreateContact", contact)))
+
+    assert code == "Client.RequestTooLarge" and str(MAX_XML_NODES) in message
+    assert Contact.objects.count() == before
