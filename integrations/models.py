@@ -141,6 +141,14 @@ class ImportJob(models.Model):
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     dry_run = models.BooleanField(_("dry run"), default=False)
     all_or_nothing = models.BooleanField(_("all or nothing"), default=False)
+    create_related = models.BooleanField(
+        _("create related records"),
+        default=False,
+        help_text=_(
+            "Create the company a row names (and, for deals, the contact by email) when no "
+            "record matches."
+        ),
+    )
 
     status = models.CharField(
         _("status"), max_length=24, choices=JobStatus.choices, default=JobStatus.QUEUED
@@ -156,6 +164,16 @@ class ImportJob(models.Model):
     )
     rows_skipped = models.PositiveIntegerField(_("skipped"), default=0)
     rows_failed = models.PositiveIntegerField(_("failed"), default=0)
+    companies_created = models.PositiveIntegerField(
+        _("companies created"),
+        default=0,
+        help_text=_("Companies the rows named that did not exist (create related records)."),
+    )
+    contacts_created = models.PositiveIntegerField(
+        _("contacts created"),
+        default=0,
+        help_text=_("Contacts the deals named by email that did not exist."),
+    )
     checkpoint = models.PositiveIntegerField(default=0, editable=False)
     error_message = models.TextField(_("error"), blank=True)
     cancel_requested = models.BooleanField(default=False)
@@ -213,6 +231,28 @@ class ImportRowError(models.Model):
 
     def __str__(self) -> str:
         return f"Row {self.row_number}: {self.field or '-'}: {self.message}"
+
+
+class ImportCreatedRecord(models.Model):
+    """A related record an import created because no record matched (``create_related``):
+    what the job's report lists. Only the id is kept: the name is read from the record, so no
+    personal data (a contact's email) is copied here."""
+
+    class Entity(models.TextChoices):
+        COMPANY = "company", _("Company")
+        CONTACT = "contact", _("Contact")
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="created_records")
+    entity = models.CharField(max_length=16, choices=Entity.choices)
+    record_id = models.PositiveBigIntegerField()
+    row_number = models.PositiveIntegerField(help_text=_("The first row that named it."))
+
+    class Meta:
+        ordering = ["job", "entity", "row_number", "id"]
+        indexes = [models.Index(fields=["job", "entity"], name="import_created_job_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.record_id} (row {self.row_number})"
 
 
 class ExportJob(models.Model):

@@ -15,6 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 
 from customers.api.errors import NON_FIELD, django_errors_as_dict, field_errors
+from customers.services import companies
 
 MAX_BATCH_RECORDS = 1000
 MODES = ("create", "update", "upsert")
@@ -36,6 +37,7 @@ class BatchOptions:
     records: list[Any]
     mode: str
     atomic: bool
+    create_related: bool = False
 
     @classmethod
     def from_request(cls, request: Request) -> "BatchOptions":
@@ -61,7 +63,52 @@ class BatchOptions:
         if mode not in MODES:
             raise serializers.ValidationError({"mode": [f"Use one of {', '.join(MODES)}."]})
         atomic = request.query_params.get("atomic", body_options.get("atomic", False))
-        return cls(records=records, mode=mode, atomic=_as_bool(atomic, field="atomic"))
+        create_related = _as_bool(
+            request.query_params.get("create_related", body_options.get("create_related", False)),
+            field="create_related",
+        )
+        view = (request.parser_context or {}).get("view")
+        if getattr(view, "basename", "") in _WITH_COMPANY:
+            records = [_company_by_name(record, create=create_related) for record in records]
+        return cls(
+            records=records,
+            mode=mode,
+            atomic=_as_bool(atomic, field="atomic"),
+            create_related=create_related,
+        )
+
+
+# Records that belong to a company, which a batch entry may name: {"company": {"name": …}}.
+_WITH_COMPANY = {"contact", "deal"}
+
+
+class _NamingCompany(dict):
+    """A batch entry naming its company by name rather than id. The company is looked up (or
+    created) only when the entry is written, inside its own savepoint: a record that fails,
+    or an atomic batch that rolls back, leaves no company behind."""
+
+    name: str
+    create: bool
+
+    def resolved(self) -> dict[str, Any]:
+        company, _ = companies.company_for_name(name=self.name, create=self.create)
+        if company is None:
+            message = f"No company is named {self.name!r}; send create_related=true to create it."
+            raise _RecordError({"company": [message]})
+        return {**self, "company": company.pk}
+
+
+def _company_by_name(record: Any, *, create: bool) -> Any:
+    """Without this, an object without an id would be read as no company at all."""
+    company = record.get("company") if isinstance(record, Mapping) else None
+    if not isinstance(company, Mapping) or company.get("id") not in (None, ""):
+        return record
+    name = company.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return record
+    naming = _NamingCompany(record)
+    naming.name, naming.create = name, create
+    return naming
 
 
 @dataclass
@@ -138,6 +185,8 @@ def _write_one(record, mode, parse, find, create, update, upsert) -> tuple[model
     try:
         if not isinstance(record, Mapping):
             raise _RecordError({NON_FIELD: ["Each record must be an object."]})
+        if isinstance(record, _NamingCompany):
+            record = record.resolved()
         if mode == "create":
             return create(parse(record, None)), "created"
         existing = find(record)

@@ -105,6 +105,14 @@ FORMAT = OpenApiParameter(
     description="The response format, instead of an `Accept` header (`application/json`, "
     "`application/xml`, `text/csv`). Default: JSON.",
 )
+BOM = OpenApiParameter(
+    "bom",
+    bool,
+    description="CSV only: start the file with a UTF-8 byte-order mark, which Excel needs to "
+    "show Chinese (and any non-ASCII) text. Default: `false` for a request authenticated by an "
+    "API key (a program), `true` otherwise (a browser with a session, whose file goes to a "
+    "spreadsheet). Any other value than true/false is a 400 naming `bom`.",
+)
 IF_MATCH = OpenApiParameter(
     "If-Match",
     str,

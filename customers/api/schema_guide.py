@@ -22,7 +22,11 @@ you can PUT back unchanged, in any format.
 * **CSV**: a header row, then a row per record. Nested objects flatten to dotted columns
   (`company.id`), lists join with `|`, null is an empty cell, and a cell starting with
   `= + - @` gets a leading `'` (spreadsheet formula injection). A single-record write takes
-  exactly one data row; batches take many. Errors in CSV are `field,message` rows.
+  exactly one data row; batches take many. Errors in CSV are `field,message` rows. A
+  downloaded CSV (an export, an import's error report, an export job's file) starts with a
+  UTF-8 byte-order mark only when it is for a person: `?bom=true|false` decides; without it a
+  request with an API key gets none and a browser session gets one (Excel needs it for
+  Chinese). Bodies you send may start with one.
 
 ## Errors
 

@@ -21,6 +21,7 @@ from customers.api.batch import MAX_BATCH_RECORDS
 from customers.api.schema_components import (
     BATCH_ATOMIC,
     BATCH_MODE,
+    BOM,
     COMMON_HEADERS,
     CSV,
     CSV_TEXT,
@@ -310,6 +311,7 @@ def contact_export_schema() -> Any:
         parameters=[
             OpenApiParameter("ordering", exclude=True),  # rows always come in id order
             FORMAT,
+            BOM,
             OpenApiParameter(
                 "Content-Disposition",
                 str,

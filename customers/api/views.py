@@ -132,6 +132,7 @@ class ContactViewSet(ServiceViewSet):
             can_view_pii=self.get_serializer_context()["can_view_pii"],
             columns=self.csv_columns(),
             definitions=self.custom_field_definitions(),
+            bom=export.wants_bom(request),
         )
 
 

@@ -6,6 +6,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from customers import crypto, events, selectors
@@ -169,3 +171,20 @@ def _write(company: Company, data: Mapping[str, Any]) -> Company:
         company, created=adding, changed=changed | custom_before.changed_names(company)
     )
     return company
+
+
+def company_for_name(*, name: str, create: bool) -> tuple[Company | None, bool]:
+    """The company called `name`, compared exactly but for case (the oldest when several
+    are), as an import matches one; with `create`, a new one when none is (through
+    `company_create`, so with its rules and its event). Returns (company or None, created)."""
+    name = name.strip()
+    # the exact name too: SQLite's LOWER() folds ASCII letters only
+    candidates = (
+        Company.objects.annotate(lowered=Lower("name"))
+        .filter(Q(lowered=name.lower()) | Q(name=name))
+        .order_by("pk")
+    )
+    found = next((c for c in candidates if c.name.lower() == name.lower()), None)
+    if found is not None or not create or not name:
+        return found, False
+    return company_create(name=name), True

@@ -121,4 +121,5 @@ def _export(request: HttpRequest, selected: QuerySet) -> HttpResponse:
         can_view_pii=pii.can_view_pii(request.user),
         columns=columns,
         definitions=definitions,
+        bom=True,  # a person's file: with the mark Excel needs for Chinese
     )

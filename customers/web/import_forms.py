@@ -20,7 +20,15 @@ _MODELS = {Resource.CONTACTS: Contact, Resource.COMPANIES: Company, Resource.DEA
 _LINK_LABELS = {
     "company_external_id": _("Company (by external id)"),
     "company_name": _("Company (by name)"),
+    "company_domain": _("Company (by domain)"),
+    "primary_contact_email": _("Primary contact (by email)"),
     "id": _("CRM id"),
+}
+_CREATE_RELATED_LABELS = {
+    Resource.CONTACTS: _("Create the companies the file names that do not exist yet"),
+    Resource.DEALS: _(
+        "Create the companies, and the contacts by email, the file names that do not exist yet"
+    ),
 }
 IGNORE = ""
 
@@ -74,6 +82,40 @@ def _target_label(model, name: str) -> str:
         return name
 
 
+def default_match_key(
+    *, resource: str, detected: dict[str, str], may_match_by_email: bool
+) -> tuple[str, str]:
+    """The key the file can match on, and a sentence saying which and why: the external id
+    when a column holds one; else, for contacts, the email when a column holds one (and the
+    user may look people up by email); else the external id, which then matches nothing."""
+    columns = {target: header for header, target in detected.items()}
+    if "external_id" in columns:
+        reason = _("Existing records are matched by external id: the column “%(column)s” holds it.")
+        return ImportJob.MatchKey.EXTERNAL_ID, reason % {"column": columns["external_id"]}
+    if resource == Resource.CONTACTS and "email" in columns:
+        if may_match_by_email:
+            reason = _(
+                "Existing contacts are matched by email: no column holds an external id, and "
+                "the column “%(column)s” holds emails."
+            )
+            return ImportJob.MatchKey.EMAIL, reason % {"column": columns["email"]}
+        reason = _(
+            "No column holds an external id, and matching by email needs the right to read "
+            "personal data: every row becomes a new contact unless it has a CRM id."
+        )
+        return ImportJob.MatchKey.EXTERNAL_ID, str(reason)
+    if resource == Resource.CONTACTS:
+        reason = _(
+            "No column holds an external id or an email: every row becomes a new record "
+            "unless it has a CRM id."
+        )
+    else:
+        reason = _(
+            "No column holds an external id: every row becomes a new record unless it has a CRM id."
+        )
+    return ImportJob.MatchKey.EXTERNAL_ID, str(reason)
+
+
 class ImportMappingForm(forms.Form):
     """One select per column of the file, pre-filled with the detected field, then the run's
     options. Which button was pressed decides between a dry run and the real import."""
@@ -85,8 +127,27 @@ class ImportMappingForm(forms.Form):
     all_or_nothing = forms.BooleanField(
         label=_("All or nothing: import nothing if any row is invalid"), required=False
     )
+    create_related = forms.BooleanField(
+        required=False,
+        help_text=_(
+            "Matched by exact name (case aside) or domain; the job lists what it created, and "
+            "importing the file again creates nothing more."
+        ),
+    )
 
-    def __init__(self, *args: Any, resource: str, headers: list[str], detected: dict, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        resource: str,
+        headers: list[str],
+        detected: dict,
+        names_related: bool = False,
+        may_match_by_email: bool = True,
+        **kwargs,
+    ):
+        """`detected`: column → field, from the headers. `names_related`: the file names
+        companies (or a deal's contact) as another CRM writes them, which pre-ticks creating
+        the missing ones. The match key defaults to what the file can match on."""
         super().__init__(*args, **kwargs)
         self.headers = headers
         choices = target_choices(resource)
@@ -101,7 +162,17 @@ class ImportMappingForm(forms.Form):
         if resource != Resource.CONTACTS:
             match_keys = [(k, v) for k, v in match_keys if k != ImportJob.MatchKey.EMAIL]
         self.fields["match_key"].choices = match_keys
-        self.order_fields([*self.column_names, "mode", "match_key", "all_or_nothing"])
+        self.fields["match_key"].initial, self.match_key_reason = default_match_key(
+            resource=resource, detected=detected, may_match_by_email=may_match_by_email
+        )
+        self.option_names = ["mode", "match_key", "all_or_nothing"]
+        if resource in _CREATE_RELATED_LABELS:
+            self.fields["create_related"].label = _CREATE_RELATED_LABELS[resource]
+            self.fields["create_related"].initial = names_related
+            self.option_names.append("create_related")
+        else:
+            del self.fields["create_related"]
+        self.order_fields([*self.column_names, *self.option_names])
 
     @property
     def column_fields(self) -> list[forms.BoundField]:
@@ -109,7 +180,7 @@ class ImportMappingForm(forms.Form):
 
     @property
     def option_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in ("mode", "match_key", "all_or_nothing")]
+        return [self[name] for name in self.option_names]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

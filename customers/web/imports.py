@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from customers.api.export import CONTENT_TYPES
+from customers.api.export import CONTENT_TYPES, wants_bom
 from customers.pii import can_view_pii
 from customers.web.common import is_htmx
 from customers.web.exchange_common import requires_perm
@@ -21,7 +21,13 @@ from customers.web.forms import apply_errors
 from customers.web.import_drafts import draft_discard, draft_get, draft_save
 from customers.web.import_forms import ImportMappingForm, ImportUploadForm
 from integrations import selectors
-from integrations.models import ImportJob, ImportRowError, JobStatus, Resource
+from integrations.models import (
+    ImportCreatedRecord,
+    ImportJob,
+    ImportRowError,
+    JobStatus,
+    Resource,
+)
 from integrations.services import import_reports, imports
 
 RUN = "integrations.add_importjob"
@@ -29,6 +35,7 @@ VIEW = "integrations.view_importjob"
 PREVIEW_ROWS = 10
 RECENT_JOBS = 10
 ERRORS_SHOWN = 20
+CREATED_SHOWN = 50
 
 
 @requires_perm(RUN)
@@ -77,6 +84,8 @@ def import_map(request: HttpRequest, token: str) -> HttpResponse:
         resource=draft.resource,
         headers=preview.headers,
         detected=preview.mapping.targets,
+        names_related=imports.names_related(preview),
+        may_match_by_email=can_view_pii(request.user),
     )
     if request.method == "POST" and form.is_valid():
         dry_run = request.POST.get("action") == "dry_run"
@@ -93,6 +102,7 @@ def import_map(request: HttpRequest, token: str) -> HttpResponse:
                     mapping=form.mapping(),
                     dry_run=dry_run,
                     all_or_nothing=form.cleaned_data["all_or_nothing"],
+                    create_related=form.cleaned_data.get("create_related", False),
                 )
         except ValidationError as error:
             apply_errors(form, error)
@@ -133,6 +143,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job,
         "row_errors": _first_errors(job),
         "can_rerun": _can_run_for_real(job),
+        "related_created": _first_created(job),
     }
     if is_htmx(request):
         return render(request, "web/imports/_progress.html", context)
@@ -143,6 +154,15 @@ def _first_errors(job: ImportJob) -> list[ImportRowError]:
     if not job.is_finished:
         return []
     return list(ImportRowError.objects.filter(job=job).order_by("row_number", "id")[:ERRORS_SHOWN])
+
+
+def _first_created(job: ImportJob) -> list[dict[str, Any]]:
+    """The first companies and contacts the job created (create_related); the REST door
+    lists them all."""
+    if not job.is_finished or not (job.companies_created or job.contacts_created):
+        return []
+    records = ImportCreatedRecord.objects.filter(job=job).order_by("entity", "row_number", "id")
+    return import_reports.created_related(records[:CREATED_SHOWN])
 
 
 def _can_run_for_real(job: ImportJob) -> bool:
@@ -185,6 +205,7 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
                 match_key=dry_run.match_key,
                 mapping=dry_run.mapping,
                 all_or_nothing=dry_run.all_or_nothing,
+                create_related=dry_run.create_related,
             )
     except FileNotFoundError:
         messages.error(request, _("The uploaded file is no longer stored; upload it again."))
@@ -199,12 +220,17 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(VIEW)
 @require_GET
 def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every rejected row as CSV, written by the service the REST door uses too."""
+    """Every rejected row as CSV, written by the service the REST door uses too, with the
+    byte-order mark a spreadsheet needs (unless `?bom=false`)."""
     job = _visible_job(request, pk)
-    response = StreamingHttpResponse(
-        import_reports.import_error_report_csv(job=job, can_view_pii=can_view_pii(request.user)),
-        content_type=CONTENT_TYPES["csv"],
+    try:
+        bom = wants_bom(request)
+    except ValidationError as error:
+        return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
+    report = import_reports.import_error_report_csv(
+        job=job, can_view_pii=can_view_pii(request.user), bom=bom
     )
+    response = StreamingHttpResponse(report, content_type=CONTENT_TYPES["csv"])
     filename = import_reports.import_error_report_filename(job)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -4,7 +4,8 @@ list page's own filter parameters (and `ids=1,2,3` for the selected rows only), 
 Contacts go through the API's streaming export (`customers.api.export`), companies and deals
 through the bulk export writers (`integrations.formats`): the same rows, columns and cell rules
 as the REST API's exports, so a file imports back unchanged. PII is decrypted only for users
-who may read it.
+who may read it. A CSV starts with the byte-order mark a spreadsheet needs (`?bom=false`
+leaves it out: `customers.api.export.wants_bom`).
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from customers import export_rows, pii, selectors
-from customers.api.export import CONTENT_TYPES, stream_contacts
+from customers.api.export import CONTENT_TYPES, stream_contacts, wants_bom
 from customers.api.views import CompanyViewSet, ContactViewSet, DealViewSet
 from customers.custom_fields.values import definitions_for
 from customers.models import CustomField
@@ -32,6 +33,7 @@ from customers.web.filters import (
     ListFilterForm,
 )
 from integrations.formats import open_writer
+from integrations.formats.writers import TextPieces
 from integrations.models import FileFormat
 
 
@@ -92,6 +94,10 @@ def export_list(request: HttpRequest, resource: str) -> HttpResponse:
         ids = _ids(request.GET.getlist("ids"))
     except ValueError:
         return _bad_request(_("The selection is not a list of record numbers."))
+    try:
+        bom = wants_bom(request) and export_format == FileFormat.CSV
+    except ValidationError as error:
+        return _bad_request(" ".join(error.messages))
 
     definitions = definitions_for(exported.entity)
     form = exported.form(request.GET, user=request.user, definitions=definitions)
@@ -118,10 +124,11 @@ def export_list(request: HttpRequest, resource: str) -> HttpResponse:
             can_view_pii=can_view_pii,
             columns=columns,
             definitions=definitions,
+            bom=bom,
         )
     rows = exported.rows(queryset, can_view_pii=can_view_pii, definitions=definitions)
     response = StreamingHttpResponse(
-        _encoded(rows, export_format, columns), content_type=CONTENT_TYPES[export_format]
+        encoded(rows, export_format, columns, bom=bom), content_type=CONTENT_TYPES[export_format]
     )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="{resource}-{stamp}.{export_format}"'
@@ -135,26 +142,12 @@ def _ids(values: list[str]) -> list[int] | None:
     return [int(part) for value in values for part in value.split(",") if part.strip()]
 
 
-class _Pieces:
-    """A text stream the writers fill and the response drains between records."""
-
-    mode = "w"
-
-    def __init__(self) -> None:
-        self.pieces: list[str] = []
-
-    def write(self, text: str) -> None:
-        self.pieces.append(text)
-
-    def drain(self) -> bytes:
-        text = "".join(self.pieces)
-        self.pieces.clear()
-        return text.encode()
-
-
-def _encoded(rows: Iterable[dict[str, Any]], export_format: str, columns: list) -> Iterator[bytes]:
-    sink = _Pieces()
-    options = {"columns": columns} if export_format == FileFormat.CSV else {}
+def encoded(
+    rows: Iterable[dict[str, Any]], export_format: str, columns: list, *, bom: bool = False
+) -> Iterator[bytes]:
+    """The records as a streamed document; `bom` (CSV) starts it with the byte-order mark."""
+    sink = TextPieces()
+    options = {"columns": columns, "bom": bom} if export_format == FileFormat.CSV else {}
     with open_writer(sink, export_format, **options) as writer:
         for row in rows:
             writer.write(row)

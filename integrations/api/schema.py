@@ -13,6 +13,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from customers.api.schema_components import (
+    BOM,
     COMMON_HEADERS,
     CSV,
     CURSOR_PAGINATION,
@@ -41,6 +42,7 @@ IMPORT_JOB = {
     "mapping": {"E-mail": "email"},
     "dry_run": False,
     "all_or_nothing": False,
+    "create_related": True,
     "status": "running",
     "rows_total": 48000,
     "rows_processed": 19104,
@@ -49,6 +51,8 @@ IMPORT_JOB = {
     "rows_unchanged": 3104,
     "rows_skipped": 0,
     "rows_failed": 18,
+    "companies_created": 41,
+    "contacts_created": 0,
     "percent": 39.8,
     "error_message": "",
     "cancel_requested": False,
@@ -62,6 +66,7 @@ IMPORT_JOB = {
         "errors": "https://crm.example.com/api/v1/imports/12/errors/",
         "errors_csv": "https://crm.example.com/api/v1/imports/12/errors/?format=csv",
         "cancel": "https://crm.example.com/api/v1/imports/12/cancel/",
+        "related": "https://crm.example.com/api/v1/imports/12/related/",
     },
 }
 PREVIEW = {
@@ -86,7 +91,8 @@ ROW_ERRORS = {
     ],
 }
 ROW_ERRORS_CSV = (
-    "row,field,message,first_name,email\r\n3,email,Enter a valid email address.,B,not-an-email\r\n"
+    "first_name,email,import row,import errors\r\n"
+    "B,not-an-email,3,email: Enter a valid email address.\r\n"
 )
 EXPORT_JOB = {
     "id": 5,
@@ -142,6 +148,14 @@ def _meta(resource: str, action: str) -> dict[str, Any]:
 
 def _note(resource: str, action: str) -> str:
     return f"\n\n**Scope:** `{resource}:{action}`."
+
+
+class ImportCreatedRecordPageSerializer(serializers.Serializer):
+    """Documentation only: a page of the records an import created."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = s.ImportCreatedRecordOutputSerializer(many=True)
 
 
 class ImportRowErrorPageSerializer(serializers.Serializer):
@@ -230,10 +244,14 @@ import_jobs = extend_schema_view(
         description="One entry per problem (a row with two bad fields has two), in row order: "
         "the row number, the field, the message and the row's values. JSON and XML are paged "
         "like every list. `?format=csv` (or `Accept: text/csv`) downloads the whole report "
-        "instead: `row,field,message`, then a column per value headed by the field it fills, "
-        f"so the corrected file can be imported as it is.{_note('imports', 'read')}",
+        "instead: each rejected row once, as it was in the file (the file's columns in its "
+        "order and its delimiter; a column the row lacked is blank), then two columns of "
+        "ours, `import row` (its row number, the header being row 1) and `import errors` "
+        "(every problem of the row, `field: message`, joined by `; `), which an import "
+        "ignores: the corrected report can be imported as it is."
+        f"{_note('imports', 'read')}",
         filters=False,
-        parameters=[*CURSOR_PAGINATION, FORMAT, *COMMON_HEADERS],
+        parameters=[*CURSOR_PAGINATION, FORMAT, BOM, *COMMON_HEADERS],
         responses={
             (200, JSON): OpenApiResponse(ImportRowErrorPageSerializer),
             (200, XML): OpenApiResponse(ImportRowErrorPageSerializer),
@@ -252,6 +270,21 @@ import_jobs = extend_schema_view(
                 status_codes=[200],
             ),
         ],
+        **_meta("imports", "read"),
+    ),
+    related=extend_schema(
+        summary="The records an import created",
+        description="With `create_related`, the companies (and for deals the contacts) the job "
+        "created because no record matched what a row named: the entity, its id, the first "
+        "row that named it and a company's name. A contact is listed by id only."
+        f"{_note('imports', 'read')}",
+        filters=False,
+        parameters=[*CURSOR_PAGINATION, FORMAT, *COMMON_HEADERS],
+        responses={
+            (200, JSON): OpenApiResponse(ImportCreatedRecordPageSerializer),
+            (200, XML): OpenApiResponse(ImportCreatedRecordPageSerializer),
+            **error_responses(*READ_ERRORS),
+        },
         **_meta("imports", "read"),
     ),
 )
@@ -304,8 +337,10 @@ export_jobs = extend_schema_view(
         summary="Download an export",
         description="The file (`Content-Disposition: attachment`), in the job's format whatever "
         "`Accept` says. 409 until the job has succeeded; 403 if the file holds decrypted PII "
-        f"and the key lacks `pii:read`.{_note('exports', 'read')}",
+        "and the key lacks `pii:read`. A CSV starts with a UTF-8 byte-order mark as `bom` "
+        f"says.{_note('exports', 'read')}",
         parameters=[
+            BOM,
             OpenApiParameter(
                 "Content-Disposition",
                 str,

@@ -116,6 +116,14 @@ class ImportCreateInputSerializer(serializers.Serializer):
     all_or_nothing = serializers.BooleanField(
         default=False, help_text="Import nothing if any row is invalid."
     )
+    create_related = serializers.BooleanField(
+        default=False,
+        help_text="Create the company a row names (by `company_name`, `company_domain` or "
+        "`company_external_id`) when no company matches (name compared case-insensitively), "
+        "and for deals the contact named by `primary_contact_email`. Off unless asked: a "
+        "machine says what it wants. The job counts them (`companies_created`, "
+        "`contacts_created`) and lists them (`links.related`); a re-run creates none.",
+    )
 
 
 class ImportPreviewInputSerializer(serializers.Serializer):
@@ -174,6 +182,7 @@ class ImportJobOutputSerializer(_JobLinks, serializers.ModelSerializer):
             "mapping",
             "dry_run",
             "all_or_nothing",
+            "create_related",
             "status",
             "rows_total",
             "rows_processed",
@@ -182,6 +191,8 @@ class ImportJobOutputSerializer(_JobLinks, serializers.ModelSerializer):
             "rows_unchanged",
             "rows_skipped",
             "rows_failed",
+            "companies_created",
+            "contacts_created",
             "percent",
             "error_message",
             "cancel_requested",
@@ -212,8 +223,9 @@ class ImportJobOutputSerializer(_JobLinks, serializers.ModelSerializer):
                 "errors": {"type": "string", "format": "uri"},
                 "errors_csv": {"type": "string", "format": "uri"},
                 "cancel": {"type": "string", "format": "uri"},
+                "related": {"type": "string", "format": "uri"},
             },
-            "required": ["self", "errors", "errors_csv", "cancel"],
+            "required": ["self", "errors", "errors_csv", "cancel", "related"],
         }
     )
     def get_links(self, job: ImportJob) -> dict[str, str]:
@@ -222,7 +234,18 @@ class ImportJobOutputSerializer(_JobLinks, serializers.ModelSerializer):
             "errors": self._link("import-job-errors", job),
             "errors_csv": self._link("import-job-errors", job, "?format=csv"),
             "cancel": self._link("import-job-cancel", job),
+            "related": self._link("import-job-related", job),
         }
+
+
+class ImportCreatedRecordOutputSerializer(serializers.Serializer):
+    entity = serializers.ChoiceField(choices=["company", "contact"])
+    id = serializers.IntegerField(help_text="The record created.")
+    row = serializers.IntegerField(help_text="The first row of the file that named it.")
+    name = serializers.CharField(
+        help_text="A company's name as it is now; empty for a contact (created from an email, "
+        "which this list does not repeat)."
+    )
 
 
 class ImportRowErrorOutputSerializer(serializers.Serializer):

@@ -13,13 +13,21 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers.api.export import CONTENT_TYPES
+from customers.api.export import CONTENT_TYPES, wants_bom
 from customers.api.pagination import NewestFirstCursorPagination, StableCursorPagination
 from integrations import selectors
 from integrations.api import schema
 from integrations.api import serializers as s
 from integrations.api_auth import request_can_view_pii
-from integrations.models import ExportJob, ImportJob, ImportRowError, JobStatus
+from integrations.formats.writers import UTF8_BOM
+from integrations.models import (
+    ExportJob,
+    FileFormat,
+    ImportCreatedRecord,
+    ImportJob,
+    ImportRowError,
+    JobStatus,
+)
 from integrations.services import exports, import_reports, imports
 
 
@@ -32,6 +40,10 @@ class JobConflict(exceptions.APIException):
 
 class RowErrorPagination(StableCursorPagination):
     ordering = ("row_number", "id")
+
+
+class CreatedRecordPagination(StableCursorPagination):
+    ordering = ("entity", "row_number", "id")
 
 
 class _JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -76,6 +88,7 @@ class ImportJobViewSet(_JobViewSet):
             mapping=data.get("mapping") or {},
             dry_run=data["dry_run"],
             all_or_nothing=data["all_or_nothing"],
+            create_related=data["create_related"],
             may_look_up_pii=request_can_view_pii(request),
         )
         return self.created(job, "import-job-detail")
@@ -119,7 +132,7 @@ class ImportJobViewSet(_JobViewSet):
         queryset = ImportRowError.objects.filter(job=job)
         can_view_pii = request_can_view_pii(request)
         if request.accepted_renderer.format == "csv":
-            return _error_report_csv(job, can_view_pii=can_view_pii)
+            return _error_report_csv(job, can_view_pii=can_view_pii, bom=wants_bom(request))
         page = self.paginate_queryset(queryset)
         shown = import_reports.report_values(job=job, can_view_pii=can_view_pii)
         rows = [
@@ -129,10 +142,19 @@ class ImportJobViewSet(_JobViewSet):
         ]
         return self.get_paginated_response(s.ImportRowErrorOutputSerializer(rows, many=True).data)
 
+    @action(detail=True, methods=["get"], pagination_class=CreatedRecordPagination)
+    def related(self, request: Request, pk: str) -> Response:
+        """The companies (and contacts) the job created because no record matched."""
+        job = self.get_object()
+        page = self.paginate_queryset(ImportCreatedRecord.objects.filter(job=job))
+        rows = import_reports.created_related(page)
+        output = s.ImportCreatedRecordOutputSerializer(rows, many=True)
+        return self.get_paginated_response(output.data)
 
-def _error_report_csv(job: ImportJob, *, can_view_pii: bool) -> StreamingHttpResponse:
+
+def _error_report_csv(job: ImportJob, *, can_view_pii: bool, bom: bool) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        import_reports.import_error_report_csv(job=job, can_view_pii=can_view_pii),
+        import_reports.import_error_report_csv(job=job, can_view_pii=can_view_pii, bom=bom),
         content_type=CONTENT_TYPES["csv"],
     )
     filename = import_reports.import_error_report_filename(job)
@@ -176,10 +198,12 @@ class ExportJobViewSet(_JobViewSet):
             raise exceptions.PermissionDenied(
                 "This export holds decrypted personal data, which this key or user may not read."
             )
+        bom = job.format == FileFormat.CSV and wants_bom(request)
         try:
             handle = job.file.open("rb")
         except FileNotFoundError:
             raise exceptions.NotFound("The export's file is no longer stored.") from None
+        _skip_unwanted_bom(handle, bom=bom)
         return FileResponse(
             handle,
             as_attachment=True,
@@ -192,3 +216,11 @@ class ExportJobViewSet(_JobViewSet):
         return super().perform_content_negotiation(
             request, force=force or self.action == "download"
         )
+
+
+def _skip_unwanted_bom(handle, *, bom: bool) -> None:
+    """An export job's CSV is stored once, with the byte-order mark a spreadsheet needs (a
+    browser downloading it keeps it); a program that did not ask for it gets the file from the
+    byte after it. FileResponse sends from the handle's position, its length included."""
+    start = handle.read(len(UTF8_BOM))
+    handle.seek(len(start) if start == UTF8_BOM and not bom else 0)

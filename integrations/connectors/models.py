@@ -28,6 +28,14 @@ class Connection(models.Model):
     resource = models.CharField(_("resource"), max_length=16)
     mode = models.CharField(_("mode"), max_length=16)
     match_key = models.CharField(_("match key"), max_length=16)
+    create_related = models.BooleanField(
+        _("create related records"),
+        default=False,
+        help_text=_(
+            "Create the company a row names (and, for deals, the contact by email) when no "
+            "record matches."
+        ),
+    )
     schedule = models.OneToOneField(
         "django_celery_beat.PeriodicTask",
         verbose_name=_("schedule"),

@@ -31,7 +31,7 @@ from customers.custom_fields.values import definitions_for
 from customers.export_encoders import contact_encoder
 from customers.export_stream import contact_export_text
 from integrations.formats import open_writer
-from integrations.formats.writers import text_sink
+from integrations.formats.writers import BOM, text_sink
 from integrations.models import ExportJob, FileFormat, JobStatus, Resource
 from integrations.queueing import enqueue_on_commit
 from integrations.services.import_heartbeat import Heartbeat, is_alive
@@ -118,6 +118,8 @@ def export_run(*, job_id: int) -> ExportJob:
 
     try:
         # A temporary file first: storage then copies it in chunks (to disk or elsewhere).
+        # A CSV is stored with the byte-order mark a spreadsheet needs; the API's download
+        # leaves it out for a program that does not ask for it (`bom`).
         with Heartbeat(job.pk, ExportJob), tempfile.TemporaryFile() as handle:
             rows = export_write(
                 resource=job.resource,
@@ -232,7 +234,7 @@ def _write_contacts(
     )
     write = text_sink(stream)
     if bom and format == FileFormat.CSV:
-        write("\ufeff")
+        write(BOM)  # what the CSV writer starts with
     # A binary stream takes the workers' UTF-8 as it comes, without decoding and re-encoding.
     binary = _is_binary(stream)
     write_piece = stream.write if binary else write

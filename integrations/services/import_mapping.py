@@ -29,10 +29,29 @@ READ_ONLY_COLUMNS = {
     "stage.name",
 }
 
+COMPANY_DOMAIN_ALIASES = (
+    "company.domain",
+    "company domain",
+    "company domain name",
+    "company website",
+    "account website",
+    "公司网站",
+    "公司域名",
+)
+
 _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "contacts": {
         "id": ("id", "crm id"),
-        "external_id": ("external id", "externalid", "external ref", "外部编号", "外部id"),
+        "external_id": (
+            "external id",
+            "externalid",
+            "external ref",
+            "外部编号",
+            "外部id",
+            # another CRM's own id of the record (Salesforce, HubSpot): our external id
+            "contact id",
+            "record id",
+        ),
         "first_name": ("first name", "firstname", "given name", "forename", "名", "名字"),
         "last_name": ("last name", "lastname", "surname", "family name", "姓", "姓氏"),
         "title": ("title", "job title", "position", "职位", "职务", "头衔"),
@@ -66,18 +85,25 @@ _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "notes": ("notes", "note", "comments", "备注", "说明"),
         "tags": ("tags", "tag", "labels", "标签"),
         "owner": ("owner", "owner.username", "owner username", "负责人", "所有者"),
-        "company": ("company", "company.id", "company id", "account id"),
-        "company_external_id": ("company.external_id", "company external id"),
+        # a "Company" column holding names rather than ids is read as names
+        "company": ("company", "company.id", "company id"),
+        # another CRM's id of the account (Salesforce "Account ID"): the company's external id
+        "company_external_id": ("company.external_id", "company external id", "account id"),
         "company_name": (
             "company name",
             "account",
             "account name",
+            "associated company",
             "organisation",
             "organization",
+            "organisation name",
+            "organization name",
             "公司",
             "公司名称",
             "单位",
+            "客户名称",
         ),
+        "company_domain": COMPANY_DOMAIN_ALIASES,
         "consent_email": ("consent email", "email opt in", "email consent", "邮件许可"),
         "consent_phone": ("consent phone", "phone opt in", "phone consent", "电话许可"),
     },
@@ -104,9 +130,24 @@ _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "status": ("status", "状态"),
         "expected_close_date": ("expected close date", "close date", "预计成交日期"),
         "company": ("company", "company.id", "company id"),
-        "company_external_id": ("company.external_id",),
-        "company_name": ("company name", "account", "公司", "公司名称"),
+        "company_external_id": ("company.external_id", "company external id", "account id"),
+        "company_name": (
+            "company name",
+            "account",
+            "account name",
+            "associated company",
+            "公司",
+            "公司名称",
+            "客户名称",
+        ),
+        "company_domain": COMPANY_DOMAIN_ALIASES,
         "primary_contact": ("primary contact", "primary_contact.id", "contact id"),
+        "primary_contact_email": (
+            "primary_contact.email",
+            "primary contact email",
+            "contact email",
+            "联系人邮箱",
+        ),
         "owner": ("owner", "owner.username", "负责人"),
         "tags": ("tags", "tag", "标签"),
     },
@@ -131,29 +172,6 @@ class ColumnMapping:
 def field_order(resource: str) -> list[str]:
     """The resource's importable fields in the order people read them."""
     return list(_ALIASES[resource])
-
-
-def report_column_order(
-    *, resource: str, headers: Iterable[str], explicit: Mapping[str, str | None] | None = None
-) -> list[str]:
-    """An error report's value columns (the file's own headers) in the order of the fields
-    they fill, unmapped columns last: stable on every database (PostgreSQL's jsonb keeps no
-    key order)."""
-    headers = list(dict.fromkeys(headers))
-    order = {name: index for index, name in enumerate(field_order(resource))}
-    lookup: dict[str, str] = {}
-    for field, aliases in _ALIASES[resource].items():
-        for alias in (field, *aliases):
-            lookup.setdefault(_key(alias), field)
-    explicit = dict(explicit or {})
-
-    def position(header: str) -> tuple[int, str]:
-        target = explicit.get(header) if header in explicit else lookup.get(_key(header))
-        if target and target.startswith(CUSTOM_PREFIX):
-            return (len(order), header)
-        return (order.get(target or "", len(order) + 1), header)
-
-    return sorted(headers, key=position)
 
 
 def known_fields(resource: str, definitions: Iterable[CustomField]) -> set[str]:

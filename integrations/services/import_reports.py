@@ -6,6 +6,11 @@ Rows are stored encrypted (``ImportRowError.values``) and decrypted here. A read
 see PII (no ``view_pii``, or a key without ``pii:read``) gets the columns that feed email,
 phone, address or a PII custom field masked like the records (``z***@example.com``), and the
 columns no field takes masked whole: nothing vouches that they hold no personal data.
+
+The CSV report is the rejected rows as they were in the file, so a person can correct them and
+import the report back: the file's own columns in the file's order, in its delimiter, one line
+per rejected row, then two columns of ours last (`import row`: its row number in the file,
+the header being row 1; `import errors`: every problem of the row), which an import ignores.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -14,17 +19,23 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from customers import pii
-from customers.api.csv_cells import csv_header_line, csv_row_line
 from customers.custom_fields.values import definitions_for, mask
-from customers.models import CustomField
-from integrations.models import ENTITY_OF_RESOURCE, ImportJob, ImportRowError
-from integrations.services.import_mapping import (
-    CUSTOM_PREFIX,
-    report_column_order,
-    resolve_mapping,
+from customers.models import Company, CustomField
+from integrations.formats import FormatError, open_reader, open_writer
+from integrations.formats.writers import TextPieces
+from integrations.models import (
+    ENTITY_OF_RESOURCE,
+    FileFormat,
+    ImportCreatedRecord,
+    ImportJob,
+    ImportRowError,
 )
+from integrations.services.import_mapping import CUSTOM_PREFIX, resolve_mapping
 
 HIDDEN = "***"
+ROW_COLUMN = "import row"
+ERRORS_COLUMN = "import errors"
+_PROBLEM_SEPARATOR = "; "
 
 RowValues = Callable[[Mapping[str, Any] | None], dict[str, Any]]
 
@@ -55,17 +66,59 @@ def import_error_report_filename(job: ImportJob) -> str:
     return f"import-{job.pk}-errors.csv"
 
 
-def import_error_report_csv(*, job: ImportJob, can_view_pii: bool) -> Iterator[bytes]:
-    """Row, field, message, then a column per value the rows carried, headed by the file's own
-    column name (so a corrected file imports as it is). The columns are read now, the rows as
-    the response streams them: memory stays flat."""
-    queryset = ImportRowError.objects.filter(job=job)
-    names = report_column_order(
-        resource=job.resource, headers=_value_names(queryset), explicit=job.mapping
-    )
+def import_error_report_csv(*, job: ImportJob, can_view_pii: bool, bom: bool) -> Iterator[bytes]:
+    """The rejected rows as they were in the file (see the module docstring), `bom` first for a
+    spreadsheet. A column the file had but a row lacked (a JSON record without that key, an
+    unreadable row) is blank. The columns are read now, the rows as the response streams them:
+    memory stays flat."""
+    queryset = ImportRowError.objects.filter(job=job).order_by("row_number", "id")
+    names = file_columns(job)
+    taken = set(names)
+    row_column, errors_column = (_unused(name, taken) for name in (ROW_COLUMN, ERRORS_COLUMN))
     # Values go under positional paths: a name may contain dots (custom_fields.tier).
-    columns = ["row", "field", "message", *((f"value{i}", name) for i, name in enumerate(names))]
-    return _lines(queryset, names, columns, report_values(job=job, can_view_pii=can_view_pii))
+    columns = [*((f"value{i}", name) for i, name in enumerate(names))]
+    columns += [("row", row_column), ("errors", errors_column)]
+    delimiter = job.delimiter if job.format == FileFormat.CSV and len(job.delimiter) == 1 else ","
+    shown = report_values(job=job, can_view_pii=can_view_pii)
+    return _lines(queryset, names, columns, shown, bom=bom, delimiter=delimiter)
+
+
+def file_columns(job: ImportJob) -> list[str]:
+    """The file's columns in the file's order. Each stored row keeps its values in the order
+    they were read (one encrypted JSON text, so on every database): a CSV row carries every
+    header column (a short row is padded), so the first one tells them all; JSON and XML
+    records may differ, so theirs are merged in the order first seen. When no row could be
+    read at all, the stored file's header, if it is still kept."""
+    rows = ImportRowError.objects.filter(job=job).order_by("row_number", "id")
+    names: dict[str, None] = {}
+    for values in rows.values_list("values", flat=True).iterator(chunk_size=2000):
+        if isinstance(values, Mapping) and values:
+            names.update(dict.fromkeys(map(str, values)))
+            if job.format == FileFormat.CSV:
+                break
+    return list(names) or _stored_header(job)
+
+
+def _stored_header(job: ImportJob) -> list[str]:
+    if job.format != FileFormat.CSV or not job.file or job.file_deleted_at is not None:
+        return []
+    try:
+        with job.file.open("rb") as handle:
+            reader = open_reader(
+                handle, format="csv", encoding=job.encoding or None, delimiter=job.delimiter or None
+            )
+            with reader:
+                return list(reader.headers or [])
+    except (OSError, FormatError):  # gone, or never readable: the report has our columns only
+        return []
+
+
+def _unused(name: str, taken: set[str]) -> str:
+    """Our column's name, made different from the file's own if the file has one like it."""
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name} ({number})", number + 1
+    return candidate
 
 
 def report_values(*, job: ImportJob, can_view_pii: bool) -> RowValues:
@@ -135,19 +188,46 @@ def _masked_by(masker: Callable[[str], str | None]) -> Callable[[Any], Any]:
     return masked
 
 
-def _lines(queryset, names: list[str], columns: list, shown: RowValues) -> Iterator[bytes]:
-    yield csv_header_line(columns).encode()
-    rows = queryset.order_by("row_number", "id").values_list(
-        "row_number", "field", "message", "values"
-    )
-    for row_number, field, message, values in rows.iterator(chunk_size=2000):
-        record = {"row": row_number, "field": field, "message": message}
-        values = shown(values)
-        record.update({f"value{i}": values.get(name) for i, name in enumerate(names)})
-        yield csv_row_line(record, columns).encode()
+def _lines(
+    queryset, names: list[str], columns: list, shown: RowValues, *, bom: bool, delimiter: str
+) -> Iterator[bytes]:
+    """One line per rejected row: the row's problems are consecutive (ordered by row number)
+    and joined into one cell."""
+    sink = TextPieces()
+    rows = queryset.values_list("row_number", "field", "message", "values")
+    with open_writer(sink, FileFormat.CSV, columns=columns, bom=bom, delimiter=delimiter) as out:
+        current: dict[str, Any] | None = None
+        problems: list[str] = []
+        for row_number, field, message, values in rows.iterator(chunk_size=2000):
+            if current is not None and current["row"] != row_number:
+                out.write({**current, "errors": _PROBLEM_SEPARATOR.join(problems)})
+                current, problems = None, []
+                if sink.pieces:  # the writer flushes every 64 KiB
+                    yield sink.drain()
+            if current is None or not any(current[f"value{i}"] for i in range(len(names))):
+                values = shown(values)
+                current = {"row": row_number}
+                current.update({f"value{i}": values.get(name) for i, name in enumerate(names)})
+            problems.append(f"{field}: {message}" if field else message)
+        if current is not None:
+            out.write({**current, "errors": _PROBLEM_SEPARATOR.join(problems)})
+    yield sink.drain()
 
 
-def _value_names(queryset) -> Iterable[str]:
-    for values in queryset.order_by("row_number", "id").values_list("values", flat=True):
-        if isinstance(values, dict):
-            yield from values
+def created_related(records: Iterable[ImportCreatedRecord]) -> list[dict[str, Any]]:
+    """The related records a job created (``create_related``), as its report lists them: the
+    entity, the id, the first row that named it and, for a company, its name as it is now (one
+    query for the page). A contact is listed by id only: all it was created with is an email,
+    which is personal data."""
+    records = list(records)
+    company_ids = [r.record_id for r in records if r.entity == ImportCreatedRecord.Entity.COMPANY]
+    names = dict(Company.objects.filter(pk__in=company_ids).values_list("pk", "name"))
+    return [
+        {
+            "entity": record.entity,
+            "id": record.record_id,
+            "row": record.row_number,
+            "name": names.get(record.record_id, "") if record.entity == "company" else "",
+        }
+        for record in records
+    ]

@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from customers import crypto
 from customers.api.csv_cells import split_list
 from customers.custom_fields import types as custom_types
 from customers.models import Company, Contact, CustomField, Deal, Stage
@@ -39,9 +40,13 @@ REFERENCE_TARGETS = {
     "company",
     "company_external_id",
     "company_name",
+    "company_domain",
     "primary_contact",
+    "primary_contact_email",
     "stage",
 }
+# The targets that together name a row's company (an id, an external id, a name, a domain).
+COMPANY_TARGETS = ("company", "company_external_id", "company_domain", "company_name")
 # Mapped targets that are not plain model fields; everything else is one.
 RELATION_TARGETS = {"id", "tags", *REFERENCE_TARGETS}
 TRUE_WORDS = custom_types.TRUE_WORDS
@@ -74,20 +79,31 @@ class ChunkLookups:
     owners: dict[str, int] = field(default_factory=dict)  # lower username or id text -> id
     company_ids: set[int] = field(default_factory=set)
     companies_by_external_id: dict[str, int] = field(default_factory=dict)
-    companies_by_name: dict[str, int] = field(default_factory=dict)
+    companies_by_name: dict[str, int] = field(default_factory=dict)  # lower name -> id
+    companies_by_domain: dict[str, int] = field(default_factory=dict)  # see domain_key
     contact_ids: set[int] = field(default_factory=set)
+    contacts_by_email_index: dict[str, int] = field(default_factory=dict)
     stages: dict[str, int] = field(default_factory=dict)  # id text or lower name -> id
 
     @classmethod
     def for_rows(cls, rows: Iterable[Mapping[str, Any]]) -> "ChunkLookups":
         wanted: dict[str, set[str]] = {}
         for row in rows:
-            for target in ("owner", "company", "company_external_id", "company_name", "stage"):
+            for target in (
+                "owner",
+                "company",
+                "company_external_id",
+                "company_name",
+                "company_domain",
+                "stage",
+                "primary_contact",
+                "primary_contact_email",
+            ):
                 value = _text(row.get(target))
                 if value:
+                    if target == "company" and not value.isdigit():
+                        target = "company_name"  # a "Company" column of names
                     wanted.setdefault(target, set()).add(value)
-            if _text(row.get("primary_contact")):
-                wanted.setdefault("primary_contact", set()).add(_text(row["primary_contact"]))
         lookups = cls()
         if owners := wanted.get("owner"):
             ids = {int(value) for value in owners if value.isdigit()}
@@ -110,13 +126,26 @@ class ChunkLookups:
             )
         if names := wanted.get("company_name"):
             lowered = {name.lower() for name in names}
+            # the exact names too, and keyed by Python's lower(): SQLite's LOWER() folds ASCII
+            # only, and a re-run must find "ÖKO GmbH" as the run before created it
             for pk, name in (
                 Company.objects.annotate(lowered=Lower("name"))
-                .filter(lowered__in=lowered)
+                .filter(models.Q(lowered__in=lowered) | models.Q(name__in=names))
                 .order_by("-pk")
-                .values_list("pk", "lowered")
+                .values_list("pk", "name")
             ):
-                lookups.companies_by_name[name] = pk  # the oldest wins: iterated newest first
+                if name.lower() in lowered:
+                    lookups.companies_by_name[name.lower()] = pk  # the oldest wins (newest first)
+        if domains := {domain_key(value) for value in wanted.get("company_domain", ())}:
+            domains.discard("")
+            lookups.add_companies_by_domain(domains)
+        if emails := wanted.get("primary_contact_email"):
+            indexes = {crypto.email_index(email) for email in emails} - {None, ""}
+            lookups.contacts_by_email_index = dict(
+                Contact.objects.filter(email_index__in=indexes)
+                .order_by("-pk")
+                .values_list("email_index", "pk")
+            )
         if ids := {int(v) for v in wanted.get("primary_contact", ()) if v.isdigit()}:
             lookups.contact_ids = set(
                 Contact.objects.filter(pk__in=ids).values_list("pk", flat=True)
@@ -133,6 +162,63 @@ class ChunkLookups:
                 lookups.stages[lowered] = pk  # the default pipeline's stage wins a name clash
                 lookups.stages[str(pk)] = pk
         return lookups
+
+    def add_companies_by_domain(self, domains: set[str]) -> None:
+        """Companies whose domain is one of `domains` (as ``domain_key`` gives them): stored
+        domains are compared lower-cased, with and without ``www.``."""
+        variants = domains | {f"www.{domain}" for domain in domains}
+        found = (
+            Company.objects.annotate(lowered=Lower("domain"))
+            .filter(lowered__in=variants)
+            .order_by("-pk")
+            .values_list("pk", "lowered")
+        )
+        for pk, lowered in found:
+            self.companies_by_domain[domain_key(lowered)] = pk  # the oldest wins
+
+    def company_for(self, wanted: "CompanyWanted") -> int | None:
+        """The company a row names: by external id, else by domain, else by name."""
+        for pk in (
+            self.companies_by_external_id.get(wanted.external_id) if wanted.external_id else None,
+            self.companies_by_domain.get(wanted.domain) if wanted.domain else None,
+            self.companies_by_name.get(wanted.name.lower()) if wanted.name else None,
+        ):
+            if pk is not None:
+                return pk
+        return None
+
+
+@dataclass(frozen=True)
+class CompanyWanted:
+    """A company as a row names it, other than by our id: what matching and creating use."""
+
+    name: str = ""
+    domain: str = ""  # as domain_key gives it
+    external_id: str = ""
+
+    @classmethod
+    def of(cls, references: Mapping[str, Any]) -> "CompanyWanted | None":
+        """None when the row names no company this way (no such column, empty cells, or an
+        id in the ``company`` column)."""
+        company = _text(references.get("company"))
+        name = _text(references.get("company_name")) or ("" if company.isdigit() else company)
+        domain = domain_key(_text(references.get("company_domain")))
+        external_id = _text(references.get("company_external_id"))
+        if company.isdigit() or not (name or domain or external_id):
+            return None
+        return cls(name=name, domain=domain, external_id=external_id)
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+
+
+def domain_key(value: str) -> str:
+    """A website as people write it (``https://www.Acme.com/about``) reduced to the domain
+    compared (``acme.com``)."""
+    domain = _SCHEME.sub("", value.strip().lower())
+    domain = domain.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    domain = domain.rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
+    return domain.removeprefix("www.")
 
 
 def _text(value: Any) -> str:
@@ -223,8 +309,12 @@ def resolve_references(
 ) -> None:
     """The second half of `clean_row`: references resolved through the chunk's lookups, and a
     rejected row's custom values checked so its report lists every problem."""
-    for target, raw in row.references.items():
-        _clean_relation(row, target, raw, lookups)
+    references = row.references
+    for target, raw in references.items():
+        if target not in COMPANY_TARGETS:
+            _clean_relation(row, target, raw, lookups)
+    if any(target in references for target in COMPANY_TARGETS):
+        _resolve_company(row, lookups)
     if row.errors:
         _check_custom_values(row, definitions)
 
@@ -406,32 +496,52 @@ def _clean_relation(row: CleanRow, target: str, raw: Any, lookups: ChunkLookups 
         if owner is None:
             row.fail("owner", f"Unknown user {value!r}.")
         row.values["owner_id"] = owner
-    elif target == "company":
-        company = int(value) if value.isdigit() and int(value) in lookups.company_ids else None
-        if company is None:
-            row.fail("company", f"Unknown company {value!r}.")
-        row.values["company_id"] = company
-    elif target == "company_external_id":
-        company = lookups.companies_by_external_id.get(value)
-        if company is None:
-            row.fail("company", f"No company has external id {value!r}.")
-        row.values["company_id"] = company
-    elif target == "company_name":
-        if "company_id" not in row.values:  # an id or external id in the same row wins
-            company = lookups.companies_by_name.get(value.lower())
-            if company is None:
-                row.fail("company", f"No company is named {value!r}.")
-            row.values["company_id"] = company
     elif target == "primary_contact":
         contact = int(value) if value.isdigit() and int(value) in lookups.contact_ids else None
         if contact is None:
             row.fail("primary_contact", f"Unknown contact {value!r}.")
         row.values["primary_contact_id"] = contact
+    elif target == "primary_contact_email":
+        if "primary_contact_id" not in row.values:  # an id in the same row wins
+            contact = lookups.contacts_by_email_index.get(crypto.email_index(value) or "")
+            if contact is None:
+                row.fail("primary_contact", _("No contact has this email."))
+            row.values["primary_contact_id"] = contact
     elif target == "stage":
         stage = lookups.stages.get(value.lower())
         if stage is None:
             row.fail("stage", f"Unknown stage {value!r}.")
         row.values["stage_id"] = stage
+
+
+def _resolve_company(row: CleanRow, lookups: ChunkLookups) -> None:
+    """The row's company from every column that names it: our id wins; otherwise its
+    external id, domain or name, in that order (a name the CRM spells differently still
+    matches by domain). An empty id cell clears the link; empty name cells leave it."""
+    company = _text(row.references.get("company"))
+    if company.isdigit():
+        found = int(company) if int(company) in lookups.company_ids else None
+        if found is None:
+            row.fail("company", f"Unknown company {company!r}.")
+        row.values["company_id"] = found
+        return
+    wanted = CompanyWanted.of(row.references)
+    if wanted is None:
+        if "company" in row.references:  # as before: only an empty id column clears it
+            row.values["company_id"] = None
+        return
+    found = lookups.company_for(wanted)
+    if found is None and "company" in row.errors:
+        pass  # creating it failed, and the row says why
+    elif found is None:
+        if wanted.name:
+            row.fail("company", f"No company is named {wanted.name!r}.")
+        elif wanted.domain:
+            message = _("No company has the domain '%(domain)s'.") % {"domain": wanted.domain}
+            row.fail("company", message)
+        else:
+            row.fail("company", f"No company has external id {wanted.external_id!r}.")
+    row.values["company_id"] = found
 
 
 def _tags(raw: Any) -> list[str]:

@@ -22,6 +22,7 @@ from django.db.models import TextField
 from django.db.models.base import ModelState
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers import crypto, events, selectors
 from customers.bulk_decrypt import decrypt_many
@@ -57,6 +58,10 @@ class ChunkResult:
     skipped: int = 0
     failed: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    # row number -> id of each record created, when the caller asked (want_ids)
+    created_ids: dict[int, int] = field(default_factory=dict)
+    # related records created for the rows (create_related): (entity, id, first row number)
+    related_created: list[tuple[str, int, int]] = field(default_factory=list)
 
     def fail(self, row: CleanRow, errors: Mapping[str, Sequence[str]]) -> None:
         self.failed += 1
@@ -87,8 +92,16 @@ def write_chunk(
     match_key: str,
     definitions: Sequence[CustomField],
     tokens: Tokens = NO_TOKENS,
+    want_ids: bool = False,
 ) -> ChunkResult:
-    """`tokens`: the chunk's PII encrypted ahead of time (see import_crypto)."""
+    """`tokens`: the chunk's PII encrypted ahead of time (see import_crypto). `want_ids`: fill
+    ``created_ids`` (the records an import creates for the rows that name them).
+
+    A row whose match key repeats an earlier row's (the same email, compared as the blind
+    index compares it, or the same external id) is skipped as "Same email as row N": the
+    earlier row is written, and every row of the file is counted once, as written, unchanged,
+    skipped or failed (a corrected error report holds a row once per problem, so a repeat
+    is not itself a failure)."""
     model = MODELS[resource]
     result = ChunkResult()
     valid = []
@@ -108,41 +121,42 @@ def write_chunk(
     unkeyed: list[_Planned] = []
     for row, key in zip(valid, keys, strict=True):
         earlier = planned.get(key) if key is not None else None
-        if earlier is not None and mode == "insert":
-            result.skip(row, f"Duplicate of row {earlier.row.number} in this file.")
+        if earlier is not None:
+            message = _("Same %(field)s as row %(row)s.")
+            result.skip(row, message % {"field": key[0], "row": earlier.row.number}, key[0])
             continue
-        instance = earlier.instance if earlier else existing.get(key) if key is not None else None
+        instance = existing.get(key) if key is not None else None
         if instance is None and mode == "update":
             result.skip(row, "No existing record matches this row.", match_key)
             continue
-        if instance is not None and earlier is None and mode == "insert":
+        if instance is not None and mode == "insert":
             result.skip(row, "A record with this key already exists.", match_key)
             continue
-        created = instance is None if earlier is None else earlier.created
+        created = instance is None
         instance = instance if instance is not None else new_record()
-        plan = earlier or _Planned(
+        plan = _Planned(
             row=row, instance=instance, created=created, stage_before=_stage_of(instance)
         )
         try:
-            plan.changed |= _apply(
+            plan.changed = _apply(
                 instance, row, created=created, custom_values=custom_values, stages=stages
             )
         except ValidationError as error:
             result.fail(row, error.message_dict)
             continue
-        plan.row = row
         if row.tags is not None and not created:
             tag_keys = {Tag.key_for(name) for name in row.tags}
-            stored = stored_tags.get(instance.pk, set())
-            plan.tags_changed = plan.tags_changed or tag_keys != stored
+            plan.tags_changed = tag_keys != stored_tags.get(instance.pk, set())
         if key is None:
             unkeyed.append(plan)
         else:
-            planned[key] = plan  # a later row with the same key merges into the same record
+            planned[key] = plan
     plans = _drop_unique_conflicts(model, [*planned.values(), *unkeyed], result, match_key)
     writes = [plan for plan in plans if plan.created or plan.changed or plan.tags_changed]
     _save(model, writes, tokens)
     _record_events(model, writes)
+    if want_ids:
+        result.created_ids = {plan.row.number: plan.instance.pk for plan in plans if plan.created}
     for plan in plans:
         if plan.created:
             result.created += 1

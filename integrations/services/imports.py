@@ -27,6 +27,7 @@ from customers.fields import encrypted_fields_of
 from integrations.formats import FormatError, open_reader
 from integrations.models import (
     ENTITY_OF_RESOURCE,
+    ImportCreatedRecord,
     ImportJob,
     ImportRowError,
     JobStatus,
@@ -38,6 +39,7 @@ from integrations.services.garbage_collection import fewer_collections
 from integrations.services.import_crypto import ChunkEncryptor
 from integrations.services.import_heartbeat import Heartbeat, is_alive
 from integrations.services.import_mapping import ColumnMapping, resolve_mapping
+from integrations.services.import_related import create_missing_related
 from integrations.services.import_rows import (
     MODELS,
     ChunkLookups,
@@ -105,6 +107,30 @@ def import_preview(
     )
 
 
+# Columns naming a related record the way another CRM writes it (not by our id).
+_RELATED_BY_NAME = {
+    "company_name",
+    "company_domain",
+    "company_external_id",
+    "primary_contact_email",
+}
+
+
+def names_related(preview: Preview) -> bool:
+    """Whether the file names related records in a way `create_related` can create: a
+    company by name, domain or external id (or a "Company" column of names rather than our
+    ids), a deal's contact by email. The wizard ticks the option for such files."""
+    targets = preview.mapping.targets
+    if _RELATED_BY_NAME & set(targets.values()):
+        return True
+    company = next((column for column, target in targets.items() if target == "company"), None)
+    return company is not None and any(
+        str(row.get(company) or "").strip() and not str(row.get(company)).strip().isdigit()
+        for row in preview.rows
+        if isinstance(row, Mapping)
+    )
+
+
 def import_create(
     *,
     user: Any,
@@ -117,6 +143,7 @@ def import_create(
     mapping: Mapping[str, str | None] | None = None,
     dry_run: bool = False,
     all_or_nothing: bool = False,
+    create_related: bool = False,
     may_look_up_pii: bool | None = None,
     enqueue: bool = True,
 ) -> ImportJob:
@@ -126,14 +153,17 @@ def import_create(
     Matching by email looks contacts up by personal data: its counts (updated or created, a
     dry run's included) would tell whether each person exists, so it needs `may_look_up_pii`
     (default: the user's right to read personal data; no user is the shell's own job; an API
-    door passes its key's)."""
+    door passes its key's). So does a deals file naming contacts by email, for the same reason.
+
+    `create_related`: a company a row names (by name, domain or external id) that no record
+    matches is created, and for deals a contact named by email (see import_related)."""
     _check_choice("mode", mode, ImportJob.Mode.values)
     _check_choice("match_key", match_key, ImportJob.MatchKey.values)
     if match_key == ImportJob.MatchKey.EMAIL and resource != Resource.CONTACTS:
         raise ValidationError({"match_key": "Only contacts can be matched by email."})
+    if may_look_up_pii is None:
+        may_look_up_pii = user is None or pii.can_view_pii(user)
     if match_key == ImportJob.MatchKey.EMAIL:
-        if may_look_up_pii is None:
-            may_look_up_pii = user is None or pii.can_view_pii(user)
         pii.check_pii_lookup(["match_key"], allowed=may_look_up_pii)
     size = _size(file)
     if size > settings.IMPORT_MAX_BYTES:
@@ -142,6 +172,8 @@ def import_create(
     file.seek(0)
     preview = import_preview(file=file, resource=resource, format=format, mapping=mapping)
     file.seek(0)
+    if "primary_contact_email" in preview.mapping.targets.values():
+        pii.check_pii_lookup(["mapping"], allowed=may_look_up_pii)
     job = ImportJob(
         created_by=user,
         resource=resource,
@@ -154,6 +186,7 @@ def import_create(
         mapping=dict(mapping or {}),
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
+        create_related=bool(create_related) and resource != Resource.COMPANIES,
     )
     job.file.save(filename or f"import.{preview.format}", File(file), save=False)
     job.save()
@@ -284,7 +317,9 @@ def _run_in_one_transaction(
     context = _Context.for_job(job, encryptor)
     totals = ChunkResult()
     problems = []
+    related: list[tuple[str, int, int]] = []
     processed = 0
+    rolled_back = False
     try:
         with transaction.atomic(), closing(_prepared_chunks(job, context)) as chunks:
             for chunk in chunks:
@@ -292,17 +327,22 @@ def _run_in_one_transaction(
                 for name in ("created", "updated", "unchanged", "skipped", "failed"):
                     setattr(totals, name, getattr(totals, name) + getattr(result, name))
                 problems.extend(result.problems)
+                related.extend(result.related_created)
                 processed += len(chunk)
                 _forget_logged_queries()
                 on_progress(processed, total)
             if job.dry_run or (job.all_or_nothing and totals.failed):
                 raise _Rollback
     except _Rollback:
-        pass
+        rolled_back = True
     with transaction.atomic():
         ImportJob.objects.filter(pk=job.pk).update(rows_total=processed)
         totals.problems = problems
-        _record_progress(job, totals, checkpoint=0, processed=processed)
+        totals.related_created = related
+        # counted as what would happen; listed only when they exist
+        _record_progress(
+            job, totals, checkpoint=0, processed=processed, list_related=not rolled_back
+        )
     if job.all_or_nothing and not job.dry_run and totals.failed:
         _finish(
             job,
@@ -399,10 +439,13 @@ class _Context:
         encryption helper encrypts their PII."""
         by_name = {field.name: field for field in self.definitions}
         lookups = ChunkLookups.for_rows([row.references for row in rows])
+        related = None
+        if self.job.create_related:
+            related = create_missing_related(resource=self.job.resource, rows=rows, lookups=lookups)
         for row in rows:
             resolve_references(row, lookups, by_name)
         tokens = self.encryptor.submit(self.plaintexts(rows))
-        return write_chunk(
+        result = write_chunk(
             resource=self.job.resource,
             rows=rows,
             mode=self.job.mode,
@@ -410,6 +453,12 @@ class _Context:
             definitions=self.definitions,
             tokens=tokens,
         )
+        if related is not None:
+            result.related_created = [
+                *(("company", pk, number) for pk, number in related.companies),
+                *(("contact", pk, number) for pk, number in related.contacts),
+            ]
+        return result
 
 
 def _prepared_chunks(job: ImportJob, context: _Context) -> Iterator[list[CleanRow]]:
@@ -449,7 +498,12 @@ def _forget_logged_queries() -> None:
 
 
 def _record_progress(
-    job: ImportJob, result: ChunkResult, *, checkpoint: int, processed: int | None = None
+    job: ImportJob,
+    result: ChunkResult,
+    *,
+    checkpoint: int,
+    processed: int | None = None,
+    list_related: bool = True,
 ) -> None:
     """Counts, row errors and the checkpoint in the same transaction as the chunk's writes.
     A row error's values are encrypted (``ImportRowError.values``) and its message keeps no
@@ -473,6 +527,15 @@ def _record_progress(
         ],
         batch_size=1000,
     )
+    related = result.related_created
+    if related and list_related:
+        ImportCreatedRecord.objects.bulk_create(
+            [
+                ImportCreatedRecord(job_id=job.pk, entity=entity, record_id=pk, row_number=number)
+                for entity, pk, number in related
+            ],
+            batch_size=1000,
+        )
     rows = result.created + result.updated + result.unchanged + result.skipped + result.failed
     ImportJob.objects.filter(pk=job.pk).update(
         rows_processed=F("rows_processed") + (processed if processed is not None else rows),
@@ -481,6 +544,8 @@ def _record_progress(
         rows_unchanged=F("rows_unchanged") + result.unchanged,
         rows_skipped=F("rows_skipped") + result.skipped,
         rows_failed=F("rows_failed") + result.failed,
+        companies_created=F("companies_created") + sum(r[0] == "company" for r in related),
+        contacts_created=F("contacts_created") + sum(r[0] == "contact" for r in related),
         checkpoint=checkpoint,
         heartbeat_at=timezone.now(),
     )

@@ -50,7 +50,17 @@ logger = logging.getLogger(__name__)
 SYNC_TASK = "integrations.sync_connection"
 MAX_SOURCE_ERRORS = 1000
 SECRET_PLACEHOLDER = "********"
-EDITABLE = {"name", "config", "mapping", "resource", "mode", "match_key", "enabled", "schedule"}
+EDITABLE = {
+    "name",
+    "config",
+    "mapping",
+    "resource",
+    "mode",
+    "match_key",
+    "create_related",
+    "enabled",
+    "schedule",
+}
 Status = SyncRun.Status
 
 
@@ -120,8 +130,11 @@ def connection_create(
     schedule: Schedule | None = None,
     enabled: bool = True,
     user: Any = None,
+    create_related: bool = False,
 ) -> Connection:
-    connection = Connection(created_by=user, connector=connector)
+    """`create_related`: its runs create the companies (and deals' contacts) the records name
+    when none matches, as a file import with that option does."""
+    connection = Connection(created_by=user, connector=connector, create_related=create_related)
     _assign(connection, {"name": name, "resource": resource, "mode": mode})
     _assign(connection, {"match_key": match_key, "mapping": dict(mapping or {})})
     _set_config(connection, config)
@@ -351,6 +364,7 @@ def sync_run(
                     mode=connection.mode,
                     match_key=connection.match_key,
                     mapping=connection.mapping or None,
+                    create_related=connection.create_related,
                     enqueue=False,
                 )
                 run.import_job = job

@@ -29,6 +29,12 @@ def errors(job):
     return list(ImportRowError.objects.filter(job=job).values_list("row_number", "field"))
 
 
+def messages(job):
+    return list(
+        ImportRowError.objects.filter(job=job).values_list("row_number", "field", "message")
+    )
+
+
 def test_a_csv_with_common_headers_imports_contacts_with_pii_indexed():
     job = run(
         "First Name,Last Name,E-mail,Phone,Tags\n"
@@ -71,7 +77,7 @@ def test_bad_rows_are_reported_and_good_rows_still_import():
     assert Contact.objects.count() == 1
 
 
-def test_upsert_by_email_updates_and_dedupes_inside_the_file():
+def test_upsert_by_email_updates_and_reports_an_email_repeated_inside_the_file():
     existing = ContactFactory(email="Old@Example.com", title="Buyer")
 
     job = run(
@@ -79,9 +85,29 @@ def test_upsert_by_email_updates_and_dedupes_inside_the_file():
         match_key="email",
     )
 
-    assert (job.rows_created, job.rows_updated) == (1, 1)
+    assert (job.rows_created, job.rows_updated, job.rows_skipped) == (1, 1, 1)
     assert Contact.objects.get(pk=existing.pk).title == "CEO"
-    assert selectors.find_contact_by_email("new@example.com").title == "CFO"  # the last row wins
+    assert selectors.find_contact_by_email("new@example.com").title == "CTO"  # the first row
+    assert messages(job) == [(4, "email", "Same email as row 3.")]
+
+
+@pytest.mark.parametrize(
+    ("match_key", "last_row"),
+    [
+        ("email", " P7@Example.COM,crm-x,Again"),  # the same email as the blind index sees it
+        ("external_id", "px@example.com,crm-7,Again"),
+    ],
+)
+def test_every_row_is_counted_when_the_match_key_repeats_inside_the_file(match_key, last_row):
+    rows = [f"p{n}@example.com,crm-{n},Person {n}" for n in range(199)] + [last_row]
+
+    job = run("email,external_id,first_name\n" + "\n".join(rows) + "\n", match_key=match_key)
+
+    counted = job.rows_created + job.rows_updated + job.rows_unchanged + job.rows_skipped
+    assert (job.rows_total, counted + job.rows_failed) == (200, 200)
+    assert (job.rows_created, job.rows_skipped) == (199, 1)
+    assert messages(job) == [(201, match_key, f"Same {match_key} as row 9.")]
+    assert Contact.objects.count() == 199
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from customers import selectors
-from customers.models import Contact
+from customers.models import Company, Contact
 from integrations import tasks
 from integrations.models import ImportJob, JobStatus
 from integrations.scopes import ALL_SCOPES
@@ -241,11 +241,20 @@ def test_the_error_report_downloads_as_csv_and_a_corrected_copy_imports(api, fin
     )
     text = b"".join(response.streaming_content).decode()
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["row", "field", "message", "first_name", "email", "lifecycle_stage", "tags"]
-    assert [row[:2] + row[3:] for row in rows[1:]] == [
-        ["3", "email", "B", "not-an-email", "zombie", "y|z"],
-        ["3", "lifecycle_stage", "B", "not-an-email", "zombie", "y|z"],
-        ["4", "email", "C", "also bad", "lead", ""],
+    # The file's columns in its order, then ours; one line per rejected row.
+    header = ["first_name", "email", "lifecycle_stage", "tags", "import row", "import errors"]
+    assert rows[0] == header
+    assert rows[1:] == [
+        [
+            "B",
+            "not-an-email",
+            "zombie",
+            "y|z",
+            "3",
+            "email: Enter a valid email address.; lifecycle_stage: 'zombie' is not one of: "
+            "lead, prospect, customer, churned.",
+        ],
+        ["C", "also bad", "lead", "", "4", "email: Enter a valid email address."],
     ]
 
     fixed = text.replace("not-an-email", "b@example.com").replace("zombie", "lead")
@@ -404,8 +413,8 @@ def test_the_error_report_shows_the_rows_as_in_the_file_under_its_own_headers(
         "First Name": "Wei",
         "Lieblingsfarbe": "blau",  # not imported, but part of the row as the user sent it
     }
-    assert rows[0] == ["row", "field", "message", "First Name", "E-mail", "Lieblingsfarbe"]
-    assert rows[1][3:] == ["Wei", "not-an-email", "blau"]
+    assert rows[0] == ["E-mail", "First Name", "Lieblingsfarbe", "import row", "import errors"]
+    assert rows[1][:4] == ["not-an-email", "Wei", "blau", "2"]
 
 
 def test_the_job_shows_rows_left_unchanged(api, queued, django_capture_on_commit_callbacks):
@@ -421,3 +430,29 @@ def test_the_job_shows_rows_left_unchanged(api, queued, django_capture_on_commit
 
     assert (again["rows_created"], again["rows_updated"], again["rows_unchanged"]) == (0, 0, 2)
     assert again["status"] == "succeeded"
+
+
+def test_create_related_is_off_unless_asked_and_the_job_lists_the_companies_it_created(
+    api, queued, django_capture_on_commit_callbacks
+):
+    salesforce = "First Name,Account Name\nWei,Company 0\nAnn,COMPANY 0\n"
+
+    def post(**options):
+        body = {"file": upload("sf.csv", salesforce), "resource": "contacts", **options}
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post(IMPORTS, body, format="multipart")
+        imports.import_run(job_id=response.json()["id"])
+        return api.get(response["Location"]).json()
+
+    plain = post()
+    job = post(create_related="true")
+
+    assert (plain["create_related"], plain["rows_failed"], plain["companies_created"]) == (
+        False,
+        2,
+        0,
+    )
+    assert (job["create_related"], job["rows_created"], job["companies_created"]) == (True, 2, 1)
+    listed = api.get(job["links"]["related"]).json()["results"]
+    company = Company.objects.get()
+    assert listed == [{"entity": "company", "id": company.pk, "row": 2, "name": "Company 0"}]

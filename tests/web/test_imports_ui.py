@@ -205,8 +205,18 @@ def test_the_error_report_lists_each_rejected_row(sales_client, sales_user):
 
     response = sales_client.get(reverse("web:import-errors", args=[job.pk]))
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert [(row["row"], row["field"]) for row in rows] == [("3", "email")]
+    data = b"".join(response.streaming_content)
+    assert data.startswith(b"\xef\xbb\xbf")  # a person's file: Excel reads Chinese with it
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows == [
+        {
+            "external_id": "x2",
+            "first_name": "Na",
+            "email": "not-an-email",
+            "import row": "3",
+            "import errors": "email: Enter a valid email address.",
+        }
+    ]
 
 
 def test_the_upload_page_lists_my_recent_imports_only(sales_client, sales_user):
@@ -274,3 +284,70 @@ def test_my_recent_imports_cost_the_same_queries_however_many(sales_client, sale
     for _n in range(6):
         _job(sales_user)
     assert queries() == one
+
+
+def submit_as_proposed(client, map_page: str):
+    """Press "Import" without touching anything: the page's own pre-selected options."""
+    form = client.get(map_page).context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {name: value for name, value in data.items() if value not in (False, None)}
+    response = client.post(map_page, {**data, "action": "run"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job = ImportJob.objects.latest("pk")
+    return imports.import_run(job_id=job.pk)
+
+
+def test_a_file_without_an_external_id_column_is_matched_by_email_and_reuploads_cleanly(
+    sales_client,
+):
+    spreadsheet = "First Name,Email\n" + "".join(f"P{n},p{n}@example.com\n" for n in range(200))
+
+    page = map_url(upload(sales_client, spreadsheet.encode()))
+    response = sales_client.get(page)
+    first = submit_as_proposed(sales_client, page)
+    again = submit_as_proposed(sales_client, map_url(upload(sales_client, spreadsheet.encode())))
+
+    assert response.context["form"]["match_key"].value() == "email"
+    assert "matched by email: no column holds an external id" in response.content.decode()
+    assert (first.match_key, first.rows_created) == ("email", 200)
+    assert (again.rows_unchanged, again.rows_failed, again.rows_created) == (200, 0, 0)
+
+
+def test_a_file_with_an_external_id_column_is_matched_by_it_and_the_page_says_so(sales_client):
+    content = "Record ID,First Name,Email\nh-1,A,a@example.com\n"
+
+    response = sales_client.get(map_url(upload(sales_client, content.encode())))
+
+    assert response.context["form"]["match_key"].value() == "external_id"
+    body = response.content.decode()
+    assert "matched by external id: the column “Record ID” holds it" in body
+
+
+def test_email_is_not_proposed_to_a_user_who_may_not_look_people_up_by_it(no_pii_client):
+    response = no_pii_client.get(map_url(upload(no_pii_client, b"Name,Email\nA,a@example.com\n")))
+
+    assert response.context["form"]["match_key"].value() == "external_id"
+    assert "needs the right to read personal data" in response.content.decode()
+
+
+def test_the_match_key_sentence_is_translated(sales_client):
+    page = map_url(upload(sales_client, b"First Name,Email\nA,a@example.com\n"))
+
+    body = sales_client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert "按电子邮件匹配" in body
+
+
+def test_a_file_naming_companies_ticks_create_related_and_the_job_page_lists_them(sales_client):
+    salesforce = "First Name,Last Name,Account Name,Email\nWei,Zhang,Company 0,w@example.cn\n"
+    plain = sales_client.get(map_url(upload(sales_client, b"First Name\nA\n"))).context["form"]
+
+    page = map_url(upload(sales_client, salesforce.encode()))
+    form = sales_client.get(page).context["form"]
+    job = submit_as_proposed(sales_client, page)
+    body = sales_client.get(reverse("web:import-detail", args=[job.pk])).content.decode()
+
+    assert plain["create_related"].value() is False and form["create_related"].value() is True
+    assert (job.create_related, job.rows_created, job.companies_created) == (True, 1, 1)
+    assert 'data-count="companies-created">1<' in body
+    assert ">Company 0</a>" in body

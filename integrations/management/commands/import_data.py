@@ -1,4 +1,4 @@
-"""`manage.py import_data FILE --resource contacts [--match email] [--mapping map.json] …`
+"""`manage.py import_data FILE --resource contacts [--match email] [--create-related] …`
 
 Runs the import here, in this process (no worker needed), with a progress bar and a summary on
 stderr. Exit status: 0 every row imported (or left as it was: unchanged, or skipped as the mode
@@ -44,6 +44,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--all-or-nothing", action="store_true", help="Import nothing if any row fails."
         )
+        parser.add_argument(
+            "--create-related",
+            action="store_true",
+            help="Create the companies the rows name (and, for deals, the contacts named by "
+            "email) when no record matches.",
+        )
         parser.add_argument("--user", help="Record the job as this user's (a username).")
 
     def handle(self, *args: Any, file: Path, **options: Any) -> None:
@@ -62,6 +68,7 @@ class Command(BaseCommand):
                     mapping=mapping,
                     dry_run=options["dry_run"],
                     all_or_nothing=options["all_or_nothing"],
+                    create_related=options["create_related"],
                     enqueue=False,
                 )
         except FileNotFoundError:
@@ -96,6 +103,11 @@ class Command(BaseCommand):
             f"{job.rows_failed} failed of {job.rows_total} "
             f"({job.status}, import #{job.pk})."
         )
+        if job.companies_created or job.contacts_created:
+            self.stderr.write(
+                f"{prefix}{job.companies_created} companies and {job.contacts_created} "
+                "contacts created because no record matched."
+            )
         problems = ImportRowError.objects.filter(job=job).order_by("row_number", "id")
         for problem in problems[:ROWS_WITH_ERRORS_SHOWN]:
             self.stderr.write(

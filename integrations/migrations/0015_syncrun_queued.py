@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0013_export_heartbeat'),
+        ('integrations', '0014_import_create_related'),
     ]
 
     operations = [

@@ -1,0 +1,64 @@
+"""A batch entry may name its company by name ({"company": {"name": "Acme"}}), as files from
+other CRMs do: matched exactly but for case, created with `create_related=true`, and refused
+with the field named otherwise (it used to be read as no company at all)."""
+
+import pytest
+
+from customers.models import ChangeEvent, Company, Contact, Deal
+from tests.api.support import V1
+from tests.factories import CompanyFactory
+
+pytestmark = pytest.mark.django_db
+
+CONTACTS = f"{V1}/contacts/batch/"
+
+
+def test_a_company_named_by_no_record_is_a_field_error_and_nothing_is_dropped(api):
+    response = api.post(
+        CONTACTS, [{"first_name": "Wei", "company": {"name": "Initech"}}], format="json"
+    )
+
+    (result,) = response.json()["results"]
+    assert result["status"] == "error"
+    assert result["errors"]["company"] == [
+        "No company is named 'Initech'; send create_related=true to create it."
+    ]
+    assert not Contact.objects.exists() and not Company.objects.exists()
+
+
+def test_a_company_named_whatever_the_case_links_the_existing_one(api):
+    acme = CompanyFactory(name="ACME Trading")
+
+    response = api.post(
+        CONTACTS, [{"first_name": "Wei", "company": {"name": "acme trading"}}], format="json"
+    )
+
+    assert response.json()["created"] == 1
+    assert Contact.objects.get().company == acme
+    assert Company.objects.count() == 1
+
+
+def test_create_related_creates_each_named_company_once_with_its_event(api):
+    records = [
+        {"first_name": "Wei", "company": {"name": "Initech"}},
+        {"first_name": "Ann", "company": {"name": "INITECH"}},
+    ]
+
+    response = api.post(f"{CONTACTS}?create_related=true", records, format="json")
+
+    assert response.json()["created"] == 2
+    initech = Company.objects.get()
+    assert initech.name == "Initech"
+    assert set(Contact.objects.values_list("company_id", flat=True)) == {initech.pk}
+    assert ChangeEvent.objects.filter(type="company.created", record_id=initech.pk).count() == 1
+
+
+def test_a_record_that_fails_leaves_no_company_behind(api):
+    records = [{"name": "Expansion", "amount": "not a number", "company": {"name": "Initech"}}]
+
+    response = api.post(
+        f"{V1}/deals/batch/", {"records": records, "create_related": True}, format="json"
+    )
+
+    assert response.json()["error"] == 1
+    assert not Company.objects.exists() and not Deal.objects.exists()
