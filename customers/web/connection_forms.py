@@ -44,6 +44,11 @@ class ConnectionInputForm(forms.Form):
         label=_("Mode"), choices=ImportJob.Mode.choices, initial=ImportJob.Mode.UPSERT
     )
     match_key = forms.ChoiceField(label=_("Match by"), choices=ImportJob.MatchKey.choices)
+    create_related = forms.BooleanField(
+        label=_("Create related records"),
+        required=False,
+        help_text=Connection._meta.get_field("create_related").help_text,
+    )
     schedule_kind = forms.ChoiceField(
         label=_("Schedule"),
         choices=[
@@ -103,7 +108,16 @@ class ConnectionInputForm(forms.Form):
         """What ``connections.connection_create`` / ``connection_update`` take: the schedule
         only when new or changed (an untouched one is not rewritten), and on an edit a secret
         key deleted from the text as null (the service keeps a secret that is left out)."""
-        names = ("name", "config", "mapping", "resource", "mode", "match_key", "enabled")
+        names = (
+            "name",
+            "config",
+            "mapping",
+            "resource",
+            "mode",
+            "match_key",
+            "create_related",
+            "enabled",
+        )
         data = {name: self.cleaned_data[name] for name in names}
         if self.connection is None:
             data["connector"] = self.cleaned_data["connector"]
@@ -151,6 +165,7 @@ def initial_from(connection: Connection) -> dict[str, Any]:
         "resource": connection.resource,
         "mode": connection.mode,
         "match_key": connection.match_key,
+        "create_related": connection.create_related,
         "enabled": connection.enabled,
         "schedule_kind": NO_SCHEDULE,
     }

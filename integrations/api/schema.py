@@ -381,6 +381,7 @@ CONNECTION = {
     },
     "secret_keys": ["headers"],
     "mapping": {"id": "external_id", "updated_at": None},
+    "create_related": False,
     "schedule": {"every_minutes": 15},
     "enabled": True,
     "cursor": "2026-03-02T09:00:00Z",

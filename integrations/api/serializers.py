@@ -401,6 +401,11 @@ class ConnectionInputSerializer(serializers.Serializer):
     )
     config = ConfigField(required=False)
     mapping = MappingField(required=False)
+    create_related = serializers.BooleanField(
+        default=False,
+        help_text="Runs create the company a record names when none matches (and, for deals, "
+        "the contact by email), as an import with `create_related` does.",
+    )
     schedule = ScheduleField(required=False, default=None)
     enabled = serializers.BooleanField(default=True)
 
@@ -425,6 +430,7 @@ class ConnectionOutputSerializer(_JobLinks, serializers.ModelSerializer):
             "config",
             "secret_keys",
             "mapping",
+            "create_related",
             "schedule",
             "enabled",
             "cursor",

@@ -1,11 +1,14 @@
-"""Connections as every door writes them (REST, the web UI, the admin's forms): one shape of
-input (``name``, ``connector``, ``resource``, ``mode``, ``match_key``, ``config``, ``mapping``,
-``schedule`` as ``{"every_minutes": N}``, ``{"crontab": "m h dom mon dow"}`` or None,
-``enabled``), the rules about it that no single door should own (the schedule's syntax, who may
-match by email, what a secret left out of an edit means), and a dry "test" of a connection
-that reads the first page of its source and shows how it would import, writing nothing.
+"""Connections as every door writes them (REST, the web UI): one shape of input (``name``,
+``connector``, ``resource``, ``mode``, ``match_key``, ``config``, ``mapping``,
+``create_related``, ``schedule`` as ``{"every_minutes": N}``, ``{"crontab": "m h dom mon
+dow"}`` or None, ``enabled``), the rules about it that no single door should own (the schedule's
+shape, who may match by email, what a secret left out of an edit means), and a dry "test" of a
+connection that reads the first page of its source and shows how it would import, writing
+nothing.
 
-The stored model, its secrets and its celery beat entry are ``integrations.services.sync``'s.
+The stored model, its secrets, the rules every write meets (the admin's included: the
+configuration, the crontab line, URLs to non-public addresses) and its celery beat entry are
+``integrations.services.sync``'s.
 """
 
 from collections.abc import Callable, Mapping
@@ -40,6 +43,7 @@ FIELDS = {
     "match_key",
     "config",
     "mapping",
+    "create_related",
     "schedule",
     "enabled",
 }
@@ -125,6 +129,7 @@ def connection_create(
             mode=data.get("mode") or ImportJob.Mode.UPSERT,
             match_key=data.get("match_key") or ImportJob.MatchKey.EXTERNAL_ID,
             mapping=data.get("mapping") or {},
+            create_related=bool(data.get("create_related", False)),
             schedule=schedule,
             enabled=data.get("enabled", True),
             user=actor,

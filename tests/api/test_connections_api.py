@@ -465,3 +465,12 @@ def test_the_schema_describes_every_connection_and_sync_run_endpoint(client):
     run = paths["/api/v1/connections/{id}/run/"]["post"]
     assert {"202", "409", "503"} <= set(run["responses"])
     assert run["x-required-scopes"] == ["integrations:write"]
+
+
+def test_create_related_is_stored_shown_and_changed_like_the_other_options(partner):
+    created = create(partner, create_related=True).json()
+
+    assert created["create_related"] is True and Connection.objects.get().create_related
+    changed = partner.patch(detail(created["id"]), {"create_related": False}, format="json")
+    assert changed.json()["create_related"] is False
+    assert not Connection.objects.get().create_related

@@ -493,3 +493,13 @@ def test_run_now_while_a_run_is_going_says_so_and_queues_nothing(manager_client)
 
     assert f"is still going (run {running.pk})" in response.content.decode()
     assert SyncRun.objects.count() == 1
+
+
+def test_the_form_sets_create_related_for_the_runs(manager_client):
+    response = manager_client.post(reverse("web:connection-new"), form_data(create_related="on"))
+
+    assert response.status_code == 302
+    connection = Connection.objects.get()
+    assert connection.create_related is True
+    edit = manager_client.get(reverse("web:connection-edit", args=[connection.pk]))
+    assert edit.context["form"].initial["create_related"] is True
