@@ -376,6 +376,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "integrations.models.JobStatus",
         "ImportModeEnum": "integrations.models.ImportJob.Mode",
         "BatchModeEnum": "customers.api.batch.MODES",
+        "MatchKeyEnum": "integrations.models.ImportJob.MatchKey",
     },
     # The guide (formats, errors, ETags, idempotency…) and the resource tags: customers.api.
     "POSTPROCESSING_HOOKS": [
