@@ -3,8 +3,20 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# Where `make run` serves, and how many demo contacts it seeds into an empty database (from the
+# environment or the command line: make run PORT=8080).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_CONTACTS ?= 500
 
-.PHONY: run test test-integration bench lint format install migrate clean
+# Debian's Chromium and its driver run the browser tests (tests/web/browser.py); these three
+# change only on make's command line (make browser CHROMIUM=…), not from the environment.
+CHROMIUM = /usr/bin/chromium
+CHROMEDRIVER = /usr/bin/chromedriver
+APT_GET = apt-get
+CHROMIUM_INSTALL := apt-get install chromium chromium-driver
+
+.PHONY: run test test-integration bench lint format install migrate clean browser
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,21 +29,38 @@ install: $(INSTALLED)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-## Install, migrate, seed demo data once, print the admin login, run web + Celery worker.
+## Install, migrate, create admin and print the login, seed demo data once (admin owns a share),
+## run web + Celery worker and beat on HOST:PORT.
 run: migrate
-	$(BIN)/python manage.py seed_demo --contacts 500
-	$(BIN)/python manage.py ensure_admin
-	$(BIN)/python scripts/run_dev.py
+	$(BIN)/python manage.py ensure_admin --host "$(HOST)" --port "$(PORT)"
+	$(BIN)/python manage.py seed_demo --contacts "$(DEMO_CONTACTS)"
+	HOST="$(HOST)" PORT="$(PORT)" $(BIN)/python scripts/run_dev.py
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/check_licences.py  # every dependency's licence compatible with AGPL-3.0-or-later
 
-## The whole suite on the embedded default (SQLite, filesystem broker), plus lint and migrations check.
-test: lint
+## Chromium for the browser tests: installed with apt-get when missing and we are root, else
+## stop and say how (the browser tests never skip silently under make test).
+browser:
+	@if [ -x "$(CHROMIUM)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v "$(APT_GET)" >/dev/null 2>&1; then \
+		echo "Installing Chromium for the browser tests: $(CHROMIUM_INSTALL)"; \
+		"$(APT_GET)" update -q && DEBIAN_FRONTEND=noninteractive "$(APT_GET)" install -y -q \
+			chromium chromium-driver || exit 1; \
+		if [ -x "$(CHROMIUM)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
+		echo "$(CHROMIUM) or $(CHROMEDRIVER) is still missing after the install." >&2; exit 1; \
+	fi; \
+	echo "make test runs browser tests and needs $(CHROMIUM) and $(CHROMEDRIVER)." >&2; \
+	echo "Install them as root, then run make test again: $(CHROMIUM_INSTALL)" >&2; \
+	exit 1
+
+## The whole suite on the embedded default (SQLite, filesystem broker), plus lint and migrations
+## check; browser tests fail rather than skip when Chromium is missing.
+test: lint browser
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -m "not integration" || [ $$? -eq 5 ]  # 5: no test selected is not a failure
+	CRM_REQUIRE_BROWSER=1 $(BIN)/pytest -m "not integration" || [ $$? -eq 5 ]  # 5: none selected
 
 ## Every test (the integration suite included) against real PostgreSQL and Redis, e.g.
 ## DATABASE_URL=postgres://postgres@127.0.0.1:5432/test CELERY_BROKER_URL=redis://127.0.0.1:6379/15

@@ -196,6 +196,9 @@ AXES_LOCKOUT_CALLABLE = "customers.web.login_throttle.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "customers.web.login_throttle.client_address"
 # No row per successful log-in kept forever: failures are what the throttle needs.
 AXES_DISABLE_ACCESS_LOG = True
+# Not verbose: no "AXES: BEGIN version …" banner on every command and process start (lockouts
+# are still logged, naming the parameters that are counted).
+AXES_VERBOSE = False
 # Reverse proxies in front of the app that append the address they saw to X-Forwarded-For
 # (0: clients connect directly; the connection's address is the client's).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -373,6 +376,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "integrations.models.JobStatus",
         "ImportModeEnum": "integrations.models.ImportJob.Mode",
         "BatchModeEnum": "customers.api.batch.MODES",
+        "MatchKeyEnum": "integrations.models.ImportJob.MatchKey",
     },
     # The guide (formats, errors, ETags, idempotency…) and the resource tags: customers.api.
     "POSTPROCESSING_HOOKS": [
@@ -444,6 +448,9 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # spyne announces each Application it builds ("Initializing application …", twice at
+        # import): chatter on every manage.py command. Its warnings and errors still show.
+        "spyne.application": {"level": "WARNING"},
     },
 }
 

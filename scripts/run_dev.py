@@ -1,5 +1,5 @@
 """Run the development web server, a Celery worker and celery beat together, for `make run`
-(POSIX).
+(POSIX). The web server listens on HOST:PORT from the environment (default 127.0.0.1:8000).
 
 The children use this interpreter. Ctrl-C or SIGTERM is passed on to all and we wait for them;
 if one exits on its own, the others are stopped and we exit with the first one's code.
@@ -15,13 +15,22 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT_SECONDS = 15
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = "8000"
+
+
+def address() -> str:
+    """runserver's address: an IPv6 host goes in brackets."""
+    host = os.environ.get("HOST") or DEFAULT_HOST
+    port = os.environ.get("PORT") or DEFAULT_PORT
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def commands() -> dict[str, list[str]]:
     celery = Path(sys.executable).with_name("celery")  # not resolved: keep the venv's bin/
     celery_prefix = [str(celery)] if celery.exists() else [sys.executable, "-m", "celery"]
     return {
-        "web server": [sys.executable, "manage.py", "runserver", "127.0.0.1:8000"],
+        "web server": [sys.executable, "manage.py", "runserver", address()],
         "Celery worker": [
             *celery_prefix,
             *("-A", "crm_project", "worker", "-l", "info", "--concurrency", "1"),

@@ -2,11 +2,12 @@
 
 About half the people and companies are Chinese (zh_CN) and half Western (en_US, en_GB, de_DE),
 so lists, search and sorting meet CJK and Latin text alike. The same seed gives the same data.
+Beside them, the records the README's examples name (`demo_examples_ensure`).
 """
 
 import random
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,10 +21,11 @@ from django.utils.translation import gettext
 from faker import Faker
 
 from customers import roles, selectors
-from customers.models import Activity, Company, Contact, Deal, Stage
+from customers.models import Activity, Company, Contact, CustomField, Deal, Stage
 from customers.services.activities import activity_create
 from customers.services.companies import company_create
 from customers.services.contacts import contact_create
+from customers.services.custom_fields import custom_field_create
 from customers.services.deals import deal_create
 
 User = get_user_model()
@@ -103,12 +105,20 @@ _SUBJECTS = {
 # Reserved (RFC 2606) domains: demo people must never receive real email.
 _PERSONAL_DOMAINS = ("example.com", "example.net", "example.org")
 
+# What the README's examples use, so each runs verbatim on a fresh `make run`
+# (tests/project/test_readme_examples.py runs them).
+EXAMPLE_USER = "alice"
+EXAMPLE_CUSTOM_FIELD = "loyalty_tier"
+EXAMPLE_CONTACT_EMAIL = "zhang.wei@example.cn"
+EXAMPLE_CONTACT_EXTERNAL_ID = "erp-42"
+
 
 @dataclass
 class DemoSeedReport:
     seed: int
     skipped: bool = False
     existing_contacts: int = 0
+    examples: list[str] = field(default_factory=list)
     users: int = 0
     companies: int = 0
     contacts: int = 0
@@ -131,15 +141,22 @@ def demo_seed(
         seed = random.SystemRandom().randrange(2**32)
     existing = Contact.objects.count()
     if existing and not force:
-        return DemoSeedReport(seed=seed, skipped=True, existing_contacts=existing)
+        # A demo database seeded before the README's examples existed gets them now.
+        examples = demo_examples_ensure() if _is_demo_database() else []
+        return DemoSeedReport(
+            seed=seed, skipped=True, existing_contacts=existing, examples=examples
+        )
 
     demo = _DemoData(seed)
     with transaction.atomic():
+        examples = demo_examples_ensure()
         users = demo.users()
-        # Records belong to the sales team; the manager oversees rather than owns.
+        # Records belong to the sales team; the manager oversees rather than owns. A superuser
+        # already there (`make run` creates `admin` first) works a share too, so the first
+        # login's dashboard shows "my" deals and activities.
         owners = [
             user for user, (_, role) in zip(users, DEMO_USERS, strict=True) if role == roles.SALES
-        ]
+        ] + list(User.objects.filter(is_superuser=True, is_active=True).order_by("pk"))
         companies = demo.companies(max(1, round(contacts / 8)), owners)
         people = demo.contacts(contacts, companies, owners)
         deals = demo.deals(round(contacts * 0.4), people, owners)
@@ -147,12 +164,67 @@ def demo_seed(
     return DemoSeedReport(
         seed=seed,
         existing_contacts=existing,
+        examples=examples,
         users=demo.users_created,
         companies=len(companies),
         contacts=len(people),
         deals=len(deals),
         activities=activities,
     )
+
+
+@transaction.atomic
+def demo_examples_ensure() -> list[str]:
+    """The README's examples' records, each created once when missing (through the services,
+    so the blind index and custom values are as for any record): the sales user `alice`, the
+    contacts' choice field `loyalty_tier`, and 张伟 <zhang.wei@example.cn>, known to the ERP of
+    the examples as `erp-42`. Returns what it created, for the command to say."""
+    created = []
+    roles.ensure_default_groups()
+    alice = User.objects.filter(username=EXAMPLE_USER).first()
+    if alice is None:
+        alice = User.objects.create_user(
+            username=EXAMPLE_USER,
+            email=f"{EXAMPLE_USER}@crm.example.com",
+            first_name="Alice",
+            last_name="Example",
+            is_staff=True,
+        )  # no password: API keys are hers to use, logging in needs an administrator first
+        alice.groups.add(Group.objects.get(name=roles.SALES))
+        created.append(f"user {EXAMPLE_USER}")
+    if not CustomField.objects.filter(
+        entity=CustomField.Entity.CONTACT, name=EXAMPLE_CUSTOM_FIELD
+    ).exists():
+        custom_field_create(
+            entity=CustomField.Entity.CONTACT,
+            name=EXAMPLE_CUSTOM_FIELD,
+            label="Loyalty tier",
+            label_zh="会员等级",
+            type=CustomField.Type.CHOICE,
+            choices=("bronze", "silver", "gold"),
+        )
+        created.append(f"contact field {EXAMPLE_CUSTOM_FIELD}")
+    if not (
+        selectors.find_contact_by_email(EXAMPLE_CONTACT_EMAIL)
+        or selectors.find_contact_by_external_id(EXAMPLE_CONTACT_EXTERNAL_ID)
+    ):
+        contact_create(
+            first_name="伟",
+            last_name="张",
+            title="采购经理",
+            email=EXAMPLE_CONTACT_EMAIL,
+            lifecycle_stage=Contact.Lifecycle.CUSTOMER,
+            source="Referral",
+            owner=alice,
+            external_id=EXAMPLE_CONTACT_EXTERNAL_ID,
+            custom_fields={EXAMPLE_CUSTOM_FIELD: "gold"},
+        )
+        created.append(f"contact 张伟 <{EXAMPLE_CONTACT_EMAIL}>")
+    return created
+
+
+def _is_demo_database() -> bool:
+    return User.objects.filter(username__in=[username for username, _ in DEMO_USERS]).exists()
 
 
 class _DemoData:

@@ -1,6 +1,7 @@
-"""The connection form: it only shapes the input (JSON text into objects, minutes into a
-schedule); ``integrations.services.sync`` validates and writes, and its errors come back next to
-the fields (a bad configuration key named in the message under the configuration)."""
+"""The connection form: it only shapes the input (JSON text into objects, the schedule fields
+into the schedule every door sends); ``integrations.services.connections`` validates and writes,
+and its errors come back next to the fields (a bad configuration key named in the message under
+the configuration)."""
 
 import json
 from typing import Any
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.connectors import available_connectors
 from integrations.models import Connection, ImportJob, Resource
-from integrations.services import sync
+from integrations.services import connections, sync
 
 NO_SCHEDULE, EVERY, CRONTAB = "none", "every", "crontab"
 _SCHEDULE_FIELDS = ("schedule_kind", "every_minutes", "crontab")
@@ -43,6 +44,11 @@ class ConnectionInputForm(forms.Form):
         label=_("Mode"), choices=ImportJob.Mode.choices, initial=ImportJob.Mode.UPSERT
     )
     match_key = forms.ChoiceField(label=_("Match by"), choices=ImportJob.MatchKey.choices)
+    create_related = forms.BooleanField(
+        label=_("Create related records"),
+        required=False,
+        help_text=Connection._meta.get_field("create_related").help_text,
+    )
     schedule_kind = forms.ChoiceField(
         label=_("Schedule"),
         choices=[
@@ -86,23 +92,41 @@ class ConnectionInputForm(forms.Form):
             self.add_error("crontab", _("Enter a crontab line."))
         return data
 
-    def schedule(self) -> sync.Schedule | None:
-        """The schedule asked for; ValidationError (keyed ``schedule``) when the service
-        refuses it."""
+    def schedule(self) -> dict[str, Any] | None:
+        """The schedule asked for, in the shape the service (and the REST API) takes."""
         kind = self.cleaned_data["schedule_kind"]
         if kind == EVERY:
-            return sync.Schedule(every_seconds=self.cleaned_data["every_minutes"] * 60)
+            return {"every_minutes": self.cleaned_data["every_minutes"]}
         if kind == CRONTAB:
-            return sync.Schedule(crontab=" ".join(self.cleaned_data["crontab"].split()))
+            return {"crontab": self.cleaned_data["crontab"]}
         return None
 
     def schedule_changed(self) -> bool:
         return any(name in self.changed_data for name in _SCHEDULE_FIELDS)
 
     def service_data(self) -> dict[str, Any]:
-        """What ``connection_create`` / ``connection_update`` take (without the schedule)."""
-        names = ("name", "config", "mapping", "resource", "mode", "match_key", "enabled")
-        return {name: self.cleaned_data[name] for name in names}
+        """What ``connections.connection_create`` / ``connection_update`` take: the schedule
+        only when new or changed (an untouched one is not rewritten), and on an edit a secret
+        key deleted from the text as null (the service keeps a secret that is left out)."""
+        names = (
+            "name",
+            "config",
+            "mapping",
+            "resource",
+            "mode",
+            "match_key",
+            "create_related",
+            "enabled",
+        )
+        data = {name: self.cleaned_data[name] for name in names}
+        if self.connection is None:
+            data["connector"] = self.cleaned_data["connector"]
+        else:
+            removed = set(connections.secret_keys(self.connection)) - set(data["config"])
+            data["config"] = {**data["config"], **dict.fromkeys(removed)}
+        if self.connection is None or self.schedule_changed():
+            data["schedule"] = self.schedule()
+        return data
 
     def apply_errors(self, error: ValidationError) -> None:
         """A service error next to its field: ``config.<key>`` under the configuration, with
@@ -141,6 +165,7 @@ def initial_from(connection: Connection) -> dict[str, Any]:
         "resource": connection.resource,
         "mode": connection.mode,
         "match_key": connection.match_key,
+        "create_related": connection.create_related,
         "enabled": connection.enabled,
         "schedule_kind": NO_SCHEDULE,
     }

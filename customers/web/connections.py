@@ -1,13 +1,13 @@
 """Connections on the integrations area (managers): list with each one's last run, create,
-edit, delete, run now, and a page of recent runs. Every write goes through
-``integrations.services.sync``; secrets are shown only as the placeholder it gives."""
+edit, delete, run now, test (the first records of the source and how they would import), and a
+page of recent runs. Every write goes through ``integrations.services.connections``, as the
+REST API's; secrets are shown only as the placeholder the sync service gives."""
 
 import time
 from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,11 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from customers import pii
 from customers.web.connection_forms import ConnectionInputForm
 from customers.web.exchange_common import MANAGE_INTEGRATIONS, requires_perm
 from integrations.connectors import available_connectors, connector_class
 from integrations.models import Connection, ImportJob, Resource, SyncRun
-from integrations.services import sync
+from integrations.services import connections, sync
 
 RECENT_RUNS = 50
 SOURCE_ERRORS_SHOWN = 20
@@ -43,16 +44,10 @@ def connection_list(request: HttpRequest) -> HttpResponse:
 def connection_new(request: HttpRequest) -> HttpResponse:
     form = ConnectionInputForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-
-        def create(schedule: sync.Schedule | None) -> Connection:
-            return sync.connection_create(
-                **form.service_data(),
-                connector=form.cleaned_data["connector"],
-                schedule=schedule,
-                user=request.user,
-            )
-
-        connection = _save(form, create, with_schedule=True)
+        connection = _save(
+            form,
+            lambda: connections.connection_create(actor=request.user, data=form.service_data()),
+        )
         if connection is not None:
             messages.success(request, _("The connection “%(name)s” is saved.") % _name(connection))
             return redirect("web:connection-detail", connection.pk)
@@ -65,14 +60,12 @@ def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(_with_schedule(Connection.objects), pk=pk)
     form = ConnectionInputForm(request.POST or None, connection=connection)
     if request.method == "POST" and form.is_valid():
-
-        def update(schedule: sync.Schedule | None) -> Connection:
-            data = form.service_data()
-            if form.schedule_changed():
-                data["schedule"] = schedule
-            return sync.connection_update(connection=connection, data=data)
-
-        saved = _save(form, update, with_schedule=form.schedule_changed())
+        saved = _save(
+            form,
+            lambda: connections.connection_update(
+                actor=request.user, connection=connection, data=form.service_data()
+            ),
+        )
         if saved is not None:
             messages.success(request, _("The connection “%(name)s” is saved.") % _name(saved))
             return redirect("web:connection-detail", saved.pk)
@@ -102,7 +95,7 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk)
-    sync.connection_delete(connection=connection)
+    connections.connection_delete(connection=connection)
     messages.success(request, _("The connection “%(name)s” is deleted.") % _name(connection))
     return redirect("web:connection-list")
 
@@ -111,22 +104,34 @@ def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def connection_run(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk)
-    if not connection.enabled:
-        messages.error(
-            request, _("“%(name)s” is disabled: enable it to run it.") % _name(connection)
-        )
-        return redirect("web:connection-detail", connection.pk)
     queued_at = int(time.time())  # before queueing: the run may start at once
-    if not sync.sync_run_now(connection):
-        messages.error(
-            request, _("The task queue is unavailable, so nothing was queued; try again.")
-        )
+    try:
+        connections.connection_run(connection=connection)
+    except (sync.RunRefused, sync.QueueUnavailable) as error:
+        messages.error(request, str(error))
         return redirect("web:connection-detail", connection.pk)
     messages.success(
         request, _("A run of “%(name)s” is queued; its outcome appears below.") % _name(connection)
     )
     detail = reverse("web:connection-detail", args=[connection.pk])
     return redirect(f"{detail}?queued={queued_at}")
+
+
+@requires_perm(MANAGE_INTEGRATIONS)
+@require_POST
+def connection_test(request: HttpRequest, pk: int) -> HttpResponse:
+    """The REST API's test, as a page: nothing is written, so a POST only because it calls the
+    source (a link prefetched or followed twice should not)."""
+    connection = get_object_or_404(Connection, pk=pk)
+    result = connections.connection_test(
+        connection=connection, can_view_pii=pii.can_view_pii(request.user)
+    )
+    for record in result.records:
+        record.error_items = [
+            (field or _("whole record"), " ".join(texts)) for field, texts in record.errors.items()
+        ]
+    context = {"connection": connection, "result": result, "limit": connections.TEST_RECORDS}
+    return render(request, "web/connections/test.html", context)
 
 
 def _refresh_while_running(request: HttpRequest, runs: list[SyncRun]) -> bool:
@@ -166,33 +171,14 @@ def _minutes(count: int) -> str:
     return ngettext("Every minute", "Every %(count)d minutes", count) % {"count": count}
 
 
-def _save(
-    form: ConnectionInputForm,
-    write: Callable[[sync.Schedule | None], Connection],
-    *,
-    with_schedule: bool,
-) -> Connection | None:
-    """Write through the service; on refusal, every error (the schedule's too) goes next to its
-    field and nothing is stored."""
-    errors: list[ValidationError] = []
-    schedule = None
-    if with_schedule:
-        try:
-            schedule = form.schedule()
-        except ValidationError as error:
-            errors.append(error)
+def _save(form: ConnectionInputForm, write: Callable[[], Connection]) -> Connection | None:
+    """Write through the service; on refusal (which reports every field at once, the
+    schedule's too, and stores nothing) each error goes next to its field."""
     try:
-        with transaction.atomic():
-            connection = write(schedule)
-            if errors:
-                raise errors[0]  # the schedule was refused: store nothing
+        return write()
     except ValidationError as error:
-        if error not in errors:
-            errors.append(error)
-        for each in errors:
-            form.apply_errors(each)
+        form.apply_errors(error)
         return None
-    return connection
 
 
 def _form_page(request: HttpRequest, form: ConnectionInputForm, *, status: int, **extra):

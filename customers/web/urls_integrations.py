@@ -27,6 +27,11 @@ urlpatterns = [
         connections.connection_run,
         name="connection-run",
     ),
+    path(
+        "integrations/connections/<int:pk>/test/",
+        connections.connection_test,
+        name="connection-test",
+    ),
     path("integrations/webhooks/", webhooks.webhook_list, name="webhook-list"),
     path("integrations/webhooks/new/", webhooks.webhook_create, name="webhook-create"),
     path("integrations/webhooks/<int:pk>/pause/", webhooks.webhook_pause, name="webhook-pause"),

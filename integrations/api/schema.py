@@ -361,3 +361,260 @@ export_jobs = extend_schema_view(
         **_meta("exports", "read"),
     ),
 )
+
+
+# Connections and sync runs (integrations.api.connections): JSON only, scope `integrations:*`.
+
+CONNECTION = {
+    "id": 4,
+    "name": "Legacy ERP",
+    "connector": "rest_json",
+    "resource": "contacts",
+    "mode": "upsert",
+    "match": "external_id",
+    "config": {
+        "url": "https://erp.example.com/api/contacts/",
+        "records_path": "data.items",
+        "next_path": "links.next",
+        "since_param": "updated_since",
+        "cursor_field": "updated_at",
+    },
+    "secret_keys": ["headers"],
+    "mapping": {"id": "external_id", "updated_at": None},
+    "create_related": False,
+    "schedule": {"every_minutes": 15},
+    "enabled": True,
+    "cursor": "2026-03-02T09:00:00Z",
+    "created_by": {"id": 3, "username": "zhang.min"},
+    "created_at": "2026-03-01T08:00:00Z",
+    "links": {
+        "self": "https://crm.example.com/api/v1/connections/4/",
+        "run": "https://crm.example.com/api/v1/connections/4/run/",
+        "test": "https://crm.example.com/api/v1/connections/4/test/",
+        "runs": "https://crm.example.com/api/v1/sync-runs/?connection=4",
+    },
+}
+CONNECTION_INPUT = {
+    "name": "Legacy ERP",
+    "connector": "rest_json",
+    "resource": "contacts",
+    "mode": "upsert",
+    "match": "external_id",
+    "config": {
+        **CONNECTION["config"],
+        "headers": {"Authorization": "Bearer erp-token"},
+    },
+    "mapping": {"id": "external_id", "updated_at": None},
+    "schedule": {"crontab": "*/15 * * * *"},
+}
+SYNC_RUN = {
+    "id": 81,
+    "connection": {"id": 4, "name": "Legacy ERP"},
+    "status": "partially_succeeded",
+    "fetched": 120,
+    "created": 12,
+    "updated": 105,
+    "unchanged": 1,
+    "skipped": 0,
+    "failed": 2,
+    "deleted": 0,
+    "error_message": "",
+    "source_errors": [{"record": 17, "message": "The record is not an object."}],
+    "import_job": 311,
+    "cursor_before": "2026-03-02T09:00:00Z",
+    "cursor_after": "2026-03-02T09:15:00Z",
+    "started_at": "2026-03-02T09:15:00Z",
+    "fetched_at": "2026-03-02T09:15:02Z",
+    "finished_at": "2026-03-02T09:15:04Z",
+    "links": {
+        "self": "https://crm.example.com/api/v1/sync-runs/81/",
+        "connection": "https://crm.example.com/api/v1/connections/4/",
+        "import_job": "https://crm.example.com/api/v1/imports/311/",
+        "errors": "https://crm.example.com/api/v1/imports/311/errors/",
+    },
+}
+QUEUED_RUN = {
+    **SYNC_RUN,
+    **dict.fromkeys(("fetched", "created", "updated", "unchanged", "failed"), 0),
+    "status": "queued",
+    "source_errors": [],
+    "import_job": None,
+    "cursor_after": "",
+    "fetched_at": None,
+    "finished_at": None,
+    "links": {**SYNC_RUN["links"], "import_job": None, "errors": None},
+}
+CONNECTION_TEST = {
+    "error": "",
+    "mapping": {"id": "external_id", "first_name": "first_name", "email": "email"},
+    "ignored": ["updated_at"],
+    "more": True,
+    "records": [
+        {
+            "number": 1,
+            "values": {"id": "e1", "first_name": "伟", "email": "wei@example.cn"},
+            "mapped": {"external_id": "e1", "first_name": "伟", "email": "wei@example.cn"},
+            "errors": {},
+            "deletion": None,
+        },
+        {
+            "number": 2,
+            "values": {"id": "e2", "first_name": "", "email": "not-an-email"},
+            "mapped": {"external_id": "e2", "first_name": "", "email": "not-an-email"},
+            "errors": {"email": ["Enter a valid email address."]},
+            "deletion": None,
+        },
+    ],
+}
+RUN_LOCATION = OpenApiParameter(
+    "Location", str, HEADER, response=[202], required=True, description="The run's URL."
+)
+CREATED_LOCATION = OpenApiParameter(
+    "Location", str, HEADER, response=[201], required=True, description="The connection's URL."
+)
+CONNECTION_ERRORS = (400, 401, 403, 404, 406, 413, 415, 429)
+
+
+def _json_error(status_code: int, description: str, code: str, message: str) -> dict:
+    return {
+        (status_code, JSON): OpenApiResponse(
+            ErrorSerializer,
+            description=description,
+            examples=[OpenApiExample(code, value={"code": code, "message": message, "errors": {}})],
+        )
+    }
+
+
+def _json_errors(*status_codes: int) -> dict:
+    """The shared error responses, in JSON only: these endpoints speak nothing else."""
+    return {key: value for key, value in error_responses(*status_codes).items() if key[1] == JSON}
+
+
+def _integrations(action: str, text: str) -> dict[str, Any]:
+    return {
+        "description": f"{text}{_note('integrations', action)}",
+        "tags": ["Connections"],
+        "extensions": {"x-required-scopes": [f"integrations:{action}"]},
+    }
+
+
+connections = extend_schema_view(
+    list=extend_schema(
+        summary="List connections",
+        parameters=[*COMMON_HEADERS],
+        responses={200: s.ConnectionOutputSerializer, **_json_errors(400, *READ_ERRORS)},
+        **_integrations("read", "Every connection, by name. Secret keys are never shown."),
+    ),
+    retrieve=extend_schema(
+        summary="Get a connection",
+        parameters=[*COMMON_HEADERS],
+        responses={200: s.ConnectionOutputSerializer, **_json_errors(*READ_ERRORS)},
+        examples=[OpenApiExample("A connection", value=CONNECTION, response_only=True)],
+        **_integrations("read", "The connection, its schedule and its cursor."),
+    ),
+    create=extend_schema(
+        summary="Create a connection",
+        request=s.ConnectionInputSerializer,
+        parameters=[CREATED_LOCATION, *COMMON_HEADERS],
+        responses={201: s.ConnectionOutputSerializer, **_json_errors(*CONNECTION_ERRORS)},
+        examples=[
+            OpenApiExample(
+                "A REST source every 15 minutes", value=CONNECTION_INPUT, request_only=True
+            ),
+            OpenApiExample("Created", value=CONNECTION, response_only=True, status_codes=[201]),
+        ],
+        **_integrations(
+            "write",
+            "Checked as a whole: every bad field is named at once (`config.<key>` for a "
+            "configuration key, `schedule` for the schedule) and nothing is stored. A `file` "
+            "connection's `folder` must lie in `CONNECTOR_FILE_ROOTS`; URLs must be public "
+            "unless their network is in `OUTBOUND_ALLOWED_NETWORKS`. Runs import as the user "
+            "who created the connection.",
+        ),
+    ),
+    partial_update=extend_schema(
+        summary="Change a connection",
+        request=s.ConnectionInputSerializer,
+        parameters=[*COMMON_HEADERS],
+        responses={200: s.ConnectionOutputSerializer, **_json_errors(*CONNECTION_ERRORS)},
+        **_integrations(
+            "write",
+            "Only the fields sent change. A secret configuration key left out of `config` keeps "
+            "its stored value (send it as null to remove it); `schedule: null` removes the "
+            "schedule. The connector cannot change.",
+        ),
+    ),
+    destroy=extend_schema(
+        summary="Delete a connection",
+        parameters=[*COMMON_HEADERS],
+        responses={204: OpenApiResponse(description="Deleted."), **_json_errors(*READ_ERRORS)},
+        **_integrations("write", "The connection, its schedule and its run history."),
+    ),
+    run=extend_schema(
+        summary="Run a connection now",
+        request=None,
+        parameters=[RUN_LOCATION, *COMMON_HEADERS],
+        responses={
+            202: OpenApiResponse(s.SyncRunOutputSerializer, description="Queued."),
+            **_json_errors(*READ_ERRORS),
+            **_json_error(
+                409,
+                "The connection is disabled, or a run of it is still going.",
+                "run_conflict",
+                "A run of “Legacy ERP” is still going (run 80); wait until it finishes.",
+            ),
+            **_json_error(
+                503,
+                "The task queue is unavailable: nothing was queued; retry later.",
+                "queue_unavailable",
+                "The task queue is unavailable, so nothing was queued; try again.",
+            ),
+        },
+        examples=[
+            OpenApiExample("Queued", value=QUEUED_RUN, response_only=True, status_codes=[202])
+        ],
+        **_integrations(
+            "write",
+            "Queues a run outside the schedule and answers 202 with it (`status: queued`); "
+            "follow `Location` (or `GET /api/v1/sync-runs/{id}/`) for its counts. Asking again "
+            "while it is still queued answers the same run.",
+        ),
+    ),
+    test=extend_schema(
+        summary="Test a connection",
+        request=s.ConnectionTestInputSerializer,
+        parameters=[*COMMON_HEADERS],
+        responses={200: s.ConnectionTestOutputSerializer, **_json_errors(*CONNECTION_ERRORS)},
+        examples=[
+            OpenApiExample("Two records", value=CONNECTION_TEST, response_only=True),
+        ],
+        **_integrations(
+            "write",
+            "Reads the first `limit` records of the source (from the beginning, ignoring the "
+            "cursor) and shows how a run would map and check each one. Writes nothing: no run, "
+            "no record, no cursor; a drop folder's files stay where they are. A source that "
+            "cannot be read answers 200 with `error` set.",
+        ),
+    ),
+)
+
+sync_runs = extend_schema_view(
+    list=extend_schema(
+        summary="List sync runs",
+        parameters=[*COMMON_HEADERS],
+        responses={200: s.SyncRunOutputSerializer, **_json_errors(400, *READ_ERRORS)},
+        **_integrations("read", "Runs of every connection, newest first (`?connection=<id>`)."),
+    ),
+    retrieve=extend_schema(
+        summary="Get a sync run",
+        parameters=[*COMMON_HEADERS],
+        responses={200: s.SyncRunOutputSerializer, **_json_errors(*READ_ERRORS)},
+        examples=[OpenApiExample("A run", value=SYNC_RUN, response_only=True)],
+        **_integrations(
+            "read",
+            "The run's counts, the records the source gave unusable (`source_errors`, the first "
+            "1,000), the error that failed it, and its import job (whose `errors` list the rows "
+            "the import rejected).",
+        ),
+    ),
+)

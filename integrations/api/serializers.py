@@ -2,6 +2,7 @@
 services (``imports``, ``exports``) check the file, the mapping and the filters."""
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
 from django.urls import reverse
@@ -9,7 +10,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.api.fields import RelatedRefField
-from integrations.models import ExportJob, FileFormat, ImportJob, JobStatus, Resource
+from integrations.models import (
+    Connection,
+    ExportJob,
+    FileFormat,
+    ImportJob,
+    JobStatus,
+    Resource,
+    SyncRun,
+)
+from integrations.services import connections as connection_services
 
 MAX_PREVIEW_ROWS = 100
 
@@ -314,3 +324,276 @@ class ExportJobOutputSerializer(_JobLinks, serializers.ModelSerializer):
     )
     def get_links(self, job: ExportJob) -> dict[str, str]:
         return {"self": self._link("export-job-detail", job)}
+
+
+# Connections and their sync runs (``integrations.api.connections``). The serializers only
+# type-check; ``integrations.services.connections`` checks the configuration and the schedule.
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {"every_minutes": {"type": "integer", "minimum": 1}},
+                "required": ["every_minutes"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": {
+                    "crontab": {
+                        "type": "string",
+                        "description": "`minute hour day-of-month month day-of-week`, in UTC.",
+                    }
+                },
+                "required": ["crontab"],
+                "additionalProperties": False,
+            },
+        ],
+        "nullable": True,
+        "description": 'When beat runs the connection: `{"every_minutes": 15}`, '
+        '`{"crontab": "*/15 2 * * 1-5"}` (UTC), or null for only when run by hand.',
+    }
+)
+class ScheduleField(serializers.Field):
+    """Passed on as given: the service checks its shape, so each door reports it alike."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "The connector's configuration keys (see the README's connector table). "
+        "Secret keys (`headers` of `rest_json`, `password` of `soap`…) are write-only: never "
+        "returned (`secret_keys` names those stored). In a PATCH a secret key left out keeps its "
+        "stored value and one sent as null is removed; the other keys are replaced as a whole. "
+        "A bad key is a 400 naming `config.<key>`.",
+    }
+)
+class ConfigField(JSONObjectField):
+    pass
+
+
+class ConnectionInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    connector = serializers.CharField(
+        max_length=50, help_text="`rest_json`, `soap`, `file`, `crm` or a plug-in's name."
+    )
+    resource = serializers.ChoiceField(choices=Resource.choices)
+    mode = serializers.ChoiceField(choices=ImportJob.Mode.choices, default=ImportJob.Mode.UPSERT)
+    match = serializers.ChoiceField(
+        choices=ImportJob.MatchKey.choices,
+        default=ImportJob.MatchKey.EXTERNAL_ID,
+        source="match_key",
+        help_text="What finds an existing record: `external_id`, or `email` (contacts only; "
+        "needs `pii:read` and the user's right to read personal data).",
+    )
+    config = ConfigField(required=False)
+    mapping = MappingField(required=False)
+    create_related = serializers.BooleanField(
+        default=False,
+        help_text="Runs create the company a record names when none matches (and, for deals, "
+        "the contact by email), as an import with `create_related` does.",
+    )
+    schedule = ScheduleField(required=False, default=None)
+    enabled = serializers.BooleanField(default=True)
+
+
+class ConnectionOutputSerializer(_JobLinks, serializers.ModelSerializer):
+    match = serializers.CharField(source="match_key", read_only=True)
+    config = serializers.SerializerMethodField()
+    secret_keys = serializers.SerializerMethodField()
+    schedule = serializers.SerializerMethodField()
+    created_by = RelatedRefField(label_attr="username", read_only=True)
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Connection
+        fields = [
+            "id",
+            "name",
+            "connector",
+            "resource",
+            "mode",
+            "match",
+            "config",
+            "secret_keys",
+            "mapping",
+            "create_related",
+            "schedule",
+            "enabled",
+            "cursor",
+            "created_by",
+            "created_at",
+            "links",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "The configuration without its secret keys.",
+        }
+    )
+    def get_config(self, connection: Connection) -> dict[str, Any]:
+        return dict(connection.config)
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The secret configuration keys stored (their values are never shown).",
+        }
+    )
+    def get_secret_keys(self, connection: Connection) -> list[str]:
+        return connection_services.secret_keys(connection)
+
+    @extend_schema_field(ScheduleField)
+    def get_schedule(self, connection: Connection) -> dict[str, Any] | None:
+        return connection_services.schedule_data(connection)
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                name: {"type": "string", "format": "uri"}
+                for name in ("self", "run", "test", "runs")
+            },
+            "required": ["self", "run", "test", "runs"],
+        }
+    )
+    def get_links(self, connection: Connection) -> dict[str, str]:
+        runs = reverse("sync-run-list") + f"?connection={connection.pk}"
+        request = self.context.get("request")
+        return {
+            "self": self._link("connection-detail", connection),
+            "run": self._link("connection-run", connection),
+            "test": self._link("connection-test", connection),
+            "runs": request.build_absolute_uri(runs) if request else runs,
+        }
+
+
+class SourceErrorSerializer(serializers.Serializer):
+    record = serializers.IntegerField(help_text="The record's number in the run (from 1).")
+    message = serializers.CharField()
+
+
+class SyncRunOutputSerializer(_JobLinks, serializers.ModelSerializer):
+    connection = RelatedRefField(label_attr="name", read_only=True)
+    source_errors = SourceErrorSerializer(many=True, read_only=True)
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id",
+            "connection",
+            "status",
+            "fetched",
+            "created",
+            "updated",
+            "unchanged",
+            "skipped",
+            "failed",
+            "deleted",
+            "error_message",
+            "source_errors",
+            "import_job",
+            "cursor_before",
+            "cursor_after",
+            "started_at",
+            "fetched_at",
+            "finished_at",
+            "links",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "status": {
+                "help_text": "`queued` (asked for, not started), `running`, `succeeded`, "
+                "`partially_succeeded` (some records failed) or `failed` (`error_message` says "
+                "why; the cursor did not move)."
+            },
+            "failed": {
+                "help_text": "Records the source gave unusable (`source_errors`) plus rows the "
+                "import rejected (its error report: `links.errors`)."
+            },
+            "started_at": {
+                "help_text": "When it started, or, while queued, when it was asked for."
+            },
+        }
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "self": {"type": "string", "format": "uri"},
+                "connection": {"type": "string", "format": "uri"},
+                "import_job": {"type": "string", "format": "uri", "nullable": True},
+                "errors": {"type": "string", "format": "uri", "nullable": True},
+            },
+            "required": ["self", "connection", "import_job", "errors"],
+        }
+    )
+    def get_links(self, run: SyncRun) -> dict[str, str | None]:
+        job = SimpleNamespace(pk=run.import_job_id)
+        return {
+            "self": self._link("sync-run-detail", run),
+            "connection": self._link("connection-detail", SimpleNamespace(pk=run.connection_id)),
+            "import_job": self._link("import-job-detail", job) if run.import_job_id else None,
+            "errors": self._link("import-job-errors", job) if run.import_job_id else None,
+        }
+
+
+class ConnectionTestInputSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=connection_services.MAX_TEST_RECORDS,
+        default=connection_services.TEST_RECORDS,
+        help_text="How many records to read from the source.",
+    )
+
+
+class TestRecordOutputSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="The record's number in the source (from 1).")
+    values = serializers.DictField(
+        child=serializers.JSONField(allow_null=True),
+        help_text="The record as the source gave it, nested objects as dotted keys. Without "
+        "`pii:read` (or the user's right to read personal data) values that feed email, phone, "
+        "address or a PII custom field are masked, and fields no field takes read `***`.",
+    )
+    mapped = serializers.DictField(
+        child=serializers.JSONField(allow_null=True), help_text="Our field → the value it gets."
+    )
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='Field → what is wrong (`""`: the whole record); empty when it would import.',
+    )
+    deletion = serializers.CharField(
+        allow_null=True, help_text="The external id the source says was deleted, else null."
+    )
+
+
+class ConnectionTestOutputSerializer(serializers.Serializer):
+    error = serializers.CharField(
+        help_text="Why the source could not be read; empty when it was (nothing else is set then)."
+    )
+    mapping = serializers.DictField(
+        child=serializers.CharField(), help_text="Source field → the field it would fill."
+    )
+    ignored = serializers.ListField(
+        child=serializers.CharField(), help_text="Source fields no field takes."
+    )
+    more = serializers.BooleanField(help_text="The source has more records than were read.")
+    records = TestRecordOutputSerializer(many=True)

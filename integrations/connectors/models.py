@@ -76,9 +76,14 @@ class Connection(models.Model):
 class SyncRun(models.Model):
     """One run of a connection: what was fetched, what the import made of it, the cursor
     before and after. Per-record errors are the import job's error report, plus those of
-    records the source could not give in a usable shape (``source_errors``)."""
+    records the source could not give in a usable shape (``source_errors``).
+
+    A run asked for by hand (REST, UI) is created ``queued`` in the request, so its id can be
+    answered at once; the task that runs it, or failing that the next scheduled run, claims it.
+    ``started_at`` is then when it was asked for until claimed."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
         PARTIALLY_SUCCEEDED = "partially_succeeded", _("Partially succeeded")
@@ -123,4 +128,4 @@ class SyncRun(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status != self.Status.RUNNING
+        return self.status not in (self.Status.QUEUED, self.Status.RUNNING)

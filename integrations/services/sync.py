@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any
 
+from celery.schedules import ParseException, crontab_parser
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from customers import pii, selectors
@@ -38,6 +41,7 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.services import imports
+from integrations.services.connection_addresses import check_config_addresses
 from integrations.services.exchange_files import private_folder
 from integrations.services.import_mapping import field_order
 
@@ -72,8 +76,42 @@ class Schedule:
             raise ValidationError({"schedule": "Give either every_seconds or crontab."})
         if self.every_seconds is not None and self.every_seconds < 10:
             raise ValidationError({"schedule": "Run at most every 10 seconds."})
-        if self.crontab is not None and len(self.crontab.split()) != 5:
-            raise ValidationError({"schedule": "A crontab line has five fields."})
+        if self.crontab is not None:
+            check_crontab(self.crontab)
+
+
+# crontab fields in order: (name, largest value + 1 or the count, smallest value)
+_CRONTAB_FIELDS = (
+    (gettext_lazy("minute"), 60, 0),
+    (gettext_lazy("hour"), 24, 0),
+    (gettext_lazy("day of month"), 31, 1),
+    (gettext_lazy("month"), 12, 1),
+    (gettext_lazy("day of week"), 7, 0),
+)
+
+
+def check_crontab(line: str) -> None:
+    """A crontab line checked field by field with celery's own parser, whichever door wrote
+    it (REST, the UI, the admin), so beat never meets a line it refuses."""
+    parts = line.split() if isinstance(line, str) else []
+    if len(parts) != len(_CRONTAB_FIELDS):
+        raise ValidationError(
+            {
+                "schedule": _(
+                    "A crontab line has five fields: minute hour day-of-month month day-of-week."
+                )
+            }
+        )
+    for (name, size, smallest), part in zip(_CRONTAB_FIELDS, parts, strict=True):
+        try:
+            crontab_parser(size, smallest).parse(part)
+        except (ParseException, ValueError):
+            raise ValidationError(
+                {
+                    "schedule": _("The crontab's %(field)s field “%(value)s” is not valid.")
+                    % {"field": name, "value": part}
+                }
+            ) from None
 
 
 # Connections
@@ -144,6 +182,17 @@ def public_config(connection: Connection) -> dict[str, Any]:
     return {**connection.config, **dict.fromkeys(secrets, SECRET_PLACEHOLDER)}
 
 
+def public_secret_keys(connection: Connection) -> list[str]:
+    """The names of the secret keys stored (their values are never shown)."""
+    return sorted(json.loads(connection.secrets)) if connection.secrets else []
+
+
+def connector_for(connection: Connection) -> Connector:
+    """The connection's connector, configured with its secrets; ValidationError when the
+    stored configuration is no longer valid (a drop folder outside the roots since)."""
+    return _connector_class(connection.connector)(stored_config(connection))
+
+
 def _assign(connection: Connection, values: Mapping[str, Any]) -> None:
     for name, value in values.items():
         setattr(connection, name, value)
@@ -159,6 +208,7 @@ def _set_config(
             for key, value in config.items()
         }
     checked = connector.validate_config(config)
+    check_config_addresses(checked)
     secret_keys = connector.secret_keys()
     connection.config = {k: v for k, v in checked.items() if k not in secret_keys}
     secrets = {k: v for k, v in checked.items() if k in secret_keys}
@@ -270,19 +320,32 @@ def _apply_schedule(connection: Connection, schedule: Schedule | None) -> None:
 # Runs
 
 
-def sync_run(connection_id: int) -> SyncRun | None:
+def sync_run(
+    connection_id: int,
+    *,
+    run_id: int | None = None,
+    full: bool = False,
+    on_progress: imports.Progress | None = None,
+) -> SyncRun | None:
     """Run a connection once: fetch, import, move the cursor. Returns the run, or None when
-    the connection is gone or disabled, or another run of it is still going."""
+    the connection is gone or disabled, another run of it is still going, or `run_id` names a
+    run that is no longer queued (a redelivered message: that run was already taken).
+
+    `run_id` is a run queued by ``sync_run_queue``; without it (the schedule, the ``sync``
+    command) the oldest queued run is taken, else a new one starts. `full` starts from no
+    cursor (every record the source has). `on_progress` follows the import's chunks."""
     connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
     if connection is None:
+        if run_id is not None:
+            _fail_queued(run_id, _("The connection was disabled or deleted before the run began."))
         return None
-    run = _start(connection)
+    run = _start(connection, run_id=run_id, full=full)
     if run is None:
         return None
     try:
         # inside the try: a configuration valid when saved may not be now (a drop folder no
         # longer inside CONNECTOR_FILE_ROOTS), and the run must fail, not stay open
-        connector = _connector_class(connection.connector)(stored_config(connection))
+        connector = connector_for(connection)
         fetch = connector.fetch(run.cursor_before or None)
         with tempfile.TemporaryFile(dir=_spool_dir()) as spool:
             valid = _spool(fetch, spool, run)
@@ -309,27 +372,85 @@ def sync_run(connection_id: int) -> SyncRun | None:
     except (ConnectorError, ValidationError) as error:
         return _fail(run, _message(error))
     if run.import_job_id:
-        imports.import_run(job_id=run.import_job_id)
+        imports.import_run(job_id=run.import_job_id, on_progress=on_progress)
     return _complete(run, acknowledge=lambda: connector.acknowledge(fetch))
 
 
-def sync_run_now(connection: Connection) -> bool:
-    """Queue a run outside the schedule; False when the broker cannot take it (nothing is
-    queued then, and nothing fails: the caller says so)."""
+class RunRefused(Exception):
+    """A run cannot be queued now (the connection is disabled, or a run of it is going)."""
+
+
+class QueueUnavailable(Exception):
+    """The broker did not take the run; nothing was queued."""
+
+
+def sync_run_queue(connection: Connection) -> SyncRun:
+    """Queue a run outside the schedule and return it, ``queued``, so a caller can answer its
+    id at once. A run already queued is returned (and published again: its message may have
+    been lost) rather than doubled. With the broker down the new run is deleted and
+    QueueUnavailable raised: a caller says "try again" rather than promise a run that only
+    the next schedule, if any, would start."""
     from integrations.connectors.tasks import sync_connection
 
-    return queueing.enqueue(sync_connection, connection.pk, what=f"connection {connection.pk}")
+    if not connection.enabled:
+        raise RunRefused(_("“%(name)s” is disabled: enable it to run it.") % {"name": connection})
+    with transaction.atomic():
+        Connection.objects.select_for_update().get(pk=connection.pk)
+        running = connection.runs.filter(status=Status.RUNNING).first()
+        if running is not None and not _settle(running):
+            raise RunRefused(
+                _("A run of “%(name)s” is still going (run %(id)d); wait until it finishes.")
+                % {"name": connection, "id": running.pk}
+            )
+        run = connection.runs.filter(status=Status.QUEUED).order_by("started_at", "id").first()
+        created = run is None
+        if created:
+            run = SyncRun.objects.create(
+                connection=connection, status=Status.QUEUED, cursor_before=connection.cursor
+            )
+    what = f"run {run.pk} of connection {connection.pk}"
+    if not queueing.enqueue(sync_connection, connection.pk, run.pk, what=what):
+        if created:
+            SyncRun.objects.filter(pk=run.pk, status=Status.QUEUED).delete()
+        raise QueueUnavailable(
+            _("The task queue is unavailable, so nothing was queued; try again.")
+        )
+    return run
 
 
-def _start(connection: Connection) -> SyncRun | None:
-    """The new run, after settling a previous one that a crash left open."""
+def sync_run_now(connection: Connection) -> bool:
+    """Queue a run outside the schedule; False when it could not be (see sync_run_queue)."""
+    try:
+        sync_run_queue(connection)
+    except (RunRefused, QueueUnavailable):
+        return False
+    return True
+
+
+def _start(connection: Connection, *, run_id: int | None, full: bool) -> SyncRun | None:
+    """The run to go on with (the queued one, or a new one), after settling a previous one
+    that a crash left open."""
     with transaction.atomic():
         Connection.objects.select_for_update().get(pk=connection.pk)
         open_run = connection.runs.filter(status=Status.RUNNING).first()
         if open_run is not None and not _settle(open_run):
-            return None
+            return None  # a queued run stays queued for the next attempt
         connection.refresh_from_db(fields=["cursor"])  # settling a run may have moved it
-        return SyncRun.objects.create(connection=connection, cursor_before=connection.cursor)
+        cursor = "" if full else connection.cursor
+        queued = connection.runs.filter(status=Status.QUEUED)
+        run = (queued.filter(pk=run_id) if run_id else queued.order_by("started_at", "id")).first()
+        if run is None:
+            if run_id is not None:
+                return None  # already taken by an earlier delivery of the same message
+            return SyncRun.objects.create(connection=connection, cursor_before=cursor)
+        run.status, run.started_at, run.cursor_before = Status.RUNNING, timezone.now(), cursor
+        run.save(update_fields=["status", "started_at", "cursor_before"])
+        return run
+
+
+def _fail_queued(run_id: int, message: str) -> None:
+    for run in SyncRun.objects.filter(pk=run_id, status=Status.QUEUED):
+        _fail(run, message)
 
 
 def _settle(run: SyncRun) -> bool:

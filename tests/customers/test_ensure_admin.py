@@ -33,7 +33,7 @@ def test_creates_a_superuser_once_and_stores_the_login_privately(var_dir, capsys
     assert len(stored["password"]) >= 20
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
     assert stored["password"] in out
-    assert "http://127.0.0.1:8000/admin/" in out
+    assert "Admin: http://127.0.0.1:8000/admin/" in out
 
 
 @pytest.mark.django_db
@@ -84,3 +84,24 @@ def test_custom_username(var_dir, capsys):
 
     assert User.objects.get(username="root").is_superuser
     assert "username: root" in out
+
+
+@pytest.mark.django_db
+def test_the_login_points_at_the_crm_with_the_admin_url_on_its_own_line(var_dir, capsys):
+    out = _ensure_admin(capsys)
+
+    lines = out.splitlines()
+    assert "CRM:   http://127.0.0.1:8000/" in lines
+    assert "Admin: http://127.0.0.1:8000/admin/" in lines
+    assert lines.index("CRM:   http://127.0.0.1:8000/") < lines.index(
+        "Admin: http://127.0.0.1:8000/admin/"
+    )
+
+
+@pytest.mark.django_db
+def test_the_login_names_the_host_and_port_make_run_serves_on(var_dir, capsys):
+    out = _ensure_admin(capsys, "--host", "0.0.0.0", "--port", "8123")
+
+    assert "CRM:   http://0.0.0.0:8123/" in out.splitlines()
+    assert "Admin: http://0.0.0.0:8123/admin/" in out.splitlines()
+    assert "8000" not in out

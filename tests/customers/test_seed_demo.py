@@ -4,10 +4,17 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from customers.models import Activity, Company, Contact, Deal
+from customers import selectors
+from customers.models import Activity, Company, Contact, CustomField, Deal
 from customers.services.demo import demo_seed
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+README_CONTACT = "erp-42"  # 张伟, whom the README's examples look up and update
+
+
+def _drawn():
+    """The contacts drawn from the seed: all but the README's example."""
+    return Contact.objects.exclude(external_id=README_CONTACT)
 
 
 def _seed(*args: str) -> None:
@@ -22,7 +29,7 @@ def _names(contacts) -> list[str]:
 def test_seed_demo_creates_contacts_companies_deals_and_activities_through_services(capsys):
     _seed("--contacts", "40", "--seed", "1")
 
-    contacts = list(Contact.objects.all())
+    contacts = list(_drawn())
     assert len(contacts) == 40
     assert Company.objects.count() == 5
     with_email = [contact for contact in contacts if contact.email]
@@ -62,7 +69,7 @@ def test_force_adds_more_with_fresh_emails():
     _seed("--contacts", "12", "--seed", "3")
     _seed("--contacts", "12", "--seed", "3", "--force")
 
-    assert Contact.objects.count() == 24
+    assert _drawn().count() == 24
     indexes = list(Contact.objects.exclude(email_index=None).values_list("email_index", flat=True))
     assert len(indexes) == len(set(indexes))
 
@@ -70,11 +77,11 @@ def test_force_adds_more_with_fresh_emails():
 @pytest.mark.django_db
 def test_same_seed_gives_the_same_people_and_another_seed_does_not():
     demo_seed(contacts=10, seed=42)
-    first = _names(Contact.objects.order_by("pk"))
+    first = _names(_drawn().order_by("pk"))
     demo_seed(contacts=10, seed=42, force=True)
-    second = _names(Contact.objects.order_by("pk")[10:])
+    second = _names(_drawn().order_by("pk")[10:])
     demo_seed(contacts=10, seed=43, force=True)
-    other = _names(Contact.objects.order_by("pk")[20:])
+    other = _names(_drawn().order_by("pk")[20:])
 
     assert first == second
     assert other != first
@@ -85,3 +92,58 @@ def test_contacts_below_one_is_an_error_and_writes_nothing():
     with pytest.raises(CommandError, match="at least one contact"):
         _seed("--contacts", "0")
     assert Contact.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_demo_has_what_the_readme_examples_use_once(capsys):
+    _seed("--contacts", "5", "--seed", "1")
+    _seed("--contacts", "5", "--seed", "1", "--force")
+
+    alice = get_user_model().objects.get(username="alice")
+    assert set(alice.groups.values_list("name", flat=True)) == {"sales"}
+    assert alice.has_perm("customers.view_pii")
+    tier = CustomField.objects.get(entity="contact", name="loyalty_tier")
+    assert (tier.type, tier.choices) == ("choice", ["bronze", "silver", "gold"])
+    wei = selectors.find_contact_by_email("Zhang.Wei@example.cn")
+    assert (wei.last_name, wei.first_name, wei.external_id) == ("张", "伟", README_CONTACT)
+    assert wei.owner == alice and wei.custom_fields == {"loyalty_tier": "gold"}
+    assert Contact.objects.filter(external_id=README_CONTACT).count() == 1
+    out = capsys.readouterr().out
+    assert out.count("For the README's examples: user alice") == 1
+
+
+@pytest.mark.django_db
+def test_a_demo_database_seeded_before_the_examples_gets_them_on_the_next_run(capsys):
+    demo_seed(contacts=5, seed=1)
+    Contact.objects.filter(external_id=README_CONTACT).delete()
+    get_user_model().objects.filter(username="alice").delete()
+    CustomField.objects.filter(name="loyalty_tier").delete()
+    counts = [model.objects.count() for model in (Company, Deal, Activity)]
+
+    _seed("--contacts", "5")
+
+    assert get_user_model().objects.filter(username="alice").exists()
+    assert selectors.find_contact_by_email("zhang.wei@example.cn") is not None
+    assert [model.objects.count() for model in (Company, Deal, Activity)] == counts
+    assert "Skipped" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_a_database_that_is_not_a_demo_gets_no_example_records():
+    Contact.objects.create(first_name="Real", last_name="Customer")
+
+    _seed("--contacts", "5")
+
+    assert not get_user_model().objects.filter(username="alice").exists()
+    assert Contact.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_superuser_there_before_the_seed_owns_a_share_of_the_demo():
+    admin = get_user_model().objects.create_superuser("admin", "admin@localhost", "x-1234-long")
+
+    demo_seed(contacts=40, seed=1)
+
+    assert Contact.objects.filter(owner=admin).exists()
+    assert Deal.objects.filter(owner=admin).exists()
+    assert Activity.objects.filter(author=admin).exists()

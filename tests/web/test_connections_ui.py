@@ -79,6 +79,7 @@ def test_sales_users_get_403_on_every_connection_door(sales_client):
         ("post", reverse("web:connection-edit", args=[connection.pk])),
         ("post", reverse("web:connection-delete", args=[connection.pk])),
         ("post", reverse("web:connection-run", args=[connection.pk])),
+        ("post", reverse("web:connection-test", args=[connection.pk])),
     ]
     for method, url in doors:
         assert getattr(sales_client, method)(url).status_code == 403, url
@@ -397,3 +398,108 @@ def test_the_integrations_screens_in_chinese_show_no_english_headings(manager_cl
         for text, translated in zip(english, chinese, strict=True):
             assert translated != text and translated in body, (url, text)
             assert f">{text}<" not in body, (url, text)
+
+
+def test_a_crontab_field_out_of_range_is_refused_next_to_the_crontab(manager_client):
+    response = manager_client.post(
+        reverse("web:connection-new"), form_data(schedule_kind="crontab", crontab="61 * * * *")
+    )
+
+    assert response.status_code == 422
+    assert "minute" in " ".join(errors_of(response, "crontab"))
+    assert Connection.objects.count() == 0 and PeriodicTask.objects.count() == 0
+
+
+def test_deleting_a_secret_from_the_configuration_text_removes_it(manager_client):
+    connection = make_connection()
+    edit_url = reverse("web:connection-edit", args=[connection.pk])
+    shown = manager_client.get(edit_url).context["form"].initial
+    config = {k: v for k, v in json.loads(shown["config"]).items() if k != "headers"}
+    data = {**form_data(), **{k: v for k, v in shown.items() if v is not None}}
+    data["config"] = json.dumps(config)
+
+    assert manager_client.post(edit_url, data).status_code == 302
+
+    connection.refresh_from_db()
+    assert "headers" not in sync.stored_config(connection)
+
+
+# Test
+
+
+def test_the_detail_page_offers_a_test_that_posts_to_the_test_page(manager_client):
+    connection = make_connection()
+
+    page = manager_client.get(reverse("web:connection-detail", args=[connection.pk]))
+
+    test_url = reverse("web:connection-test", args=[connection.pk])
+    assert f'action="{test_url}"' in page.content.decode()
+    assert manager_client.get(test_url).status_code == 405  # it calls the source: POST only
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_test_page_shows_the_first_records_and_their_problems_and_writes_nothing(
+    client,
+    source,  # noqa: F811
+    settings,
+):
+    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
+    client.force_login(ManagerFactory(username="boss"))
+    data_dir, base_url = source
+    records = json.loads((data_dir / "contacts.json").read_text())
+    records[0]["email"] = "not-an-email"
+    (data_dir / "contacts.json").write_text(json.dumps(records))
+    connection = make_connection(base_url=base_url)
+
+    response = client.post(reverse("web:connection-test", args=[connection.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-record="1" data-invalid' in page and 'data-record="2">' in page
+    assert "Enter a valid email address." in page and records[1]["first_name"] in page
+    assert "<script" not in page.split("</header>", 1)[-1]  # the CSP allows no inline script
+    assert not SyncRun.objects.exists() and not Contact.objects.exists()
+    connection.refresh_from_db()
+    assert connection.cursor == ""
+
+
+def test_a_source_that_cannot_be_read_is_shown_on_the_test_page(manager_client, settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
+    connection = make_connection(base_url="http://127.0.0.1:9")
+
+    response = manager_client.post(reverse("web:connection-test", args=[connection.pk]))
+
+    assert response.status_code == 200
+    assert "data-test-error" in response.content.decode()
+    assert not SyncRun.objects.exists()
+
+
+def test_a_crontab_refusal_reaches_a_chinese_manager_in_chinese(manager_client):
+    response = manager_client.post(
+        reverse("web:connection-new"),
+        form_data(schedule_kind="crontab", crontab="0 25 * * *"),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+
+    assert errors_of(response, "crontab") == ["crontab 的小时字段“25”无效。"]
+    assert Connection.objects.count() == 0
+
+
+def test_run_now_while_a_run_is_going_says_so_and_queues_nothing(manager_client):
+    connection = make_connection()
+    running = SyncRun.objects.create(connection=connection)  # a worker has it
+
+    response = manager_client.post(reverse("web:connection-run", args=[connection.pk]), follow=True)
+
+    assert f"is still going (run {running.pk})" in response.content.decode()
+    assert SyncRun.objects.count() == 1
+
+
+def test_the_form_sets_create_related_for_the_runs(manager_client):
+    response = manager_client.post(reverse("web:connection-new"), form_data(create_related="on"))
+
+    assert response.status_code == 302
+    connection = Connection.objects.get()
+    assert connection.create_related is True
+    edit = manager_client.get(reverse("web:connection-edit", args=[connection.pk]))
+    assert edit.context["form"].initial["create_related"] is True

@@ -14,7 +14,6 @@ from django.contrib.auth.hashers import check_password
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
 CREDENTIALS_FILE = "admin-credentials.txt"
 
 
@@ -26,8 +25,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="admin")
+        # `make run` passes the HOST and PORT it serves on, so the login printed is the one.
+        parser.add_argument("--host", default="127.0.0.1", help="Where the CRM is served.")
+        parser.add_argument("--port", type=int, default=8000)
 
-    def handle(self, *args, username: str, **options) -> None:
+    def handle(self, *args, username: str, host: str, port: int, **options) -> None:
+        self.urls = _urls(host, port)
         user_model = get_user_model()
         path = Path(settings.VAR_DIR) / CREDENTIALS_FILE
         user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
@@ -53,15 +56,20 @@ class Command(BaseCommand):
             reason = "its password was set earlier and is not stored here"
         self.stdout.write(
             f"User {username!r} exists; {reason}. "
-            f"To set a new one: python manage.py changepassword {username}\n"
-            f"Admin: {ADMIN_URL}"
+            f"To set a new one: python manage.py changepassword {username}\n{self.urls}"
         )
 
     def _print_login(self, heading: str, username: str, password: str, path: Path) -> None:
         self.stdout.write(
-            self.style.SUCCESS(f"{heading}. Log in at {ADMIN_URL}")
-            + f"\n  username: {username}\n  password: {password}\n  (kept in {path})"
+            self.style.SUCCESS(f"{heading}. Log in at:")
+            + f"\n{self.urls}\n  username: {username}\n  password: {password}\n  (kept in {path})"
         )
+
+
+def _urls(host: str, port: int) -> str:
+    """The CRM first (where a user works), the admin on its own line."""
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"CRM:   http://{authority}/\nAdmin: http://{authority}/admin/"
 
 
 def _write_private(path: Path, text: str) -> None:

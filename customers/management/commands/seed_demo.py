@@ -10,8 +10,10 @@ from customers.services.demo import demo_seed
 
 class Command(BaseCommand):
     help = (
-        "Load realistic demo data (sales users, companies, contacts, deals, activities) once. "
-        "Does nothing when contacts already exist, unless --force."
+        "Load realistic demo data (sales users, companies, contacts, deals, activities) once, "
+        "with the records the README's examples use (user alice, the contact field "
+        "loyalty_tier, 张伟 <zhang.wei@example.cn>). With contacts already there it adds no "
+        "more unless --force; a demo database still gets any missing example record."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,6 +29,8 @@ class Command(BaseCommand):
             report = demo_seed(contacts=contacts, seed=seed, force=force)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
+        if report.examples:
+            self.stdout.write(f"For the README's examples: {', '.join(report.examples)}.")
         if report.skipped:
             self.stdout.write(
                 f"Skipped demo data: the database already has {report.existing_contacts} "
