@@ -34,10 +34,14 @@ def _totals(pipeline: Pipeline) -> dict[int, dict[str, Any]]:
 
 
 def _total_text(amounts: dict[str, Decimal]) -> str:
+    """Each currency's total on its own, the default first: never a sum across currencies (a
+    "+" between them read as one)."""
     if not amounts:
         return money(Decimal("0"), settings.DEFAULT_CURRENCY)
-    ordered = sorted(amounts.items(), key=lambda item: item[0] != settings.DEFAULT_CURRENCY)
-    return " + ".join(money(amount, currency) for currency, amount in ordered)
+    ordered = sorted(
+        amounts.items(), key=lambda item: (item[0] != settings.DEFAULT_CURRENCY, item[0])
+    )
+    return " · ".join(money(amount, currency) for currency, amount in ordered)
 
 
 def column_totals(pipeline: Pipeline) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from customers.models import Activity, CustomField
 from customers.services import activities
 from customers.web import listing
 from customers.web.filters import ListFilterForm
-from customers.web.forms import ActivityInputForm, apply_errors
+from customers.web.forms import ActivityInputForm, apply_errors, submit
 
 LIST_CUSTOM_COLUMNS = 3  # custom fields shown as list columns (the first by position)
 TIMELINE_LENGTH = 50
@@ -135,12 +135,10 @@ def log_activity(
     """Log a call, note or meeting on a record. With htmx only the activity panel comes back;
     without JavaScript the page reloads. Bad input shows the form again with its errors."""
     form = ActivityInputForm(request.POST)
-    if form.is_valid():
-        try:
-            activities.activity_create(**form.cleaned_data, **link, author=request.user)
-        except ValidationError as error:
-            apply_errors(form, error)
-    if form.is_valid() and not form.errors:
+    logged = submit(
+        form, lambda data: activities.activity_create(**data, **link, author=request.user)
+    )
+    if logged is not None:
         if is_htmx(request):
             key, record = next(iter(link.items()))
             return render(

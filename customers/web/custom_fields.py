@@ -13,9 +13,12 @@ from customers.models import CustomField
 from customers.services import custom_fields as services
 from customers.web.custom_field_forms import CustomFieldInputForm
 from customers.web.exchange_common import requires_perm
-from customers.web.forms import apply_errors
+from customers.web.forms import submit
 
 MANAGE = "customers.change_customfield"
+# What the service needs of a new field: blank where the form refused the input, so that the
+# service still names what else is wrong (the form's own message stays on the blank field).
+_BLANK_DEFINITION = {"entity": "", "name": "", "label": "", "type": ""}
 
 
 @requires_perm(MANAGE)
@@ -32,12 +35,11 @@ def custom_field_list(request: HttpRequest) -> HttpResponse:
 def custom_field_new(request: HttpRequest) -> HttpResponse:
     initial = {"entity": request.GET.get("entity", "")}
     form = CustomFieldInputForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            field = services.custom_field_create(**form.service_data())
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
+    if request.method == "POST":
+        field = submit(
+            form, lambda data: services.custom_field_create(**{**_BLANK_DEFINITION, **data})
+        )
+        if field is not None:
             messages.success(
                 request, _("The field “%(label)s” was added.") % {"label": field.label}
             )
@@ -52,12 +54,9 @@ def custom_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
     with the number of records in the way; it shows next to the field and nothing changes."""
     field = get_object_or_404(CustomField, pk=pk)
     form = CustomFieldInputForm(request.POST or None, instance=field)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.custom_field_update(field=field, data=form.service_data())
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
+    if request.method == "POST":
+        saved = submit(form, lambda data: services.custom_field_update(field=field, data=data))
+        if saved is not None:
             messages.success(
                 request, _("The field “%(label)s” was saved.") % {"label": field.label}
             )

@@ -1,42 +1,126 @@
-"""The dashboard: my work first, then the pipeline, wins and losses, new contacts, due work."""
+"""The dashboard: my work first, then the pipeline, wins and losses, new contacts, due work.
+
+A user who owns nothing yet (the first login) would see only empty "my" lists: they see the
+team's instead, with a note saying so."""
+
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers import selectors
 from customers.web import charts, common, metrics
 from customers.web.templatetags import money
 
 
+@dataclass
+class CurrencyTab:
+    """One currency of the pipeline chart: its code, its open total, whether it is shown."""
+
+    code: str
+    total: Decimal
+    count: int
+    selected: bool
+
+    @property
+    def short(self) -> str:
+        return charts.compact(self.total)
+
+    @property
+    def total_text(self) -> str:
+        return _deal_value_text(self.total, self.code, self.count)
+
+
 @common.requires("view_deal")
 def dashboard(request: HttpRequest) -> HttpResponse:
     pipeline = selectors.default_pipeline()
     stage_values = metrics.pipeline_value_by_stage(pipeline)
-    currency = settings.DEFAULT_CURRENCY
-    pipeline_chart = charts.bar_chart(
+    currencies = metrics.currencies_by_weight(stage_values) or [settings.DEFAULT_CURRENCY]
+    currency = request.GET.get("currency", "")
+    if currency not in currencies:
+        currency = currencies[0]
+    months = metrics.won_lost_by_month()
+    weeks = metrics.new_contacts_by_week()
+    team_fallback = metrics.owns_nothing(request.user)
+    mine = None if team_fallback else request.user
+    context = {
+        "pipeline": pipeline,
+        "stage_values": stage_values,
+        "currency": currency,
+        "currency_tabs": _currency_tabs(stage_values, currencies, currency),
+        "pipeline_chart": _pipeline_chart(stage_values, currency),
+        "months": months,
+        "outcomes_chart": _outcomes_chart(months),
+        "weeks": weeks,
+        "contacts_chart": _contacts_chart(weeks),
+        "team_fallback": team_fallback,
+        "my_deals": list(metrics.open_deals(owner=mine)),
+        "my_activities": list(metrics.activities_due_now(author=mine)),
+        "my_due": metrics.activities_due(author=request.user),
+        "team_due": metrics.activities_due(),
+        "today": metrics.today(),
+    }
+    shown_due = context["team_due"] if team_fallback else context["my_due"]
+    context["due_now"] = shown_due.overdue + shown_due.today
+    return render(request, "web/dashboard.html", context)
+
+
+def _deal_value_text(amount: Decimal, currency: str, count: int) -> str:
+    return ngettext(
+        "%(amount)s in %(count)d open deal",
+        "%(amount)s in %(count)d open deals",
+        count,
+    ) % {"amount": money(amount, currency), "count": count}
+
+
+def _currency_tabs(
+    stage_values: list[metrics.StageValue], currencies: list[str], selected: str
+) -> list[CurrencyTab]:
+    """Amounts of different currencies are never added up: each has its own tab."""
+    tabs = []
+    for code in currencies:
+        total = sum((value.amounts.get(code, Decimal("0")) for value in stage_values), Decimal())
+        count = sum(value.counts.get(code, 0) for value in stage_values)
+        tabs.append(CurrencyTab(code, total, count, code == selected))
+    return tabs
+
+
+def _pipeline_chart(stage_values: list[metrics.StageValue], currency: str) -> charts.Chart:
+    amounts = [value.amounts.get(currency, Decimal("0")) for value in stage_values]
+    counts = [value.counts.get(currency, 0) for value in stage_values]
+    return charts.bar_chart(
         [value.stage.name for value in stage_values],
         [
             (
                 "value",
                 _("Open value (%(currency)s)") % {"currency": currency},
-                [value.amount for value in stage_values],
-                [money(value.amount, currency) for value in stage_values],
+                amounts,
+                [
+                    _deal_value_text(amount, currency, count)
+                    for amount, count in zip(amounts, counts, strict=True)
+                ],
             )
         ],
     )
-    months = metrics.won_lost_by_month()
-    outcomes_chart = charts.bar_chart(
+
+
+def _outcomes_chart(months: list[tuple]) -> charts.Chart:
+    return charts.bar_chart(
         [date_format(month, "M") for month, _won, _lost in months],
         [
             ("won", _("Won"), [won for _m, won, _l in months], [str(w) for _m, w, _l in months]),
             ("lost", _("Lost"), [lost for _m, _w, lost in months], [str(lo) for *_, lo in months]),
         ],
     )
-    weeks = metrics.new_contacts_by_week()
-    contacts_chart = charts.bar_chart(
+
+
+def _contacts_chart(weeks: list[tuple]) -> charts.Chart:
+    return charts.bar_chart(
         [date_format(monday, "n/j") for monday, _count in weeks],
         [
             (
@@ -47,19 +131,3 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             )
         ],
     )
-    context = {
-        "pipeline": pipeline,
-        "stage_values": stage_values,
-        "currency": currency,
-        "pipeline_chart": pipeline_chart,
-        "months": months,
-        "outcomes_chart": outcomes_chart,
-        "weeks": weeks,
-        "contacts_chart": contacts_chart,
-        "my_deals": list(metrics.my_open_deals(request.user)),
-        "my_activities": list(metrics.my_activities_due_today(request.user)),
-        "my_due": metrics.activities_due(author=request.user),
-        "team_due": metrics.activities_due(),
-        "today": metrics.today(),
-    }
-    return render(request, "web/dashboard.html", context)

@@ -1,12 +1,13 @@
 """Input forms of the UI. A form only shapes the input; the services validate and write, and
 their field-keyed errors come back next to the fields (`apply_errors`)."""
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from customers import pii
@@ -15,6 +16,7 @@ from customers.custom_fields.values import definitions_for, plain_values
 from customers.models import Activity, Company, Contact, CustomField, Deal, Stage
 
 User = get_user_model()
+T = TypeVar("T")
 
 
 class ServiceForm(forms.Form):
@@ -80,19 +82,52 @@ class ServiceForm(forms.Form):
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's errors next to the fields they name; the rest at the top of the form."""
+    """Put a service's errors next to the fields they name; the rest at the top of the form.
+    A field the form itself already refused keeps its own message: the service only saw the
+    field missing, so what it says about it would mislead."""
     messages: Mapping[str, list[str]] = (
         error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
     )
+    refused = set(form.errors)
     for key, texts in messages.items():
         name = key
         if key.startswith("custom_fields."):
             name = form_fields.PREFIX + key.split(".", 1)[1]
         target = name if name in form.fields else None
+        if target in refused:
+            continue
         for text in texts:
             if target is None and key != NON_FIELD_ERRORS:
                 text = f"{key}: {text}"
             form.add_error(target, text)
+
+
+class _CheckOnly(Exception):
+    """Raised inside a transaction to roll back a service call made only for its errors."""
+
+
+def submit(form: forms.Form, save: Callable[[dict[str, Any]], T]) -> T | None:
+    """What `save` (one service call) returned for the form's data, or None with every mistake
+    on the form.
+
+    A form parses (a date, a number, a choice from a list); the service holds the rules (a
+    unique value, a tag's length, a country code). Stopping at the form would name only the
+    parsing mistakes and leave the rest for the next attempt, so when the form refuses some
+    fields the service still checks the others, in a transaction rolled back whatever it says:
+    one answer names every mistake, as REST and SOAP do, and nothing is written."""
+    valid = form.is_valid()
+    data = form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
+    try:
+        with transaction.atomic():
+            result = save(data)
+            if not valid:
+                raise _CheckOnly
+    except _CheckOnly:
+        return None
+    except ValidationError as error:
+        apply_errors(form, error)
+        return None
+    return result
 
 
 def _as_id(value: Any) -> int | None:

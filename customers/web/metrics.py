@@ -1,6 +1,6 @@
 """The dashboard's numbers, each one grouped query over indexed columns."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -9,7 +9,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
-from customers.models import Activity, Contact, Deal, Pipeline, Stage
+from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage
 
 
 def _start_of_day(day: date) -> datetime:
@@ -22,14 +22,30 @@ def today() -> date:
 
 @dataclass
 class StageValue:
+    """Open deals of one stage: how many, and their value per currency (never summed across
+    currencies: there is no exchange rate to do it honestly)."""
+
     stage: Stage
-    amount: Decimal  # in the default currency
-    count: int
-    other_currencies: dict[str, Decimal]
+    count: int = 0
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def amount(self) -> Decimal:
+        """The value in the default currency."""
+        return self.amounts.get(settings.DEFAULT_CURRENCY, Decimal("0"))
+
+    @property
+    def other_currencies(self) -> dict[str, Decimal]:
+        return {
+            code: amount
+            for code, amount in self.amounts.items()
+            if code != settings.DEFAULT_CURRENCY
+        }
 
 
 def pipeline_value_by_stage(pipeline: Pipeline | None) -> list[StageValue]:
-    """Open deals' value per open stage of the pipeline."""
+    """Open deals' value per open stage of the pipeline, per currency."""
     if pipeline is None:
         return []
     stages = list(pipeline.stages.filter(outcome=Stage.Outcome.OPEN).order_by("position", "id"))
@@ -39,15 +55,22 @@ def pipeline_value_by_stage(pipeline: Pipeline | None) -> list[StageValue]:
         .annotate(count=Count("id"), amount=Sum("amount"))
         .order_by()
     )
-    result = {stage.pk: StageValue(stage, Decimal("0"), 0, {}) for stage in stages}
+    result = {stage.pk: StageValue(stage) for stage in stages}
     for row in rows:
         entry = result[row["stage_id"]]
         entry.count += row["count"]
-        if row["currency"] == settings.DEFAULT_CURRENCY:
-            entry.amount += row["amount"] or 0
-        else:
-            entry.other_currencies[row["currency"]] = row["amount"] or Decimal("0")
+        entry.amounts[row["currency"]] = row["amount"] or Decimal("0")
+        entry.counts[row["currency"]] = row["count"]
     return list(result.values())
+
+
+def currencies_by_weight(stage_values: list[StageValue]) -> list[str]:
+    """The currencies open deals are in: the default first, then by number of deals."""
+    counts: dict[str, int] = {}
+    for value in stage_values:
+        for code, count in value.counts.items():
+            counts[code] = counts.get(code, 0) + count
+    return sorted(counts, key=lambda code: (code != settings.DEFAULT_CURRENCY, -counts[code], code))
 
 
 def month_starts(count: int) -> list[date]:
@@ -125,19 +148,33 @@ def activities_due(*, author=None) -> DueCounts:
     return DueCounts(**counts)
 
 
-def my_open_deals(user, limit: int = 10) -> QuerySet[Deal]:
-    return (
-        Deal.objects.filter(owner=user, status=Deal.Status.OPEN)
-        .select_related("stage", "company")
-        .order_by(F("expected_close_date").asc(nulls_last=True), "-amount", "id")[:limit]
+def owns_nothing(user) -> bool:
+    """True when no deal, contact or company is the user's and no activity was logged by them:
+    a first login, before any work of their own. Four indexed EXISTS queries."""
+    return not (
+        Deal.objects.filter(owner=user).exists()
+        or Activity.objects.filter(author=user).exists()
+        or Contact.objects.filter(owner=user).exists()
+        or Company.objects.filter(owner=user).exists()
     )
 
 
-def my_activities_due_today(user, limit: int = 20) -> QuerySet[Activity]:
-    """Due today or overdue and not done: what this user should do now."""
+def open_deals(*, owner=None, limit: int = 10) -> QuerySet[Deal]:
+    """Open deals closing soonest (of `owner`, or everyone's)."""
+    queryset = Deal.objects.filter(status=Deal.Status.OPEN)
+    if owner is not None:
+        queryset = queryset.filter(owner=owner)
+    return queryset.select_related("stage", "company").order_by(
+        F("expected_close_date").asc(nulls_last=True), "-amount", "id"
+    )[:limit]
+
+
+def activities_due_now(*, author=None, limit: int = 8) -> QuerySet[Activity]:
+    """Due today or overdue and not done (of `author`, or everyone's): what to do now."""
     tomorrow = _start_of_day(today()) + timedelta(days=1)
-    return (
-        Activity.objects.filter(author=user, done_at__isnull=True, due_at__lt=tomorrow)
-        .select_related("contact", "company", "deal")
-        .order_by("due_at", "id")[:limit]
-    )
+    queryset = Activity.objects.filter(done_at__isnull=True, due_at__lt=tomorrow)
+    if author is not None:
+        queryset = queryset.filter(author=author)
+    return queryset.select_related("contact", "company", "deal", "author").order_by("due_at", "id")[
+        :limit
+    ]

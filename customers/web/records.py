@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from customers.web.forms import BulkActionForm, ServiceForm
+from customers.web.forms import BulkActionForm, ServiceForm, submit
 
 
 def edit_page(
@@ -27,18 +27,15 @@ def edit_page(
     initial: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """GET shows the form; POST saves through `save` (a service call) or shows the errors.
-    The service runs in one transaction, so a refused record leaves nothing half-saved."""
+    """GET shows the form; POST saves through `save` (a service call) or shows every error at
+    once (see `forms.submit`). The service runs in one transaction, so a refused record leaves
+    nothing half-saved."""
     if request.method == "POST":
         form = form_class(request.POST, user=request.user, instance=instance)
-        if form.is_valid():
-            try:
-                record = save(form.service_data())
-            except ValidationError as error:
-                form.apply_errors(error)
-            else:
-                messages.success(request, success_message)
-                return redirect(detail_url, record.pk)
+        record = submit(form, save)
+        if record is not None:
+            messages.success(request, success_message)
+            return redirect(detail_url, record.pk)
     else:
         form = form_class(user=request.user, instance=instance, initial=initial)
     status = 422 if form.is_bound else 200

@@ -4,7 +4,6 @@ deleted, and each one's deliveries with every attempt and a replay button. Every
 through ``integrations.webhooks.services``."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from customers.web.exchange_common import MANAGE_INTEGRATIONS, requires_perm
-from customers.web.forms import apply_errors
+from customers.web.forms import submit
 from customers.web.webhook_forms import WebhookSubscriptionInputForm
 from integrations.webhooks import services, triggers
 from integrations.webhooks.models import WebhookSubscription
@@ -34,16 +33,17 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
     """The secret exists in this response only (never in a session or a redirect): the page is
     rendered here, uncached, and the secret cannot be shown again."""
     form = WebhookSubscriptionInputForm(request.POST)
-    if form.is_valid():
-        try:
-            subscription, secret = services.subscription_create(
-                owner=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            context = {"subscription": subscription, "secret": secret}
-            return render(request, "web/webhooks/created.html", context, status=201)
+    created = submit(
+        form,
+        # blank where the form refused the input, so the service still checks the rest
+        lambda data: services.subscription_create(
+            owner=request.user, **{"url": "", "events": [], **data}
+        ),
+    )
+    if created is not None:
+        subscription, secret = created
+        context = {"subscription": subscription, "secret": secret}
+        return render(request, "web/webhooks/created.html", context, status=201)
     return _list_page(request, form, status=422)
 
 

@@ -28,40 +28,69 @@
   });
 
   /* Pipeline board: drag a card with a mouse, pen or finger (pointer events also work on tablets,
-     where HTML5 drag and drop does not). The drop posts the card's move form, so the server's
-     validation decides; on refusal the card goes back and the message is shown. */
+     where HTML5 drag and drop does not); held near the board's left or right edge, the board
+     scrolls, so every column can be reached. A click (tap) on a card opens its move form, as
+     tabbing into it does. The drop posts the card's move form, so the server's validation
+     decides; on refusal the card goes back and the message is shown. */
+  var EDGE = 60, SCROLL_STEP = 12;
+
   function setUpBoard() {
     var board = document.querySelector("[data-board]");
     if (!board) return;
     var status = document.getElementById("board-status");
-    var dragging = null, startX = 0, startY = 0, moved = false, currentTarget = null;
-    var justDragged = false;
+    var dragging = null, startX = 0, startY = 0, startScroll = 0, maxScroll = 0, moved = false;
+    var currentTarget = null, justDragged = false, lastX = 0, lastY = 0, scrolling = 0;
 
     board.addEventListener("pointerdown", function (event) {
       var card = event.target.closest(".deal-card");
       if (!card || event.target.closest("button, select, input, label")) return;
       dragging = card; startX = event.clientX; startY = event.clientY; moved = false;
-      card.setPointerCapture(event.pointerId);
+      startScroll = board.scrollLeft;
+      // The columns' own width: the dragged card, moved by a transform, widens the board too.
+      maxScroll = board.scrollWidth - board.clientWidth;
     });
-    board.addEventListener("pointermove", function (event) {
-      if (!dragging) return;
-      var dx = event.clientX - startX, dy = event.clientY - startY;
-      if (!moved && Math.abs(dx) + Math.abs(dy) < 5) return;
-      moved = true;
-      dragging.classList.add("dragging");
+    function follow() {
+      var dx = lastX - startX + board.scrollLeft - startScroll, dy = lastY - startY;
       dragging.style.transform = "translate(" + dx + "px," + dy + "px)";
       dragging.style.pointerEvents = "none";
-      var under = document.elementFromPoint(event.clientX, event.clientY);
+      var under = document.elementFromPoint(lastX, lastY);
       dragging.style.pointerEvents = "";
       var column = under && under.closest(".board-column");
       if (currentTarget && currentTarget !== column) currentTarget.classList.remove("drop-target");
       currentTarget = column;
       if (column) column.classList.add("drop-target");
+    }
+    function edgeScroll() {
+      scrolling = 0;
+      if (!dragging || !moved) return;
+      var box = board.getBoundingClientRect(), step = 0;
+      if (lastX > box.right - EDGE) step = SCROLL_STEP;
+      else if (lastX < box.left + EDGE) step = -SCROLL_STEP;
+      var before = board.scrollLeft;
+      if (step) board.scrollLeft = Math.max(0, Math.min(maxScroll, before + step));
+      if (board.scrollLeft !== before) {
+        follow();
+        scrolling = requestAnimationFrame(edgeScroll);
+      }
+    }
+    board.addEventListener("pointermove", function (event) {
+      if (!dragging) return;
+      lastX = event.clientX; lastY = event.clientY;
+      if (!moved && Math.abs(lastX - startX) + Math.abs(lastY - startY) < 5) return;
+      // Captured only once it is a drag: captured at once, a click on the card's link would
+      // land on the card and never open the deal.
+      if (!moved) dragging.setPointerCapture(event.pointerId);
+      moved = true;
+      dragging.classList.add("dragging");
+      follow();
+      if (!scrolling) scrolling = requestAnimationFrame(edgeScroll);
     });
     function finish() {
       if (!dragging) return;
       var card = dragging, column = currentTarget;
       dragging = null; currentTarget = null;
+      if (scrolling) cancelAnimationFrame(scrolling);
+      scrolling = 0;
       card.classList.remove("dragging");
       card.style.transform = "";
       if (column) column.classList.remove("drop-target");
@@ -74,6 +103,13 @@
     board.addEventListener("click", function (event) {
       if (justDragged) { event.preventDefault(); event.stopPropagation(); }
     }, true);
+    board.addEventListener("click", function (event) {
+      var card = event.target.closest(".deal-card");
+      if (!card || event.target.closest("a, button, select, input, label, form")) return;
+      var open = card.classList.toggle("show-move");
+      var select = card.querySelector("select[name=stage]");
+      if (open && select) select.focus();
+    });
     board.addEventListener("pointerup", finish);
     board.addEventListener("pointercancel", finish);
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from customers.models import Deal, Pipeline, Stage
@@ -85,3 +86,24 @@ def test_moving_needs_change_permission_and_a_post(client, django_user_model):
     deal.refresh_from_db()
     assert deal.stage == default_stage("Qualification")
     assert Decimal(deal.amount) == Decimal("1000.00")
+
+
+def test_a_column_total_lists_each_currency_on_its_own_never_summed(sales_client):
+    qualification = default_stage("Qualification")
+    DealFactory(amount="100.00", currency="CNY", stage=qualification)
+    DealFactory(amount="50.00", currency="USD", stage=qualification)
+    DealFactory(amount="20.00", currency="EUR", stage=qualification)
+    columns = sales_client.get(reverse("web:deal-board")).context["columns"]
+    total = next(column for column in columns if column["stage"] == qualification)["total"]
+    assert total == "CNY 100.00 · EUR 20.00 · USD 50.00"
+
+
+def test_the_hint_is_for_those_who_may_move_deals(sales_client, client, django_user_model):
+    DealFactory(stage=default_stage("Qualification"))
+    page = sales_client.get(reverse("web:deal-board")).content.decode()
+    assert "or click a card and choose its new stage" in page
+    viewer = django_user_model.objects.create_user("viewer")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_deal"))
+    client.force_login(viewer)
+    page = client.get(reverse("web:deal-board")).content.decode()
+    assert "choose its new stage" not in page and "move-form" not in page
