@@ -108,17 +108,7 @@ class ConnectionInputForm(forms.Form):
         """What ``connections.connection_create`` / ``connection_update`` take: the schedule
         only when new or changed (an untouched one is not rewritten), and on an edit a secret
         key deleted from the text as null (the service keeps a secret that is left out)."""
-        names = (
-            "name",
-            "config",
-            "mapping",
-            "resource",
-            "mode",
-            "match_key",
-            "create_related",
-            "enabled",
-        )
-        data = {name: self.cleaned_data[name] for name in names}
+        data = {name: self.cleaned_data[name] for name in sync.EDITABLE - {"schedule"}}
         if self.connection is None:
             data["connector"] = self.cleaned_data["connector"]
         else:
