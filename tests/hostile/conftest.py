@@ -48,9 +48,10 @@ class Answer:
 
 
 class HostileServer:
-    def __init__(self, server: Server, database: Path, credentials: dict) -> None:
+    def __init__(self, server: Server, database: Path, credentials: dict, var_dir: Path) -> None:
         self.server = server
         self.database = database
+        self.var_dir = var_dir  # the server's CRM_VAR_DIR (its drop folders live under it)
         self.api_key = credentials["api_key"]
         self.session = credentials["session"]
         self.http = requests.Session()
@@ -140,7 +141,7 @@ def live() -> Iterator[HostileServer]:
         stand_in = SimpleNamespace(tmp=tmp, env=env, raw_key=credentials["api_key"], pg_name=None)
         args = SimpleNamespace(workers=WORKERS, threads=1, timeout=WORKER_TIMEOUT_SECONDS)
         with Server(stand_in, args) as server:
-            yield HostileServer(server, database, credentials)
+            yield HostileServer(server, database, credentials, Path(env["CRM_VAR_DIR"]))
 
 
 def assert_bounded(answer: Answer) -> None:

@@ -380,3 +380,45 @@ def test_a_hostile_file_in_the_import_wizard_is_answered_in_bounded_time(live, c
     # a file error is reported on the form (422); a row error waits for the mapping step
     assert answer.status == (422 if kind == "file" else 302), answer.response.content[:300]
     assert_bounded(answer)
+
+
+# Connectors: the same files dropped into a `file` connection's folder ---------------------
+
+
+@pytest.mark.parametrize("case", list(IMPORT_FILES))
+def test_a_hostile_file_in_a_drop_folder_fails_its_sync_row_or_file_in_bounded_time(live, case):
+    """A connection's run reads its files with the same bounded readers: the record too deep
+    is that row's error, a file that cannot be read fails alone, and nothing is written."""
+    name, content, kind = IMPORT_FILES[case]
+    folder = live.var_dir / "drop" / f"hostile-{abs(hash(case))}"
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(content)
+    created = live.send(
+        "POST",
+        f"{V1}/connections/",
+        json={
+            "name": f"hostile {case}",
+            "connector": "file",
+            "resource": "contacts",
+            "mode": "upsert",
+            "match": "external_id",
+            "config": {"folder": str(folder)},
+            "mapping": {},
+            "schedule": None,
+        },
+    )
+    assert created.status == 201, created.response.content[:300]
+
+    with live.unchanged():
+        answer = live.send("POST", f"{V1}/connections/{created.json()['id']}/run/")
+        assert answer.status == 202, answer.response.content[:300]
+        run = live.send("GET", f"{V1}/sync-runs/{answer.json()['id']}/").json()
+
+    assert run["status"] not in ("queued", "running"), run  # eager: done when the POST answers
+    assert run["created"] == run["updated"] == 0, run
+    if kind == "row":
+        assert run["failed"] == 1, run
+    else:
+        assert run["failed"] == 1 or run["error_message"], run
+        assert (folder / "failed" / name).exists()  # set aside, never read again
+    assert_bounded(answer)
