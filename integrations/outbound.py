@@ -398,7 +398,16 @@ def _without_credentials(
     headers.setdefault("Authorization", None)  # a user:password in the first URL
     headers.setdefault("Cookie", None)
     kept["headers"] = headers
+    # An auth of None means the session's own (``session.auth``, as zeep's basic auth is set),
+    # which requests would apply to this hop after the headers are merged: name one that
+    # sends nothing.
+    kept["auth"] = _no_auth
     return kept
+
+
+def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    request.headers.pop("Authorization", None)
+    return request
 
 
 def _redacted(url: str) -> str:

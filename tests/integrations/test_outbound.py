@@ -139,6 +139,24 @@ def test_a_port_change_is_another_origin_too(settings):
         assert "Authorization" not in second.received[0].headers
 
 
+def test_a_session_s_own_credentials_do_not_follow_a_redirect_to_another_origin(
+    two_servers, settings
+):
+    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
+    first, other = two_servers
+    first.redirect("/away", f"{other.url}/landing")
+    session = outbound.session()
+    session.auth = ("user", "password")  # how zeep's HTTP basic auth is set up
+    session.headers["X-Api-Key"] = "key-123"
+
+    outbound.request("GET", f"{first.url}/away", session=session)
+
+    assert "Authorization" in first.received[0].headers
+    [landed_there] = other.received
+    assert "Authorization" not in landed_there.headers
+    assert "X-Api-Key" not in landed_there.headers
+
+
 def test_a_request_body_is_not_resent_to_another_origin(two_servers, settings):
     settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
     first, other = two_servers
