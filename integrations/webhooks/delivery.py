@@ -203,20 +203,14 @@ def _post(delivery: WebhookDelivery, body: bytes, session: requests.Session) -> 
             stream=True,
         )
         with response:
-            error = "" if 200 <= response.status_code < 300 else _start_of(response)
+            ok = 200 <= response.status_code < 300
+            error = "" if ok else outbound.start_of_body(response, ERROR_CHARS)
     except (outbound.OutboundRefused, requests.RequestException) as error:
         return _Outcome(delivery, None, str(error)[:2000], _elapsed_ms(started))
     return _Outcome(delivery, response.status_code, error, _elapsed_ms(started))
 
 
 ERROR_CHARS = 500
-
-
-def _start_of(response: requests.Response) -> str:
-    """The first `ERROR_CHARS` characters of the body, reading no more than they can take
-    (through iter_content, which turns a broken or slow body into a RequestException)."""
-    start = next(response.iter_content(ERROR_CHARS * 4), b"")
-    return start.decode(response.encoding or "utf-8", errors="replace")[:ERROR_CHARS]
 
 
 def _elapsed_ms(started: float) -> int:

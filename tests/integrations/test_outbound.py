@@ -192,6 +192,25 @@ def test_a_connector_redirected_to_a_private_address_fails_the_fetch(two_servers
     assert other.received == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'[{"first_name": "' + b"x" * 5000 + b'"}]',  # over the size allowed
+        b"[" * 5000 + b"]" * 5000,  # nested past what the decoder survives
+    ],
+    ids=["too large", "too deep"],
+)
+def test_a_json_source_s_oversized_or_abysmal_page_fails_the_fetch_cleanly(body, settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
+    settings.IMPORT_MAX_BYTES = 4096
+    with recording_server() as source:
+        source.serve("/api/contacts/", body, "application/json")
+        connector = RestJsonConnector({"url": f"{source.url}/api/contacts/"})
+
+        with pytest.raises(ConnectorError):
+            list(connector.fetch(None))
+
+
 # DNS rebinding
 
 
