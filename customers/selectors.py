@@ -15,6 +15,10 @@ from customers import crypto, pii
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
 
 _COMPANY_HEAVY_FIELDS = ("address", "phone", "custom_fields", "custom_index")
+# The longest search text any door takes (the web search box, REST ?search=, SOAP Search*
+# criteria). Each word becomes a condition over several columns: ~1,500 words passed the
+# database's expression depth and answered 500.
+SEARCH_MAX_CHARS = 200
 
 
 def contact_list(

@@ -32,6 +32,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from customers.pii import can_view_pii
+from customers.web.login_throttle import client_address
 from integrations.models import ApiKey
 from integrations.scopes import SAFE_METHODS, has_scope, required_scope
 from integrations.services import api_keys
@@ -261,3 +262,9 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         else:
             ident = f"ip-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def get_ident(self, request: Request) -> str:
+        """The client's address as the log-in throttle sees it (``TRUSTED_PROXY_COUNT``):
+        DRF's own trusts all of X-Forwarded-For unless NUM_PROXIES is set, so an anonymous
+        caller (the API schema) wrote a new address per request and was never limited."""
+        return client_address(request) or ""

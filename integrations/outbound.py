@@ -18,6 +18,7 @@ without server-side request forgery.
 """
 
 import ipaddress
+import json
 import re
 import socket
 import sys
@@ -362,6 +363,36 @@ def request(
     raise OutboundRefused(_("More than %(count)d redirects.") % {"count": MAX_REDIRECTS})
 
 
+# Reading answers: a user-configured server decides how much it sends, so callers stream
+# (``stream=True``) and read through these, never ``response.content`` or ``.text`` whole.
+_READ_CHUNK = 64 * 1024
+
+
+def read_json(response: requests.Response, *, limit: int) -> Any:
+    """The JSON body, read up to `limit` bytes; OutboundRefused past that (the rest is never
+    downloaded), ValueError when it is not JSON or nests deeper than the decoder survives.
+    A broken body raises requests' own RequestException."""
+    body = bytearray()
+    for chunk in response.iter_content(_READ_CHUNK):
+        body += chunk
+        if len(body) > limit:
+            response.close()
+            raise OutboundRefused(
+                _("The answer is larger than %(limit)d bytes.") % {"limit": limit}
+            )
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ValueError("The JSON is nested too deeply.") from None
+
+
+def start_of_body(response: requests.Response, chars: int) -> str:
+    """The first `chars` characters of the body (for an error message), reading no more than
+    they can take; a broken body raises requests' own RequestException."""
+    start = next(response.iter_content(chars * 4), b"")
+    return start.decode(response.encoding or "utf-8", errors="replace")[:chars]
+
+
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     try:
@@ -398,7 +429,16 @@ def _without_credentials(
     headers.setdefault("Authorization", None)  # a user:password in the first URL
     headers.setdefault("Cookie", None)
     kept["headers"] = headers
+    # An auth of None means the session's own (``session.auth``, as zeep's basic auth is set),
+    # which requests would apply to this hop after the headers are merged: name one that
+    # sends nothing.
+    kept["auth"] = _no_auth
     return kept
+
+
+def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    request.headers.pop("Authorization", None)
+    return request
 
 
 def _redacted(url: str) -> str:

@@ -14,7 +14,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters as drf_filters
 from rest_framework import serializers
 
-from customers import crypto, pii
+from customers import crypto, pii, selectors
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
 from integrations.api_auth import request_can_view_pii
 
@@ -39,9 +39,7 @@ class QueryFilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
-# The web search box takes 200 characters too. Each word becomes a condition over several
-# columns: ~1,500 words passed the database's expression depth and answered 500.
-SEARCH_MAX_CHARS = 200
+SEARCH_MAX_CHARS = selectors.SEARCH_MAX_CHARS  # the same bound as every other door
 
 
 class BoundedSearchFilter(drf_filters.SearchFilter):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from customers import pii
+from customers import pii, selectors
 from customers.custom_fields import form_fields, types
 from customers.custom_fields.filtering import filter_by_custom_field
 from customers.models import Contact, CustomField, Deal, Pipeline, Stage
@@ -43,7 +43,7 @@ class ListFilterForm(forms.Form):
 
     sorts: tuple[Sort, ...] = ()
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    q = forms.CharField(label=_("Search"), required=False, max_length=selectors.SEARCH_MAX_CHARS)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     tag = forms.CharField(label=_("Tag"), required=False, max_length=64)
     created_from = DayField(label=_("Created from"), required=False)

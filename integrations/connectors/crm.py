@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from integrations import outbound
@@ -98,18 +99,20 @@ class CrmConnector(Connector):
             "Authorization": f"Bearer {self.config['api_key']}",
             "Accept": "application/json",
         }
+        timeout = self.config.get("timeout", 30)
         try:
             response = outbound.request(
-                "GET", url, session=session, headers=headers, timeout=self.config.get("timeout", 30)
+                "GET", url, session=session, headers=headers, timeout=timeout, stream=True
             )
+            with response:
+                if response.status_code != 200:
+                    start = outbound.start_of_body(response, 200)
+                    raise ConnectorError(
+                        f"The change feed answered {response.status_code}: {start}"
+                    )
+                return outbound.read_json(response, limit=settings.IMPORT_MAX_BYTES)
         except (outbound.OutboundRefused, requests.RequestException) as error:
             raise ConnectorError(f"Cannot read the change feed: {error}") from None
-        if response.status_code != 200:
-            raise ConnectorError(
-                f"The change feed answered {response.status_code}: {response.text[:200]}"
-            )
-        try:
-            return response.json()
         except ValueError:
             raise ConnectorError("The change feed did not return JSON.") from None
 

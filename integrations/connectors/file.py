@@ -9,6 +9,7 @@ changed: its ETag or Last-Modified is the cursor, sent back as If-None-Match /
 If-Modified-Since.
 """
 
+import errno
 import json
 import os
 import shutil
@@ -107,7 +108,7 @@ class FileConnector(Connector):
                 yield Record(number, {}, error=f"{path.name}: {message}")
                 continue
             try:
-                with _open_no_follow(path) as source, self._open(source) as reader:
+                with _open_no_follow(path, folder) as source, self._open(source) as reader:
                     for record in reader:
                         number += 1
                         yield Record(number, record.values, record.error, record.line)
@@ -181,10 +182,14 @@ def _save(response: requests.Response, target) -> None:
     target.seek(0)
 
 
-def _open_no_follow(path: Path):
-    """The file's real path opened without following a link in its last part: a file swapped
-    for a link after the check fails to open instead of being read through the link."""
-    real = os.path.realpath(path)
+def _open_no_follow(path: Path, folder: Path):
+    """The file's real path, checked to be inside `folder` again, opened without following a
+    link in its last part: a file swapped for a link after the listing's check is refused
+    (OSError) instead of being read through the link. `realpath` alone would follow the new
+    link and hand O_NOFOLLOW its target, a plain file."""
+    real = Path(os.path.realpath(path))
+    if not drop_folders.inside(real, folder):
+        raise OSError(errno.ELOOP, "a link that leads outside the drop folder", str(path))
     return open(real, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NOFOLLOW))  # noqa: SIM115
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from integrations import outbound
@@ -90,27 +91,28 @@ class RestJsonConnector(Connector):
         for attempt in range(RETRIES + 1):
             try:
                 response = outbound.request(
-                    "GET", url, session=session, headers=headers, timeout=timeout
+                    "GET", url, session=session, headers=headers, timeout=timeout, stream=True
                 )
+                with response:
+                    if response.status_code == 429 or response.status_code >= 500:
+                        if attempt == RETRIES:
+                            break
+                        time.sleep(_retry_after(response, default=2**attempt))
+                        continue
+                    if response.status_code != 200:
+                        start = outbound.start_of_body(response, 200)
+                        raise ConnectorError(
+                            f"GET {_redacted(url)} answered {response.status_code}: {start}"
+                        )
+                    return outbound.read_json(response, limit=settings.IMPORT_MAX_BYTES)
             except outbound.OutboundRefused as error:
-                raise ConnectorError(str(error)) from None
+                raise ConnectorError(f"GET {_redacted(url)}: {error}") from None
             except requests.RequestException as error:
                 if attempt == RETRIES:
                     raise ConnectorError(f"GET {_redacted(url)} failed: {error}") from None
                 time.sleep(2**attempt)
                 continue
-            if response.status_code == 429 or response.status_code >= 500:
-                if attempt == RETRIES:
-                    break
-                time.sleep(_retry_after(response, default=2**attempt))
-                continue
-            if response.status_code != 200:
-                raise ConnectorError(
-                    f"GET {_redacted(url)} answered {response.status_code}: {response.text[:200]}"
-                )
-            try:
-                return response.json()
-            except ValueError:
+            except ValueError:  # after RequestException: some of those are ValueErrors too
                 raise ConnectorError(f"GET {_redacted(url)} did not return JSON.") from None
         raise ConnectorError(
             f"GET {_redacted(url)} still answered {response.status_code} after {RETRIES} retries."

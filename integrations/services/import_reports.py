@@ -36,6 +36,9 @@ HIDDEN = "***"
 ROW_COLUMN = "import row"
 ERRORS_COLUMN = "import errors"
 _PROBLEM_SEPARATOR = "; "
+# Import targets that are not a record's own PII field but carry one's value: a deal's
+# contact named by email is that contact's email.
+_PII_KIND_OF_TARGET = {"primary_contact_email": "email"}
 
 RowValues = Callable[[Mapping[str, Any] | None], dict[str, Any]]
 
@@ -153,8 +156,9 @@ class _Masker:
 
     def _classify(self, name: str) -> Callable[[Any], Any]:
         target = self._target(name)
-        if target in pii.PII_FIELDS:
-            return _masked_by(lambda text: pii.masked(target, text))
+        kind = _PII_KIND_OF_TARGET.get(target or "", target)
+        if kind in pii.PII_FIELDS:
+            return _masked_by(lambda text: pii.masked(kind, text))
         definition = self.by_target.get(target or "")
         if definition is not None and definition.pii:
             return _masked_by(lambda text: mask(definition, text))

@@ -21,6 +21,11 @@ from integrations.services import exports, imports
 
 # Under beat, a job younger than this is still being published by the request that made it.
 QUEUED_GRACE = timedelta(seconds=5)
+# The back-off's longest step: past it a queued job is published every this many intervals.
+# No sweep runs while the broker is down (beat cannot send one), so after an outage the first
+# sweeps meet jobs as old as the outage; doubling alone would have one queued 130 intervals
+# ago wait for its 256th.
+MAX_BACKOFF_INTERVALS = 16
 
 
 @dataclass
@@ -38,9 +43,10 @@ def sweep_queued_jobs(*, interval_seconds: float | None = None) -> Swept:
     At a worker's start (no `interval_seconds`) every queued job is published, however young:
     one created a moment before the broker came back would otherwise wait for beat, and a
     duplicate message is a no-op. Under beat, run every `interval_seconds`, a job is published when
-    its age reaches 1, 2, 4, 8 … intervals: a job lost while the broker was down goes out
-    within two intervals, and one that merely waits behind a long queue gets a few harmless
-    duplicates, not one per tick.
+    its age reaches 1, 2, 4, 8 … intervals, then every `MAX_BACKOFF_INTERVALS`: a job lost
+    while the broker was briefly down goes out within two intervals, one queued during a long
+    outage within `MAX_BACKOFF_INTERVALS` of the broker's return, and one that merely waits
+    behind a long queue gets a few harmless duplicates, not one per tick.
     """
     from integrations import tasks
 
@@ -69,9 +75,12 @@ def _queued(model: type[Model], *, now, interval_seconds: float | None) -> list[
 
 
 def _due(age: timedelta, interval_seconds: float) -> bool:
-    """True in the sweep whose tick falls in the 1st, 2nd, 4th, 8th … interval of `age`."""
+    """True in the sweep whose tick falls in the 1st, 2nd, 4th, 8th … interval of `age`, and
+    in every `MAX_BACKOFF_INTERVALS`th one after."""
     ticks = int(age.total_seconds() // interval_seconds)
-    return ticks >= 1 and ticks & (ticks - 1) == 0
+    if ticks < 1:
+        return False
+    return ticks & (ticks - 1) == 0 or ticks % MAX_BACKOFF_INTERVALS == 0
 
 
 def recover_stalled_jobs() -> Swept:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from spyne import Application, Fault
 from spyne.protocol.soap import Soap11
 
+from customers import selectors
 from integrations.soap import auth, faults
 from integrations.soap.companies import CompanyService
 from integrations.soap.contacts import ContactService
@@ -55,9 +56,9 @@ class HardenedSoap11(Soap11):
             raise _dtd_refused()
 
 
-# What a search criterion may hold (the web search box takes 200): a 9 MB query became one
-# LIKE pattern per word, which the database refused with a Server fault.
-SEARCH_TEXT_MAX_CHARS = 200
+# What a search criterion may hold, as in every door: a 9 MB query became one LIKE pattern
+# per word, which the database refused with a Server fault.
+SEARCH_TEXT_MAX_CHARS = selectors.SEARCH_MAX_CHARS
 
 
 def check_search_text(ctx) -> None:

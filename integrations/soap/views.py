@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 from spyne.server.django import DjangoServer, DjangoView
 
+from customers.api.parsers import xml_node_count
 from integrations.soap.app import build_application
 
 
@@ -35,12 +36,6 @@ _SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 # The largest operation (a contact with every custom field and tag) has a few thousand; each
 # node costs libxml2 and spyne ~150 bytes, and 700,000 attributes grew a worker by 645 MB.
 MAX_XML_NODES = 100_000
-
-
-def xml_node_count(body: bytes) -> int:
-    """Elements (each ends in "</" or "/>") plus attributes (each has `="` or `='`), counted
-    before the document is parsed; exact for well-formed XML unless text holds those pairs."""
-    return sum(body.count(mark) for mark in (b"</", b"/>", b'="', b"='"))
 
 
 _spyne_view = DjangoView.as_view(server=_Server(build_application()))

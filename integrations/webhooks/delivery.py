@@ -192,6 +192,7 @@ def _post(delivery: WebhookDelivery, body: bytes, session: requests.Session) -> 
     }
     started = time.monotonic()
     try:
+        # streamed: only the start of a refusal is read, whatever size the receiver sends
         response = outbound.request(
             "POST",
             subscription.url,
@@ -199,11 +200,17 @@ def _post(delivery: WebhookDelivery, body: bytes, session: requests.Session) -> 
             data=body,
             headers=headers,
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            stream=True,
         )
+        with response:
+            ok = 200 <= response.status_code < 300
+            error = "" if ok else outbound.start_of_body(response, ERROR_CHARS)
     except (outbound.OutboundRefused, requests.RequestException) as error:
         return _Outcome(delivery, None, str(error)[:2000], _elapsed_ms(started))
-    error = "" if 200 <= response.status_code < 300 else response.text[:500]
     return _Outcome(delivery, response.status_code, error, _elapsed_ms(started))
+
+
+ERROR_CHARS = 500
 
 
 def _elapsed_ms(started: float) -> int:

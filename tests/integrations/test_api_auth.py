@@ -11,6 +11,7 @@ from django.urls import path
 from django.utils import timezone
 from rest_framework import generics, status
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
@@ -54,8 +55,21 @@ class ProbeWithoutResource(APIView):
         return Response({})
 
 
+class OpenProbe(APIView):
+    """Like the API schema: anyone may read it, the rate limit still applies."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ApiKeyRateThrottle]
+
+    def get(self, request):
+        return Response({})
+
+
 URL = "/probe/contacts/"
-urlpatterns = [path("probe/contacts/", ContactProbe.as_view())]
+urlpatterns = [
+    path("probe/contacts/", ContactProbe.as_view()),
+    path("probe/open/", OpenProbe.as_view()),
+]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
@@ -306,6 +320,19 @@ def test_session_users_are_rate_limited_by_user(api, settings):
     api.force_login(SalesUserFactory())
 
     assert [api.get(URL).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_anonymous_callers_are_limited_by_their_address_whatever_x_forwarded_for_says(
+    api, settings
+):
+    settings.REST_FRAMEWORK = rest_settings("2/min")
+    settings.TRUSTED_PROXY_COUNT = 0  # no proxy: the header is the client's own writing
+
+    codes = [
+        api.get("/probe/open/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(3)
+    ]
+
+    assert codes == [200, 200, 429]
 
 
 # What a request costs

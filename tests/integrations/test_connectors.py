@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 
 from integrations import outbound
 from integrations.connectors import Connector, ConnectorError, connector_class
+from integrations.connectors import file as file_connector
 from integrations.connectors.file import FileConnector
 from integrations.connectors.rest_json import RestJsonConnector
 
@@ -366,6 +367,24 @@ def test_a_link_to_a_file_outside_the_drop_folder_is_reported_and_never_read(dro
     assert [r.values["email"] for r in records if not r.error] == ["ok@example.com"] * 2
     assert [p.name for p in (drop / "failed").iterdir()] == ["people.csv"]
     assert (secrets / ".env").read_text().startswith("SECRET_KEY")  # untouched, still there
+
+
+def test_a_file_swapped_for_a_link_out_after_the_check_is_not_opened(drop_root):
+    """The connector checks each file, then opens it: what it opens must be inside the drop
+    folder however the file changed in between (a link in its place is refused, not followed
+    to its target)."""
+    secret = drop_root / "app.env"
+    secret.write_text("SECRET_KEY\ntop-secret-value\n")
+    drop = drop_root / "drop"
+    drop.mkdir()
+    (drop / "ok.csv").write_text("email\nok@example.com\n")
+    (drop / "alias.csv").symlink_to("ok.csv")
+    (drop / "people.csv").symlink_to(secret)  # in place of the file that was checked
+
+    with file_connector._open_no_follow(drop / "alias.csv", drop) as inside:
+        assert inside.read().startswith(b"email")
+    with pytest.raises(OSError):
+        file_connector._open_no_follow(drop / "people.csv", drop)
 
 
 def test_a_done_folder_turned_into_a_link_out_is_not_written_to(drop_root, tmp_path_factory):

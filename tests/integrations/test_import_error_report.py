@@ -116,6 +116,19 @@ def test_the_report_masks_pii_for_a_reader_without_pii_rights_and_keeps_the_shap
     assert line[:5] == ["kept", "m***@example.org", "'+86 *** **** 5678", "zombie", "2"]
 
 
+def test_a_deals_contact_email_column_is_masked_for_a_reader_without_pii_rights():
+    job = run_import(
+        "Deal Name,Contact Email,Amount\nPilot,buyer@example.com,lots\n",
+        resource="deals",
+        filename="deals.csv",
+    )
+
+    (header, line) = rows(report(job, can_view_pii=False))
+
+    assert header[:3] == ["Deal Name", "Contact Email", "Amount"]
+    assert line[:3] == ["Pilot", "b***@example.com", "lots"]
+
+
 def test_a_corrected_report_imports_as_it_is():
     job = run_import(
         "名;邮箱;标签\n伟;not-an-email;vip|北京\n娜;na@example.com;\n".encode("gb18030")

@@ -102,6 +102,26 @@ def test_under_beat_a_queued_job_is_published_at_1_2_4_8_intervals_of_its_age(
     assert (swept.exports == [job.pk]) is published
 
 
+def test_under_beat_a_job_queued_during_a_long_outage_goes_out_soon_after_the_broker_returns(
+    tasks_run_inline,
+):
+    """No sweep runs while the broker is down (beat cannot send it): the first ones after an
+    outage of two hours meet a job 130 intervals old, and it must not wait for 256."""
+    job = queued_export(age=timedelta(minutes=130))
+    published_at = None
+
+    for tick in range(130, 130 + job_sweep.MAX_BACKOFF_INTERVALS):
+        ExportJob.objects.filter(pk=job.pk).update(
+            created_at=timezone.now() - timedelta(minutes=tick, seconds=1)
+        )
+        if job_sweep.sweep_queued_jobs(interval_seconds=60).exports == [job.pk]:
+            published_at = tick
+            break
+
+    assert published_at is not None
+    assert ExportJob.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED
+
+
 def test_a_second_delivery_of_a_running_export_leaves_it_to_its_worker():
     ContactFactory()
     job = running_export(started=timedelta(0))  # another worker claimed it a moment ago

@@ -139,6 +139,24 @@ def test_a_port_change_is_another_origin_too(settings):
         assert "Authorization" not in second.received[0].headers
 
 
+def test_a_session_s_own_credentials_do_not_follow_a_redirect_to_another_origin(
+    two_servers, settings
+):
+    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
+    first, other = two_servers
+    first.redirect("/away", f"{other.url}/landing")
+    session = outbound.session()
+    session.auth = ("user", "password")  # how zeep's HTTP basic auth is set up
+    session.headers["X-Api-Key"] = "key-123"
+
+    outbound.request("GET", f"{first.url}/away", session=session)
+
+    assert "Authorization" in first.received[0].headers
+    [landed_there] = other.received
+    assert "Authorization" not in landed_there.headers
+    assert "X-Api-Key" not in landed_there.headers
+
+
 def test_a_request_body_is_not_resent_to_another_origin(two_servers, settings):
     settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
     first, other = two_servers
@@ -172,6 +190,25 @@ def test_a_connector_redirected_to_a_private_address_fails_the_fetch(two_servers
     with pytest.raises(ConnectorError, match="127.0.0.2"):
         list(RestJsonConnector({"url": f"{first.url}/api/contacts/"}).fetch(None))
     assert other.received == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'[{"first_name": "' + b"x" * 5000 + b'"}]',  # over the size allowed
+        b"[" * 5000 + b"]" * 5000,  # nested past what the decoder survives
+    ],
+    ids=["too large", "too deep"],
+)
+def test_a_json_source_s_oversized_or_abysmal_page_fails_the_fetch_cleanly(body, settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
+    settings.IMPORT_MAX_BYTES = 4096
+    with recording_server() as source:
+        source.serve("/api/contacts/", body, "application/json")
+        connector = RestJsonConnector({"url": f"{source.url}/api/contacts/"})
+
+        with pytest.raises(ConnectorError):
+            list(connector.fetch(None))
 
 
 # DNS rebinding

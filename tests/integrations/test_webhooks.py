@@ -6,7 +6,9 @@ whose personal data follows the subscriber's rights."""
 import json
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -327,3 +329,45 @@ def test_a_302_to_another_origin_carries_neither_the_body_nor_the_signature(
     [landed] = other.received
     assert (landed.method, landed.body) == ("GET", b"")
     assert "X-CRM-Signature" not in landed.headers
+
+
+class EndlessAnswer(BaseHTTPRequestHandler):
+    """Answers every POST 400 with a body of `SIZE` bytes, counting what it managed to send
+    before the client hung up."""
+
+    SIZE = 512 * 1024 * 1024
+    CHUNK = b"x" * (1024 * 1024)
+    sent = 0
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(400)
+        self.send_header("Content-Length", str(self.SIZE))
+        self.end_headers()
+        try:
+            for _ in range(self.SIZE // len(self.CHUNK)):
+                self.wfile.write(self.CHUNK)
+                type(self).sent += len(self.CHUNK)
+        except OSError:
+            pass  # the client hung up: what it wanted is read
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+def test_a_receiver_s_huge_answer_is_not_downloaded(allow_loopback):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EndlessAnswer)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        subscribe_to(f"http://127.0.0.1:{server.server_address[1]}/hooks")
+        ContactFactory(first_name="伟")
+
+        (delivery,) = deliver_all()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    delivery.refresh_from_db()
+    assert delivery.last_status_code == 400 and delivery.last_error == "x" * 500
+    assert EndlessAnswer.sent < 64 * 1024 * 1024  # a start for the error, not half a GB
