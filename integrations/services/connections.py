@@ -347,16 +347,26 @@ def connection_test(
     lookups = ChunkLookups.for_rows([row.references for *_, row, _deletion in rows])
     by_name = {definition.name: definition for definition in definitions}
     shown = _shown_values(connection, can_view_pii)
+    hidden = set() if can_view_pii else import_reports.pii_targets(connection.resource)
     records = []
     for record, values, mapped, row, deletion in rows:
         if deletion is None:
             resolve_references(row, lookups, by_name)
+        errors = {
+            name: [
+                import_reports.message_at_rest(
+                    field=name, message=message, values=values, pii_targets=hidden
+                )
+                for message in messages
+            ]
+            for name, messages in row.errors.items()
+        }
         records.append(
             TestRecord(
                 number=record.number,
                 values=shown(values),
                 mapped=shown(mapped),
-                errors={} if deletion else row.errors,
+                errors={} if deletion else errors,
                 deletion=deletion,
             )
         )

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from customers.models import Contact
+from customers.services.custom_fields import custom_field_create
 from integrations.connectors.tasks import sync_connection
 from integrations.models import Connection, ImportJob, SyncRun
 from integrations.services import sync
@@ -474,3 +475,20 @@ def test_create_related_is_stored_shown_and_changed_like_the_other_options(partn
     changed = partner.patch(detail(created["id"]), {"create_related": False}, format="json")
     assert changed.json()["create_related"] is False
     assert not Connection.objects.get().create_related
+
+
+def test_test_quotes_no_personal_value_in_an_error_for_a_key_without_pii_read(
+    manager, make_api_client, settings, tmp_path
+):
+    custom_field_create(entity="contact", name="birthday", label="Birthday", type="date", pii=True)
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
+    (tmp_path / "people.csv").write_text("external_id,email,birthday\nF-1,nobody,1990/13/45\n")
+    client = make_api_client(manager, READ_WRITE)
+    config = {"folder": str(tmp_path)}
+    pk = create(client, connector="file", config=config, mapping={}).json()["id"]
+
+    record = client.post(f"{detail(pk)}test/").json()["records"][0]
+
+    assert record["values"]["birthday"] != "1990/13/45"
+    (message,) = record["errors"]["custom_fields.birthday"]
+    assert message.startswith("Expected a date") and "1990/13/45" not in message
