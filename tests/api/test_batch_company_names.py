@@ -62,3 +62,26 @@ def test_a_record_that_fails_leaves_no_company_behind(api):
 
     assert response.json()["error"] == 1
     assert not Company.objects.exists() and not Deal.objects.exists()
+
+
+def test_create_related_needs_the_right_to_create_companies(sales_user, make_api_client):
+    records = [{"first_name": "Wei", "company": {"name": "Initech"}}]
+    contacts_only = make_api_client(sales_user, ["contacts:read", "contacts:write"])
+
+    response = contacts_only.post(f"{CONTACTS}?create_related=true", records, format="json")
+
+    assert response.status_code == 403
+    assert "companies:write" in response.json()["message"]
+    assert not Contact.objects.exists() and not Company.objects.exists()
+
+
+def test_create_related_needs_the_users_permission_to_add_companies(sales_user, api):
+    sales_user.user_permissions.remove(*sales_user.user_permissions.filter(codename="add_company"))
+    for group in sales_user.groups.all():
+        group.permissions.remove(*group.permissions.filter(codename="add_company"))
+    records = [{"first_name": "Wei", "company": {"name": "Initech"}}]
+
+    response = api.post(f"{CONTACTS}?create_related=true", records, format="json")
+
+    assert response.status_code == 403
+    assert not Company.objects.exists()
