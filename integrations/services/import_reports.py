@@ -38,6 +38,8 @@ ERRORS_COLUMN = "import errors"
 _PROBLEM_SEPARATOR = "; "
 
 RowValues = Callable[[Mapping[str, Any] | None], dict[str, Any]]
+# Targets naming a related record by a person's email (a deal's contact): masked as an email.
+_EMAIL_REFERENCES = {"primary_contact_email"}
 
 
 def pii_targets(resource: str) -> set[str]:
@@ -153,6 +155,8 @@ class _Masker:
 
     def _classify(self, name: str) -> Callable[[Any], Any]:
         target = self._target(name)
+        if target in _EMAIL_REFERENCES:  # a reference by email is a person's email
+            target = "email"
         if target in pii.PII_FIELDS:
             return _masked_by(lambda text: pii.masked(target, text))
         definition = self.by_target.get(target or "")

@@ -163,3 +163,17 @@ def sales_user_api(db):
 
     user = SalesUserFactory()
     return client_for(user), user
+
+
+def test_a_deals_contact_email_column_is_masked_for_a_reader_without_pii_rights():
+    job = run_import(
+        "Deal Name,Amount,Contact Email\nExpansion,not a number,wei.zhang@example.com\n",
+        resource="deals",
+        filename="deals.csv",
+    )
+    assert job.rows_failed == 1
+
+    (header, line) = rows(report(job, can_view_pii=False))
+
+    assert header[:3] == ["Deal Name", "Amount", "Contact Email"]
+    assert line[:3] == ["Expansion", "not a number", "w***@example.com"]
