@@ -300,7 +300,9 @@ def connection_test(
     result's `error`, not an exception: it is what the test found.
 
     Without `can_view_pii` the values that feed email, phone, address or a PII custom field are
-    masked like the records, and source fields no field takes read ``***``."""
+    masked like the records, and source fields no field takes read ``***``; a mapping that
+    names deals' contacts by email is the result's `error` (the lookup would tell who exists),
+    as an import refuses it."""
     limit = max(1, min(limit, MAX_TEST_RECORDS))
     try:
         connector = sync.connector_for(connection)
@@ -326,6 +328,9 @@ def connection_test(
             definitions=definitions,
             explicit=connection.mapping,
         )
+        if "primary_contact_email" in mapping.targets.values():
+            # a contact found or not by each email would tell who exists (as imports refuse)
+            pii.check_pii_lookup(["mapping"], allowed=can_view_pii)
     except ValidationError as error:
         return ConnectionTest(records=[], mapping={}, ignored=[], more=more, error=_text(error))
     rows = []

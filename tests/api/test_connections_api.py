@@ -492,3 +492,20 @@ def test_test_quotes_no_personal_value_in_an_error_for_a_key_without_pii_read(
     assert record["values"]["birthday"] != "1990/13/45"
     (message,) = record["errors"]["custom_fields.birthday"]
     assert message.startswith("Expected a date") and "1990/13/45" not in message
+
+
+def test_test_does_not_look_contacts_up_by_email_for_a_key_without_pii_read(
+    manager, make_api_client, settings, tmp_path
+):
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
+    (tmp_path / "deals.csv").write_text(
+        "external_id,name,contact email\nD-1,Expansion,someone@example.com\n"
+    )
+    client = make_api_client(manager, READ_WRITE)
+    config = {"folder": str(tmp_path)}
+    pk = create(client, connector="file", resource="deals", config=config, mapping={}).json()["id"]
+
+    result = client.post(f"{detail(pk)}test/").json()
+
+    assert result["records"] == []
+    assert "pii:read" in result["error"]
