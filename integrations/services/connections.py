@@ -206,6 +206,23 @@ def _check_email_match(
     pii.check_pii_lookup(["match_key"], allowed=allowed)
 
 
+def _check_contact_email_mapping(
+    data: Mapping[str, Any], *, actor: Any, may_look_up_pii: bool | None, current: Connection | None
+) -> None:
+    """A mapping naming deals' contacts by email looks people up by it too: the same right,
+    as an import's mapping (``imports.import_create``) needs; an edit keeping it so is judged
+    as `_check_email_match` judges one."""
+    mapping = data.get("mapping")
+    if actor is None or not isinstance(mapping, Mapping):
+        return
+    if "primary_contact_email" not in mapping.values():
+        return
+    if current is not None and "primary_contact_email" in (current.mapping or {}).values():
+        return
+    allowed = pii.can_view_pii(actor) if may_look_up_pii is None else may_look_up_pii
+    pii.check_pii_lookup(["mapping"], allowed=allowed)
+
+
 def _refusals(
     data: Mapping[str, Any],
     *,
@@ -216,6 +233,9 @@ def _refusals(
     found = []
     for check in (
         lambda: _check_email_match(
+            data, actor=actor, may_look_up_pii=may_look_up_pii, current=current
+        ),
+        lambda: _check_contact_email_mapping(
             data, actor=actor, may_look_up_pii=may_look_up_pii, current=current
         ),
     ):

@@ -206,6 +206,24 @@ def test_matching_by_email_needs_a_key_that_may_read_personal_data(manager, make
     assert not Connection.objects.exists()
 
 
+def test_naming_deals_contacts_by_email_needs_a_key_that_may_read_personal_data(
+    manager, make_api_client
+):
+    client = make_api_client(manager, READ_WRITE)  # no pii:read
+    mapping = {"id": "external_id", "buyer": "primary_contact_email"}
+
+    response = create(client, resource="deals", mapping=mapping)
+    partner = make_api_client(manager, [*READ_WRITE, "pii:read"])
+    allowed = create(partner, name="Deals", resource="deals")
+    patched = client.patch(detail(allowed.json()["id"]), {"mapping": mapping}, format="json")
+
+    assert "mapping" in assert_uniform_error(response, 400)["errors"]
+    assert "mapping" in assert_uniform_error(patched, 400)["errors"]
+    assert list(Connection.objects.values_list("mapping", flat=True)) == [
+        {"id": "external_id", "updated_at": None}
+    ]
+
+
 def test_the_connector_of_a_connection_cannot_change(partner):
     pk = create(partner).json()["id"]
 
