@@ -96,7 +96,14 @@ class _NamingCompany(dict):
     create: bool
 
     def resolved(self) -> dict[str, Any]:
-        company, _created = companies.company_for_name(name=self.name, create=self.create)
+        try:
+            company, _created = companies.company_for_name(name=self.name, create=self.create)
+        except DjangoValidationError as error:  # the company's own field, not the record's
+            message = _("Could not create %(what)s: %(message)s") % {
+                "what": _("the company"),
+                "message": " ".join(error.messages),
+            }
+            raise _RecordError({"company": [message]}) from None
         if company is None:
             message = f"No company is named {self.name!r}; send create_related=true to create it."
             raise _RecordError({"company": [message]})

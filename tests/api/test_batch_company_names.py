@@ -85,3 +85,15 @@ def test_create_related_needs_the_users_permission_to_add_companies(sales_user, 
 
     assert response.status_code == 403
     assert not Company.objects.exists()
+
+
+def test_a_company_that_cannot_be_created_is_the_records_company_error(api):
+    records = [{"name": "Expansion", "company": {"name": "x" * 300}}]
+
+    response = api.post(f"{V1}/deals/batch/?create_related=true", records, format="json")
+
+    (result,) = response.json()["results"]
+    assert result["status"] == "error"
+    assert list(result["errors"]) == ["company"]
+    assert result["errors"]["company"][0].startswith("Could not create the company")
+    assert not Company.objects.exists() and not Deal.objects.exists()
