@@ -97,3 +97,20 @@ def test_a_company_that_cannot_be_created_is_the_records_company_error(api):
     assert list(result["errors"]) == ["company"]
     assert result["errors"]["company"][0].startswith("Could not create the company")
     assert not Company.objects.exists() and not Deal.objects.exists()
+
+
+def test_outside_a_batch_a_company_named_without_an_id_is_refused_not_unlinked(api):
+    acme = CompanyFactory(name="Acme")
+    contact = api.post(f"{V1}/contacts/", {"first_name": "Wei", "company": acme.pk}, format="json")
+    url = f"{V1}/contacts/{contact.json()['id']}/"
+
+    patched = api.patch(url, {"company": {"name": "Initech"}}, format="json")
+    created = api.post(
+        f"{V1}/contacts/", {"first_name": "Ann", "company": {"name": "Acme"}}, format="json"
+    )
+
+    assert patched.status_code == 400 and "company" in patched.json()["errors"]
+    assert created.status_code == 400 and "company" in created.json()["errors"]
+    assert list(Contact.objects.values_list("first_name", "company")) == [("Wei", acme.pk)]
+    assert api.patch(url, {"company": {"id": None}}, format="json").status_code == 200
+    assert Contact.objects.get().company is None  # an empty id still unlinks it
