@@ -11,11 +11,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
-from rest_framework import serializers, status
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 
 from customers.api.errors import NON_FIELD, django_errors_as_dict, field_errors
 from customers.services import companies
+from integrations.models import ApiKey
+from integrations.scopes import has_scope, required_scope
 
 MAX_BATCH_RECORDS = 1000
 MODES = ("create", "update", "upsert")
@@ -70,6 +73,8 @@ class BatchOptions:
         view = (request.parser_context or {}).get("view")
         if getattr(view, "basename", "") in _WITH_COMPANY:
             records = [_company_by_name(record, create=create_related) for record in records]
+            if create_related and any(isinstance(r, _NamingCompany) for r in records):
+                _check_may_create_companies(request)
         return cls(
             records=records,
             mode=mode,
@@ -91,11 +96,33 @@ class _NamingCompany(dict):
     create: bool
 
     def resolved(self) -> dict[str, Any]:
-        company, _ = companies.company_for_name(name=self.name, create=self.create)
+        try:
+            company, _created = companies.company_for_name(name=self.name, create=self.create)
+        except DjangoValidationError as error:  # the company's own field, not the record's
+            message = _("Could not create %(what)s: %(message)s") % {
+                "what": _("the company"),
+                "message": " ".join(error.messages),
+            }
+            raise _RecordError({"company": [message]}) from None
         if company is None:
             message = f"No company is named {self.name!r}; send create_related=true to create it."
             raise _RecordError({"company": [message]})
         return {**self, "company": company.pk}
+
+
+def _check_may_create_companies(request: Request) -> None:
+    """`create_related` writes companies: it needs what ``POST /companies/`` needs (the key's
+    companies scope and the user's permission), not only the contacts' or deals' ones."""
+    scope = required_scope("companies", "POST")
+    if isinstance(request.auth, ApiKey) and not has_scope(request.auth.scopes, scope):
+        raise exceptions.PermissionDenied(
+            _("create_related creates companies: this API key lacks the %(scope)s scope.")
+            % {"scope": repr(scope)}
+        )
+    if not request.user.has_perm("customers.add_company"):
+        raise exceptions.PermissionDenied(
+            _("create_related creates companies: your user may not add companies.")
+        )
 
 
 def _company_by_name(record: Any, *, create: bool) -> Any:

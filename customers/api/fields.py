@@ -8,6 +8,7 @@ id; PII renders masked for callers who may not read it, and a masked value sent 
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from customers import pii
@@ -44,6 +45,13 @@ class RelatedRefField(serializers.Field):
 
     def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
         if isinstance(data, dict) and data.get("id") in (None, ""):
+            if data.get(self.label_attr) not in (None, ""):
+                # a record named without its id is not looked up here: taking it for "none"
+                # would unlink the record a client meant to link (a batch looks companies up)
+                raise serializers.ValidationError(
+                    _('Give the record\'s "id": a "%(label)s" alone is not looked up here.')
+                    % {"label": self.label_attr}
+                )
             return True, None
         return super().validate_empty_values(data)
 

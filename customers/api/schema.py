@@ -105,7 +105,10 @@ class RelatedRefFieldSchema(OpenApiSerializerFieldExtension):
         return {
             "oneOf": [build_basic_type(OpenApiTypes.INT), reference],
             "nullable": True,
-            "description": f'An id, or an object with an "id" (a "{label}" is ignored).',
+            "description": (
+                f'An id, or an object with an "id" (a "{label}" beside it is ignored; '
+                f'one without an "id" is refused).'
+            ),
         }
 
 

@@ -206,6 +206,23 @@ def _check_email_match(
     pii.check_pii_lookup(["match_key"], allowed=allowed)
 
 
+def _check_contact_email_mapping(
+    data: Mapping[str, Any], *, actor: Any, may_look_up_pii: bool | None, current: Connection | None
+) -> None:
+    """A mapping naming deals' contacts by email looks people up by it too: the same right,
+    as an import's mapping (``imports.import_create``) needs; an edit keeping it so is judged
+    as `_check_email_match` judges one."""
+    mapping = data.get("mapping")
+    if actor is None or not isinstance(mapping, Mapping):
+        return
+    if "primary_contact_email" not in mapping.values():
+        return
+    if current is not None and "primary_contact_email" in (current.mapping or {}).values():
+        return
+    allowed = pii.can_view_pii(actor) if may_look_up_pii is None else may_look_up_pii
+    pii.check_pii_lookup(["mapping"], allowed=allowed)
+
+
 def _refusals(
     data: Mapping[str, Any],
     *,
@@ -216,6 +233,9 @@ def _refusals(
     found = []
     for check in (
         lambda: _check_email_match(
+            data, actor=actor, may_look_up_pii=may_look_up_pii, current=current
+        ),
+        lambda: _check_contact_email_mapping(
             data, actor=actor, may_look_up_pii=may_look_up_pii, current=current
         ),
     ):
@@ -300,7 +320,9 @@ def connection_test(
     result's `error`, not an exception: it is what the test found.
 
     Without `can_view_pii` the values that feed email, phone, address or a PII custom field are
-    masked like the records, and source fields no field takes read ``***``."""
+    masked like the records, and source fields no field takes read ``***``; a mapping that
+    names deals' contacts by email is the result's `error` (the lookup would tell who exists),
+    as an import refuses it."""
     limit = max(1, min(limit, MAX_TEST_RECORDS))
     try:
         connector = sync.connector_for(connection)
@@ -326,6 +348,9 @@ def connection_test(
             definitions=definitions,
             explicit=connection.mapping,
         )
+        if "primary_contact_email" in mapping.targets.values():
+            # a contact found or not by each email would tell who exists (as imports refuse)
+            pii.check_pii_lookup(["mapping"], allowed=can_view_pii)
     except ValidationError as error:
         return ConnectionTest(records=[], mapping={}, ignored=[], more=more, error=_text(error))
     rows = []
@@ -347,16 +372,26 @@ def connection_test(
     lookups = ChunkLookups.for_rows([row.references for *_, row, _deletion in rows])
     by_name = {definition.name: definition for definition in definitions}
     shown = _shown_values(connection, can_view_pii)
+    hidden = set() if can_view_pii else import_reports.pii_targets(connection.resource)
     records = []
     for record, values, mapped, row, deletion in rows:
         if deletion is None:
             resolve_references(row, lookups, by_name)
+        errors = {
+            name: [
+                import_reports.message_at_rest(
+                    field=name, message=message, values=values, pii_targets=hidden
+                )
+                for message in messages
+            ]
+            for name, messages in row.errors.items()
+        }
         records.append(
             TestRecord(
                 number=record.number,
                 values=shown(values),
                 mapped=shown(mapped),
-                errors={} if deletion else row.errors,
+                errors={} if deletion else errors,
                 deletion=deletion,
             )
         )

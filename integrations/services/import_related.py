@@ -11,6 +11,7 @@ a re-run of the same file, which creates none.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.utils.translation import gettext as _
 
@@ -27,28 +28,43 @@ from integrations.services.import_writer import write_chunk
 
 @dataclass
 class RelatedCreated:
-    """What one chunk created: (record id, the first row that named it) per entity."""
+    """What one chunk created: (record id, the first row that named it) per entity, and the
+    rows `kept_out` that named a missing record (none was created for them: the writer skips
+    them, so their company or contact is not looked for)."""
 
     companies: list[tuple[int, int]] = field(default_factory=list)
     contacts: list[tuple[int, int]] = field(default_factory=list)
+    kept_out: set[int] = field(default_factory=set)
 
 
 def create_missing_related(
-    *, resource: str, rows: Sequence[CleanRow], lookups: ChunkLookups
+    *,
+    resource: str,
+    rows: Sequence[CleanRow],
+    lookups: ChunkLookups,
+    kept_out: Callable[[], set[int]] = set,
 ) -> RelatedCreated:
     """Create what the chunk's rows name and `lookups` did not find, and add it to `lookups`.
-    A row already rejected for its own values creates nothing; a related record that cannot
-    be created (a name too long) fails the rows that named it, with the reason."""
+    A row already rejected for its own values or its other references creates nothing, nor
+    does one of `kept_out` (the rows the writer will skip for their match key: asked only
+    when something is missing); a related record that cannot be created (a name too long)
+    fails the rows that named it, with the reason."""
     created = RelatedCreated()
+    skipped = cache(kept_out)
     if resource in ("contacts", "deals"):
-        _create_companies(rows, lookups, created)
+        _create_companies(rows, lookups, created, skipped)
     if resource == "deals":
-        _create_contacts(rows, lookups, created)
+        _create_contacts(rows, lookups, created, skipped)
+    if skipped.cache_info().currsize:
+        created.kept_out = skipped()
     return created
 
 
 def _create_companies(
-    rows: Sequence[CleanRow], lookups: ChunkLookups, created: RelatedCreated
+    rows: Sequence[CleanRow],
+    lookups: ChunkLookups,
+    created: RelatedCreated,
+    skipped: Callable[[], set[int]],
 ) -> None:
     planned: list[CompanyWanted] = []
     naming: list[list[CleanRow]] = []  # per planned company, the rows that name it
@@ -57,6 +73,8 @@ def _create_companies(
         wanted = CompanyWanted.of(row.references) if not row.errors else None
         if wanted is None or not wanted.name or lookups.company_for(wanted) is not None:
             continue  # no name to create it with, or it exists
+        if row.number in skipped():
+            continue
         keys = _company_keys(wanted)
         index = next((by_key[key] for key in keys if key in by_key), None)
         if index is None:
@@ -102,7 +120,10 @@ def _company_keys(wanted: CompanyWanted) -> list[tuple[str, str]]:
 
 
 def _create_contacts(
-    rows: Sequence[CleanRow], lookups: ChunkLookups, created: RelatedCreated
+    rows: Sequence[CleanRow],
+    lookups: ChunkLookups,
+    created: RelatedCreated,
+    skipped: Callable[[], set[int]],
 ) -> None:
     """Deals' primary contacts by email: an email is all a contact needs."""
     emails: list[str] = []
@@ -115,6 +136,8 @@ def _create_contacts(
             continue
         index_value = crypto.email_index(email)
         if not index_value or index_value in lookups.contacts_by_email_index:
+            continue
+        if row.number in skipped():
             continue
         if index_value not in by_index:
             by_index[index_value] = len(emails)

@@ -309,10 +309,30 @@ def resolve_references(
 ) -> None:
     """The second half of `clean_row`: references resolved through the chunk's lookups, and a
     rejected row's custom values checked so its report lists every problem."""
-    references = row.references
-    for target, raw in references.items():
-        if target not in COMPANY_TARGETS:
+    resolve_plain_references(row, lookups)
+    resolve_related_references(row, lookups, definitions)
+
+
+# The targets naming a record an import may create for the row (its ``create_related``).
+CREATABLE_TARGETS = (*COMPANY_TARGETS, "primary_contact_email")
+
+
+def resolve_plain_references(row: CleanRow, lookups: ChunkLookups) -> None:
+    """Every reference but those naming a record the import may create (owner, stage, our
+    ids): resolved first, so a row they reject creates nothing for itself."""
+    for target, raw in row.references.items():
+        if target not in CREATABLE_TARGETS:
             _clean_relation(row, target, raw, lookups)
+
+
+def resolve_related_references(
+    row: CleanRow, lookups: ChunkLookups, definitions: Mapping[str, CustomField]
+) -> None:
+    """After `resolve_plain_references` (and what the import created): the row's company and
+    a deal's contact by email, and a rejected row's custom values checked."""
+    references = row.references
+    if "primary_contact_email" in references:
+        _clean_relation(row, "primary_contact_email", references["primary_contact_email"], lookups)
     if any(target in references for target in COMPANY_TARGETS):
         _resolve_company(row, lookups)
     if row.errors:

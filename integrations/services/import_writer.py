@@ -167,6 +167,37 @@ def write_chunk(
     return result
 
 
+def rows_kept_out(
+    *, resource: str, rows: Sequence[CleanRow], mode: str, match_key: str
+) -> set[int]:
+    """The numbers of the `rows` `write_chunk` skips for their match key whatever their values:
+    a key an earlier row writes, a key a record has ("insert"), none has ("update"). An
+    import creates no related record (``create_related``) for these rows."""
+    keyed = [(row, _match_value(row, match_key)) for row in rows if not row.errors]
+    keys = {key for _, key in keyed if key is not None}
+    found: set = set()
+    if keys and mode != "upsert":
+        ids = {value for kind, value in keys if kind == "id"}
+        values = {value for kind, value in keys if kind != "id"}
+        column = "email_index" if match_key == "email" else "external_id"
+        query = models.Q(pk__in=ids)
+        if values:
+            query |= models.Q(column_in(MODELS[resource], column, list(values)))
+        for pk, value in MODELS[resource]._default_manager.filter(query).values_list("pk", column):
+            found.add(("id", pk))
+            if value:
+                found.add((match_key, value))
+    out: set[int] = set()
+    written: set = set()
+    for row, key in keyed:
+        repeated = key is not None and key in written
+        if repeated or (mode == "insert") == (key in found) and mode != "upsert":
+            out.add(row.number)
+        elif key is not None:
+            written.add(key)
+    return out
+
+
 def _match_value(row: CleanRow, match_key: str) -> Any:
     """The chosen match key first; our own `id` column only for rows without one (a
     re-imported export of records that have no external id)."""

@@ -46,9 +46,10 @@ from integrations.services.import_rows import (
     CleanRow,
     clean_own_values,
     misplaced_objects,
-    resolve_references,
+    resolve_plain_references,
+    resolve_related_references,
 )
-from integrations.services.import_writer import ChunkResult, write_chunk
+from integrations.services.import_writer import ChunkResult, rows_kept_out, write_chunk
 from integrations.services.write_ahead_log import fewer_checkpoints
 
 
@@ -439,11 +440,25 @@ class _Context:
         encryption helper encrypts their PII."""
         by_name = {field.name: field for field in self.definitions}
         lookups = ChunkLookups.for_rows([row.references for row in rows])
+        for row in rows:
+            resolve_plain_references(row, lookups)
         related = None
         if self.job.create_related:
-            related = create_missing_related(resource=self.job.resource, rows=rows, lookups=lookups)
+            related = create_missing_related(
+                resource=self.job.resource,
+                rows=rows,
+                lookups=lookups,
+                kept_out=lambda: rows_kept_out(
+                    resource=self.job.resource,
+                    rows=rows,
+                    mode=self.job.mode,
+                    match_key=self.job.match_key,
+                ),
+            )
+        kept_out = related.kept_out if related is not None else set()
         for row in rows:
-            resolve_references(row, lookups, by_name)
+            if row.number not in kept_out:
+                resolve_related_references(row, lookups, by_name)
         tokens = self.encryptor.submit(self.plaintexts(rows))
         result = write_chunk(
             resource=self.job.resource,

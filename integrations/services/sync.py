@@ -418,15 +418,6 @@ def sync_run_queue(connection: Connection) -> SyncRun:
     return run
 
 
-def sync_run_now(connection: Connection) -> bool:
-    """Queue a run outside the schedule; False when it could not be (see sync_run_queue)."""
-    try:
-        sync_run_queue(connection)
-    except (RunRefused, QueueUnavailable):
-        return False
-    return True
-
-
 def _start(connection: Connection, *, run_id: int | None, full: bool) -> SyncRun | None:
     """The run to go on with (the queued one, or a new one), after settling a previous one
     that a crash left open."""

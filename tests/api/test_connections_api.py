@@ -11,6 +11,7 @@ from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from customers.models import Contact
+from customers.services.custom_fields import custom_field_create
 from integrations.connectors.tasks import sync_connection
 from integrations.models import Connection, ImportJob, SyncRun
 from integrations.services import sync
@@ -203,6 +204,24 @@ def test_matching_by_email_needs_a_key_that_may_read_personal_data(manager, make
 
     assert "match_key" in assert_uniform_error(response, 400)["errors"]
     assert not Connection.objects.exists()
+
+
+def test_naming_deals_contacts_by_email_needs_a_key_that_may_read_personal_data(
+    manager, make_api_client
+):
+    client = make_api_client(manager, READ_WRITE)  # no pii:read
+    mapping = {"id": "external_id", "buyer": "primary_contact_email"}
+
+    response = create(client, resource="deals", mapping=mapping)
+    partner = make_api_client(manager, [*READ_WRITE, "pii:read"])
+    allowed = create(partner, name="Deals", resource="deals")
+    patched = client.patch(detail(allowed.json()["id"]), {"mapping": mapping}, format="json")
+
+    assert "mapping" in assert_uniform_error(response, 400)["errors"]
+    assert "mapping" in assert_uniform_error(patched, 400)["errors"]
+    assert list(Connection.objects.values_list("mapping", flat=True)) == [
+        {"id": "external_id", "updated_at": None}
+    ]
 
 
 def test_the_connector_of_a_connection_cannot_change(partner):
@@ -474,3 +493,37 @@ def test_create_related_is_stored_shown_and_changed_like_the_other_options(partn
     changed = partner.patch(detail(created["id"]), {"create_related": False}, format="json")
     assert changed.json()["create_related"] is False
     assert not Connection.objects.get().create_related
+
+
+def test_test_quotes_no_personal_value_in_an_error_for_a_key_without_pii_read(
+    manager, make_api_client, settings, tmp_path
+):
+    custom_field_create(entity="contact", name="birthday", label="Birthday", type="date", pii=True)
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
+    (tmp_path / "people.csv").write_text("external_id,email,birthday\nF-1,nobody,1990/13/45\n")
+    client = make_api_client(manager, READ_WRITE)
+    config = {"folder": str(tmp_path)}
+    pk = create(client, connector="file", config=config, mapping={}).json()["id"]
+
+    record = client.post(f"{detail(pk)}test/").json()["records"][0]
+
+    assert record["values"]["birthday"] != "1990/13/45"
+    (message,) = record["errors"]["custom_fields.birthday"]
+    assert message.startswith("Expected a date") and "1990/13/45" not in message
+
+
+def test_test_does_not_look_contacts_up_by_email_for_a_key_without_pii_read(
+    manager, make_api_client, settings, tmp_path
+):
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
+    (tmp_path / "deals.csv").write_text(
+        "external_id,name,contact email\nD-1,Expansion,someone@example.com\n"
+    )
+    client = make_api_client(manager, READ_WRITE)
+    config = {"folder": str(tmp_path)}
+    pk = create(client, connector="file", resource="deals", config=config, mapping={}).json()["id"]
+
+    result = client.post(f"{detail(pk)}test/").json()
+
+    assert result["records"] == []
+    assert "pii:read" in result["error"]

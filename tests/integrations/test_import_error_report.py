@@ -176,3 +176,17 @@ def sales_user_api(db):
 
     user = SalesUserFactory()
     return client_for(user), user
+
+
+def test_a_deals_contact_email_in_a_row_rejected_for_another_column_is_masked_too():
+    job = run_import(
+        "Deal Name,Amount,Contact Email\nExpansion,not a number,wei.zhang@example.com\n",
+        resource="deals",
+        filename="deals.csv",
+    )
+    assert job.rows_failed == 1
+
+    (header, line) = rows(report(job, can_view_pii=False))
+
+    assert header[:3] == ["Deal Name", "Amount", "Contact Email"]
+    assert line[:3] == ["Expansion", "not a number", "w***@example.com"]

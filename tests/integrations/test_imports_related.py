@@ -224,3 +224,41 @@ def test_a_rerun_finds_companies_whose_names_have_capital_letters_beyond_ascii()
 
     assert (again.companies_created, again.rows_failed) == (0, 0)
     assert Company.objects.count() == 2
+
+
+def test_a_row_the_mode_skips_creates_no_company():
+    ContactFactory(external_id="003A", first_name="Wei")
+
+    inserted = run(
+        "Contact ID,First Name,Account Name\n003A,Wei,Kept Out Ltd\n003Z,Zed,New Ltd\n",
+        mode="insert",
+        create_related=True,
+    )
+    updated = run(
+        "Contact ID,First Name,Account Name\n003A,Wei,Moved Ltd\n003Q,Q,Ghost Ltd\n",
+        mode="update",
+        create_related=True,
+    )
+
+    assert (inserted.rows_skipped, inserted.companies_created) == (1, 1)
+    assert (updated.rows_skipped, updated.companies_created) == (1, 1)
+    assert sorted(Company.objects.values_list("name", flat=True)) == ["Moved Ltd", "New Ltd"]
+    assert Contact.objects.get(external_id="003A").company.name == "Moved Ltd"
+
+
+def test_a_row_repeating_an_earlier_rows_key_creates_no_company():
+    job = run(
+        "Contact ID,First Name,Account Name\n003A,Wei,First Ltd\n003A,Wei,Second Ltd\n",
+        create_related=True,
+    )
+
+    assert (job.rows_created, job.rows_skipped, job.companies_created) == (1, 1, 1)
+    assert list(Company.objects.values_list("name", flat=True)) == ["First Ltd"]
+
+
+def test_a_row_rejected_for_its_owner_creates_no_company():
+    job = run("first_name,owner,account name\nA,nobody,Orphan Ltd\n", create_related=True)
+
+    assert (job.rows_failed, job.companies_created) == (1, 0)
+    assert (2, "owner", "Unknown user 'nobody'.") in row_messages(job)
+    assert not Company.objects.exists()
