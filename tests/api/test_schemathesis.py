@@ -22,7 +22,7 @@ from django.conf import settings as django_settings
 from django.core.signals import got_request_exception, request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import EndpointEnumerator
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
@@ -166,10 +166,14 @@ def run_operation(label: str, mode: GenerationMode, context: dict) -> None:
         if existing:
             strategies.append(operation.as_strategy(generation_mode=mode, path_parameters=existing))
     known_bugs_seen: set[str] = set()
+    routes = route_segments(operation.schema)
 
     @HYPOTHESIS
     @given(case=st.one_of(strategies))
     def check(case):
+        # an invalid id spelled like a sibling route (`batch`, `export`) is that route's request,
+        # not this operation's: its answer (405 for GET /contacts/batch/) is documented there
+        assume(not routes.intersection(map(str, (case.path_parameters or {}).values())))
         with server_exceptions() as exceptions:
             response = case.call(headers=headers)
         bug = known_bug(exceptions) if response.status_code == 500 else None
@@ -181,6 +185,18 @@ def run_operation(label: str, mode: GenerationMode, context: dict) -> None:
     check()
     if known_bugs_seen:
         pytest.xfail("; ".join(sorted(known_bugs_seen)))
+
+
+@functools.cache
+def _segments(paths: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(
+        part for path in paths for part in path.split("/") if part and not part.startswith("{")
+    )
+
+
+def route_segments(schema: schemathesis.BaseSchema) -> frozenset[str]:
+    """Every literal segment of the API's paths."""
+    return _segments(tuple(schema.raw_schema["paths"]))
 
 
 @contextmanager
