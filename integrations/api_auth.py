@@ -8,6 +8,7 @@ so a key can narrow what its user may do but never widen it.
 import functools
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -268,3 +269,11 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         DRF's own trusts all of X-Forwarded-For unless NUM_PROXIES is set, so an anonymous
         caller (the API schema) wrote a new address per request and was never limited."""
         return client_address(request) or ""
+
+
+def request_may_write(request: Request, resources: Iterable[str]) -> bool:
+    """Whether an API key's scopes let it write every one of `resources` (a session or a
+    forced test login has no scopes to check: its permissions decide alone)."""
+    if not isinstance(request.auth, ApiKey):
+        return True
+    return all(has_scope(request.auth.scopes, required_scope(name, "POST")) for name in resources)

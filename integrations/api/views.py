@@ -18,7 +18,7 @@ from customers.api.pagination import NewestFirstCursorPagination, StableCursorPa
 from integrations import selectors
 from integrations.api import schema
 from integrations.api import serializers as s
-from integrations.api_auth import request_can_view_pii
+from integrations.api_auth import request_can_view_pii, request_may_write
 from integrations.formats.writers import UTF8_BOM
 from integrations.models import (
     ExportJob,
@@ -90,6 +90,8 @@ class ImportJobViewSet(_JobViewSet):
             all_or_nothing=data["all_or_nothing"],
             create_related=data["create_related"],
             may_look_up_pii=request_can_view_pii(request),
+            may_create_related=imports.can_create_related(request.user, data["resource"])
+            and request_may_write(request, imports.related_resources(data["resource"])),
         )
         return self.created(job, "import-job-detail")
 

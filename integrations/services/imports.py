@@ -19,6 +19,7 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers import crypto, pii
 from customers.api.csv_cells import flatten
@@ -132,6 +133,20 @@ def names_related(preview: Preview) -> bool:
     )
 
 
+def related_resources(resource: str) -> tuple[str, ...]:
+    """What `create_related` may create for a file of `resource`."""
+    return ("companies", "contacts") if resource == Resource.DEALS else ("companies",)
+
+
+def can_create_related(user: Any, resource: str) -> bool:
+    """Whether `user` may add every kind of record `create_related` creates (no user: the
+    shell's own job)."""
+    if user is None:
+        return True
+    models = {"companies": "company", "contacts": "contact"}
+    return user.has_perms([f"customers.add_{models[name]}" for name in related_resources(resource)])
+
+
 def import_create(
     *,
     user: Any,
@@ -146,6 +161,7 @@ def import_create(
     all_or_nothing: bool = False,
     create_related: bool = False,
     may_look_up_pii: bool | None = None,
+    may_create_related: bool | None = None,
     enqueue: bool = True,
 ) -> ImportJob:
     """Check the file and options up front (size, format, mapping), store the job, and queue
@@ -157,7 +173,10 @@ def import_create(
     door passes its key's). So does a deals file naming contacts by email, for the same reason.
 
     `create_related`: a company a row names (by name, domain or external id) that no record
-    matches is created, and for deals a contact named by email (see import_related)."""
+    matches is created, and for deals a contact named by email (see import_related). It writes
+    companies (and contacts), so it needs `may_create_related` (default: the user's right to add
+    them, see `can_create_related`; an API door also asks its key's scopes), as the companies'
+    own doors would."""
     _check_choice("mode", mode, ImportJob.Mode.values)
     _check_choice("match_key", match_key, ImportJob.MatchKey.values)
     if match_key == ImportJob.MatchKey.EMAIL and resource != Resource.CONTACTS:
@@ -166,6 +185,12 @@ def import_create(
         may_look_up_pii = user is None or pii.can_view_pii(user)
     if match_key == ImportJob.MatchKey.EMAIL:
         pii.check_pii_lookup(["match_key"], allowed=may_look_up_pii)
+    if may_create_related is None:
+        may_create_related = can_create_related(user, resource)
+    if create_related and resource != Resource.COMPANIES and not may_create_related:
+        raise ValidationError(
+            {"create_related": _("Creating related records needs the right to add them.")}
+        )
     size = _size(file)
     if size > settings.IMPORT_MAX_BYTES:
         limit = settings.IMPORT_MAX_BYTES

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from customers import selectors
@@ -456,3 +457,43 @@ def test_create_related_is_off_unless_asked_and_the_job_lists_the_companies_it_c
     listed = api.get(job["links"]["related"]).json()["results"]
     company = Company.objects.get()
     assert listed == [{"entity": "company", "id": company.pk, "row": 2, "name": "Company 0"}]
+
+
+@pytest.mark.parametrize(
+    ("scopes", "may_add_companies"),
+    [
+        ([scope for scope in ALL_SCOPES if scope != "companies:write"], True),
+        (ALL_SCOPES, False),
+    ],
+    ids=["key without companies:write", "user who may not add companies"],
+)
+def test_create_related_needs_what_creating_companies_needs_and_stores_nothing(
+    user, queued, scopes, may_add_companies
+):
+    if not may_add_companies:
+        user.groups.clear()
+        user.user_permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label__in=["customers", "integrations"]
+            ).exclude(codename="add_company")
+        )
+    body = {"file": upload(), "resource": "contacts", "create_related": "true"}
+
+    response = client_for(user, scopes=scopes).post(IMPORTS, body, format="multipart")
+
+    assert "create_related" in assert_uniform_error(response, 400)["errors"]
+    assert ImportJob.objects.count() == 0
+    assert queued == []
+
+
+def test_create_related_for_deals_also_needs_the_right_to_add_contacts():
+    user = SalesUserFactory()
+    user.groups.clear()
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="customers").exclude(
+            codename="add_contact"
+        )
+    )
+
+    assert imports.can_create_related(user, "contacts")
+    assert not imports.can_create_related(user, "deals")

@@ -5,6 +5,7 @@ lists it on the job, and a re-run creates nothing more."""
 import io
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
@@ -201,10 +202,14 @@ def test_the_import_command_creates_related_records_when_asked(tmp_path):
 
 def test_naming_deals_contacts_by_email_needs_the_right_to_look_people_up():
     deals = b"Deal Name,Contact Email\nExpansion,known@example.com\n"
+    user = UserFactory()  # may add the records, not read personal data
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_company", "add_contact"])
+    )
 
     with pytest.raises(ValidationError) as refused:
         imports.import_create(
-            user=UserFactory(),
+            user=user,
             file=io.BytesIO(deals),
             filename="deals.csv",
             resource="deals",
