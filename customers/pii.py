@@ -27,6 +27,21 @@ def looks_like_phone(term: str) -> bool:
     return bool(_PHONE_LIKE.match(term)) and sum(ch.isdigit() for ch in term) >= 6
 
 
+# An email address, or a run of six or more digits written the way phone numbers are.
+_EMAIL_IN_TEXT = re.compile(r"[^\s\"'<>,;:()\[\]{}]+@[^\s\"'<>,;:()\[\]{}]+\.[A-Za-z]{2,}")
+_PHONE_IN_TEXT = re.compile(r"\+?\d[\d\s\-().]{4,}\d")
+
+
+def scrub_text(text: str) -> str:
+    """`text` with every email address and phone-like number replaced by ``***``: for free
+    text from outside (a receiver's or a source's error answer) that is kept in a row, where
+    an echoed record would otherwise put personal data at rest in the clear."""
+    text = _EMAIL_IN_TEXT.sub("***", text)
+    return _PHONE_IN_TEXT.sub(
+        lambda match: "***" if sum(ch.isdigit() for ch in match[0]) >= 6 else match[0], text
+    )
+
+
 def can_view_pii(user: Any) -> bool:
     return bool(user and user.is_active and user.has_perm(VIEW_PII_PERMISSION))
 

@@ -37,6 +37,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
+from customers import pii
+
 MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 30.0
 # The only headers that follow a redirect to another origin; everything else a caller set
@@ -387,10 +389,11 @@ def read_json(response: requests.Response, *, limit: int) -> Any:
 
 
 def start_of_body(response: requests.Response, chars: int) -> str:
-    """The first `chars` characters of the body (for an error message), reading no more than
-    they can take; a broken body raises requests' own RequestException."""
+    """The first `chars` characters of the body (for an error message that is stored), reading
+    no more than they can take, with email addresses and phone numbers scrubbed (a receiver may
+    echo the record it refused); a broken body raises requests' own RequestException."""
     start = next(response.iter_content(chars * 4), b"")
-    return start.decode(response.encoding or "utf-8", errors="replace")[:chars]
+    return pii.scrub_text(start.decode(response.encoding or "utf-8", errors="replace"))[:chars]
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

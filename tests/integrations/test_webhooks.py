@@ -371,3 +371,45 @@ def test_a_receiver_s_huge_answer_is_not_downloaded(allow_loopback):
     delivery.refresh_from_db()
     assert delivery.last_status_code == 400 and delivery.last_error == "x" * 500
     assert EndlessAnswer.sent < 64 * 1024 * 1024  # a start for the error, not half a GB
+
+
+class EchoingRefusal(BaseHTTPRequestHandler):
+    """A receiver that refuses every delivery by echoing the record back."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(422)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+def test_a_receiver_echoing_the_record_leaves_no_email_or_phone_in_the_stored_error(
+    allow_loopback,
+):
+    owner = SalesUserFactory()  # may read personal data: the payload carries it decrypted
+    api_key_create(user=owner, name="all", scopes=list(ALL_SCOPES))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoingRefusal)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        services.subscription_create(
+            url=f"http://127.0.0.1:{server.server_address[1]}/hooks",
+            owner=owner,
+            api_key=owner.api_keys.get(),
+            events=["contact.created"],
+        )
+        ContactFactory(first_name="伟", email="echo.me@example.cn", phone="+86 138 0013 8000")
+
+        (delivery,) = deliver_all()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    delivery.refresh_from_db()
+    assert delivery.last_status_code == 422 and delivery.last_error
+    assert "echo.me" not in delivery.last_error
+    assert "0013" not in delivery.last_error and "8000" not in delivery.last_error
