@@ -4,6 +4,7 @@ git would not track left out, and cached until a file changes."""
 
 import hashlib
 import os
+import time
 import zipfile
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
@@ -113,13 +114,26 @@ def _fingerprint(root: Path, files: list[Path]) -> str:
     return digest.hexdigest()[:24]
 
 
+# The page is public: within this many seconds of a walk, the archive it found is served
+# again without walking the tree (about 50 ms) for every anonymous request.
+REWALK_AFTER_SECONDS = 60.0
+_last_walk: dict[Path, tuple[float, Path]] = {}
+
+
 def open_source_archive(root: Path, *, cache_dir: Path, left_out: Iterable[Path] = ()) -> BinaryIO:
-    """The zip of the source as it is on disk now, opened for reading. It is built once per
-    state of the files (a request costs a walk of the tree, not a compression of it); archives
-    of earlier states are deleted, and one already opened stays readable."""
+    """The zip of the source as it is on disk, opened for reading. It is built once per state
+    of the files (a walk of the tree, at most once a minute per process, tells the state);
+    archives of earlier states are deleted, and one already opened stays readable."""
     root = root.resolve()
+    walked_at, found = _last_walk.get(cache_dir, (float("-inf"), None))
+    if found is not None and time.monotonic() - walked_at < REWALK_AFTER_SECONDS:
+        try:
+            return found.open("rb")
+        except FileNotFoundError:
+            pass
     files = source_files(root, left_out=[*left_out, cache_dir])
     target = cache_dir / f"crm-source-{_fingerprint(root, files)}.zip"
+    _last_walk[cache_dir] = (time.monotonic(), target)
     try:
         return target.open("rb")
     except FileNotFoundError:

@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from crm_project import source_archive
 from crm_project.source_archive import open_source_archive, source_files
 
 LICENCE = (Path(settings.BASE_DIR) / "LICENSE").read_text(encoding="utf-8")
@@ -24,6 +25,14 @@ def footer_links(body: str) -> set[str]:
     footer = re.search(r'<p class="legal-notice[^"]*">(.*?)</p>', body, re.S)
     assert footer, "no legal notice on the page"
     return set(re.findall(r'href="([^"#]+)', footer.group(1)))
+
+
+@pytest.fixture(autouse=True)
+def fresh_walks():
+    """Each test sees the tree as it leaves it: no walk remembered from another test."""
+    source_archive._last_walk.clear()
+    yield
+    source_archive._last_walk.clear()
 
 
 @pytest.mark.django_db
@@ -174,7 +183,8 @@ def test_source_files_leave_out_ignored_files_state_secrets_virtualenvs_and_link
     }
 
 
-def test_the_archive_is_built_once_per_state_of_the_files(tmp_path):
+def test_the_archive_is_built_once_per_state_of_the_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(source_archive, "REWALK_AFTER_SECONDS", 0)  # every call looks again
     root, cache = tmp_path / "project", tmp_path / "cache"
     root.mkdir()
     (root / "app.py").write_text("VERSION = 1\n")
@@ -189,3 +199,18 @@ def test_the_archive_is_built_once_per_state_of_the_files(tmp_path):
 
     assert [path.name for path in cache.iterdir()] == [Path(changed.name).name]
     assert Path(changed.name).name != first_name
+
+
+def test_within_a_minute_of_a_walk_the_same_archive_is_served_without_walking_again(tmp_path):
+    """The page is public: a flood of requests costs one walk of the tree a minute, not one
+    each (a change is offered at the latest a minute later)."""
+    root, cache = tmp_path / "project", tmp_path / "cache"
+    root.mkdir()
+    (root / "app.py").write_text("VERSION = 1\n")
+    with open_source_archive(root, cache_dir=cache) as first:
+        first_name = Path(first.name).name
+
+    (root / "app.py").write_text("VERSION = 2  # changed\n")
+    with open_source_archive(root, cache_dir=cache) as soon_after:
+        assert Path(soon_after.name).name == first_name
+        assert zipfile.ZipFile(soon_after).read("crm/app.py") == b"VERSION = 1\n"
