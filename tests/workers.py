@@ -53,6 +53,12 @@ def celery_beat(log_path: Path, *, queue: str, extra_env: dict[str, str] | None 
 
 
 def _environment(queue: str, extra_env: dict[str, str] | None) -> dict[str, str]:
+    return shared_environment({"CELERY_TASK_DEFAULT_QUEUE": queue, **(extra_env or {})})
+
+
+def shared_environment(extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """What a process started by a test shares with it: the test database, the broker, the
+    keys and the folders (a worker, beat, a web server)."""
     return {
         **os.environ,
         "DATABASE_URL": test_database_url(),
@@ -62,7 +68,6 @@ def _environment(queue: str, extra_env: dict[str, str] | None) -> dict[str, str]
         "SECRET_KEY": settings.SECRET_KEY,
         "CRM_VAR_DIR": str(settings.VAR_DIR),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
         **(extra_env or {}),
     }
 

@@ -1,6 +1,5 @@
 """Serve the project with gunicorn, as in production, against the test database."""
 
-import os
 import socket
 import subprocess
 import sys
@@ -9,9 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.conf import settings
-
-from tests.workers import BASE_DIR, READY_TIMEOUT_SECONDS, test_database_url
+from tests.workers import BASE_DIR, READY_TIMEOUT_SECONDS, shared_environment
 
 # Nothing listens on port 1: a connection there is refused at once, as a stopped server's is.
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/9"
@@ -22,18 +19,7 @@ def web_server(log_path: Path, extra_env: dict[str, str] | None = None) -> Itera
     """One gunicorn worker (so one process holds any per-process state) on a free port;
     yields its base URL. It shares this process's keys, broker and test database."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": test_database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
-        "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY,
-        "SECRET_KEY": settings.SECRET_KEY,
-        "CRM_VAR_DIR": str(settings.VAR_DIR),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "LOG_LEVEL": "INFO",
-        **(extra_env or {}),
-    }
+    env = shared_environment({"LOG_LEVEL": "INFO", **(extra_env or {})})
     command = [sys.executable, "-m", "gunicorn", "crm_project.wsgi", "-b", f"127.0.0.1:{port}"]
     command += ["--workers", "1", "--threads", "2", "--timeout", "60"]
     with open(log_path, "w") as log:
