@@ -33,9 +33,11 @@ from customers.api.csv_cells import (
     csv_header_line,
     plain,
 )
-from customers.api.renderers import _XML_NAME, XMLRenderer, _xml_text
 from customers.bulk_decrypt import decrypt_many
 from customers.models import CustomField, format_full_name
+from integrations.formats.xml_elements import XML_NAME as _XML_NAME
+from integrations.formats.xml_elements import XMLDocument as XMLRenderer
+from integrations.formats.xml_elements import xml_text as _xml_text
 
 FORMATS = ("csv", "json", "xml")
 #: The CSV columns an encoder can fill without the generic path, in record order.
