@@ -20,8 +20,8 @@ from rest_framework.parsers import BaseParser
 from rest_framework.parsers import JSONParser as _DRFJSONParser
 from rest_framework_xml.parsers import XMLParser as _LibraryXMLParser
 
-from customers.api.csv_cells import restore, split_list, unflatten
 from integrations.formats import FormatError
+from integrations.formats.csv_cells import restore, split_list, unflatten
 from integrations.formats.xml_elements import MAX_XML_DEPTH, xml_node_count, xml_value
 
 MAX_JSON_DEPTH = MAX_XML_DEPTH

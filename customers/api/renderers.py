@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from rest_framework.renderers import BaseRenderer
 from rest_framework_xml.renderers import XMLRenderer as _LibraryXMLRenderer
 
-from customers.api.csv_cells import csv_header_line, csv_row_line, flatten
+from integrations.formats.csv_cells import csv_header_line, csv_row_line, flatten
 from integrations.formats.xml_elements import xml_document, xml_document_end, xml_document_start
 from integrations.formats.xml_elements import xml_element as _xml_element
 

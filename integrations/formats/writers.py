@@ -1,6 +1,6 @@
 """Streaming writers: one record at a time to a text or binary stream, in CSV, JSON or XML.
 
-Each writes by the rules the REST API shares (`customers.api.csv_cells` for CSV cells,
+Each writes by the rules the REST API shares (`integrations.formats.csv_cells` for CSV cells,
 `xml_elements` for XML elements), so what it writes reads back unchanged with the matching
 reader and with the API's parsers.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from customers.api.csv_cells import (
+from integrations.formats.csv_cells import (
     Column,
     cell_text,
     column_path_and_header,
@@ -207,7 +207,7 @@ def open_writer(
     """A writer of `format` ("csv", "json" or "xml") on `stream` (text, or binary: UTF-8).
 
     `columns` (CSV only, required there) are dotted paths or (path, header) pairs, as in
-    `customers.api.csv_cells`; JSON and XML write every field. `bom` and `delimiter` are for
+    `integrations.formats.csv_cells`; JSON and XML write every field. `bom` and `delimiter` are for
     CSV only; `bom` is what a file meant for a person (a spreadsheet) wants.
     """
     if format == "csv":

@@ -14,8 +14,8 @@ import re
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape, quoteattr
 
-from customers.api.csv_cells import plain, scalar_text  # moves into formats next
 from integrations.formats.base import FormatError
+from integrations.formats.csv_cells import plain, scalar_text
 
 XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 ROOT_TAG = "root"
