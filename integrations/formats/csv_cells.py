@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from rest_framework.utils.encoders import JSONEncoder
+from integrations.formats.json_values import JSONEncoder
 
 LIST_SEPARATOR = "|"
 # "'" is on the list so that a value that really starts with "'" survives the round trip.
