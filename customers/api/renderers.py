@@ -6,10 +6,10 @@ the file codecs and the exports in `integrations.formats` (`csv_cells`, `xml_ele
 
 from collections.abc import Mapping
 
-from rest_framework.renderers import BaseRenderer
+from rest_framework_csv.renderers import CSVRenderer as LibraryCSVRenderer
 from rest_framework_xml.renderers import XMLRenderer as _LibraryXMLRenderer
 
-from integrations.formats.csv_cells import csv_header_line, csv_row_line, flatten
+from integrations.formats.csv_cells import cell_text, column_path_and_header, flatten, line_writer
 from integrations.formats.xml_elements import xml_document, xml_document_end, xml_document_start
 from integrations.formats.xml_elements import xml_element as _xml_element
 
@@ -39,12 +39,15 @@ class XMLRenderer(_LibraryXMLRenderer):
         return xml_document_end(root_tag=self.root_tag_name)
 
 
-class CSVRenderer(BaseRenderer):
+class CSVRenderer(LibraryCSVRenderer):
     """One row per record; columns from the view's `csv_columns()`, else from the data.
 
-    Nested objects flatten to dotted columns, lists join with "|", None is an empty cell and
-    formula-like cells get a leading "'" (see `csv_cells`). Error responses render as
-    `field,message` rows instead of an empty record.
+    djangorestframework-csv's pipeline (`flatten_data` -> `tablize` -> csv writer), with our
+    cell rules (`integrations.formats.csv_cells`): nested objects flatten to dotted columns,
+    lists join with "|", None is an empty cell and formula-like cells get a leading "'".
+    Columns keep the declared order (the library sorts discovered ones); a (path, header)
+    column is the library's header and label. Error responses render as `field,message` rows
+    instead of an empty record. `render` returns text, like the other renderers here.
     """
 
     media_type = "text/csv"
@@ -63,7 +66,24 @@ class CSVRenderer(BaseRenderer):
             columns = list(csv_columns()) if callable(csv_columns) else _discovered_columns(rows)
         if not columns:
             return ""  # an empty list and no view columns: nothing to name
-        return csv_header_line(columns) + "".join(csv_row_line(row, columns) for row in rows)
+        paths_and_headers = [column_path_and_header(column) for column in columns]
+        context = {
+            **renderer_context,
+            "header": [path for path, _header in paths_and_headers],
+            "labels": dict(paths_and_headers),
+            "encoding": self.charset,
+        }
+        return super().render(rows, accepted_media_type, context).decode(self.charset)
+
+    def tablize(self, data, header=None, labels=None):
+        """The header's labels, then each record's cells in the header's order, by the fast
+        line writer exports use (`csv_cells.line_writer`): the library's own `tablize` flattens
+        every record into a dict and the cell rule then runs per value, 3-4 times slower."""
+        labels = labels or {}
+        yield [cell_text(labels.get(path, path)) for path in header]
+        cells = line_writer(header).cells
+        for row in data:
+            yield cells(row)
 
 
 def _is_error(data, response) -> bool:

@@ -157,13 +157,19 @@ def csv_header_line(columns: Iterable[Column]) -> str:
 
 def csv_row_line(row: Mapping, columns: Iterable[Column]) -> str:
     """One data line of an export (`row` as a serializer returns it), same rules as the renderer."""
+    return line_writer(columns).line(row)
+
+
+def line_writer(columns: Iterable[Column]) -> "CsvLineWriter":
+    """The `CsvLineWriter` for a column list, built once and reused (a few dozen lists at most:
+    one per entity and custom-field set)."""
     key = tuple(columns)
     writer = _LINE_WRITERS.get(key)
     if writer is None:
         if len(_LINE_WRITERS) > 64:
             _LINE_WRITERS.clear()
         writer = _LINE_WRITERS[key] = CsvLineWriter(key)
-    return writer.line(row)
+    return writer
 
 
 class CsvLineWriter:
@@ -177,6 +183,13 @@ class CsvLineWriter:
         self.writer = csv.writer(self.buffer)
 
     def line(self, row: Mapping) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(self.cells(row))
+        return self.buffer.getvalue()
+
+    def cells(self, row: Mapping) -> list[str]:
+        """The row's cells as text, one per column, before CSV quoting."""
         if type(row) is not dict:
             row = dict(row) if isinstance(row, Mapping) else {}
         cells = []
@@ -196,10 +209,7 @@ class CsvLineWriter:
                 cells.append(("'" if value < 0 else "") + str(value))
             else:
                 cells.append(cell_text(value))
-        self.buffer.seek(0)
-        self.buffer.truncate()
-        self.writer.writerow(cells)
-        return self.buffer.getvalue()
+        return cells
 
 
 _FORMULA_START = frozenset(FORMULA_PREFIXES)
