@@ -1,6 +1,9 @@
-"""Cell-level rules shared by the CSV renderer, the CSV parser and streaming exports.
+"""The CSV cell rules: formula neutralising and restoring, "|" lists, flattening to dotted
+column names and back, and the column naming of exports.
 
-Keeping both directions in one module is what makes a CSV export importable unchanged.
+Shared by the REST CSV renderer and parser, the file writer and reader, the imports and the
+export encoders; keeping both directions in one module is what makes a CSV export importable
+unchanged.
 """
 
 import csv
@@ -59,6 +62,7 @@ def join_list(items: Iterable) -> str:
 
 
 def split_list(text: str) -> list[str]:
+    """Undo `join_list`: split on unescaped "|", unescaping "\\|" and "\\\\"."""
     if "\\" not in text:
         return text.split(LIST_SEPARATOR)  # nothing escaped: the common case, at C speed
     items, current, chars = [], [], iter(text)
@@ -75,6 +79,8 @@ def split_list(text: str) -> list[str]:
 
 
 def cell_text(value, *, escape_formulas: bool = True) -> str:
+    """The text of one cell: None empty, lists "|"-joined, booleans "true"/"false", and (unless
+    `escape_formulas` is off, as inside a list) formula-like text behind a "'"."""
     value = plain(value)
     if value is None:
         text = ""
@@ -101,6 +107,7 @@ def flatten(row: Mapping, prefix: str = "") -> dict:
 
 
 def value_at(row: Mapping, path: str):
+    """The value at a dotted column path, None where the path leads nowhere."""
     value = row
     for part in path.split("."):
         if not isinstance(value, Mapping):
