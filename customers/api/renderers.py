@@ -10,33 +10,18 @@ from rest_framework_csv.renderers import CSVRenderer as LibraryCSVRenderer
 from rest_framework_xml.renderers import XMLRenderer as _LibraryXMLRenderer
 
 from integrations.formats.csv_cells import cell_text, column_path_and_header, flatten, line_writer
-from integrations.formats.xml_elements import xml_document, xml_document_end, xml_document_start
-from integrations.formats.xml_elements import xml_element as _xml_element
+from integrations.formats.xml_elements import XMLDocument
 
 
-class XMLRenderer(_LibraryXMLRenderer):
+class XMLRenderer(XMLDocument, _LibraryXMLRenderer):
     """`<root>` document by the element rules of `integrations.formats.xml_elements`: `xsi:nil`
-    for None, `list-item` children for lists, `type="list"`/`type="object"` for empty ones."""
+    for None, `list-item` children for lists, `type="list"`/`type="object"` for empty ones.
+    `element`, `document_start` and `document_end` (for streaming) come from `XMLDocument`."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return ""
-        return xml_document(
-            data, root_tag=self.root_tag_name, item_tag=self.item_tag_name, charset=self.charset
-        )
-
-    def element(self, name: str, value) -> str:
-        """One element as text: streaming exports write a document a record at a time."""
-        return _xml_element(name, value, item_tag=self.item_tag_name)
-
-    def document_start(self, *, as_list: bool = False) -> str:
-        """What `render` writes before the root's content, for streaming."""
-        return xml_document_start(
-            root_tag=self.root_tag_name, charset=self.charset, as_list=as_list
-        )
-
-    def document_end(self) -> str:
-        return xml_document_end(root_tag=self.root_tag_name)
+        return XMLDocument.render(self, data)
 
 
 class CSVRenderer(LibraryCSVRenderer):
