@@ -25,7 +25,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from customers import pii, stored_json
-from customers.api.csv_cells import (
+from customers.bulk_decrypt import decrypt_many
+from customers.models import CustomField, format_full_name
+from integrations.formats.csv_cells import (
     FORMULA_PREFIXES,
     Column,
     cell_text,
@@ -33,9 +35,9 @@ from customers.api.csv_cells import (
     csv_header_line,
     plain,
 )
-from customers.api.renderers import _XML_NAME, XMLRenderer, _xml_text
-from customers.bulk_decrypt import decrypt_many
-from customers.models import CustomField, format_full_name
+from integrations.formats.xml_elements import XML_NAME as _XML_NAME
+from integrations.formats.xml_elements import XMLDocument as XMLRenderer
+from integrations.formats.xml_elements import xml_text as _xml_text
 
 FORMATS = ("csv", "json", "xml")
 #: The CSV columns an encoder can fill without the generic path, in record order.

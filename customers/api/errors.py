@@ -7,36 +7,25 @@ ValidationErrors (Django's) are translated here, once, for every endpoint.
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import (
-    NON_FIELD_ERRORS,
     RequestDataTooBig,
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+from customers.errors import NON_FIELD, django_errors_as_dict
 
 _MESSAGES = {
     "invalid": "Some fields are invalid.",
     "parse_error": "The request body could not be parsed.",
 }
-
-
-def django_errors_as_dict(error: DjangoValidationError) -> dict[str, list[str]]:
-    if hasattr(error, "error_dict"):
-        return {
-            (NON_FIELD if field == NON_FIELD_ERRORS else field): messages
-            for field, messages in error.message_dict.items()
-        }
-    return {NON_FIELD: error.messages}
 
 
 def field_errors(detail: Any) -> dict[str, Any]:

@@ -20,11 +20,11 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.api.csv_cells import Column, csv_header_line, csv_row_line
 from customers.export_encoders import contact_encoder, supports_columns
 from customers.export_rows import contact_rows
 from customers.export_stream import contact_export_text
 from customers.models import Contact, CustomField
+from integrations.formats.csv_cells import Column, csv_header_line, csv_row_line
 from integrations.formats.writers import UTF8_BOM
 
 CONTENT_TYPES = {

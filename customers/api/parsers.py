@@ -16,17 +16,14 @@ from defusedxml import ElementTree as SafeElementTree
 from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError, ValidationError
-from rest_framework.parsers import BaseParser
 from rest_framework.parsers import JSONParser as _DRFJSONParser
+from rest_framework_csv.parsers import CSVParser as LibraryCSVParser
 from rest_framework_xml.parsers import XMLParser as _LibraryXMLParser
 
-from customers.api.csv_cells import restore, split_list, unflatten
-from customers.api.renderers import XSI_NAMESPACE
+from integrations.formats import FormatError
+from integrations.formats.csv_cells import restore, split_list, unflatten
+from integrations.formats.xml_elements import MAX_XML_DEPTH, xml_node_count, xml_value
 
-_XSI_NIL = f"{{{XSI_NAMESPACE}}}nil"
-# Far deeper than any record (a record is 3 levels, a batch 5); stops a deeply nested body
-# from exhausting the Python stack or the serializers' time.
-MAX_XML_DEPTH = 32
 MAX_JSON_DEPTH = MAX_XML_DEPTH
 # A full batch (1,000 records of ~30 fields, plus custom fields) stays well under these; each
 # value or element costs ~100 bytes parsed, so a body's memory stays in tens of MB.
@@ -44,7 +41,8 @@ MAX_CSV_HEADER_CHARS = 200
 
 
 class XMLParser(_LibraryXMLParser):
-    """Parses what `XMLRenderer` emits: xsi:nil -> None, empty leaf -> "", list-item -> list.
+    """Parses what `XMLRenderer` emits, by `integrations.formats.xml_elements.xml_value`:
+    xsi:nil -> None, empty leaf -> "", list-item -> list.
 
     DTDs are refused outright, which rules out XXE and entity-expansion ("billion laughs").
     """
@@ -76,56 +74,23 @@ class XMLParser(_LibraryXMLParser):
             ) from exc
         except (SafeElementTree.ParseError, LookupError, ValueError) as exc:
             raise ParseError(f"XML parse error - {exc}") from exc
-        return _xml_value(root, depth=0)
-
-
-def xml_node_count(body: bytes) -> int:
-    """Elements (each ends in "</" or "/>") plus attributes (each has `="` or `='`), counted
-    before the document is parsed, so a tree of millions is never built; exact for well-formed
-    XML unless text holds those pairs. The REST and SOAP doors both bound bodies by it."""
-    return sum(body.count(mark) for mark in (b"</", b"/>", b'="', b"='"))
+        try:
+            return xml_value(root)
+        except FormatError as exc:
+            raise ParseError(str(exc)) from exc
 
 
 class TextXMLParser(XMLParser):
     media_type = "text/xml"
 
 
-def _xml_value(element, *, depth: int):
-    if depth > MAX_XML_DEPTH:
-        raise ParseError(f"XML is nested more than {MAX_XML_DEPTH} levels deep.")
-    if element.get(_XSI_NIL) in ("true", "1"):
-        return None
-    children = list(element)
-    if not children:
-        if element.get("type") == "list":
-            return []
-        if element.get("type") == "object":
-            return {}
-        return element.text or ""
-    if (element.text or "").strip() or any((child.tail or "").strip() for child in children):
-        raise ParseError(f"XML element <{_local(element)}> mixes text with child elements.")
-    names = [_local(child) for child in children]
-    if all(name == "list-item" for name in names):
-        return [_xml_value(child, depth=depth + 1) for child in children]
-    data = {}
-    for child, name in zip(children, names, strict=True):
-        key = child.get("key", name) if name == "item" else name
-        if name == "list-item" or key in data:
-            raise ParseError(
-                f"XML element <{_local(element)}> has a repeated or misplaced child <{name}>; "
-                "repeat only <list-item> elements, and only on their own."
-            )
-        data[key] = _xml_value(child, depth=depth + 1)
-    return data
-
-
-def _local(element) -> str:
-    """Tag without a namespace, so a client's default xmlns does not leak into field names."""
-    return element.tag.rpartition("}")[2]
-
-
-class CSVParser(BaseParser):
+class CSVParser(LibraryCSVParser):
     """Parses what `CSVRenderer` emits: one dict, or a list of dicts for batch actions.
+
+    djangorestframework-csv's parser by type and media type; `parse` is ours: the library's
+    reads any number of rows into flat dicts and turns every failure into one generic
+    message, where a request body must be bounded, strict (a quote left open is an error),
+    nested again (`company.id`), split ("|" lists) and answered with a 400 naming the problem.
 
     The view can set `csv_list_fields` (columns split on "|", default {"tags"}) and
     `csv_many_actions` (actions that take many rows, default ("batch",)) and `csv_max_rows`

@@ -23,7 +23,6 @@ from customers.api.conditional import (
     etag_for,
     not_modified,
 )
-from customers.api.csv_cells import Column, column_path_and_header
 from customers.api.custom_field_filters import CustomFieldFilterBackend
 from customers.api.fields import (
     PIIField,
@@ -36,6 +35,7 @@ from customers.api.pagination import StableCursorPagination
 from customers.custom_fields.values import active_definitions
 from customers.models import CustomField
 from integrations.api_auth import request_can_view_pii
+from integrations.formats.csv_cells import Column, column_path_and_header
 
 
 class ServiceViewSet(viewsets.GenericViewSet):

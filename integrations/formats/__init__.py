@@ -8,6 +8,11 @@
 
 Used by bulk imports, exports and connectors. Memory stays flat whatever the file's size: only
 a sample of the first bytes and the record at hand are held.
+
+The rules every door shares live here too: CSV cells (`csv_cells`), XML elements
+(`xml_elements`) and JSON values (`json_values`); the REST renderers and parsers, the export
+encoders and SOAP use them. The package imports neither DRF, nor the REST door, nor any model
+(`tests/integrations/test_formats_purity.py`).
 """
 
 from integrations.formats.base import FormatError, Record, RecordReader

@@ -25,9 +25,9 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext
 
-from customers.api.csv_cells import restore
 from integrations.formats import limits
 from integrations.formats.base import FormatError, Record, RecordReader
+from integrations.formats.csv_cells import restore
 from integrations.formats.decoding import DecodingRaw
 from integrations.formats.sniffing import (
     check_text,
@@ -42,7 +42,7 @@ class CSVReader(RecordReader):
     """Rows as {header: cell} with every cell a string ("" when empty); the caller decides types.
 
     Cells are as a spreadsheet shows them: dotted headers stay flat, "|"-joined lists stay
-    joined (`customers.api.csv_cells.unflatten`/`split_list` undo that for our own exports), and
+    joined (`csv_cells.unflatten`/`split_list` undo that for our own exports), and
     the "'" our exports put before formula-like cells is removed (`csv_cells.restore`). Rows
     with no text at all are skipped (their numbers are not reused). A row shorter than the
     header is padded with ""; a longer one is reported in `Record.error` unless the extra cells

@@ -1,8 +1,8 @@
 """Streaming writers: one record at a time to a text or binary stream, in CSV, JSON or XML.
 
-Each writes with the REST API's own rules (`customers.api.csv_cells` for CSV cells, the API's
-`XMLRenderer` for XML), so what it writes reads back unchanged with the matching reader and
-with the API's parsers.
+Each writes by the rules the REST API shares (`integrations.formats.csv_cells` for CSV cells,
+`xml_elements` for XML elements), so what it writes reads back unchanged with the matching
+reader and with the API's parsers.
 """
 
 import csv
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from customers.api.csv_cells import (
+from integrations.formats.csv_cells import (
     Column,
     cell_text,
     column_path_and_header,
@@ -23,7 +23,7 @@ from customers.api.csv_cells import (
     plain,
     value_at,
 )
-from customers.api.renderers import XMLRenderer
+from integrations.formats.xml_elements import XMLDocument
 
 FORMATS = ("csv", "json", "xml")
 # What starts a CSV meant for a person: without it Excel reads UTF-8 as the local code page and
@@ -186,14 +186,14 @@ class XMLWriter(RecordWriter):
 
     def __init__(self, stream) -> None:
         super().__init__(stream)
-        self._renderer = XMLRenderer()
-        self._emit(self._renderer.document_start())
+        self._document = XMLDocument()
+        self._emit(self._document.document_start())
 
     def _encode(self, record: Mapping[str, Any]) -> str:
-        return self._renderer.element(self._renderer.item_tag_name, record)
+        return self._document.element(self._document.item_tag_name, record)
 
     def _end(self) -> str:
-        return self._renderer.document_end()
+        return self._document.document_end()
 
 
 def open_writer(
@@ -207,7 +207,7 @@ def open_writer(
     """A writer of `format` ("csv", "json" or "xml") on `stream` (text, or binary: UTF-8).
 
     `columns` (CSV only, required there) are dotted paths or (path, header) pairs, as in
-    `customers.api.csv_cells`; JSON and XML write every field. `bom` and `delimiter` are for
+    `integrations.formats.csv_cells`; JSON and XML write every field. `bom` and `delimiter` are for
     CSV only; `bom` is what a file meant for a person (a spreadsheet) wants.
     """
     if format == "csv":

@@ -1,6 +1,6 @@
 """XML files: our REST layout (`<root><list-item>…`) or any repeated-element layout, streamed.
 
-Each record element is converted with the REST API's rules (`customers.api.parsers`): xsi:nil
+Each record element is converted by the element rules the REST API shares (`xml_elements`): xsi:nil
 is None, an empty element "", `list-item` children a list, `type="list"`/`type="object"` an
 empty list/object; leaves stay strings. A DTD is refused outright (defusedxml), which rules out
 entity expansion ("billion laughs") and external entities (XXE) before any record is read.
@@ -15,17 +15,15 @@ from xml.etree.ElementTree import ParseError as XMLSyntaxError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
-from rest_framework.exceptions import ParseError
 
-from customers.api.parsers import _xml_value  # the REST parser's element rules, reused as is
 from integrations.formats import limits
 from integrations.formats.base import FormatError, Record, RecordReader
 from integrations.formats.source import Source
+from integrations.formats.xml_elements import LIST_ITEM_TAG, local_name, xml_value
 
 _CHUNK = 64 * 1024
 WRAPPER_TAGS = ("results", "records")  # a page of our REST API: <root><results><list-item>…
 PAGE_METADATA_TAGS = ("count", "next", "previous")  # skipped beside a wrapper, in <root>
-_LIST_ITEM = "list-item"
 
 
 class XMLReader(RecordReader):
@@ -113,11 +111,11 @@ class XMLReader(RecordReader):
             return
         children = list(root)
         growing = None if final or not children else children.pop()  # may not be complete yet
-        skipped = PAGE_METADATA_TAGS if _local(root) == "root" else ()
+        skipped = PAGE_METADATA_TAGS if local_name(root) == "root" else ()
         for child in children:
             if self._holds_records(child):
                 yield from self._records_in(child, final=True)
-            elif _local(child) not in skipped:
+            elif local_name(child) not in skipped:
                 yield self._record(child)
         del root[: len(children)]
         if growing is not None and self._holds_records(growing):
@@ -126,9 +124,13 @@ class XMLReader(RecordReader):
     def _holds_records(self, element: Element) -> bool:
         if element is self._wrapper:
             return True
-        if _local(element) in WRAPPER_TAGS and element.get("type") == "list":
+        if local_name(element) in WRAPPER_TAGS and element.get("type") == "list":
             return True
-        if _local(element) in WRAPPER_TAGS and len(element) and _local(element[0]) == _LIST_ITEM:
+        if (
+            local_name(element) in WRAPPER_TAGS
+            and len(element)
+            and local_name(element[0]) == LIST_ITEM_TAG
+        ):
             self._wrapper = element
             return True
         return False
@@ -145,12 +147,12 @@ class XMLReader(RecordReader):
         if (rejected := self._parser.rejected.pop(element, None)) is not None:
             return Record(number, {}, rejected(number))
         try:
-            value = _xml_value(element, depth=0)
-        except ParseError as exc:
-            return Record(number, {}, f"Record {number}: {exc.detail}")
+            value = xml_value(element)
+        except FormatError as exc:
+            return Record(number, {}, f"Record {number}: {exc}")
         if isinstance(value, dict):
             return Record(number, value)
-        error = f"Record {number} (<{_local(element)}>) has {_kind(value)} instead of fields."
+        error = f"Record {number} (<{local_name(element)}>) has {_kind(value)} instead of fields."
         return Record(number, {}, error)
 
 
@@ -235,7 +237,3 @@ def _kind(value) -> str:
     if value is None:
         return "xsi:nil"
     return "text" if value else "nothing"
-
-
-def _local(element: Element) -> str:
-    return element.tag.rpartition("}")[2]

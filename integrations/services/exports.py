@@ -23,7 +23,6 @@ from rest_framework import exceptions as rest_exceptions
 
 from customers import export_rows, pii, selectors
 from customers.api import views as rest_views
-from customers.api.csv_cells import Column
 from customers.api.custom_field_filters import PREFIX as CUSTOM_FILTER_PREFIX
 from customers.api.custom_field_filters import CustomFieldFilterBackend
 from customers.api.filters import BoundedSearchFilter
@@ -31,6 +30,7 @@ from customers.custom_fields.values import definitions_for
 from customers.export_encoders import contact_encoder
 from customers.export_stream import contact_export_text
 from integrations.formats import open_writer
+from integrations.formats.csv_cells import Column
 from integrations.formats.writers import BOM, text_sink
 from integrations.models import ExportJob, FileFormat, JobStatus, Resource
 from integrations.queueing import enqueue_on_commit

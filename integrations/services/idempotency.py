@@ -20,8 +20,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.utils.encoders import JSONEncoder
 
+from integrations.formats.json_values import JSONEncoder
 from integrations.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255

@@ -22,9 +22,9 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from customers import crypto
-from customers.api.csv_cells import split_list
 from customers.custom_fields import types as custom_types
 from customers.models import Company, Contact, CustomField, Deal, Stage
+from integrations.formats.csv_cells import split_list
 from integrations.services.import_mapping import CUSTOM_PREFIX
 
 User = get_user_model()

@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers import crypto, pii
-from customers.api.csv_cells import flatten
 from customers.custom_fields.values import definitions_for
 from customers.fields import encrypted_fields_of
 from integrations.formats import FormatError, open_reader
+from integrations.formats.csv_cells import flatten
 from integrations.models import (
     ENTITY_OF_RESOURCE,
     ImportCreatedRecord,

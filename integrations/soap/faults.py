@@ -1,5 +1,5 @@
 """Every SOAP failure as a Fault, translated once here (the SOAP twin of REST's
-``customers.api.errors``).
+``customers.api.errors``; both shape a service's errors by ``customers.errors``).
 
 Fault codes: ``Client.Authentication`` (no or bad WS-Security credentials),
 ``Client.PermissionDenied`` (scope or user permission missing), ``Client.Throttled`` (the key's
@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from lxml import etree
 from spyne import Fault
 
-from customers.api.errors import django_errors_as_dict
+from customers.errors import django_errors_as_dict
 from integrations.soap import auth
 from integrations.soap.types import TYPES_NS
 

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 from spyne.server.django import DjangoServer, DjangoView
 
-from customers.api.parsers import xml_node_count
+from integrations.formats.xml_elements import xml_node_count
 from integrations.soap.app import build_application
 
 

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 from rest_framework.exceptions import ParseError
 
-from customers.api.csv_cells import csv_header_line, csv_row_line
 from customers.api.parsers import ApplicationCSVParser, CSVParser, TextXMLParser, XMLParser
 from customers.api.renderers import CSVRenderer, XMLRenderer
+from integrations.formats.csv_cells import csv_header_line, csv_row_line
 
 CONTACT_COLUMNS = ["id", "external_id", "first_name", "company.id", "company.name", "tags", "notes"]
 

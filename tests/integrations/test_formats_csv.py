@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from customers.api.csv_cells import split_list
 from integrations.formats import FormatError, open_reader, open_writer
+from integrations.formats.csv_cells import split_list
 
 COLUMNS = ["id", "name", "notes", "empty", "tags", "company.id", "company.name", "amount"]
 

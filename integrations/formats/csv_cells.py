@@ -1,6 +1,9 @@
-"""Cell-level rules shared by the CSV renderer, the CSV parser and streaming exports.
+"""The CSV cell rules: formula neutralising and restoring, "|" lists, flattening to dotted
+column names and back, and the column naming of exports.
 
-Keeping both directions in one module is what makes a CSV export importable unchanged.
+Shared by the REST CSV renderer and parser, the file writer and reader, the imports and the
+export encoders; keeping both directions in one module is what makes a CSV export importable
+unchanged.
 """
 
 import csv
@@ -9,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from rest_framework.utils.encoders import JSONEncoder
+from integrations.formats.json_values import JSONEncoder
 
 LIST_SEPARATOR = "|"
 # "'" is on the list so that a value that really starts with "'" survives the round trip.
@@ -59,6 +62,7 @@ def join_list(items: Iterable) -> str:
 
 
 def split_list(text: str) -> list[str]:
+    """Undo `join_list`: split on unescaped "|", unescaping "\\|" and "\\\\"."""
     if "\\" not in text:
         return text.split(LIST_SEPARATOR)  # nothing escaped: the common case, at C speed
     items, current, chars = [], [], iter(text)
@@ -75,6 +79,8 @@ def split_list(text: str) -> list[str]:
 
 
 def cell_text(value, *, escape_formulas: bool = True) -> str:
+    """The text of one cell: None empty, lists "|"-joined, booleans "true"/"false", and (unless
+    `escape_formulas` is off, as inside a list) formula-like text behind a "'"."""
     value = plain(value)
     if value is None:
         text = ""
@@ -101,6 +107,7 @@ def flatten(row: Mapping, prefix: str = "") -> dict:
 
 
 def value_at(row: Mapping, path: str):
+    """The value at a dotted column path, None where the path leads nowhere."""
     value = row
     for part in path.split("."):
         if not isinstance(value, Mapping):
@@ -157,13 +164,19 @@ def csv_header_line(columns: Iterable[Column]) -> str:
 
 def csv_row_line(row: Mapping, columns: Iterable[Column]) -> str:
     """One data line of an export (`row` as a serializer returns it), same rules as the renderer."""
+    return line_writer(columns).line(row)
+
+
+def line_writer(columns: Iterable[Column]) -> "CsvLineWriter":
+    """The `CsvLineWriter` for a column list, built once and reused (a few dozen lists at most:
+    one per entity and custom-field set)."""
     key = tuple(columns)
     writer = _LINE_WRITERS.get(key)
     if writer is None:
         if len(_LINE_WRITERS) > 64:
             _LINE_WRITERS.clear()
         writer = _LINE_WRITERS[key] = CsvLineWriter(key)
-    return writer.line(row)
+    return writer
 
 
 class CsvLineWriter:
@@ -177,6 +190,13 @@ class CsvLineWriter:
         self.writer = csv.writer(self.buffer)
 
     def line(self, row: Mapping) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(self.cells(row))
+        return self.buffer.getvalue()
+
+    def cells(self, row: Mapping) -> list[str]:
+        """The row's cells as text, one per column, before CSV quoting."""
         if type(row) is not dict:
             row = dict(row) if isinstance(row, Mapping) else {}
         cells = []
@@ -196,10 +216,7 @@ class CsvLineWriter:
                 cells.append(("'" if value < 0 else "") + str(value))
             else:
                 cells.append(cell_text(value))
-        self.buffer.seek(0)
-        self.buffer.truncate()
-        self.writer.writerow(cells)
-        return self.buffer.getvalue()
+        return cells
 
 
 _FORMULA_START = frozenset(FORMULA_PREFIXES)
