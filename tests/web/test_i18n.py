@@ -21,11 +21,15 @@ CATALOGUE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "dj
 # plain or f-string would never reach the catalogue, so they are scanned for one.
 SERVICE_MODULES = sorted(
     [
-        *(Path(settings.BASE_DIR) / "customers" / "services").glob("*.py"),
+        *(Path(settings.BASE_DIR) / "customers" / "services").glob("**/*.py"),
+        # the import applies the services' rules; its own row messages reach users too
+        *(Path(settings.BASE_DIR) / "integrations" / "services").glob("import_*.py"),
         *(Path(settings.BASE_DIR) / "customers" / "custom_fields").glob("*.py"),
         Path(settings.BASE_DIR) / "customers" / "validators.py",
     ]
 )
+# The import's per-row reports: ``row.fail(field, message)``, ``result.skip(row, message)``.
+ROW_REPORTS = {"fail", "skip"}
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy"}
 
 
@@ -44,6 +48,8 @@ def _messages(tree: ast.AST) -> list[ast.AST]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "ValidationError":
             found.extend(node.args[:1])
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ROW_REPORTS:
+            found.extend(node.args[1:2])  # an import row's message: row.fail(field, message)
         elif isinstance(node, ast.Assign) and any(
             isinstance(target, ast.Subscript) and getattr(target.value, "id", "") == "errors"
             for target in node.targets
