@@ -69,9 +69,10 @@ def tag_names_by_key(names: Iterable[Any]) -> dict[str, str]:
 
 
 class RequiredValues:
-    """The text fields a record cannot be saved without (a company's or a deal's name), checked
-    on the values as set, with the model field's own (translated) message. The services get
-    the same check from ``full_clean``; the import, which does not run it, from here."""
+    """The text fields a record cannot be saved blank (a company's or a deal's name, a
+    contact's lifecycle stage), checked on the values as set, with the model field's own
+    (translated) message. The services get the same check from ``full_clean``; the import,
+    which does not run it, from here."""
 
     def __init__(self, model: type[models.Model]) -> None:
         self.fields = [
@@ -80,7 +81,6 @@ class RequiredValues:
             if isinstance(field, (models.CharField, models.TextField))
             and not field.blank
             and field.editable
-            and not field.has_default()
         ]
 
     def check(self, instance: models.Model, errors: Errors) -> None:
@@ -180,6 +180,17 @@ class StagesOfOneDeal:
         return target.pk
 
 
+def check_deal_status(status: Any) -> None:
+    """A status must be one of a deal's statuses; the import checks a file's cell with this
+    before anything else, so a refused row's report names it with its other mistakes."""
+    if status not in Deal.Status.values:
+        message = _("%(status)s is not one of %(choices)s.") % {
+            "status": repr(status),
+            "choices": Deal.Status.values,
+        }
+        raise ValidationError({"status": message})
+
+
 def apply_deal_status(
     deal: Deal, *, requested: str | None, stage_given: bool, stages: Stages
 ) -> None:
@@ -190,12 +201,7 @@ def apply_deal_status(
     if requested is None or requested == outcome:
         deal.status = outcome
         return
-    if requested not in Deal.Status.values:
-        message = _("%(status)s is not one of %(choices)s.") % {
-            "status": repr(requested),
-            "choices": Deal.Status.values,
-        }
-        raise ValidationError({"status": message})
+    check_deal_status(requested)
     if stage_given:
         message = _("Stage %(stage)s is %(outcome)s, not %(status)s.") % {
             "stage": repr(stages.name(deal.stage_id)),

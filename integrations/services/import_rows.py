@@ -25,7 +25,7 @@ from customers import crypto
 from customers.api.csv_cells import split_list
 from customers.custom_fields import types as custom_types
 from customers.models import Company, Contact, CustomField, Deal, Stage
-from customers.services.rules import tag_names_by_key, unknown_reference
+from customers.services.rules import check_deal_status, tag_names_by_key, unknown_reference
 from integrations.services.import_mapping import CUSTOM_PREFIX
 
 User = get_user_model()
@@ -363,10 +363,23 @@ def _plan(resource: str, target: str) -> tuple[Callable[[Any], Any] | None, str 
         plan = (None, None, "reference")
     elif target in RELATION_TARGETS:
         plan = (None, None, "relation")
+    elif resource == "deals" and target == "status":
+        plan = (_deal_status, None, "field")
     else:
         plan = (field_cleaner(MODELS[resource]._meta.get_field(target)), None, "field")
     _plans[resource][target] = plan
     return plan
+
+
+def _deal_status(raw: Any) -> str:
+    """A deal's status cell, checked by the services' rule; empty: follow the stage."""
+    status = _text(raw)
+    if status:
+        try:
+            check_deal_status(status)
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+    return status
 
 
 def clean_value(model_field: models.Field, raw: Any) -> Any:

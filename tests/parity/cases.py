@@ -163,9 +163,6 @@ def _resources(suffix: str) -> list[str]:
 # contacts-no-name-email-or-phone, *-owner-unknown) are no longer here: the import follows the
 # services' rules (customers/services/rules.py), in its user's language.
 DIVERGENCES: dict[str, Divergence] = {
-    "contacts-lifecycle_stage-blank": Divergence(
-        "the services refuse a blank lifecycle stage; the import stores it blank"
-    ),
     # Door wording: the REST serializer answers before the services do.
     **_each(
         [
@@ -174,6 +171,7 @@ DIVERGENCES: dict[str, Divergence] = {
             *(f"companies-{name}-too-long" for name in ("name", "domain", "industry", "address")),
             "deals-name-too-long",
             "contacts-lifecycle_stage-invalid-choice",
+            "contacts-lifecycle_stage-blank",
             "contacts-consent_email-wrong-type",
             "companies-size_band-invalid-choice",
             "companies-country-invalid",
@@ -181,7 +179,6 @@ DIVERGENCES: dict[str, Divergence] = {
             "deals-name-blank",
             "deals-amount-wrong-type",
             "deals-currency-invalid",
-            "deals-status-invalid-choice",
             "deals-expected_close_date-wrong-type",
         ],
         _DRF_WORDING,
