@@ -271,8 +271,8 @@ def import_run(*, job_id: int, on_progress: Progress | None = None) -> ImportJob
 def _language_of(job: ImportJob) -> str:
     """The stored language of the user who started the job: the rows' messages are the
     services' rules, and read as the services would answer that user."""
-    stored = UserPreference.objects.filter(user_id=job.created_by_id).values_list("language")
-    return next(iter(stored.first() or ()), "") or settings.LANGUAGE_CODE
+    stored = UserPreference.objects.filter(user_id=job.created_by_id)
+    return stored.values_list("language", flat=True).first() or settings.LANGUAGE_CODE
 
 
 def _claim(job_id: int) -> ImportJob | None:
