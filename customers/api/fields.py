@@ -59,7 +59,8 @@ class RelatedRefField(serializers.Field):
 class TagNamesField(serializers.ListField):
     """Tags as a list of names. An empty XML element or CSV cell (``""``) means no tags."""
 
-    child = serializers.CharField(max_length=64, allow_blank=False)
+    # no max_length: the services refuse a long name, in their words, as every door does
+    child = serializers.CharField(allow_blank=False)
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from customers.custom_fields.values import apply_custom_values
 from customers.models import Tag
+from customers.services.rules import is_list_of_names, tag_names_by_key, unknown_reference
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 # Messages per field, gathered across a write's steps so that one answer names every mistake.
@@ -38,11 +39,7 @@ def resolve(model: type[ModelT], value: Any, *, field: str) -> ModelT | None:
         return model._default_manager.get(pk=value)
     except (model.DoesNotExist, ValueError, TypeError):
         raise ValidationError(
-            {
-                field: _("Unknown %(model)s %(value)s.")
-                % {"model": model._meta.verbose_name, "value": repr(value)}
-            },
-            code="does_not_exist",
+            {field: unknown_reference(model, value)}, code="does_not_exist"
         ) from None
 
 
@@ -197,12 +194,7 @@ def pop_tag_names(values: dict[str, Any]) -> list[Any] | None:
     """The tag names a write gives (None: tags not given), as a list: they are read twice,
     checked with the other fields first and turned into tags once the record is valid."""
     names = values.pop("tags", None)
-    return list(names) if _is_list_of_names(names) else names
-
-
-def _is_list_of_names(names: Any) -> bool:
-    """A list (or other collection) of names; a bare string is not (it would iterate letters)."""
-    return isinstance(names, Iterable) and not isinstance(names, (str, bytes, Mapping))
+    return list(names) if is_list_of_names(names) else names
 
 
 def check_tag_names(names: Iterable[str] | None, errors: Errors) -> None:
@@ -210,31 +202,15 @@ def check_tag_names(names: Iterable[str] | None, errors: Errors) -> None:
     if names is None:
         return
     try:
-        _tag_names_by_key(names)
+        tag_names_by_key(names)
     except ValidationError as error:
         error.update_error_dict(errors)
 
 
 def tags_from_names(names: Iterable[str]) -> list[Tag]:
     """Existing tags matched case-insensitively, missing ones created."""
-    wanted = _tag_names_by_key(names)
+    wanted = tag_names_by_key(names)
     if not wanted:
         return []
     existing = {tag.name_key: tag for tag in Tag.objects.filter(name_key__in=list(wanted))}
     return [existing.get(key) or Tag.objects.create(name=name) for key, name in wanted.items()]
-
-
-def _tag_names_by_key(names: Iterable[str]) -> dict[str, str]:
-    """Each distinct tag name (trimmed) under its case-insensitive key, first spelling kept."""
-    if not _is_list_of_names(names):
-        raise ValidationError({"tags": _("Tags must be a list of names.")})
-    wanted: dict[str, str] = {}
-    for raw in names:
-        name = clean_text(raw)
-        if not isinstance(name, str) or not name:
-            raise ValidationError({"tags": _("Tag names must be non-empty text.")})
-        if len(name) > Tag._meta.get_field("name").max_length:
-            message = _("Tag %(name)s… is longer than 64 characters.") % {"name": repr(name[:20])}
-            raise ValidationError({"tags": message})
-        wanted.setdefault(Tag.key_for(name), name)
-    return wanted

@@ -34,6 +34,7 @@ from customers.services._common import (
     upsert_by,
     validate_record,
 )
+from customers.services.rules import StagesOfOneDeal, apply_deal_status, no_default_stage
 
 User = get_user_model()
 
@@ -175,38 +176,13 @@ def _stage_for(deal: Deal, requested: Any) -> Stage:
     pipeline = selectors.default_pipeline()
     stage = selectors.first_stage(pipeline=pipeline) if pipeline else None
     if stage is None:
-        raise ValidationError({"stage": _("No stage given and no pipeline with an open stage.")})
+        raise no_default_stage()
     return stage
 
 
 def _apply_status(deal: Deal, *, requested: str | None, stage_given: bool) -> None:
-    if requested is None or requested == deal.stage.outcome:
-        deal.status = deal.stage.outcome
-        return
-    if requested not in Deal.Status.values:
-        message = _("%(status)s is not one of %(choices)s.") % {
-            "status": repr(requested),
-            "choices": Deal.Status.values,
-        }
-        raise ValidationError({"status": message})
-    if stage_given:
-        raise ValidationError(
-            {
-                "status": _("Stage %(stage)s is %(outcome)s, not %(status)s.")
-                % {
-                    "stage": repr(deal.stage.name),
-                    "outcome": deal.stage.outcome,
-                    "status": requested,
-                }
-            }
-        )
-    target = selectors.first_stage(pipeline=deal.stage.pipeline, outcome=requested)
-    if target is None:
-        raise ValidationError(
-            {
-                "status": _("Pipeline %(pipeline)s has no %(status)s stage.")
-                % {"pipeline": repr(deal.stage.pipeline.name), "status": requested}
-            }
-        )
-    deal.stage = target
-    deal.status = requested
+    """The rule the import follows too (``rules.apply_deal_status``), with this deal's stage."""
+    stages = StagesOfOneDeal(deal.stage)
+    apply_deal_status(deal, requested=requested, stage_given=stage_given, stages=stages)
+    if deal.stage_id in stages.found:
+        deal.stage = stages.found[deal.stage_id]

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from customers.models import CustomField
 
@@ -205,7 +206,13 @@ def resolve_mapping(
     }
     if unknown:
         raise ValidationError(
-            {"mapping": [f"Column {h!r} maps to unknown field {t!r}." for h, t in unknown.items()]}
+            {
+                "mapping": [
+                    _("Column %(column)s maps to unknown field %(field)s.")
+                    % {"column": repr(header), "field": repr(target)}
+                    for header, target in unknown.items()
+                ]
+            }
         )
 
     targets: dict[str, str] = {}

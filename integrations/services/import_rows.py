@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from customers import crypto
 from customers.custom_fields import types as custom_types
 from customers.models import Company, Contact, CustomField, Deal, Stage
+from customers.services.rules import check_deal_status, tag_names_by_key, unknown_reference
 from integrations.formats.csv_cells import split_list
 from integrations.services.import_mapping import CUSTOM_PREFIX
 
@@ -362,10 +363,23 @@ def _plan(resource: str, target: str) -> tuple[Callable[[Any], Any] | None, str 
         plan = (None, None, "reference")
     elif target in RELATION_TARGETS:
         plan = (None, None, "relation")
+    elif resource == "deals" and target == "status":
+        plan = (_deal_status, None, "field")
     else:
         plan = (field_cleaner(MODELS[resource]._meta.get_field(target)), None, "field")
     _plans[resource][target] = plan
     return plan
+
+
+def _deal_status(raw: Any) -> str:
+    """A deal's status cell, checked by the services' rule; empty: follow the stage."""
+    status = _text(raw)
+    if status:
+        try:
+            check_deal_status(status)
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+    return status
 
 
 def clean_value(model_field: models.Field, raw: Any) -> Any:
@@ -380,7 +394,7 @@ def clean_value(model_field: models.Field, raw: Any) -> Any:
             return ""
         if model_field.has_default():
             return model_field.get_default()
-        raise ValidationError("This field cannot be empty.")
+        raise ValidationError(_("This field cannot be empty."))
     if isinstance(model_field, models.DecimalField):
         value = _decimal(value)
     elif isinstance(model_field, models.DateField) and not isinstance(
@@ -392,8 +406,9 @@ def clean_value(model_field: models.Field, raw: Any) -> Any:
     value = model_field.to_python(value)
     model_field.run_validators(value)
     if model_field.choices and value not in {choice for choice, _ in model_field.flatchoices}:
-        allowed = ", ".join(str(choice) for choice, _ in model_field.flatchoices)
-        raise ValidationError(f"{value!r} is not one of: {allowed}.")
+        allowed = ", ".join(str(choice) for choice, _label in model_field.flatchoices)
+        message = _("%(value)s is not one of: %(choices)s.")
+        raise ValidationError(message % {"value": repr(value), "choices": allowed})
     return value
 
 
@@ -433,15 +448,19 @@ def field_cleaner(model_field: models.Field) -> Callable[[Any], Any]:
             return general(value)  # the general path words the error
         try:
             if limit is not None and len(value) > limit:
-                raise ValidationError("too long")
+                raise _TooLong
             for validator in validators:
                 validator(value)
-        except ValidationError:
+        except (ValidationError, _TooLong):
             model_field.run_validators(value)  # the field's own wording of the message
             raise
         return value
 
     return clean_text_cell
+
+
+class _TooLong(Exception):
+    """A text over the field's limit: the field's own validators then word the error."""
 
 
 def _fast_email(validator: EmailValidator) -> Callable[[str], None]:
@@ -473,16 +492,17 @@ def _boolean(value: Any) -> bool:
         return True
     if word in FALSE_WORDS or word == "":
         return False
-    raise ValidationError(f"Expected true or false, got {value!r}.")
+    raise ValidationError(_("Expected true or false, got %(value)s.") % {"value": repr(value)})
 
 
 def _decimal(value: Any) -> Decimal:
     try:
         number = Decimal(str(value).replace(",", ""))
     except InvalidOperation:
-        raise ValidationError(f"Expected a number, got {value!r}.") from None
+        message = _("Expected a number, got %(value)s.") % {"value": repr(value)}
+        raise ValidationError(message) from None
     if not number.is_finite():
-        raise ValidationError("Expected a finite number.")
+        raise ValidationError(_("Expected a finite number."))
     return number
 
 
@@ -492,18 +512,23 @@ def _date(value: Any) -> date:
     try:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
-        raise ValidationError(f"Expected a date as YYYY-MM-DD, got {value!r}.") from None
+        message = _("Expected a date as YYYY-MM-DD, got %(value)s.") % {"value": repr(value)}
+        raise ValidationError(message) from None
 
 
 def _clean_relation(row: CleanRow, target: str, raw: Any, lookups: ChunkLookups | None) -> None:
     value = _text(raw)
     if target == "tags":
-        row.tags = _tags(raw)
+        try:
+            row.tags = _tags(raw)
+        except ValidationError as error:
+            row.fail("tags", " ".join(error.messages))
         return
     if target == "id":
         if value:
             if not value.isdigit():
-                row.fail("id", f"Expected a whole number, got {value!r}.")
+                message = _("Expected a whole number, got %(value)s.") % {"value": repr(value)}
+                row.fail("id", message)
             else:
                 row.record_id = int(value)
         return
@@ -514,12 +539,12 @@ def _clean_relation(row: CleanRow, target: str, raw: Any, lookups: ChunkLookups 
     if target == "owner":
         owner = lookups.owners.get(value.lower())
         if owner is None:
-            row.fail("owner", f"Unknown user {value!r}.")
+            row.fail("owner", unknown_reference(User, value))
         row.values["owner_id"] = owner
     elif target == "primary_contact":
         contact = int(value) if value.isdigit() and int(value) in lookups.contact_ids else None
         if contact is None:
-            row.fail("primary_contact", f"Unknown contact {value!r}.")
+            row.fail("primary_contact", unknown_reference(Contact, value))
         row.values["primary_contact_id"] = contact
     elif target == "primary_contact_email":
         if "primary_contact_id" not in row.values:  # an id in the same row wins
@@ -530,7 +555,7 @@ def _clean_relation(row: CleanRow, target: str, raw: Any, lookups: ChunkLookups 
     elif target == "stage":
         stage = lookups.stages.get(value.lower())
         if stage is None:
-            row.fail("stage", f"Unknown stage {value!r}.")
+            row.fail("stage", unknown_reference(Stage, value))
         row.values["stage_id"] = stage
 
 
@@ -542,7 +567,7 @@ def _resolve_company(row: CleanRow, lookups: ChunkLookups) -> None:
     if company.isdigit():
         found = int(company) if int(company) in lookups.company_ids else None
         if found is None:
-            row.fail("company", f"Unknown company {company!r}.")
+            row.fail("company", unknown_reference(Company, company))
         row.values["company_id"] = found
         return
     wanted = CompanyWanted.of(row.references)
@@ -555,23 +580,22 @@ def _resolve_company(row: CleanRow, lookups: ChunkLookups) -> None:
         pass  # creating it failed, and the row says why
     elif found is None:
         if wanted.name:
-            row.fail("company", f"No company is named {wanted.name!r}.")
+            message = _("No company is named %(name)s.") % {"name": repr(wanted.name)}
+            row.fail("company", message)
         elif wanted.domain:
             message = _("No company has the domain '%(domain)s'.") % {"domain": wanted.domain}
             row.fail("company", message)
         else:
-            row.fail("company", f"No company has external id {wanted.external_id!r}.")
+            message = _("No company has external id %(external_id)s.")
+            row.fail("company", message % {"external_id": repr(wanted.external_id)})
     row.values["company_id"] = found
 
 
 def _tags(raw: Any) -> list[str]:
+    """The row's tag names by the services' rule (``rules.tag_names_by_key``): a name too long
+    is refused, not cut. Empty names between separators ("a||b") are no names."""
     if raw is None or raw == "":
         return []
     # A CSV cell joins tags with "|", escaping a "|" inside a name as the API's CSV does.
     items = raw if isinstance(raw, list | tuple) else split_list(str(raw))
-    names: dict[str, str] = {}
-    for item in items:
-        name = _text(item)
-        if name:
-            names.setdefault(name.lower(), name[:64])
-    return list(names.values())
+    return list(tag_names_by_key([name for item in items if (name := _text(item))]).values())

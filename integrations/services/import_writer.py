@@ -24,12 +24,19 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers import crypto, events, selectors
+from customers import crypto, events
 from customers.bulk_decrypt import decrypt_many
 from customers.custom_fields.values import CustomValuesApplier, decrypt
 from customers.fields import StrictEncryptedFieldMixin
-from customers.models import Contact, CustomField, Deal, Stage, Tag
+from customers.models import Contact, CustomField, Deal, Tag
 from customers.services._common import tags_from_names
+from customers.services.rules import (
+    RequiredValues,
+    StageTable,
+    apply_deal_status,
+    check_contact_identifiable,
+    no_default_stage,
+)
 from integrations.services.bulk_sql import (
     column_in,
     insert_links,
@@ -113,9 +120,10 @@ def write_chunk(
     keys = [_match_value(row, match_key) for row in valid]
     existing = _existing(model, valid, set(keys), match_key)
     stored_tags = _stored_tags(model, valid, existing)
-    stages = _StageTable.load() if model is Deal else None
+    stages = StageTable.load() if model is Deal else None
     new_record = _Blank(model)
     custom_values = CustomValuesApplier(definitions)
+    required = RequiredValues(model)
 
     planned: dict[Any, _Planned] = {}  # match key -> the record this chunk writes for it
     unkeyed: list[_Planned] = []
@@ -127,10 +135,10 @@ def write_chunk(
             continue
         instance = existing.get(key) if key is not None else None
         if instance is None and mode == "update":
-            result.skip(row, "No existing record matches this row.", match_key)
+            result.skip(row, _("No existing record matches this row."), match_key)
             continue
         if instance is not None and mode == "insert":
-            result.skip(row, "A record with this key already exists.", match_key)
+            result.skip(row, _("A record with this key already exists."), match_key)
             continue
         created = instance is None
         instance = instance if instance is not None else new_record()
@@ -139,7 +147,12 @@ def write_chunk(
         )
         try:
             plan.changed = _apply(
-                instance, row, created=created, custom_values=custom_values, stages=stages
+                instance,
+                row,
+                created=created,
+                custom_values=custom_values,
+                required=required,
+                stages=stages,
             )
         except ValidationError as error:
             result.fail(row, error.message_dict)
@@ -329,7 +342,8 @@ def _apply(
     *,
     created: bool,
     custom_values: CustomValuesApplier,
-    stages: "_StageTable | None",
+    required: RequiredValues,
+    stages: StageTable | None,
 ) -> set[str]:
     """Set the row's values on `instance` with the model's rules; return the names of the
     fields whose value differs from before (all of them don't matter for a new record)."""
@@ -356,17 +370,13 @@ def _apply(
             created and (instance.consent_email or instance.consent_phone)
         ):
             instance.consent_updated_at = timezone.now()
-        if not (
-            instance.first_name
-            or instance.last_name
-            or instance.email_index
-            or instance.phone_index
-        ):
-            errors["first_name"] = ["A contact needs a name, an email or a phone number."]
+        check_contact_identifiable(instance, errors)
     elif isinstance(instance, Deal):
-        _apply_deal_stage(instance, status, created=created, stages=stages, errors=errors)
-    elif not getattr(instance, "name", None):
-        errors["name"] = ["This field cannot be blank."]
+        stage_given = values.get("stage_id") is not None
+        _apply_deal_stage(
+            instance, status, created=created, stage_given=stage_given, stages=stages, errors=errors
+        )
+    required.check(instance, errors)
     if not isinstance(instance, Contact) and "phone" in values:
         instance.phone_index = row.phone_index or crypto.phone_index(instance.phone)
     changed = {name for name in watched if state.get(name) != before[name]}
@@ -422,52 +432,27 @@ def _apply_deal_stage(
     status: str | None,
     *,
     created: bool,
-    stages: "_StageTable",
+    stage_given: bool,
+    stages: StageTable,
     errors: dict[str, list[str]],
 ) -> None:
+    """The services' stage and status rules (``rules.apply_deal_status``) on the chunk's
+    stage table; what stays here is the bulk path's own bookkeeping (currency, closed_at)."""
     if created and not deal.currency:
         deal.currency = settings.DEFAULT_CURRENCY
     if deal.stage_id is None:
         deal.stage_id = stages.default_open
         if deal.stage_id is None:
-            errors["stage"] = ["No stage given and no pipeline with an open stage."]
+            no_default_stage().update_error_dict(errors)
             return
-    outcome = stages.outcome[deal.stage_id]
-    if status and status != outcome:
-        if status not in Deal.Status.values:
-            errors["status"] = [f"{status!r} is not one of {Deal.Status.values}."]
-            return
-        target = stages.first_with_outcome(deal.stage_id, status)
-        if target is None:
-            errors["status"] = [f"The deal's pipeline has no {status} stage."]
-            return
-        deal.stage_id, outcome = target, status
-    if deal.status != outcome or created:
-        deal.closed_at = None if outcome == Deal.Status.OPEN else timezone.now()
-    deal.status = outcome
-
-
-class _StageTable:
-    """All stages in memory (a CRM has tens): a deal's status follows its stage's outcome."""
-
-    def __init__(self, stages: list[Stage]) -> None:
-        self.outcome = {stage.pk: stage.outcome for stage in stages}
-        self.pipeline = {stage.pk: stage.pipeline_id for stage in stages}
-        self.ordered = sorted(stages, key=lambda stage: (stage.position, stage.pk))
-        pipeline = selectors.default_pipeline()
-        first = selectors.first_stage(pipeline=pipeline) if pipeline else None
-        self.default_open = first.pk if first else None
-
-    @classmethod
-    def load(cls) -> "_StageTable":
-        return cls(list(Stage.objects.all()))
-
-    def first_with_outcome(self, stage_id: int, outcome: str) -> int | None:
-        pipeline = self.pipeline[stage_id]
-        return next(
-            (s.pk for s in self.ordered if s.pipeline_id == pipeline and s.outcome == outcome),
-            None,
-        )
+    before = deal.status
+    try:
+        apply_deal_status(deal, requested=status or None, stage_given=stage_given, stages=stages)
+    except ValidationError as error:
+        error.update_error_dict(errors)
+        return
+    if deal.status != before or created:
+        deal.closed_at = None if deal.status == Deal.Status.OPEN else timezone.now()
 
 
 def _drop_unique_conflicts(
@@ -502,8 +487,12 @@ def _drop_unique_conflicts(
             clash_in_db = value in taken and taken[value] != plan.instance.pk
             clash_in_chunk = owner is not None and owner is not plan
             if clash_in_db or clash_in_chunk:
-                other = f"row {owner.row.number}" if clash_in_chunk else "another record"
-                result.fail(plan.row, {field_name: [f"Same {field_name} as {other}."]})
+                if clash_in_chunk:
+                    message = _("Same %(field)s as row %(row)s.")
+                    message %= {"field": field_name, "row": owner.row.number}
+                else:
+                    message = _("Same %(field)s as another record.") % {"field": field_name}
+                result.fail(plan.row, {field_name: [message]})
             else:
                 survivors.append(plan)
         kept = survivors

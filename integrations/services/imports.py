@@ -18,12 +18,13 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from customers import crypto, pii
 from customers.custom_fields.values import definitions_for
 from customers.fields import encrypted_fields_of
+from customers.models import UserPreference
 from integrations.formats import FormatError, open_reader
 from integrations.formats.csv_cells import flatten
 from integrations.models import (
@@ -249,6 +250,7 @@ def import_run(*, job_id: int, on_progress: Progress | None = None) -> ImportJob
     on_progress = on_progress or (lambda processed, total: None)
     try:
         with (
+            translation.override(_language_of(job)),
             Heartbeat(job.pk),
             ChunkEncryptor() as encryptor,
             fewer_collections(),
@@ -264,6 +266,13 @@ def import_run(*, job_id: int, on_progress: Progress | None = None) -> ImportJob
         _finish(job, JobStatus.FAILED, error_message=f"Unexpected error: {error}")
         raise
     return ImportJob.objects.get(pk=job.pk)
+
+
+def _language_of(job: ImportJob) -> str:
+    """The stored language of the user who started the job: the rows' messages are the
+    services' rules, and read as the services would answer that user."""
+    stored = UserPreference.objects.filter(user_id=job.created_by_id)
+    return stored.values_list("language", flat=True).first() or settings.LANGUAGE_CODE
 
 
 def _claim(job_id: int) -> ImportJob | None:

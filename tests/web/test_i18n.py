@@ -21,11 +21,43 @@ CATALOGUE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "dj
 # plain or f-string would never reach the catalogue, so they are scanned for one.
 SERVICE_MODULES = sorted(
     [
-        *(Path(settings.BASE_DIR) / "customers" / "services").glob("*.py"),
+        *(Path(settings.BASE_DIR) / "customers" / "services").glob("**/*.py"),
+        # the import applies the services' rules; its own row messages reach users too
+        *(Path(settings.BASE_DIR) / "integrations" / "services").glob("*.py"),
         *(Path(settings.BASE_DIR) / "customers" / "custom_fields").glob("*.py"),
         Path(settings.BASE_DIR) / "customers" / "validators.py",
     ]
 )
+# integrations/services modules outside the import whose messages are still plain strings:
+# each is expected to fail the scan (strict) until its messages are marked, then leaves here.
+NOT_YET_TRANSLATED = {
+    "api_keys.py",
+    "change_feed.py",
+    "exports.py",
+    "idempotency.py",
+    "imports.py",
+    "sync.py",
+}
+NOT_YET_IN_CATALOGUE: set[str] = set()
+
+
+def _modules(pending: set[str]) -> list:
+    return [
+        pytest.param(
+            path,
+            id=path.name,
+            marks=[pytest.mark.xfail(strict=True, reason="plain-string messages not yet marked")]
+            if path.parent.name == "services"
+            and path.parent.parent.name == "integrations"
+            and path.name in pending
+            else [],
+        )
+        for path in SERVICE_MODULES
+    ]
+
+
+# The import's per-row reports: ``row.fail(field, message)``, ``result.skip(row, message)``.
+ROW_REPORTS = {"fail", "skip"}
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy"}
 
 
@@ -44,6 +76,8 @@ def _messages(tree: ast.AST) -> list[ast.AST]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "ValidationError":
             found.extend(node.args[:1])
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ROW_REPORTS:
+            found.extend(node.args[1:2])  # an import row's message: row.fail(field, message)
         elif isinstance(node, ast.Assign) and any(
             isinstance(target, ast.Subscript) and getattr(target.value, "id", "") == "errors"
             for target in node.targets
@@ -72,14 +106,14 @@ def test_every_message_in_the_chinese_catalogue_is_translated():
     assert translated == entries
 
 
-@pytest.mark.parametrize("path", SERVICE_MODULES, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", _modules(NOT_YET_TRANSLATED))
 def test_service_messages_are_marked_for_translation(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     literals = [text for node in _messages(tree) for text in _untranslated_literals(node)]
     assert literals == []
 
 
-@pytest.mark.parametrize("path", SERVICE_MODULES, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", _modules(NOT_YET_IN_CATALOGUE))
 def test_every_service_message_has_a_chinese_translation(path):
     """Ours or Django's own catalogue (e.g. "This field is required.")."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
