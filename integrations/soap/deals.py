@@ -8,6 +8,7 @@ from customers.models import Deal
 from integrations.soap import convert, types
 from integrations.soap.common import RequiredId, as_utc, caller, page_bounds
 from integrations.soap.faults import NotFound
+from integrations.soap.records import parse_criteria
 from integrations.soap.types import Id
 
 RESOURCE = "deals"
@@ -35,13 +36,14 @@ class DealService(ServiceBase):
         who = caller(ctx)
         who.require(resource=RESOURCE, action="read", model=Deal)
         offset, limit = page_bounds(offset, limit)
-        filters = {
-            "search": query,
-            "status": status,
-            "company": company_id,
-            "updated_since": as_utc(updated_since),
+        criteria = {
+            "query": ("search", query),
+            "status": ("status", status),
+            "company_id": ("company", company_id),
+            "updated_since": ("updated_since", as_utc(updated_since)),
         }
-        queryset = selectors.deal_list(filters=filters)
+        filters = parse_criteria("deal", criteria, actor=who.actor)
+        queryset = selectors.deal_list(actor=who.actor, filters=filters)
         definitions = active_definitions("deal")
         return types.DealPage(
             total=queryset.count(),
