@@ -23,7 +23,6 @@ from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_filters.fields import IsoDateTimeField
 
 from customers import crypto, pii
@@ -190,7 +189,6 @@ class EntityFilters:
     entity: str
     filterset_class: type[filters.FilterSet]
     search: Callable[[QuerySet, list[str]], QuerySet]
-    search_help: str
     pii_parameters: tuple[str, ...] = ()
     custom_fields: bool = True
     names: tuple[str, ...] = field(init=False)
@@ -215,27 +213,23 @@ ENTITIES: dict[str, EntityFilters] = {
         "contact",
         ContactFilterSet,
         contact_text_search,
-        gettext_lazy("Words in the name, title, company name or external id."),
         pii_parameters=("email", "phone"),
     ),
     "company": EntityFilters(
         "company",
         CompanyFilterSet,
         _words_in("name", "domain", "industry", "external_id"),
-        gettext_lazy("Words in the name, domain, industry or external id."),
         pii_parameters=("phone",),
     ),
     "deal": EntityFilters(
         "deal",
         DealFilterSet,
         _words_in("name", "company__name", "external_id"),
-        gettext_lazy("Words in the name, the company's name or the external id."),
     ),
     "activity": EntityFilters(
         "activity",
         ActivityFilterSet,
         _words_in("subject", "body", "external_id"),
-        gettext_lazy("Words in the subject, body or external id."),
         custom_fields=False,
     ),
 }
