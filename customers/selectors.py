@@ -45,6 +45,8 @@ def _narrowed(entity: str, queryset: QuerySet, filters: Filters, actor: Actor | 
     if not filters:
         return queryset
     if isinstance(filters, entity_filters.Filters):
+        if filters.entity != entity:
+            raise TypeError(f"Filters of {filters.entity} records cannot narrow {entity} ones.")
         return filters.apply(queryset)
     if actor is None:
         raise TypeError("Filtered reads name their actor.")
