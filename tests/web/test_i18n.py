@@ -24,6 +24,7 @@ SERVICE_MODULES = sorted(
         *(Path(settings.BASE_DIR) / "customers" / "services").glob("*.py"),
         *(Path(settings.BASE_DIR) / "customers" / "custom_fields").glob("*.py"),
         Path(settings.BASE_DIR) / "customers" / "validators.py",
+        Path(settings.BASE_DIR) / "customers" / "filters.py",
     ]
 )
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy"}
