@@ -32,7 +32,9 @@ class DealService(ServiceBase):
     def SearchDeals(ctx, query, status, company_id, updated_since, offset, limit):
         """Deals matching every criterion given: `query` (in the name), `status` (open, won
         or lost), `company_id`, `updated_since` (changed at or after, UTC). Newest first;
-        `offset` from 0, `limit` 1-500 (default 50). Needs deals:read."""
+        `offset` from 0, `limit` 1-500 (default 50). Needs deals:read. Faults:
+        Client.ValidationError naming a criterion the deal filters refuse (an unknown status
+        or company), as REST's ``?status=`` and ``?company=`` are refused."""
         who = caller(ctx)
         who.require(resource=RESOURCE, action="read", model=Deal)
         offset, limit = page_bounds(offset, limit)

@@ -188,3 +188,17 @@ def test_a_caller_without_pii_rights_still_searches_by_name_at_every_door(no_pii
     answers = no_pii_reader.every_door({"search": "张伟"})
 
     assert answers == dict.fromkeys(answers, {people["zhang"].pk})
+
+
+def test_soap_names_the_element_the_caller_sent_when_a_deal_criterion_is_refused(reader):
+    """The filter is `company`; the SearchDeals element is `company_id`."""
+    body = "<crm:status>sold</crm:status><crm:company_id>999999</crm:company_id>"
+    response = reader.web.post(
+        "/soap/",
+        envelope("SearchDeals", body, header=reader.wsse),
+        content_type="text/xml; charset=utf-8",
+    )
+
+    fault = etree.fromstring(response.content).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+    assert fault.findtext("faultcode").endswith("Client.ValidationError")
+    assert {item.get("field") for item in fault.iter("{*}error")} == {"status", "company_id"}
