@@ -32,6 +32,7 @@ from rest_framework.request import ForcedAuthentication, Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from customers.actors import Actor, Door
 from customers.pii import can_view_pii
 from customers.web.login_throttle import client_address
 from integrations.models import ApiKey
@@ -200,6 +201,19 @@ def request_can_view_pii(request: Request) -> bool:
     return isinstance(authenticator, SessionAuthentication) or (
         isinstance(authenticator, ForcedAuthentication) and request.auth is None
     )
+
+
+def request_actor(request: Request, *, door: Door = Door.REST) -> Actor:
+    """Who acts through this API request (its key, or the signed-in person), with the reading
+    rights ``request_can_view_pii`` gives; built once per request."""
+    actor = getattr(request, "_crm_actor", None)
+    if actor is None or actor.door != door:
+        if isinstance(request.auth, ApiKey):
+            actor = Actor.for_api_key(request.auth, door=door)
+        else:
+            actor = Actor(door=door, user=request.user, may_read_pii=request_can_view_pii(request))
+        request._crm_actor = actor
+    return actor
 
 
 class FailoverCache:

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from customers import selectors
+from customers.actors import Actor
 from customers.api import serializers
 from customers.custom_fields.values import active_definitions
 
@@ -17,12 +18,13 @@ _RECORDS = {
 
 
 def representations(
-    entity: str, record_ids: Iterable[int], *, can_view_pii: bool
+    entity: str, record_ids: Iterable[int], *, can_view_pii: bool, actor: Actor | None = None
 ) -> dict[int, dict[str, Any]]:
     """Record id → its current representation, for those that still exist (one query per
-    relation, whatever the number of ids)."""
+    relation, whatever the number of ids). `actor`: who reads (the feed's caller, the
+    webhook's subscriber), handed to the entity's list selector."""
     select, serializer_class = _RECORDS[entity]
-    records = select().filter(pk__in=set(record_ids))
+    records = select(actor=actor).filter(pk__in=set(record_ids))
     context: dict[str, Any] = {"can_view_pii": can_view_pii}
     if entity != "activity":
         context["custom_field_definitions"] = active_definitions(entity)

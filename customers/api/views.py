@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers import selectors
+from customers import csv_columns, selectors
 from customers.api import export, filters, list_rows, serializers
 from customers.api import schema_examples as examples
 from customers.api.pagination import NewestFirstCursorPagination
@@ -32,32 +32,11 @@ from customers.services import (
     pipelines,
     tags,
 )
+from integrations.api_auth import request_actor
 
 User = get_user_model()
 
-CONTACT_CSV_COLUMNS = [
-    "id",
-    "external_id",
-    "first_name",
-    "last_name",
-    "title",
-    "company.id",
-    "company.name",
-    "email",
-    "phone",
-    "address",
-    "lifecycle_stage",
-    "source",
-    "owner.id",
-    "owner.username",
-    "tags",
-    "notes",
-    "consent_email",
-    "consent_phone",
-    "consent_updated_at",
-    "created_at",
-    "updated_at",
-]
+CONTACT_CSV_COLUMNS = csv_columns.CONTACT
 
 
 @service_resource_schema(
@@ -74,6 +53,7 @@ class ContactViewSet(ServiceViewSet):
     output_serializer_class = serializers.ContactOutputSerializer
     input_serializer_class = serializers.ContactInputSerializer
     filterset_class = filters.ContactFilter
+    filter_entity = "contact"
     search_fields = ["first_name", "last_name", "title", "company__name", "external_id"]
     ordering_fields = ["id", "created_at", "updated_at", "last_name", "first_name"]
 
@@ -114,7 +94,7 @@ class ContactViewSet(ServiceViewSet):
     def activities(self, request: Request, pk: str) -> Response:
         """The contact's activity timeline, newest first."""
         contact = self.get_object()
-        queryset = selectors.activity_list(filters={"contact": contact.pk})
+        queryset = selectors.activity_list(actor=request_actor(request)).filter(contact=contact.pk)
         page = self.paginate_queryset(queryset)
         data = serializers.ActivityOutputSerializer(
             page, many=True, context=self.get_serializer_context()
@@ -147,6 +127,7 @@ class CompanyViewSet(ServiceViewSet):
     output_serializer_class = serializers.CompanyOutputSerializer
     input_serializer_class = serializers.CompanyInputSerializer
     filterset_class = filters.CompanyFilter
+    filter_entity = "company"
     search_fields = ["name", "domain", "industry", "external_id"]
     ordering_fields = ["id", "created_at", "updated_at", "name"]
 
@@ -154,22 +135,7 @@ class CompanyViewSet(ServiceViewSet):
         return selectors.company_list()
 
     custom_field_entity = "company"
-    csv_base_columns = [
-        "id",
-        "external_id",
-        "name",
-        "domain",
-        "industry",
-        "size_band",
-        "country",
-        "phone",
-        "address",
-        "owner.id",
-        "owner.username",
-        "tags",
-        "created_at",
-        "updated_at",
-    ]
+    csv_base_columns = csv_columns.COMPANY
 
     def create_record(self, data):
         return companies.company_create(**data)
@@ -192,6 +158,7 @@ class DealViewSet(ServiceViewSet):
     output_serializer_class = serializers.DealOutputSerializer
     input_serializer_class = serializers.DealInputSerializer
     filterset_class = filters.DealFilter
+    filter_entity = "deal"
     search_fields = ["name", "company__name", "external_id"]
     ordering_fields = ["id", "created_at", "updated_at", "amount", "expected_close_date", "name"]
 
@@ -200,29 +167,7 @@ class DealViewSet(ServiceViewSet):
 
     custom_field_entity = "deal"
     nested_reads = {"activities": ("activities", "customers.view_activity")}
-    csv_base_columns = [
-        "id",
-        "external_id",
-        "name",
-        "company.id",
-        "company.name",
-        "primary_contact.id",
-        "primary_contact.full_name",
-        "amount",
-        "currency",
-        "pipeline.id",
-        "pipeline.name",
-        "stage.id",
-        "stage.name",
-        "status",
-        "expected_close_date",
-        "closed_at",
-        "owner.id",
-        "owner.username",
-        "tags",
-        "created_at",
-        "updated_at",
-    ]
+    csv_base_columns = csv_columns.DEAL
 
     def create_record(self, data):
         return deals.deal_create(**data)
@@ -246,7 +191,8 @@ class DealViewSet(ServiceViewSet):
     def activities(self, request: Request, pk: str) -> Response:
         """The deal's activity timeline, newest first."""
         deal = self.get_object()
-        page = self.paginate_queryset(selectors.activity_list(filters={"deal": deal.pk}))
+        queryset = selectors.activity_list(actor=request_actor(request)).filter(deal=deal.pk)
+        page = self.paginate_queryset(queryset)
         data = serializers.ActivityOutputSerializer(
             page, many=True, context=self.get_serializer_context()
         ).data
@@ -264,6 +210,7 @@ class ActivityViewSet(ServiceViewSet):
     output_serializer_class = serializers.ActivityOutputSerializer
     input_serializer_class = serializers.ActivityInputSerializer
     filterset_class = filters.ActivityFilter
+    filter_entity = "activity"
     search_fields = ["subject", "body", "external_id"]
     ordering_fields = ["id", "created_at", "updated_at", "due_at", "done_at"]
     csv_list_fields: set[str] = set()
@@ -271,25 +218,7 @@ class ActivityViewSet(ServiceViewSet):
     def get_queryset(self):
         return selectors.activity_list()
 
-    csv_base_columns = [
-        "id",
-        "external_id",
-        "kind",
-        "subject",
-        "body",
-        "due_at",
-        "done_at",
-        "contact.id",
-        "contact.full_name",
-        "company.id",
-        "company.name",
-        "deal.id",
-        "deal.name",
-        "author.id",
-        "author.username",
-        "created_at",
-        "updated_at",
-    ]
+    csv_base_columns = csv_columns.ACTIVITY
 
     def create_record(self, data):
         return activities.activity_create(author=self.request.user, **data)

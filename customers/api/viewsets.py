@@ -29,7 +29,7 @@ from customers.api.fields import (
     drop_unchanged_masked_custom_values,
     drop_unchanged_masked_pii,
 )
-from customers.api.filters import BoundedSearchFilter, QueryFilterBackend
+from customers.api.filters import BoundedSearchFilter, SelectorFilterBackend
 from customers.api.idempotency import idempotent
 from customers.api.pagination import StableCursorPagination
 from customers.custom_fields.values import active_definitions
@@ -44,7 +44,7 @@ class ServiceViewSet(viewsets.GenericViewSet):
     input_serializer_class: type | None = None
     pagination_class = StableCursorPagination
     filter_backends = [
-        QueryFilterBackend,
+        SelectorFilterBackend,  # the list selector's filters; the next two only document theirs
         CustomFieldFilterBackend,
         BoundedSearchFilter,
         filters.OrderingFilter,
@@ -56,6 +56,8 @@ class ServiceViewSet(viewsets.GenericViewSet):
     csv_base_columns: list[str] = []
     #: "contact", "company" or "deal" when records of this resource carry custom fields.
     custom_field_entity: str | None = None
+    #: The entity whose list selector (``customers.selectors.LISTS``) filters this resource.
+    filter_entity: str
 
     # Hooks: each calls one service.
     def create_record(self, data: dict[str, Any]) -> models.Model:

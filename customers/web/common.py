@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from customers import pii
+from customers.actors import Actor
 from customers.custom_fields import form_fields
 from customers.custom_fields.values import definitions_for, plain_values
 from customers.models import Activity, CustomField
@@ -64,7 +65,7 @@ def list_page(
     if form.values.get("q"):
         try:
             queryset, search_capped = _search_matches(
-                queryset, search, form.values["q"], may_look_up_pii=can_view_pii
+                queryset, search, form.values["q"], actor=form.actor
             )
         except ValidationError as error:  # an exact PII search by someone who may not
             apply_errors(form, error)
@@ -97,13 +98,13 @@ def list_page(
 
 
 def _search_matches(
-    queryset: QuerySet, search: Callable[..., QuerySet], term: str, *, may_look_up_pii: bool
+    queryset: QuerySet, search: Callable[..., QuerySet], term: str, *, actor: Actor
 ) -> tuple[QuerySet, bool]:
     """The first SEARCH_MATCH_CAP matches in table order, then sorted and paged. Walking a
     name index until a page of rare substring matches turns up read 200k rows at a million
     contacts (1.6 s); collecting matches in table order stops as soon as there are enough."""
     ids = list(
-        search(queryset, term, may_look_up_pii=may_look_up_pii)
+        search(queryset, term, actor=actor)
         .order_by()
         .values_list("pk", flat=True)[: SEARCH_MATCH_CAP + 1]
     )

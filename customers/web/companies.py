@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers import pii, selectors
+from customers.actors import Actor
 from customers.api.views import CompanyViewSet
 from customers.export_rows import company_rows
 from customers.models import Company, CustomField
@@ -37,8 +38,11 @@ def company_detail(
     request: HttpRequest, pk: int, activity_form: ActivityInputForm | None = None
 ) -> HttpResponse:
     company = get_object_or_404(selectors.company_list(), pk=pk)
-    people = selectors.contact_list(filters={"company": company.pk}).order_by(
-        "last_name", "first_name", "id"
+    actor = Actor.for_request(request)
+    people = (
+        selectors.contact_list(actor=actor)
+        .filter(company=company)
+        .order_by("last_name", "first_name", "id")
     )
     context = {
         "company": company,
@@ -47,7 +51,7 @@ def company_detail(
         "contacts": list(people[:PEOPLE_SHOWN]),
         "contact_count": people.order_by()[: listing.COUNT_CAP + 1].count(),
         "count_cap": listing.COUNT_CAP,
-        "deals": list(selectors.deal_list(filters={"company": company.pk})[:50]),
+        "deals": list(selectors.deal_list(actor=actor).filter(company=company)[:50]),
         "activities": common.timeline(company=company),
         "activity_form": activity_form or ActivityInputForm(),
         "activity_url": reverse("web:company-log-activity", args=[company.pk]),

@@ -9,11 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from customers import pii, selectors
+from customers import filters, selectors
+from customers.actors import Actor, Door
 from customers.custom_fields import form_fields, types
-from customers.custom_fields.filtering import filter_by_custom_field
 from customers.models import Contact, CustomField, Deal, Pipeline, Stage
 from customers.web.listing import Sort
 
@@ -42,17 +41,21 @@ class ListFilterForm(forms.Form):
     """Every field optional; an invalid one is reported and ignored, never a 500."""
 
     sorts: tuple[Sort, ...] = ()
+    entity: str  # whose list selector (``customers.selectors.LISTS``) applies the filters
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=selectors.SEARCH_MAX_CHARS)
+    q = forms.CharField(label=_("Search"), required=False, max_length=filters.SEARCH_MAX_CHARS)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     tag = forms.CharField(label=_("Tag"), required=False, max_length=64)
     created_from = DayField(label=_("Created from"), required=False)
     created_to = DayField(label=_("Created to"), required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False)
 
-    def __init__(self, *args, user, definitions: list[CustomField], **kwargs) -> None:
+    def __init__(
+        self, *args, user, definitions: list[CustomField], actor: Actor | None = None, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.actor = actor or Actor.for_user(user, door=Door.WEB)
         owners = User.objects.filter(is_active=True).order_by("username")
         self.fields["owner"].choices = [
             ("", _("Anyone")),
@@ -98,48 +101,62 @@ class ListFilterForm(forms.Form):
         key = self.values.get("sort")
         return next((sort for sort in self.sorts if sort.key == key), self.sorts[0])
 
-    def filter(self, queryset: QuerySet) -> QuerySet:
-        """The queryset narrowed by every valid field; invalid ones are left out."""
+    def filter_params(self) -> dict[str, Any]:
+        """The valid fields as the entity's filters (``customers.filters``): the list
+        selector applies them, as it does every door's."""
         data = self.values
+        params: dict[str, Any] = {}
         owner = data.get("owner")
-        if owner == ME:
-            queryset = queryset.filter(owner=self.user)
-        elif owner:
-            queryset = queryset.filter(owner_id=owner)
+        if owner:
+            params["owner"] = self.user.pk if owner == ME else owner
         if data.get("tag"):
-            queryset = queryset.filter(tags__name_key=data["tag"].strip().casefold())
+            params["tag"] = data["tag"]
         if data.get("created_from"):
-            queryset = queryset.filter(created_at__gte=_start_of(data["created_from"]))
+            params["created_after"] = _start_of(data["created_from"])
         if data.get("created_to"):
-            queryset = queryset.filter(created_at__lt=_start_of(data["created_to"], days=1))
-        for name, definition, lookup in self.custom_filters:
+            params["created_before"] = _start_of(data["created_to"], days=1)
+        for name, _definition, _lookup in self.custom_filters:
             raw = self.data.get(name, "")
-            if raw in ("", None) or name in self.errors:
-                continue
+            if raw not in ("", None) and name not in self.errors:
+                params[name] = raw
+        return params
+
+    def filter(self, queryset: QuerySet) -> QuerySet:
+        """The queryset narrowed by every valid field; an invalid one (a bad value, or a
+        lookup by personal data the user may not make) is reported and left out."""
+        params = self.filter_params()
+        select = selectors.LISTS[self.entity]
+        while True:
             try:
-                queryset = filter_by_custom_field(
-                    queryset,
-                    definition,
-                    lookup,
-                    raw,
-                    param=name,
-                    may_look_up_pii=pii.can_view_pii(self.user),
-                )
-            except (ApiValidationError, ValidationError) as error:
-                self.add_error(None, f"{self.fields[name].label}: {_messages(error)}")
-        return queryset
+                return select(actor=self.actor, filters=params, queryset=queryset)
+            except ValidationError as error:
+                refused = [name for name in error.message_dict if name in params]
+                if not refused:
+                    raise
+                for name in refused:
+                    self._report(name, error.message_dict[name])
+                    del params[name]
+
+    def _report(self, param: str, messages: list[str]) -> None:
+        field = _FIELD_OF_PARAM.get(param, param)
+        if field in self.fields:
+            self.add_error(None, f"{self.fields[field].label}: {' '.join(messages)}")
+        else:
+            self.add_error(None, " ".join(messages))
+
+
+# The filter parameter each of the form's fields becomes, where their names differ.
+_FIELD_OF_PARAM = {
+    "created_after": "created_from",
+    "created_before": "created_to",
+    "close_after": "closing_from",
+    "close_before": "closing_to",
+}
 
 
 def _start_of(day, *, days: int = 0) -> datetime:
     moment = timezone.make_aware(datetime.combine(day, time.min))
     return moment + timedelta(days=days)
-
-
-def _messages(error: Exception) -> str:
-    detail = getattr(error, "detail", None)
-    if isinstance(detail, dict):
-        return " ".join(str(message) for messages in detail.values() for message in messages)
-    return " ".join(getattr(error, "messages", [str(error)]))
 
 
 class ContactFilterForm(ListFilterForm):
@@ -156,12 +173,13 @@ class ContactFilterForm(ListFilterForm):
         choices=[("", _("Any")), *Contact.Lifecycle.choices],
     )
     field_order = ["q", "owner", "lifecycle_stage", "tag", "created_from", "created_to", "sort"]
+    entity = "contact"
 
-    def filter(self, queryset: QuerySet) -> QuerySet:
-        queryset = super().filter(queryset)
+    def filter_params(self) -> dict[str, Any]:
+        params = super().filter_params()
         if self.values.get("lifecycle_stage"):
-            queryset = queryset.filter(lifecycle_stage=self.values["lifecycle_stage"])
-        return queryset
+            params["lifecycle_stage"] = [self.values["lifecycle_stage"]]
+        return params
 
 
 class CompanyFilterForm(ListFilterForm):
@@ -171,6 +189,7 @@ class CompanyFilterForm(ListFilterForm):
         Sort("-created", _("Newest"), ("created_at",), descending=True),
         Sort("-updated", _("Recently updated"), ("updated_at",), descending=True),
     )
+    entity = "company"
 
 
 class DealFilterForm(ListFilterForm):
@@ -207,22 +226,25 @@ class DealFilterForm(ListFilterForm):
         "sort",
     ]
 
+    entity = "deal"
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         stages = Stage.objects.select_related("pipeline").order_by("pipeline", "position", "id")
         self.fields["stage"].queryset = stages
         self.fields["stage"].label_from_instance = _stage_label(Pipeline.objects.count() > 1)
 
-    def filter(self, queryset: QuerySet) -> QuerySet:
-        queryset = super().filter(queryset)
-        for name in ("stage", "status"):
-            if self.values.get(name):
-                queryset = queryset.filter(**{name: self.values[name]})
+    def filter_params(self) -> dict[str, Any]:
+        params = super().filter_params()
+        if self.values.get("stage"):
+            params["stage"] = self.values["stage"].pk
+        if self.values.get("status"):
+            params["status"] = [self.values["status"]]
         if self.values.get("closing_from"):
-            queryset = queryset.filter(expected_close_date__gte=self.values["closing_from"])
+            params["close_after"] = self.values["closing_from"]
         if self.values.get("closing_to"):
-            queryset = queryset.filter(expected_close_date__lte=self.values["closing_to"])
-        return queryset
+            params["close_before"] = self.values["closing_to"]
+        return params
 
 
 def _stage_label(with_pipeline: bool):

@@ -20,9 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from customers import export_rows, pii, selectors
+from customers import csv_columns, export_rows, selectors
 from customers.api.export import CONTENT_TYPES, stream_contacts, wants_bom
-from customers.api.views import CompanyViewSet, ContactViewSet, DealViewSet
 from customers.custom_fields.values import definitions_for
 from customers.models import CustomField
 from customers.web import search
@@ -56,7 +55,7 @@ _RESOURCES = {
         ContactFilterForm,
         search.contact_search,
         export_rows.contact_rows,
-        ContactViewSet.csv_base_columns,
+        csv_columns.CONTACT,
     ),
     "companies": _Exported(
         CustomField.Entity.COMPANY,
@@ -65,7 +64,7 @@ _RESOURCES = {
         CompanyFilterForm,
         search.company_search,
         export_rows.company_rows,
-        CompanyViewSet.csv_base_columns,
+        csv_columns.COMPANY,
     ),
     "deals": _Exported(
         CustomField.Entity.DEAL,
@@ -74,7 +73,7 @@ _RESOURCES = {
         DealFilterForm,
         search.deal_search,
         export_rows.deal_rows,
-        DealViewSet.csv_base_columns,
+        csv_columns.DEAL,
     ),
 }
 
@@ -105,12 +104,10 @@ def export_list(request: HttpRequest, resource: str) -> HttpResponse:
     if form.errors:  # a filter the list would ignore must not widen an export to everything
         problems = [str(m) for messages in form.errors.values() for m in messages]
         return _bad_request(_("Fix the filters first: %(errors)s") % {"errors": " ".join(problems)})
-    can_view_pii = pii.can_view_pii(request.user)
+    can_view_pii = form.actor.may_read_pii
     if form.cleaned_data.get("q"):
         try:
-            queryset = exported.search(
-                queryset, form.cleaned_data["q"], may_look_up_pii=can_view_pii
-            )
+            queryset = exported.search(queryset, form.cleaned_data["q"], actor=form.actor)
         except ValidationError as error:  # an exact PII search by someone who may not
             return _bad_request(" ".join(error.messages))
     if ids is not None:

@@ -1,13 +1,16 @@
 """The UI's search box: an email or a phone number matches exactly through its blind index;
 anything else searches names (Chinese full names written together, "张伟", included).
 
-An exact email or phone search answers only users who may read personal data; anyone else
-gets the search box's field error (and no rows), whether or not the person exists
-(``pii.check_pii_lookup``)."""
+The box only decides which filter a term is (``email``, ``phone`` or ``search``); the list
+selector applies it for the actor, so an exact email or phone search answers only users who
+may read personal data; anyone else gets the search box's field error (and no rows), whether
+or not the person exists (``pii.check_pii_lookup``)."""
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
-from customers import crypto, pii, selectors
+from customers import pii, selectors
+from customers.actors import Actor
 
 SEARCH_FIELD = "q"
 
@@ -21,35 +24,28 @@ def kind_of(term: str) -> str:
     return "text"
 
 
-def contact_search(queryset: QuerySet, term: str, *, may_look_up_pii: bool) -> QuerySet:
+def contact_search(queryset: QuerySet, term: str, *, actor: Actor) -> QuerySet:
+    return _search("contact", queryset, term, actor=actor, exact=("email", "phone"))
+
+
+def company_search(queryset: QuerySet, term: str, *, actor: Actor) -> QuerySet:
+    return _search("company", queryset, term, actor=actor, exact=("phone",))
+
+
+def deal_search(queryset: QuerySet, term: str, *, actor: Actor) -> QuerySet:
+    """Deals hold no personal data to look up: every term is words."""
+    return _search("deal", queryset, term, actor=actor, exact=())
+
+
+def _search(
+    entity: str, queryset: QuerySet, term: str, *, actor: Actor, exact: tuple[str, ...]
+) -> QuerySet:
     term = term.strip()
     if not term:
         return queryset
     kind = kind_of(term)
-    if kind in ("email", "phone"):
-        pii.check_pii_lookup([SEARCH_FIELD], allowed=may_look_up_pii)
-    if kind == "email":
-        return queryset.filter(email_index=crypto.email_index(term))
-    if kind == "phone":
-        return queryset.filter(phone_index=crypto.phone_index(term))
-    return selectors.contact_text_search(queryset, term)
-
-
-def company_search(queryset: QuerySet, term: str, *, may_look_up_pii: bool) -> QuerySet:
-    term = term.strip()
-    if not term:
-        return queryset
-    if kind_of(term) == "phone":
-        pii.check_pii_lookup([SEARCH_FIELD], allowed=may_look_up_pii)
-        return queryset.filter(phone_index=crypto.phone_index(term))
-    return queryset.filter(
-        Q(name__icontains=term) | Q(domain__icontains=term) | Q(industry__icontains=term)
-    )
-
-
-def deal_search(queryset: QuerySet, term: str, *, may_look_up_pii: bool) -> QuerySet:
-    """Deals hold no personal data to look up: `may_look_up_pii` is taken for a uniform call."""
-    term = term.strip()
-    if not term:
-        return queryset
-    return queryset.filter(Q(name__icontains=term) | Q(company__name__icontains=term))
+    name = kind if kind in exact else "search"
+    try:
+        return selectors.LISTS[entity](actor=actor, filters={name: term}, queryset=queryset)
+    except ValidationError as error:  # reported on the search box, whichever filter it was
+        raise ValidationError({SEARCH_FIELD: error.messages}) from None

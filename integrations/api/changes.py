@@ -14,10 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.actors import Actor, Door
 from customers.api.json_renderer import JSONRenderer
 from customers.api.schema_components import JSON, error_responses
 from customers.events import ENTITIES, EVENT_TYPES
-from integrations.api_auth import request_can_view_pii
+from integrations.api_auth import request_actor
 from integrations.models import ApiKey
 from integrations.representations import representations
 from integrations.services import change_feed
@@ -53,13 +54,13 @@ class DocumentedChangeEventSerializer(ChangeEventSerializer):
     )
 
 
-def _add_records(results: list[dict], *, can_view_pii: bool) -> None:
+def _add_records(results: list[dict], *, actor: Actor) -> None:
     """Each event's record as it is now: one lookup per entity for the whole page."""
     wanted: dict[str, set[int]] = {}
     for event in results:
         wanted.setdefault(event["entity"], set()).add(event["record_id"])
     found = {
-        entity: representations(entity, ids, can_view_pii=can_view_pii)
+        entity: representations(entity, ids, can_view_pii=actor.may_read_pii, actor=actor)
         for entity, ids in wanted.items()
     }
     for event in results:
@@ -137,7 +138,7 @@ class ChangesView(APIView):
         )
         results = ChangeEventSerializer(page.events, many=True).data
         if include == "record":
-            _add_records(results, can_view_pii=request_can_view_pii(request))
+            _add_records(results, actor=request_actor(request, door=Door.FEED))
         return Response(
             {
                 "results": results,

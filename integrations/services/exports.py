@@ -1,15 +1,14 @@
 """Bulk exports: a filtered set of records written to a file (an ExportJob) or to a stream.
 
-selector queryset → the REST list's filters → ``customers.export_rows`` (chunked, no serializer
-per row) → ``integrations.formats.open_writer``. Memory stays flat whatever the row count, and
-the file has the REST representation, so it imports back unchanged.
+the selector with every door's filters (``customers.filters``) → ``customers.export_rows``
+(chunked, no serializer per row) → ``integrations.formats.open_writer``. Memory stays flat
+whatever the row count, and the file has the REST representation, so it imports back unchanged.
 """
 
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import IO, Any
 
 from django.conf import settings
@@ -17,15 +16,12 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import QueryDict
 from django.utils import timezone
-from rest_framework import exceptions as rest_exceptions
+from django.utils.translation import gettext as _
 
-from customers import export_rows, pii, selectors
-from customers.api import views as rest_views
-from customers.api.custom_field_filters import PREFIX as CUSTOM_FILTER_PREFIX
-from customers.api.custom_field_filters import CustomFieldFilterBackend
-from customers.api.filters import BoundedSearchFilter
+from customers import csv_columns, export_rows, pii, selectors
+from customers import filters as entity_filters
+from customers.actors import Actor, Door
 from customers.custom_fields.values import definitions_for
 from customers.export_encoders import contact_encoder
 from customers.export_stream import contact_export_text
@@ -36,32 +32,26 @@ from integrations.models import ExportJob, FileFormat, JobStatus, Resource
 from integrations.queueing import enqueue_on_commit
 from integrations.services.import_heartbeat import Heartbeat, is_alive
 
-SEARCH = "search"
 _PROGRESS_EVERY = 10_000  # rows between two progress updates of a running job
+# A running job reads as the system: who may look records up was checked when it was created.
+_EXPORT_RUN = Actor.system(door=Door.EXPORT)
 
 
 @dataclass(frozen=True)
 class _Exported:
-    """What an export of one resource needs. The filters and CSV columns are the REST list's
-    own (its viewset's), so an export takes the same query parameters and has the same
-    columns as ``GET /api/v1/<resource>/?format=csv``."""
+    """What an export of one resource needs. The filters (``customers.filters``) and CSV
+    columns (``customers.csv_columns``) are every door's, so an export takes the same query
+    parameters and has the same columns as ``GET /api/v1/<resource>/?format=csv``."""
 
     entity: str
-    selector: Callable[[], QuerySet]
+    selector: Callable[..., QuerySet]
     rows: Callable[..., Iterator[dict[str, Any]]]
-    rest_view: type
 
 
 _RESOURCES: dict[str, _Exported] = {
-    Resource.CONTACTS: _Exported(
-        "contact", selectors.contact_list, export_rows.contact_rows, rest_views.ContactViewSet
-    ),
-    Resource.COMPANIES: _Exported(
-        "company", selectors.company_list, export_rows.company_rows, rest_views.CompanyViewSet
-    ),
-    Resource.DEALS: _Exported(
-        "deal", selectors.deal_list, export_rows.deal_rows, rest_views.DealViewSet
-    ),
+    Resource.CONTACTS: _Exported("contact", selectors.contact_list, export_rows.contact_rows),
+    Resource.COMPANIES: _Exported("company", selectors.company_list, export_rows.company_rows),
+    Resource.DEALS: _Exported("deal", selectors.deal_list, export_rows.deal_rows),
 }
 
 
@@ -73,6 +63,7 @@ def export_create(
     filters: Mapping[str, Any] | None,
     include_pii: bool,
     may_look_up_pii: bool | None = None,
+    actor: Actor | None = None,
     enqueue: bool = True,
 ) -> ExportJob:
     """Check the options and filters up front, store the job, and queue it once the
@@ -81,16 +72,18 @@ def export_create(
     PII is decrypted only if asked for *and* the user may read it (else it is masked). A job
     without a user is the system's own (a management command): shell access already holds
     the keys. Filters that look records up by personal data (email, phone, PII custom fields)
-    need `may_look_up_pii` (default: the user's right; an API door passes its key's).
+    need the right to read it: the `actor`'s (the door's), else `may_look_up_pii` (an API
+    door passes its key's), else the user's.
     """
     _check_choice("resource", resource, Resource.values)
     _check_choice("format", format, FileFormat.values)
     filters = _normalise_filters(filters)
     may_read_pii = user is None or pii.can_view_pii(user)
-    if may_look_up_pii is None:
-        may_look_up_pii = may_read_pii
+    if actor is None:
+        may_look_up = may_read_pii if may_look_up_pii is None else may_look_up_pii
+        actor = Actor(door=Door.EXPORT, user=user, may_read_pii=may_look_up)
     # validates them; nothing is read yet
-    _filtered_queryset(resource, filters, may_look_up_pii=may_look_up_pii)
+    _filtered_queryset(resource, filters, actor=actor)
     job = ExportJob.objects.create(
         created_by=user,
         resource=resource,
@@ -190,7 +183,7 @@ def export_write(
     _check_choice("format", format, FileFormat.values)
     exported = _RESOURCES[resource]
     # the job's creation checked who may look records up by personal data
-    queryset = _filtered_queryset(resource, _normalise_filters(filters), may_look_up_pii=True)
+    queryset = _filtered_queryset(resource, _normalise_filters(filters), actor=_EXPORT_RUN)
     definitions = definitions_for(exported.entity)
     if resource == Resource.CONTACTS:
         return _write_contacts(
@@ -263,7 +256,7 @@ def _is_binary(stream: IO) -> bool:
 
 def _csv_columns(resource: str, definitions: list) -> list[Column]:
     """The REST list's CSV columns: the built-in ones, then one per custom field by name."""
-    base = _RESOURCES[resource].rest_view.csv_base_columns
+    base = csv_columns.BY_ENTITY[_RESOURCES[resource].entity]
     return [*base, *((f"custom_fields.{field.name}", field.name) for field in definitions)]
 
 
@@ -273,7 +266,7 @@ def _normalise_filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
     if filters is None:
         return {}
     if not isinstance(filters, Mapping):
-        raise ValidationError({"filters": "Expected an object of filter name to value."})
+        raise ValidationError({"filters": _("Expected an object of filter name to value.")})
     normalised: dict[str, Any] = {}
     for name, value in filters.items():
         if isinstance(value, list | tuple):
@@ -287,61 +280,22 @@ def _parameter_text(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None or isinstance(value, dict | list | tuple):
-        raise ValidationError({f"filters.{name}": "Expected text, a number or true/false."})
+        raise ValidationError({f"filters.{name}": _("Expected text, a number or true/false.")})
     return str(value)
 
 
-def _filtered_queryset(
-    resource: str, filters: Mapping[str, Any], *, may_look_up_pii: bool
-) -> QuerySet:
-    """The resource's records matching `filters`, the REST list's query parameters: its
-    FilterSet (email and phone through their blind indexes), ``cf_<name>`` custom field
-    filters and ``search``. Unknown names are refused rather than ignored: a typo must not
-    export everything."""
+def _filtered_queryset(resource: str, filters: Mapping[str, Any], *, actor: Actor) -> QuerySet:
+    """The resource's records matching `filters`, the list's query parameters in every door
+    (``customers.filters``), errors keyed ``filters.<name>``. Unknown names are refused
+    rather than ignored: a typo must not export everything."""
     exported = _RESOURCES[resource]
-    view = exported.rest_view
-    filterset_class = view.filterset_class
-    params = QueryDict(mutable=True)
-    for name, value in filters.items():
-        params.setlist(name, value if isinstance(value, list) else [value])
-    unknown = sorted(
-        name
-        for name in params
-        if name not in filterset_class.base_filters
-        and name != SEARCH
-        and not name.startswith(CUSTOM_FILTER_PREFIX)
-    )
-    if unknown:
-        raise ValidationError({f"filters.{name}": "Unknown filter." for name in unknown})
-
-    filterset = filterset_class(
-        data=params, queryset=exported.selector(), may_look_up_pii=may_look_up_pii
-    )
-    if not filterset.is_valid():
-        raise ValidationError(
-            {f"filters.{name}": list(messages) for name, messages in filterset.errors.items()}
-        )
     try:
-        queryset = filterset.qs
+        parsed = entity_filters.parse(exported.entity, filters, actor=actor, strict=True)
     except ValidationError as error:
         raise ValidationError(
             {f"filters.{name}": messages for name, messages in error.message_dict.items()}
         ) from None
-    # The REST filter backends read only `query_params` (and the view's `search_fields`).
-    request = SimpleNamespace(query_params=params)
-    custom_fields = CustomFieldFilterBackend(may_look_up_pii=may_look_up_pii)
-    try:
-        queryset = custom_fields.filter_queryset(request, queryset, view)
-        if params.get(SEARCH):
-            queryset = BoundedSearchFilter().filter_queryset(request, queryset, view)
-    except rest_exceptions.ValidationError as error:
-        raise ValidationError(
-            {
-                f"filters.{name}": [str(m) for m in messages]
-                for name, messages in error.detail.items()
-            }
-        ) from None
-    return queryset
+    return exported.selector(actor=actor, filters=parsed)
 
 
 def _finish(job: ExportJob, status: str, **fields: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import models
 from lxml import etree
 
+from customers.actors import Actor, Door
 from integrations.api_auth import ApiKeyRateThrottle, load_permissions
 from integrations.models import ApiKey
 from integrations.services import api_keys
@@ -49,6 +50,10 @@ class Caller:
     @property
     def can_view_pii(self) -> bool:
         return api_keys.api_key_can_view_pii(self.api_key)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.for_api_key(self.api_key, door=Door.SOAP)
 
     def require(self, *, resource: str, action: str, model: type[models.Model]) -> None:
         """`action` is read, create, update or delete on `resource` ("contacts" …)."""

@@ -58,8 +58,12 @@ class CompanyService(ServiceBase):
         by name, id; `offset` from 0, `limit` 1-500 (default 50). Needs companies:read;
         `phone` also needs pii:read (and the user's right to read personal data), else
         Client.ValidationError naming `phone`, whether or not any company has that number."""
-        filters = {"search": query, "phone": phone, "updated_since": as_utc(updated_since)}
-        return types.CompanyPage(**COMPANIES.search(ctx, filters, offset, limit))
+        criteria = {
+            "query": ("search", query),
+            "phone": ("phone", phone),
+            "updated_since": ("updated_since", as_utc(updated_since)),
+        }
+        return types.CompanyPage(**COMPANIES.search(ctx, criteria, offset, limit))
 
     @rpc(types.Company, _returns=types.Company)
     def CreateCompany(ctx, company):

@@ -1,6 +1,5 @@
 """SOAP operations on contacts (the shared steps are in ``records``)."""
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -18,14 +17,10 @@ from integrations.soap.records import Records
 from integrations.soap.types import Id
 
 
-def _listing(
-    *, filters: Mapping[str, Any] | None = None, may_look_up_pii: bool = False
-) -> QuerySet:
-    """The REST list's own plain rows, narrowed by the selector's filters: one record reads
-    the same in both doors by construction."""
-    return selectors.contact_filter(
-        list_rows.contact_values(), filters, may_look_up_pii=may_look_up_pii
-    )
+def _listing(*, actor: Any = None, filters: Any = None) -> QuerySet:
+    """The REST list's own plain rows, narrowed by the selector: one record reads the same
+    in both doors by construction."""
+    return selectors.contact_list(actor=actor, filters=filters, queryset=list_rows.contact_values())
 
 
 def _shape(rows: QuerySet, offset: int, limit: int, who: Caller) -> list:
@@ -71,8 +66,12 @@ class ContactService(ServiceBase):
         Needs contacts:read; `email` also needs pii:read (and the user's right to read
         personal data), else Client.ValidationError naming `email`, whether or not anyone
         has that address."""
-        filters = {"search": query, "email": email, "updated_since": as_utc(updated_since)}
-        return types.ContactPage(**CONTACTS.search(ctx, filters, offset, limit))
+        criteria = {
+            "query": ("search", query),
+            "email": ("email", email),
+            "updated_since": ("updated_since", as_utc(updated_since)),
+        }
+        return types.ContactPage(**CONTACTS.search(ctx, criteria, offset, limit))
 
     @rpc(types.Contact, _returns=types.Contact)
     def CreateContact(ctx, contact):

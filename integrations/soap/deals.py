@@ -8,6 +8,7 @@ from customers.models import Deal
 from integrations.soap import convert, types
 from integrations.soap.common import RequiredId, as_utc, caller, page_bounds
 from integrations.soap.faults import NotFound
+from integrations.soap.records import parse_criteria
 from integrations.soap.types import Id
 
 RESOURCE = "deals"
@@ -31,17 +32,20 @@ class DealService(ServiceBase):
     def SearchDeals(ctx, query, status, company_id, updated_since, offset, limit):
         """Deals matching every criterion given: `query` (in the name), `status` (open, won
         or lost), `company_id`, `updated_since` (changed at or after, UTC). Newest first;
-        `offset` from 0, `limit` 1-500 (default 50). Needs deals:read."""
+        `offset` from 0, `limit` 1-500 (default 50). Needs deals:read. Faults:
+        Client.ValidationError naming a criterion the deal filters refuse (an unknown status
+        or company), as REST's ``?status=`` and ``?company=`` are refused."""
         who = caller(ctx)
         who.require(resource=RESOURCE, action="read", model=Deal)
         offset, limit = page_bounds(offset, limit)
-        filters = {
-            "search": query,
-            "status": status,
-            "company": company_id,
-            "updated_since": as_utc(updated_since),
+        criteria = {
+            "query": ("search", query),
+            "status": ("status", status),
+            "company_id": ("company", company_id),
+            "updated_since": ("updated_since", as_utc(updated_since)),
         }
-        queryset = selectors.deal_list(filters=filters)
+        filters = parse_criteria("deal", criteria, actor=who.actor)
+        queryset = selectors.deal_list(actor=who.actor, filters=filters)
         definitions = active_definitions("deal")
         return types.DealPage(
             total=queryset.count(),

@@ -9,9 +9,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 
+from customers import filters as entity_filters
 from customers.custom_fields.values import active_definitions
 from integrations.soap import convert
 from integrations.soap.auth import Caller
@@ -24,8 +26,8 @@ class Records:
     entity: str  # "contact": custom-field entity, element name and noun in messages
     resource: str  # "contacts": the API scope's resource
     model: type[models.Model]
-    listing: Callable[..., QuerySet]  # listing(filters=…, may_look_up_pii=…): what `shape` reads
-    selector: Callable[..., QuerySet]  # selectors.contact_list(filters=…): what is counted
+    listing: Callable[..., QuerySet]  # listing(actor=…, filters=…): what `shape` reads
+    selector: Callable[..., QuerySet]  # selectors.contact_list(actor=…, filters=…): counted
     get_for_update: Callable[[int], models.Model | None]
     find_by_external_id: Callable[[str], models.Model | None]
     # (queryset, offset, limit, caller) -> that slice of records in their SOAP shape
@@ -52,16 +54,16 @@ class Records:
         return self._out(ctx, found.pk)
 
     def search(
-        self, ctx, filters: Mapping[str, Any], offset: int | None, limit: int | None
+        self, ctx, criteria: Mapping[str, Any], offset: int | None, limit: int | None
     ) -> dict[str, Any]:
-        """A page's fields: total, offset, limit, items."""
+        """A page's fields: total, offset, limit, items. `criteria`: the operation's
+        element name → the filter it is (``customers.filters``) and its value."""
         who = self.authorise(ctx, "read")
         offset, limit = page_bounds(offset, limit)
-        # exact lookups by personal data only for callers who may read it (Client.ValidationError)
-        narrowed = {"filters": filters, "may_look_up_pii": who.can_view_pii}
-        items = self.shape(self.listing(**narrowed), offset, limit, who)
+        filters = parse_criteria(self.entity, criteria, actor=who.actor)
+        items = self.shape(self.listing(actor=who.actor, filters=filters), offset, limit, who)
         # counted on the model's own table: the listing's joins would make COUNT walk them all
-        total = self.selector(**narrowed).count()
+        total = self.selector(actor=who.actor, filters=filters).count()
         return {"total": total, "offset": offset, "limit": limit, "items": items}
 
     def create_from(self, ctx, record: Any) -> Any:
@@ -113,3 +115,19 @@ class Records:
             can_view_pii=caller(ctx).can_view_pii,
             instance=instance,
         )
+
+
+def parse_criteria(
+    entity: str, criteria: Mapping[str, tuple[str, Any]], *, actor: Any
+) -> entity_filters.Filters:
+    """A Search operation's criteria (element name → (filter name, value)) as the entity's
+    filters; a refused one is a Client.ValidationError naming the element the caller sent
+    (``query``, not the filter's ``search``)."""
+    element_of = {name: element for element, (name, _value) in criteria.items()}
+    params = {name: value for name, value in criteria.values()}
+    try:
+        return entity_filters.parse(entity, params, actor=actor)
+    except ValidationError as error:
+        raise ValidationError(
+            {element_of.get(name, name): messages for name, messages in error.message_dict.items()}
+        ) from None

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from customers.actors import Actor, Door
 from integrations import outbound
 from integrations.representations import representations
 from integrations.webhooks import payloads, services, signing
@@ -174,7 +175,12 @@ def _records(
         key = (delivery.event.entity, rights.can_view_pii(delivery.subscription))
         wanted[key].add(delivery.event.record_id)
     return {
-        (entity, can_view): representations(entity, ids, can_view_pii=can_view)
+        (entity, can_view): representations(
+            entity,
+            ids,
+            can_view_pii=can_view,
+            actor=Actor.system(door=Door.WEBHOOK, may_read_pii=can_view),
+        )
         for (entity, can_view), ids in wanted.items()
     }
 

@@ -26,6 +26,7 @@ SERVICE_MODULES = sorted(
         *(Path(settings.BASE_DIR) / "integrations" / "services").glob("*.py"),
         *(Path(settings.BASE_DIR) / "customers" / "custom_fields").glob("*.py"),
         Path(settings.BASE_DIR) / "customers" / "validators.py",
+        Path(settings.BASE_DIR) / "customers" / "filters.py",
     ]
 )
 # integrations/services modules outside the import whose messages are still plain strings:
