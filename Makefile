@@ -39,6 +39,7 @@ run: migrate
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo  # the layer contracts in pyproject.toml [tool.importlinter]
 	$(BIN)/python scripts/check_licences.py  # every dependency's licence compatible with AGPL-3.0-or-later
 
 ## Chromium for the browser tests: installed with apt-get when missing and we are root, else
