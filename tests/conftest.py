@@ -50,3 +50,17 @@ def broker_presumed_up():
     queueing._broker_down_until = 0.0
     yield
     queueing._broker_down_until = 0.0
+
+
+@pytest.fixture
+def media_in_tmp(settings, tmp_path):
+    """Uploads and export files go to the test's own folder, not to var/media: a module whose
+    tests write files asks for it with `pytest.mark.usefixtures("media_in_tmp")`."""
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def allow_loopback(settings):
+    """Outbound requests may reach 127.0.0.1, where the tests' receivers and sources listen
+    (the address guard refuses loopback everywhere else)."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"

@@ -19,13 +19,8 @@ from tests.factories import ContactFactory, ManagerFactory
 from tests.integrations.test_webhooks import Receiver, deliver_all
 from tests.web.browser import chromium, log_in, screenshot
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
 Status = WebhookDelivery.Status
-
-
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
 
 
 @pytest.fixture
