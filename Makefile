@@ -16,7 +16,7 @@ CHROMEDRIVER = /usr/bin/chromedriver
 APT_GET = apt-get
 CHROMIUM_INSTALL := apt-get install chromium chromium-driver
 
-.PHONY: run test test-integration bench lint format install migrate clean browser
+.PHONY: run test test-fast test-integration bench lint format install migrate clean browser
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ browser:
 test: lint browser
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	CRM_REQUIRE_BROWSER=1 $(BIN)/pytest -m "not integration" || [ $$? -eq 5 ]  # 5: none selected
+
+## The suite without the slow real-process tests (marker `slow`: Celery workers and beat, web
+## servers, Chromium) and without the real-services ones; no lint. For the edit-and-test loop.
+test-fast: install
+	$(BIN)/pytest -m "not slow and not integration" || [ $$? -eq 5 ]
 
 ## Every test (the integration suite included) against real PostgreSQL and Redis, e.g.
 ## DATABASE_URL=postgres://postgres@127.0.0.1:5432/test CELERY_BROKER_URL=redis://127.0.0.1:6379/15

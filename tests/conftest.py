@@ -4,6 +4,15 @@ from django.db import connection
 from django.utils import translation
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A test that starts a real gunicorn (`slow_server`, tests/hostile) is a slow test too, so
+    `-m "not slow"` (make test-fast) leaves it out with the workers, beat and browser tests."""
+    for item in items:
+        if item.get_closest_marker("slow_server"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def encryption_keys(settings):
     """A fresh primary key for the test, so key-handling tests never depend on var/."""

@@ -198,6 +198,7 @@ def test_the_lists_cost_the_same_queries_whatever_their_length(manager_client, m
     assert _queries(manager_client, deliveries) == few_deliveries
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_in_a_browser_the_secret_shows_once_and_a_bad_config_key_is_named(live_server):
     ManagerFactory(username="boss")
