@@ -16,7 +16,7 @@ CHROMEDRIVER = /usr/bin/chromedriver
 APT_GET = apt-get
 CHROMIUM_INSTALL := apt-get install chromium chromium-driver
 
-.PHONY: run test test-integration bench lint format install migrate clean browser
+.PHONY: run test test-fast test-integration bench lint format install migrate clean browser
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,7 @@ run: migrate
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo  # the layer contracts in pyproject.toml [tool.importlinter]
 	$(BIN)/python scripts/check_licences.py  # every dependency's licence compatible with AGPL-3.0-or-later
 
 ## Chromium for the browser tests: installed with apt-get when missing and we are root, else
@@ -61,6 +62,11 @@ browser:
 test: lint browser
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	CRM_REQUIRE_BROWSER=1 $(BIN)/pytest -m "not integration" || [ $$? -eq 5 ]  # 5: none selected
+
+## The suite without the slow real-process tests (marker `slow`: Celery workers and beat, web
+## servers, Chromium) and without the real-services ones; no lint. For the edit-and-test loop.
+test-fast: install
+	$(BIN)/pytest -m "not slow and not integration" || [ $$? -eq 5 ]
 
 ## Every test (the integration suite included) against real PostgreSQL and Redis, e.g.
 ## DATABASE_URL=postgres://postgres@127.0.0.1:5432/test CELERY_BROKER_URL=redis://127.0.0.1:6379/15

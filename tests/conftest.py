@@ -4,6 +4,15 @@ from django.db import connection
 from django.utils import translation
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A test that starts a real gunicorn (`slow_server`, tests/hostile) is a slow test too, so
+    `-m "not slow"` (make test-fast) leaves it out with the workers, beat and browser tests."""
+    for item in items:
+        if item.get_closest_marker("slow_server"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def encryption_keys(settings):
     """A fresh primary key for the test, so key-handling tests never depend on var/."""
@@ -50,3 +59,17 @@ def broker_presumed_up():
     queueing._broker_down_until = 0.0
     yield
     queueing._broker_down_until = 0.0
+
+
+@pytest.fixture
+def media_in_tmp(settings, tmp_path):
+    """Uploads and export files go to the test's own folder, not to var/media: a module whose
+    tests write files asks for it with `pytest.mark.usefixtures("media_in_tmp")`."""
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def allow_loopback(settings):
+    """Outbound requests may reach 127.0.0.1, where the tests' receivers and sources listen
+    (the address guard refuses loopback everywhere else)."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"

@@ -21,7 +21,7 @@ from tests.integrations.test_connectors import api_config
 from tests.integrations.test_connectors import source as source  # noqa: F401 (fixture)
 from tests.web.test_connections_ui import broker_down as broker_down  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
 
 SECRET = "secret-token"  # in api_config's Authorization header
 SOURCE_URL = "https://erp.example.com"
@@ -37,11 +37,6 @@ def manager(db):
 def partner(manager, make_api_client):
     """A key with both integrations scopes (and pii:read), for a manager."""
     return make_api_client(manager, [*READ_WRITE, "pii:read"])
-
-
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
 
 
 def body(**overrides) -> dict:

@@ -14,15 +14,10 @@ from integrations.services import exports, imports
 from tests.api.support import assert_uniform_error
 from tests.factories import ContactFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 BOM = b"\xef\xbb\xbf"
 EXPORT = "/api/v1/contacts/export/"
-
-
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture

@@ -9,15 +9,10 @@ from integrations.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.api.conftest import client_with_key
 from tests.factories import ContactFactory, ManagerFactory, SalesUserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
 
 URL = "/api/v1/webhooks/"
 HOOK = "http://127.0.0.1:9/hooks"
-
-
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
 
 
 @pytest.fixture

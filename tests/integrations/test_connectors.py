@@ -31,11 +31,6 @@ def contact(number: int, updated_at: str, **values) -> dict:
 
 
 @pytest.fixture
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
-
-
-@pytest.fixture
 def drop_root(settings, tmp_path):
     """The test's folder is the only root drop folders may lie in."""
     settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]

@@ -25,7 +25,7 @@ from customers.models import Contact
 from integrations.services import sync
 from tests.workers import BASE_DIR
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 class Instance:

@@ -27,16 +27,11 @@ from tests.factories import (
 )
 from tests.integrations.support import Queued, client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 EXPORTS = "/api/v1/exports/"
 FORMATS = ["csv", "json", "xml"]
 NO_PII = [scope for scope in ALL_SCOPES if scope != "pii:read"]
-
-
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture

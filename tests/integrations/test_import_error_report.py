@@ -13,14 +13,9 @@ from integrations.services import imports
 from integrations.services.import_reports import import_error_report_csv
 from tests.integrations.support import client_for, run_import
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 BOM = "\ufeff"
-
-
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 def report(job, *, bom: bool = False, can_view_pii: bool = True) -> str:

@@ -7,9 +7,9 @@ import pytest
 from customers.models import ChangeEvent, Contact, Deal
 from customers.services.custom_fields import custom_field_create
 from tests.factories import CompanyFactory
-from tests.integrations.test_imports import media_in_tmp, run  # noqa: F401 (fixture)
+from tests.integrations.test_imports import run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 FILE = "external_id,first_name,email,tier\nE-1,伟,wei@example.com,gold\nE-2,娜,na@example.com,\n"
 

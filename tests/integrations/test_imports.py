@@ -17,12 +17,7 @@ from integrations.services import imports
 from tests.factories import CompanyFactory, ContactFactory, SalesUserFactory
 from tests.integrations.support import run_import as run
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 
 def errors(job):

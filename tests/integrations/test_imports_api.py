@@ -20,7 +20,7 @@ from tests.api.support import assert_uniform_error
 from tests.factories import ManagerFactory, SalesUserFactory, UserFactory
 from tests.integrations.support import Queued, client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 IMPORTS = "/api/v1/imports/"
 PEOPLE = (
@@ -31,26 +31,11 @@ PEOPLE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def queued(monkeypatch) -> Queued:
     calls = Queued()
     monkeypatch.setattr(tasks.run_import, "apply_async", calls)
     return calls
-
-
-@pytest.fixture
-def user(db):
-    return SalesUserFactory()
-
-
-@pytest.fixture
-def api(user):
-    return client_for(user)
 
 
 def upload(name: str = "people.csv", content: str | bytes = PEOPLE) -> SimpleUploadedFile:

@@ -17,15 +17,10 @@ from tests.api.support import assert_uniform_error
 from tests.factories import ContactFactory, SalesUserFactory, UserFactory
 from tests.integrations.support import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 PEOPLE = "First Name,E-mail\nWei,zhang.wei@example.cn\n"
 WITHOUT_PII = [scope for scope in ALL_SCOPES if scope != "pii:read"]
-
-
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture

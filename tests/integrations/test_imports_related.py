@@ -18,9 +18,9 @@ from integrations.formats import Record
 from integrations.models import ImportCreatedRecord, ImportJob, ImportRowError, JobStatus
 from integrations.services import imports, sync
 from tests.factories import CompanyFactory, ContactFactory, UserFactory
-from tests.integrations.test_imports import media_in_tmp, run  # noqa: F401 (fixture)
+from tests.integrations.test_imports import run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 SALESFORCE = (
     "Contact ID,First Name,Last Name,Account Name,Email\n"

@@ -18,18 +18,13 @@ from integrations.webhooks.models import WebhookAttempt, WebhookDelivery, Webhoo
 from tests.factories import ContactFactory, ManagerFactory, SalesUserFactory
 from tests.integrations.test_connectors import api_config
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
 
 CONNECTIONS = reverse("admin:integrations_connection_changelist")
 CONNECTION_ADD = reverse("admin:integrations_connection_add")
 SUBSCRIPTIONS = reverse("admin:integrations_webhooksubscription_changelist")
 DELIVERIES = reverse("admin:integrations_webhookdelivery_changelist")
 SECRET = "secret-token"  # in api_config's Authorization header
-
-
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
 
 
 def make_connection(**overrides) -> Connection:

@@ -13,16 +13,11 @@ from integrations.services import exports, imports
 from tests.factories import ContactFactory, ManagerFactory, SalesUserFactory
 from tests.integrations.support import Queued
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 IMPORT_LIST = reverse("admin:integrations_importjob_changelist")
 IMPORT_ADD = reverse("admin:integrations_importjob_add")
 EXPORT_LIST = reverse("admin:integrations_exportjob_changelist")
-
-
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture

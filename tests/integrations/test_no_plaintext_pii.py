@@ -32,6 +32,8 @@ from cryptography.fernet import Fernet
 
 from tests.workers import BASE_DIR, wait_for
 
+pytestmark = pytest.mark.slow
+
 RECEIVER = Path(__file__).with_name("webhook_receiver.py")
 PYTHON = sys.executable
 TIMEOUT = 30

@@ -28,7 +28,7 @@ from integrations import tasks
 from integrations.models import ExportJob, IdempotencyRecord, ImportJob, ImportRowError
 from integrations.scopes import ALL_SCOPES
 from integrations.services import exports, idempotency, imports
-from tests.factories import SalesUserFactory, UserFactory
+from tests.factories import UserFactory
 from tests.integrations.support import Queued, client_for
 
 pytestmark = pytest.mark.django_db
@@ -48,16 +48,6 @@ REJECTED_FILE = (
 @pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def user(db):
-    return SalesUserFactory()
-
-
-@pytest.fixture
-def api(user):
-    return client_for(user)
 
 
 @pytest.fixture

@@ -14,15 +14,10 @@ from integrations.models import ImportRowError, JobStatus
 from integrations.services import exports, imports
 from tests.factories import CompanyFactory, ContactFactory, DealFactory, SalesUserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 FORMATS = ["csv", "json", "xml"]
 MODELS = {"companies": Company, "contacts": Contact, "deals": Deal}
-
-
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 def custom_fields(entity: str) -> None:

@@ -21,13 +21,8 @@ from integrations.services import sync
 from tests.integrations.test_connectors import api_config, contact
 from tests.integrations.test_connectors import source as source  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("allow_loopback")]
 MAPPING = {"id": "external_id", "updated_at": None}
-
-
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
 
 
 def make_connection(base_url: str, **overrides) -> Connection:

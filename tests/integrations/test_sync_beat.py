@@ -17,7 +17,7 @@ from tests.integrations.test_connectors import source as source  # noqa: F401 (f
 from tests.integrations.test_sync import make_connection
 from tests.workers import celery_beat, celery_worker, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ENV = {"OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8"}
 

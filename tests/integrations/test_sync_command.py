@@ -13,12 +13,7 @@ from integrations.services import sync
 from tests.integrations.test_connectors import api_config
 from tests.integrations.test_connectors import source as source  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("allow_loopback")]
 
 
 def make_connection(name: str, connector: str, config: dict, **overrides):

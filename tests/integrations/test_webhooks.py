@@ -61,11 +61,6 @@ class Receiver:
 
 
 @pytest.fixture
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
-
-
-@pytest.fixture
 def receiver(tmp_path, allow_loopback):
     running = Receiver(tmp_path, failures=0)
     yield running

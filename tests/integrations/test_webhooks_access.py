@@ -14,16 +14,11 @@ from tests.api.support import assert_uniform_error
 from tests.factories import ContactFactory, ManagerFactory
 from tests.integrations.test_webhooks import Receiver, deliver_all
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("allow_loopback")]
 
 URL = "/api/v1/webhooks/"
 INTEGRATIONS_ONLY = ["integrations:read", "integrations:write"]
 Status = WebhookDelivery.Status
-
-
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
 
 
 @pytest.fixture

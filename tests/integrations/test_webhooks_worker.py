@@ -19,7 +19,7 @@ from tests import workers
 from tests.integrations.test_webhooks import Receiver
 from tests.workers import BASE_DIR, celery_worker, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 WORKER_ENV = {"OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8", "WEBHOOK_RETRY_SCHEDULE": "1,1,1"}
 DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1

@@ -10,6 +10,8 @@ from customers.tasks import rotate_encryption_keys
 from tests.factories import ContactFactory
 from tests.workers import celery_worker, wait_for
 
+pytestmark = pytest.mark.slow
+
 
 def stored_emails() -> list[str]:
     with connection.cursor() as cursor:

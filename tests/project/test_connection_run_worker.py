@@ -18,7 +18,7 @@ from tests.api.conftest import client_with_key
 from tests.factories import ManagerFactory
 from tests.workers import celery_worker, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def test_a_run_asked_for_over_rest_is_the_run_the_worker_does(tmp_path, settings, monkeypatch):

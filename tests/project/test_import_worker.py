@@ -19,6 +19,8 @@ from integrations.services.import_heartbeat import is_alive
 from integrations.tasks import run_import
 from tests.workers import celery_worker, wait_for
 
+pytestmark = pytest.mark.slow
+
 ROWS = 30_000
 
 

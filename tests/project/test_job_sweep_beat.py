@@ -14,7 +14,7 @@ from integrations.models import ImportJob, JobStatus
 from integrations.services import imports
 from tests.workers import celery_beat, celery_worker, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ENV = {"JOB_SWEEP_INTERVAL_SECONDS": "1"}
 

@@ -111,6 +111,7 @@ def assert_no_marker(text: str) -> None:
         assert marker not in text, (marker, text[-3000:])
 
 
+@pytest.mark.slow
 def test_gunicorn_logs_pii_query_parameters_masked(partner_key, tmp_path):
     port = free_port()
     access, errors = tmp_path / "access.log", tmp_path / "error.log"
@@ -132,6 +133,7 @@ def test_gunicorn_logs_pii_query_parameters_masked(partner_key, tmp_path):
     assert_no_marker(logged + errors.read_text() + (tmp_path / "output.log").read_text())
 
 
+@pytest.mark.slow
 def test_runserver_logs_pii_query_parameters_masked(partner_key, tmp_path):
     port = free_port()
     command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]

@@ -90,6 +90,7 @@ def _wait_until_served(make: subprocess.Popen, port: int, log_path: Path) -> Non
     raise TimeoutError(f"make run did not serve in time:\n{log_path.read_text()}")
 
 
+@pytest.mark.slow
 def test_make_run_prints_the_crm_address_then_the_admin_address_on_its_own_line(make_run):
     port, _, printed = make_run
     lines = printed.splitlines()
@@ -100,6 +101,7 @@ def test_make_run_prints_the_crm_address_then_the_admin_address_on_its_own_line(
     assert "Initializing application" not in printed and "AXES" not in printed
 
 
+@pytest.mark.slow
 def test_every_readme_example_runs_as_written_and_prints_what_the_readme_shows(make_run, tmp_path):
     port, var_dir, _ = make_run
     for name in (".venv", "manage.py"):

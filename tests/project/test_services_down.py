@@ -22,7 +22,7 @@ from tests.factories import ContactFactory, SalesUserFactory
 from tests.project.web_server import CLOSED_PORT_REDIS, web_server
 from tests.workers import celery_worker, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ROWS = 40
 REQUEST_BOUND_SECONDS = 1.5

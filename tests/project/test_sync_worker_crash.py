@@ -21,7 +21,7 @@ from integrations.services import sync
 from tests.workers import celery_worker, wait_for
 
 ROWS = 30_000
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def test_a_sync_killed_mid_import_resumes_and_completes_without_duplicates(settings, tmp_path):

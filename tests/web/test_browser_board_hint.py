@@ -15,7 +15,7 @@ from tests.factories import DealFactory, UserFactory
 from tests.web.browser import chromium, log_in, screenshot
 from tests.web.test_browser_sales import pipeline, seller  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 HINT = (
     "Drag a card to another column to change its stage (hold it near the board's edge to "

@@ -17,7 +17,7 @@ from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, Dea
 from tests.web.browser import chromium, log_in, screenshot
 from tests.web.test_browser_sales import pipeline, seller  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 LONG_STAGE = "Proposal sent and waiting for the customer's procurement board"
 LONG_DEAL = "Enterprise-wide-subscription-renewal-including-premium-support-and-training"

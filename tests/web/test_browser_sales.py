@@ -14,7 +14,7 @@ from customers.services import pipelines
 from tests.factories import CompanyFactory, ContactFactory, DealFactory, SalesUserFactory
 from tests.web.browser import chromium, log_in, screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture

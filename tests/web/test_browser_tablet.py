@@ -10,7 +10,7 @@ from tests.factories import CompanyFactory, ContactFactory, DealFactory
 from tests.web.browser import chromium, log_in, screenshot
 from tests.web.test_browser_sales import pipeline, seller  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 PAGES = ["web:dashboard", "web:contact-list", "web:company-list", "web:deal-list", "web:deal-board"]
 

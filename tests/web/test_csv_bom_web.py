@@ -12,14 +12,9 @@ from customers.models import Contact
 from integrations.services import imports
 from tests.factories import CompanyFactory, ContactFactory, DealFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 BOM = b"\xef\xbb\xbf"
-
-
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 def data(response) -> bytes:

@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from tests.factories import ContactFactory, SalesUserFactory, UserFactory
 from tests.web.browser import chromium, csp_violations, log_in, screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def _downloaded(folder, timeout: float = 20.0) -> bytes:

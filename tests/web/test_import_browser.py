@@ -15,6 +15,8 @@ from tests.factories import SalesUserFactory
 from tests.web.browser import chromium, log_in, require_chromium, screenshot
 from tests.workers import celery_worker
 
+pytestmark = pytest.mark.slow
+
 ROWS = 2_000
 
 

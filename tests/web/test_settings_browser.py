@@ -13,6 +13,8 @@ from integrations.services.api_keys import api_key_verify
 from tests.factories import ContactFactory, ManagerFactory
 from tests.web.browser import chromium, log_in, screenshot
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.django_db(transaction=True)
 def test_a_manager_creates_a_key_and_a_custom_field_in_chinese(live_server):

@@ -18,7 +18,7 @@ from tests.customers.test_admin_stored_scripts import (  # noqa: F401
 from tests.factories import UserFactory
 from tests.web.browser import chromium, csp_violations, log_in, screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 # ReDoc shows its maker's logo from the maker's site: refused, as the docs load nothing from
 # outside (they work offline), and the page does not need it.

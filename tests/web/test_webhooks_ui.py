@@ -19,13 +19,8 @@ from tests.factories import ContactFactory, ManagerFactory
 from tests.integrations.test_webhooks import Receiver, deliver_all
 from tests.web.browser import chromium, log_in, screenshot
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
 Status = WebhookDelivery.Status
-
-
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
 
 
 @pytest.fixture
@@ -203,6 +198,7 @@ def test_the_lists_cost_the_same_queries_whatever_their_length(manager_client, m
     assert _queries(manager_client, deliveries) == few_deliveries
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_in_a_browser_the_secret_shows_once_and_a_bad_config_key_is_named(live_server):
     ManagerFactory(username="boss")

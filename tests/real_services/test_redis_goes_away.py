@@ -16,8 +16,8 @@ from integrations.scopes import ALL_SCOPES
 from integrations.services.api_keys import api_key_create
 from integrations.tasks import run_export
 from tests.factories import SalesUserFactory
-from tests.integration.tcp_proxy import TcpProxy
 from tests.project.web_server import web_server
+from tests.real_services.tcp_proxy import TcpProxy
 from tests.workers import celery_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,18 +1,22 @@
-"""The integration suite needs real PostgreSQL and Redis (DATABASE_URL / CELERY_BROKER_URL).
+"""The tests in this folder need real PostgreSQL and Redis (DATABASE_URL / CELERY_BROKER_URL), so
+each carries the `integration` marker and `make test` leaves them to `make test-integration`.
 
 `make test-integration` sets CRM_REQUIRE_INTEGRATION=1, which turns a missing service into a
 failure; a plain `pytest` run elsewhere skips these tests instead.
 """
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+HERE = Path(__file__).resolve().parent
+
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "tests/integration/" in str(item.fspath):
+        if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.integration)
 
 
