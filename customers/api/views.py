@@ -23,6 +23,7 @@ from customers.api.schema_views import (
 )
 from customers.api.viewsets import ServiceViewSet
 from customers.models import Contact, CustomField, Pipeline
+from customers.representation import ACTIVITY, COMPANY, CONTACT, DEAL
 from customers.services import (
     activities,
     companies,
@@ -35,29 +36,8 @@ from customers.services import (
 
 User = get_user_model()
 
-CONTACT_CSV_COLUMNS = [
-    "id",
-    "external_id",
-    "first_name",
-    "last_name",
-    "title",
-    "company.id",
-    "company.name",
-    "email",
-    "phone",
-    "address",
-    "lifecycle_stage",
-    "source",
-    "owner.id",
-    "owner.username",
-    "tags",
-    "notes",
-    "consent_email",
-    "consent_phone",
-    "consent_updated_at",
-    "created_at",
-    "updated_at",
-]
+# The REST CSV columns: the representation's (custom fields are appended per request).
+CONTACT_CSV_COLUMNS = CONTACT.csv_columns()
 
 
 @service_resource_schema(
@@ -94,6 +74,7 @@ class ContactViewSet(ServiceViewSet):
         )
 
     csv_base_columns = CONTACT_CSV_COLUMNS
+    csv_list_fields = CONTACT.csv_list_columns
     custom_field_entity = "contact"
     nested_reads = {"activities": ("activities", "customers.view_activity")}
 
@@ -154,22 +135,8 @@ class CompanyViewSet(ServiceViewSet):
         return selectors.company_list()
 
     custom_field_entity = "company"
-    csv_base_columns = [
-        "id",
-        "external_id",
-        "name",
-        "domain",
-        "industry",
-        "size_band",
-        "country",
-        "phone",
-        "address",
-        "owner.id",
-        "owner.username",
-        "tags",
-        "created_at",
-        "updated_at",
-    ]
+    csv_base_columns = COMPANY.csv_columns()
+    csv_list_fields = COMPANY.csv_list_columns
 
     def create_record(self, data):
         return companies.company_create(**data)
@@ -200,29 +167,8 @@ class DealViewSet(ServiceViewSet):
 
     custom_field_entity = "deal"
     nested_reads = {"activities": ("activities", "customers.view_activity")}
-    csv_base_columns = [
-        "id",
-        "external_id",
-        "name",
-        "company.id",
-        "company.name",
-        "primary_contact.id",
-        "primary_contact.full_name",
-        "amount",
-        "currency",
-        "pipeline.id",
-        "pipeline.name",
-        "stage.id",
-        "stage.name",
-        "status",
-        "expected_close_date",
-        "closed_at",
-        "owner.id",
-        "owner.username",
-        "tags",
-        "created_at",
-        "updated_at",
-    ]
+    csv_base_columns = DEAL.csv_columns()
+    csv_list_fields = DEAL.csv_list_columns
 
     def create_record(self, data):
         return deals.deal_create(**data)
@@ -266,30 +212,12 @@ class ActivityViewSet(ServiceViewSet):
     filterset_class = filters.ActivityFilter
     search_fields = ["subject", "body", "external_id"]
     ordering_fields = ["id", "created_at", "updated_at", "due_at", "done_at"]
-    csv_list_fields: set[str] = set()
+    csv_list_fields = ACTIVITY.csv_list_columns
 
     def get_queryset(self):
         return selectors.activity_list()
 
-    csv_base_columns = [
-        "id",
-        "external_id",
-        "kind",
-        "subject",
-        "body",
-        "due_at",
-        "done_at",
-        "contact.id",
-        "contact.full_name",
-        "company.id",
-        "company.name",
-        "deal.id",
-        "deal.name",
-        "author.id",
-        "author.username",
-        "created_at",
-        "updated_at",
-    ]
+    csv_base_columns = ACTIVITY.csv_columns()
 
     def create_record(self, data):
         return activities.activity_create(author=self.request.user, **data)
