@@ -3,10 +3,12 @@
 An encoder takes the raw rows of ``export_rows.contact_raw_chunks`` (PII still encrypted) and
 returns the text of the whole chunk, byte for byte what the generic writers produce from
 ``export_rows.contact_rows`` dicts (the API's CSV cell rules, its XML element rules, one JSON
-record per line). It holds only plain data (keys, flags, column indexes) and functions compiled
-for its columns and custom fields when it is built (one inline expression per cell or element:
-a call per value cost as much as the value's rule), so a chunk can be encoded in a forked
-process (``customers.export_stream``).
+record per line). The row layout and the code of every cell and element are generated from the
+contact's representation (``customers.representation``) at import time. An encoder holds only
+plain data (keys, flags, column indexes) and functions compiled for its columns and custom
+fields when it is built (one inline expression per cell or element: a call per value cost as
+much as the value's rule), so a chunk can be encoded in a forked process
+(``customers.export_stream``).
 """
 
 import csv
@@ -90,6 +92,8 @@ _RAW_CUSTOM = _RAW.get("custom_fields")
 _PII_NAMES = tuple(spec.name for spec in CONTACT.pii_fields)
 # The PII tokens are the last text columns, side by side: one slice per row collects them.
 _PII_SLICE = slice(_RAW_TAGS - len(_PII_NAMES), _RAW_TAGS)
+if RAW_COLUMNS[_PII_SLICE] != tuple(f"_{name}" for name in _PII_NAMES):
+    raise ImportError(f"The PII tokens must close a raw contact row: {RAW_COLUMNS}")
 
 
 def _records_function():
