@@ -101,12 +101,13 @@ class Field:
         return self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Entity:
     """An entity's public shape: its fields in the order every door shows them.
 
     `name` is the entity's singular name (``contact``), also its custom fields' entity when
-    it has a ``custom_fields`` field.
+    it has a ``custom_fields`` field. Each entity is declared once, so it compares and hashes
+    by identity (code generated from it is cached per entity, looked up per list page).
     """
 
     name: str
