@@ -70,7 +70,9 @@ class Field:
     stored encrypted and shown masked to callers who may not read personal data. `csv` is
     the CSV column name, or for a reference the prefix of its two columns (``company.id``,
     ``company.name``); None: no CSV column (a computed value, or custom fields, which get a
-    column each). `xml` is the element's name. `columns` are the ``values()`` paths a plain
+    column each). `xml` is the element's name (the REST XML renderer writes the JSON keys, so
+    it is the field's name until that renderer reads it from here; the shape test holds the
+    two together). `columns` are the ``values()`` paths a plain
     row needs for this field, in order.
     """
 
