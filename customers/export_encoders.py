@@ -3,10 +3,12 @@
 An encoder takes the raw rows of ``export_rows.contact_raw_chunks`` (PII still encrypted) and
 returns the text of the whole chunk, byte for byte what the generic writers produce from
 ``export_rows.contact_rows`` dicts (the API's CSV cell rules, its XML element rules, one JSON
-record per line). It holds only plain data (keys, flags, column indexes) and functions compiled
-for its columns and custom fields when it is built (one inline expression per cell or element:
-a call per value cost as much as the value's rule), so a chunk can be encoded in a forked
-process (``customers.export_stream``).
+record per line). The row layout and the code of every cell and element are generated from the
+contact's representation (``customers.representation``) at import time. An encoder holds only
+plain data (keys, flags, column indexes) and functions compiled for its columns and custom
+fields when it is built (one inline expression per cell or element: a call per value cost as
+much as the value's rule), so a chunk can be encoded in a forked process
+(``customers.export_stream``).
 """
 
 import csv
@@ -16,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from json.encoder import encode_basestring
 from operator import itemgetter
@@ -27,6 +30,8 @@ from django.utils.dateparse import parse_datetime
 from customers import pii, stored_json
 from customers.bulk_decrypt import decrypt_many
 from customers.models import CustomField, format_full_name
+from customers.representation import CONTACT, Entity, Field, Kind, Read
+from customers.representation.records import decimal_text
 from integrations.formats.csv_cells import (
     FORMULA_PREFIXES,
     Column,
@@ -40,31 +45,119 @@ from integrations.formats.xml_elements import XMLDocument as XMLRenderer
 from integrations.formats.xml_elements import xml_text as _xml_text
 
 FORMATS = ("csv", "json", "xml")
-#: The CSV columns an encoder can fill without the generic path, in record order.
-CONTACT_COLUMNS = (
-    "id",
-    "external_id",
-    "first_name",
-    "last_name",
-    "full_name",
-    "title",
-    "company.id",
-    "company.name",
-    "email",
-    "phone",
-    "address",
-    "lifecycle_stage",
-    "source",
-    "owner.id",
-    "owner.username",
-    "tags",
-    "notes",
-    "consent_email",
-    "consent_phone",
-    "consent_updated_at",
-    "created_at",
-    "updated_at",
+#: What a raw contact row holds (``export_rows.contact_raw_chunks``), all from the contact's
+#: representation: its plain columns, then those read as text (datetimes, PII tokens) under
+#: ``_<name>``, and the tag names appended last.
+RAW_AS_TEXT = tuple(
+    spec.name for spec in CONTACT if spec.kind is Kind.DATETIME and spec.read is Read.ATTRIBUTE
+) + tuple(spec.name for spec in CONTACT.pii_fields)
+RAW_COLUMNS = (
+    *(column for column in CONTACT.row_columns if column not in RAW_AS_TEXT),
+    *(f"_{name}" for name in RAW_AS_TEXT),
 )
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One value of an encoder's record tuple: a field, or one part (``id``, label) of a
+    reference field."""
+
+    path: str  # the CSV column path: "title", "company.id", "company.name"
+    spec: Field
+    part: str = ""  # "", "id" or "label"
+
+
+def _record_layout(entity: Entity) -> tuple[_Slot, ...]:
+    """The record tuple's slots in field order, references as two slots; custom fields are
+    not slots (their values come last, as exports have always placed them)."""
+    slots: list[_Slot] = []
+    for spec in entity:
+        column = spec.csv or spec.name
+        if spec.kind is Kind.CUSTOM:
+            continue
+        if spec.kind is Kind.REFERENCE:
+            slots.append(_Slot(f"{column}.id", spec, "id"))
+            slots.append(_Slot(f"{column}.{spec.reference.label}", spec, "label"))
+        else:
+            slots.append(_Slot(column, spec))
+    return tuple(slots)
+
+
+_LAYOUT = _record_layout(CONTACT)
+#: The CSV columns an encoder can fill without the generic path, in record order.
+CONTACT_COLUMNS = tuple(slot.path for slot in _LAYOUT)
+_CUSTOM = len(_LAYOUT)  # the custom values' index in a record
+_TEXT_KINDS = frozenset({Kind.TEXT, Kind.CHOICE, Kind.EMAIL, Kind.PHONE, Kind.DECIMAL})
+_RAW = {column: index for index, column in enumerate(RAW_COLUMNS)}
+_RAW_TAGS = len(RAW_COLUMNS)
+_RAW_CUSTOM = _RAW.get("custom_fields")
+_PII_NAMES = tuple(spec.name for spec in CONTACT.pii_fields)
+# The PII tokens are the last text columns, side by side: one slice per row collects them.
+_PII_SLICE = slice(_RAW_TAGS - len(_PII_NAMES), _RAW_TAGS)
+if RAW_COLUMNS[_PII_SLICE] != tuple(f"_{name}" for name in _PII_NAMES):
+    raise ImportError(f"The PII tokens must close a raw contact row: {RAW_COLUMNS}")
+
+
+def _records_function():
+    """A function: (raw rows, their PII plaintexts in row order, their custom values, mask)
+    -> records, compiled from the layout: one inline expression per slot (a call per value
+    cost as much as the value's rule)."""
+
+    def raw(column: str) -> str:
+        return f"row[{_RAW[column]}]"
+
+    def label(spec: Field) -> str:
+        columns = spec.reference.label_columns
+        if spec.reference.label_is_full_name:
+            return f"full_name({raw(columns[0])}, {raw(columns[1])})"
+        return raw(columns[0])
+
+    def expression(slot: _Slot) -> str:
+        spec = slot.spec
+        if slot.part == "id":
+            return raw(spec.reference.id_column)
+        if slot.part == "label":
+            return f"({label(spec)} if {raw(spec.reference.id_column)} else None)"
+        if spec.pii:
+            return f"p_{spec.name}"
+        if spec.read is Read.FULL_NAME:
+            return f"full_name({raw(spec.columns[0])}, {raw(spec.columns[1])})"
+        if spec.kind is Kind.TAGS:
+            return f"row[{_RAW_TAGS}]"
+        if spec.kind is Kind.BOOL:
+            return f"bool({raw(spec.name)})"  # SQLite gives 0/1
+        if spec.kind is Kind.DATETIME:
+            return f"iso({raw('_' + spec.name)})"
+        if spec.kind is Kind.DATE:
+            return f"date_iso({raw(spec.name)})"
+        if spec.kind is Kind.DECIMAL:
+            places = CONTACT.model_field(spec.name).decimal_places
+            return f"decimal_raw({raw(spec.name)}, {int(places)})"
+        return raw(spec.columns[0])
+
+    width = len(_PII_NAMES)
+    lines = ["def build(raw_rows, plaintexts, customs, mask):", "    records = []"]
+    lines.append("    for number, row in enumerate(raw_rows):")
+    if width:
+        names = "".join(f"p_{name}, " for name in _PII_NAMES)
+        chunk = f"plaintexts[{width} * number : {width} * number + {width}]"
+        lines.append(f"        ({names}) = {chunk}")
+        lines.append("        if mask:")
+        lines += [f"            p_{s.name} = mask_{s.pii}(p_{s.name})" for s in CONTACT.pii_fields]
+    values = "".join(f"{expression(slot)}, " for slot in _LAYOUT)
+    lines.append(f"        records.append(({values}customs[number]))")
+    lines.append("    return records")
+    namespace = {
+        "full_name": format_full_name,
+        "iso": _iso,
+        "date_iso": _date_iso,
+        "decimal_raw": _decimal_raw,
+        **{f"mask_{kind}": masker for kind, masker in pii.MASKERS.items()},
+    }
+    exec(compile("\n".join(lines) + "\n", "<export records>", "exec"), namespace)  # repr()s
+    return namespace["build"]
+
+
 _FORMULA_START = frozenset(FORMULA_PREFIXES)
 # Anything _xml_text would change: markup, CR, and characters XML 1.0 cannot carry.
 _XML_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -138,69 +231,10 @@ class ContactEncoder:
         ``self.custom`` order (what the compiled encoders read: no dict to build per row)."""
         tokens: list[str | None] = []
         for row in raw_rows:
-            tokens += row[18:21]
+            tokens += row[_PII_SLICE]
         plaintexts = decrypt_many(tokens, self.keys, what="a contact's email, phone or address")
         customs = self._custom_values(raw_rows, as_dicts=custom_dicts)
-        mask = not self.can_view_pii
-        records = []
-        for number, row in enumerate(raw_rows):
-            (
-                pk,
-                external_id,
-                first_name,
-                last_name,
-                title,
-                company_id,
-                company_name,
-                lifecycle_stage,
-                source,
-                owner_id,
-                owner_username,
-                notes,
-                consent_email,
-                consent_phone,
-                _custom,
-                consent_updated_at,
-                created_at,
-                updated_at,
-                _email,
-                _phone,
-                _address,
-                tags,
-            ) = row
-            email, phone, address = plaintexts[3 * number : 3 * number + 3]
-            if mask:
-                email = pii.mask_email(email)
-                phone = pii.mask_phone(phone)
-                address = pii.mask_address(address)
-            records.append(
-                (
-                    pk,
-                    external_id,
-                    first_name,
-                    last_name,
-                    format_full_name(first_name, last_name),
-                    title,
-                    company_id,
-                    company_name if company_id else None,
-                    email,
-                    phone,
-                    address,
-                    lifecycle_stage,
-                    source,
-                    owner_id,
-                    owner_username if owner_id else None,
-                    tags,
-                    notes,
-                    bool(consent_email),  # SQLite gives 0/1
-                    bool(consent_phone),
-                    _iso(consent_updated_at),
-                    _iso(created_at),
-                    _iso(updated_at),
-                    customs[number],
-                )
-            )
-        return records
+        return _build_records(raw_rows, plaintexts, customs, not self.can_view_pii)
 
     def _custom_values(self, raw_rows: Sequence[tuple], *, as_dicts: bool) -> list:
         """Every active field's value per row (None when unset), as ``plain_values`` gives.
@@ -215,7 +249,7 @@ class ContactEncoder:
         rows_values = []
         tokens, slots = [], []
         for row in raw_rows:
-            stored = row[14]
+            stored = row[_RAW_CUSTOM]
             if not stored:
                 stored = {}
             elif type(stored) is str:  # raw JSON text (SQLite, and psycopg as Django sets it up)
@@ -280,30 +314,31 @@ def contact_encoder(
 
 
 def record_dict(r: tuple) -> dict[str, Any]:
-    """A record of ``ContactEncoder.records`` as ``ContactOutputSerializer`` renders it."""
-    return {
-        "id": r[0],
-        "external_id": r[1],
-        "first_name": r[2],
-        "last_name": r[3],
-        "full_name": r[4],
-        "title": r[5],
-        "company": {"id": r[6], "name": r[7]} if r[6] else None,
-        "email": r[8],
-        "phone": r[9],
-        "address": r[10],
-        "lifecycle_stage": r[11],
-        "source": r[12],
-        "owner": {"id": r[13], "username": r[14]} if r[13] else None,
-        "tags": r[15],
-        "notes": r[16],
-        "consent_email": r[17],
-        "consent_phone": r[18],
-        "consent_updated_at": r[19],
-        "created_at": r[20],
-        "updated_at": r[21],
-        "custom_fields": r[22],
-    }
+    """A record of ``ContactEncoder.records`` as ``ContactOutputSerializer`` renders it
+    (custom fields last)."""
+    return _record_dict(r)
+
+
+def _record_dict_function():
+    """record -> dict, compiled from the layout: one inline item per field."""
+    items, slot = [], 0
+    for spec in CONTACT:
+        if spec.kind is Kind.CUSTOM:
+            continue
+        if spec.kind is Kind.REFERENCE:
+            label = spec.reference.label
+            pair = f"{{'id': r[{slot}], {label!r}: r[{slot + 1}]}}"
+            items.append(f"{spec.name!r}: {pair} if r[{slot}] else None")
+            slot += 2
+        else:
+            items.append(f"{spec.name!r}: r[{slot}]")
+            slot += 1
+    if CONTACT.has_custom_fields:
+        items.append(f"'custom_fields': r[{_CUSTOM}]")
+    source = "def record(r):\n    return {" + ", ".join(items) + "}\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<export record dict>", "exec"), namespace)  # names only as repr()
+    return namespace["record"]
 
 
 def _json_record_function(encode, custom_names: Sequence[str] = ()):
@@ -338,33 +373,29 @@ def _json_record_function(encode, custom_names: Sequence[str] = ()):
         inner = f"'{{\"id\": ' + {number(index)} + ', \"{name}\": ' + {text(index + 1)} + '}}'"
         return f'("null" if not r[{index}] else {inner})'
 
-    fields = (
-        ("id", number(0)),
-        ("external_id", text(1)),
-        ("first_name", text(2)),
-        ("last_name", text(3)),
-        ("full_name", text(4)),
-        ("title", text(5)),
-        ("company", pair(6, "name")),
-        ("email", text(8)),
-        ("phone", text(9)),
-        ("address", text(10)),
-        ("lifecycle_stage", text(11)),
-        ("source", text(12)),
-        ("owner", pair(13, "username")),
-        ("tags", '("[" + ", ".join(map(escape, r[15])) + "]")'),
-        ("notes", text(16)),
-        ("consent_email", '("true" if r[17] else "false")'),
-        ("consent_phone", '("true" if r[18] else "false")'),
-        ("consent_updated_at", text(19)),
-        ("created_at", text(20)),
-        ("updated_at", text(21)),
-        ("custom_fields", custom),
-    )
+    fields = []
+    for index, slot in enumerate(_LAYOUT):
+        spec = slot.spec
+        if slot.part == "id":
+            fields.append((spec.name, pair(index, spec.reference.label)))
+        elif slot.part == "label":
+            continue
+        elif spec.kind is Kind.TAGS:
+            fields.append((spec.name, f'("[" + ", ".join(map(escape, r[{index}])) + "]")'))
+        elif spec.kind is Kind.BOOL:
+            fields.append((spec.name, f'("true" if r[{index}] else "false")'))
+        elif spec.kind is Kind.INT:
+            fields.append((spec.name, number(index)))
+        else:
+            fields.append((spec.name, text(index)))
+    if CONTACT.has_custom_fields:
+        fields.append(("custom_fields", custom))
     pieces = []
     for number_, (key, expression) in enumerate(fields):
         pieces += [repr(("{" if number_ == 0 else ", ") + f'"{key}": '), expression]
-    source = f"def record(r):\n    c = r[22]\n    return ''.join(({', '.join(pieces)}, '}}'))\n"
+    source = (
+        f"def record(r):\n    c = r[{_CUSTOM}]\n    return ''.join(({', '.join(pieces)}, '}}'))\n"
+    )
     namespace = {"escape": encode_basestring, "encode": encode}
     exec(compile(source, "<export json record>", "exec"), namespace)  # names only as repr()
     return namespace["record"]
@@ -402,6 +433,20 @@ def _parse_stored_datetime(text: str) -> datetime:
     if value is None:
         raise ValueError(f"Not a datetime: {text!r}")
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+def _date_iso(value) -> str | None:
+    """A date as the database driver gives it (text on SQLite, a date on PostgreSQL)."""
+    if value is None or type(value) is str:
+        return value
+    return value.isoformat()
+
+
+def _decimal_raw(value, places: int) -> str | None:
+    """A decimal as the driver gives it (a float or text on SQLite) as DRF renders it."""
+    if value is None:
+        return None
+    return decimal_text(value if type(value) is Decimal else Decimal(str(value)), places)
 
 
 def _mask(kind: str, value: str) -> str:
@@ -449,7 +494,7 @@ def _cell_picker(columns: tuple[Column, ...], custom: tuple[CustomSpec, ...]):
         else:
             cells.append(_CELLS[CONTACT_COLUMNS.index(path)])
     source = (
-        "def cells(r):\n    c = r[22]\n    return ("
+        f"def cells(r):\n    c = r[{_CUSTOM}]\n    return ("
         + "".join(f"{cell}, " for cell in cells)
         + ")\n"
     )
@@ -467,31 +512,28 @@ def _number(index: int) -> str:
     return f'"" if (v := r[{index}]) is None else v'
 
 
+def _cell(index: int, slot: _Slot) -> str:
+    """The expression of a slot's cell from a record `r` (``CsvLineWriter``'s rules)."""
+    spec = slot.spec
+    if slot.part == "id":
+        return _number(index)
+    if slot.part == "label":
+        return _text(index)
+    if spec.name == "id":
+        return f"r[{index}]"  # the primary key: a positive whole number
+    if spec.kind is Kind.INT:
+        return f"any_cell(r[{index}])"
+    if spec.kind is Kind.TAGS:
+        return f'tags_cell(v) if (v := r[{index}]) else ""'
+    if spec.kind is Kind.BOOL:
+        return f'"true" if r[{index}] else "false"'
+    if spec.kind in (Kind.DATETIME, Kind.DATE):
+        return f'r[{index}] or ""'  # ISO text: never starts like a formula
+    return _text(index)
+
+
 #: Per ``CONTACT_COLUMNS`` entry, the expression of its cell from a record `r`.
-_CELLS = (
-    "r[0]",
-    _text(1),
-    _text(2),
-    _text(3),
-    _text(4),
-    _text(5),
-    _number(6),
-    _text(7),
-    _text(8),
-    _text(9),
-    _text(10),
-    _text(11),
-    _text(12),
-    _number(13),
-    _text(14),
-    'tags_cell(v) if (v := r[15]) else ""',
-    _text(16),
-    '"true" if r[17] else "false"',
-    '"true" if r[18] else "false"',
-    'r[19] or ""',
-    'r[20] or ""',
-    'r[21] or ""',
-)
+_CELLS = tuple(_cell(index, slot) for index, slot in enumerate(_LAYOUT))
 #: ``_any_cell(custom value)``, text (the usual type) inline.
 _CUSTOM_CELL = (
     '(("\'" + v if v[:1] in F else v) if type(v := c[{index}]) is str '
@@ -502,12 +544,20 @@ _CUSTOM_CELL = (
 # XML: the elements ``XMLRenderer.element`` writes for a contact, up to its custom fields.
 
 
+_XML_TEXT_SLOTS = itemgetter(
+    *(
+        index
+        for index, slot in enumerate(_LAYOUT)
+        if slot.part == "label"
+        or (not slot.part and slot.spec.kind in _TEXT_KINDS and slot.spec.read is Read.ATTRIBUTE)
+    )
+)
+_XML_TAGS = next(index for index, slot in enumerate(_LAYOUT) if slot.spec.kind is Kind.TAGS)
+
+
 def _xml_row(r: tuple) -> str:
     """The elements of a record up to its custom fields; escaped only when a value needs it."""
-    if _XML_SPECIAL.search(
-        "".join([v for v in itemgetter(1, 2, 3, 5, 7, 8, 9, 10, 11, 12, 14, 16)(r) if v])
-        + "".join(r[15])
-    ):
+    if _XML_SPECIAL.search("".join([v for v in _XML_TEXT_SLOTS(r) if v]) + "".join(r[_XML_TAGS])):
         return _xml_row_escaped(r)
     return _xml_row_plain(r)
 
@@ -533,31 +583,29 @@ def _xml_row_function(escaped: bool):
         )
 
     tag = f"f'<list-item>{{{value('t')}}}</list-item>' if t else '<list-item/>'"
-    elements = (
-        "f'<list-item><id>{r[0]}</id>'",
-        text("external_id", 1),
-        text("first_name", 2),
-        text("last_name", 3),
-        text("full_name", 4),
-        text("title", 5),
-        pair("company", 6, "name"),
-        text("email", 8),
-        text("phone", 9),
-        text("address", 10),
-        text("lifecycle_stage", 11),
-        text("source", 12),
-        pair("owner", 13, "username"),
-        f"('<tags>' + ''.join([{tag} for t in v]) + '</tags>' "
-        "if (v := r[15]) else '<tags type=\"list\"/>')",
-        text("notes", 16),
-        "('<consent_email>true</consent_email>' if r[17] "
-        "else '<consent_email>false</consent_email>')",
-        "('<consent_phone>true</consent_phone>' if r[18] "
-        "else '<consent_phone>false</consent_phone>')",
-        text("consent_updated_at", 19),
-        text("created_at", 20),
-        text("updated_at", 21),
-    )
+
+    def element(index: int, slot: _Slot) -> str | None:
+        spec, name = slot.spec, slot.spec.xml
+        if slot.part == "id":
+            return pair(name, index, spec.reference.label)
+        if slot.part == "label":
+            return None  # inside the pair
+        if index == 0 and spec.name == "id":
+            return f"f'<list-item><{name}>{{r[0]}}</{name}>'"
+        if spec.kind is Kind.INT:
+            return f"('<{name}' + NIL if (v := r[{index}]) is None else f'<{name}>{{v}}</{name}>')"
+        if spec.kind is Kind.TAGS:
+            return (
+                f"('<{name}>' + ''.join([{tag} for t in v]) + '</{name}>' "
+                f"if (v := r[{index}]) else '<{name} type=\"list\"/>')"
+            )
+        if spec.kind is Kind.BOOL:
+            return f"('<{name}>true</{name}>' if r[{index}] else '<{name}>false</{name}>')"
+        return text(name, index)
+
+    elements = [e for index, slot in enumerate(_LAYOUT) if (e := element(index, slot))]
+    if not elements[0].startswith("f'<list-item>"):
+        elements.insert(0, "'<list-item>'")
     source = "def row(r):\n    return ''.join((" + ", ".join(elements) + "))\n"
     namespace = {"esc": _xml_text, "NIL": _NIL}
     exec(compile(source, "<export xml row>", "exec"), namespace)
@@ -587,7 +635,7 @@ def _xml_custom_function(names: Sequence[str]):
         else:
             parts.append(f"element({name!r}, c[{index}])")
     source = (
-        "def custom(r):\n    c = r[22]\n"
+        f"def custom(r):\n    c = r[{_CUSTOM}]\n"
         "    return ''.join(('<custom_fields>', " + ", ".join(parts) + ", '</custom_fields>'))\n"
     )
     namespace = {
@@ -602,3 +650,7 @@ def _xml_custom_function(names: Sequence[str]):
 @lru_cache(maxsize=1024)
 def _is_xml_name(name: str) -> bool:
     return bool(_XML_NAME.match(name))
+
+
+_build_records = _records_function()
+_record_dict = _record_dict_function()

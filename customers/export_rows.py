@@ -9,8 +9,7 @@ memory, whatever the row count.
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from django.db import connections, models
@@ -18,32 +17,17 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
-from customers import pii
 from customers.custom_fields.values import plain_values
-from customers.export_encoders import contact_encoder, record_dict
-from customers.models import Company, Contact, CustomField, Deal, format_full_name
+from customers.export_encoders import RAW_AS_TEXT, RAW_COLUMNS, contact_encoder, record_dict
+from customers.models import Company, Contact, CustomField, Deal
+from customers.representation import COMPANY, DEAL, Entity
+from customers.representation.records import record_function
 
 # Read as text: datetimes (no datetime object to build, pickle and format again) and PII tokens.
-_AS_TEXT = ("consent_updated_at", "created_at", "updated_at", *pii.PII_FIELDS)
-#: A raw contact row (``contact_raw_chunks``): plain columns, then the columns read as text.
-CONTACT_RAW = (
-    "id",
-    "external_id",
-    "first_name",
-    "last_name",
-    "title",
-    "company_id",
-    "company__name",
-    "lifecycle_stage",
-    "source",
-    "owner_id",
-    "owner__username",
-    "notes",
-    "consent_email",
-    "consent_phone",
-    "custom_fields",
-    *(f"_{name}" for name in _AS_TEXT),
-)
+_AS_TEXT = RAW_AS_TEXT
+#: A raw contact row (``contact_raw_chunks``): plain columns, then the columns read as text,
+#: all from the contact's representation (``export_encoders.RAW_COLUMNS``).
+CONTACT_RAW = RAW_COLUMNS
 
 
 def iso(value: datetime | None) -> str | None:
@@ -166,8 +150,7 @@ def company_rows(
     chunk_size: int = 2000,
 ) -> Iterator[dict[str, Any]]:
     """Companies as ``CompanyOutputSerializer`` renders them."""
-    for row, tags in _chunked(queryset, _COMPANY_VALUES, chunk_size):
-        yield _company_dict(row, tags, can_view_pii, definitions)
+    yield from _records(COMPANY, queryset, can_view_pii, definitions, chunk_size)
 
 
 def deal_rows(
@@ -178,8 +161,26 @@ def deal_rows(
     chunk_size: int = 2000,
 ) -> Iterator[dict[str, Any]]:
     """Deals as ``DealOutputSerializer`` renders them (deals carry PII only in custom fields)."""
-    for row, tags in _chunked(queryset, _DEAL_VALUES, chunk_size):
-        yield _deal_dict(row, tags, can_view_pii, definitions)
+    yield from _records(DEAL, queryset, can_view_pii, definitions, chunk_size)
+
+
+def _records(
+    entity: Entity,
+    queryset: QuerySet,
+    can_view_pii: bool,
+    definitions: Sequence[CustomField],
+    chunk_size: int,
+) -> Iterator[dict[str, Any]]:
+    """`entity`'s records from ``values_list`` rows of its representation's columns (PII
+    decrypted by the model fields' converters), built by its generated record function."""
+    columns = entity.row_columns
+    record = record_function(entity, columns=columns, can_view_pii=can_view_pii)
+
+    def custom(values: Any) -> dict[str, Any]:
+        return plain_values(values, definitions, can_view_pii=can_view_pii)
+
+    for row, tags in _chunked(queryset, columns, chunk_size):
+        yield record(row, tags, custom, iso)
 
 
 def _chunked(
@@ -240,150 +241,3 @@ def _tags_by_record(model: type[models.Model], ids: list[int]) -> dict[int, list
         if record_id in wanted:
             tags[record_id].append(name)
     return tags
-
-
-_COMPANY_VALUES = (
-    "id",
-    "external_id",
-    "name",
-    "domain",
-    "industry",
-    "size_band",
-    "country",
-    "phone",
-    "address",
-    "owner_id",
-    "owner__username",
-    "created_at",
-    "updated_at",
-    "custom_fields",
-)
-
-
-def _company_dict(
-    row: tuple, tags: list[str], can_view_pii: bool, definitions: Sequence[CustomField]
-) -> dict[str, Any]:
-    (
-        pk,
-        external_id,
-        name,
-        domain,
-        industry,
-        size_band,
-        country,
-        phone,
-        address,
-        owner_id,
-        owner_username,
-        created_at,
-        updated_at,
-        custom_values,
-    ) = row
-    if not can_view_pii:
-        phone, address = pii.mask_phone(phone), pii.mask_address(address)
-    return {
-        "id": pk,
-        "external_id": external_id,
-        "name": name,
-        "domain": domain,
-        "industry": industry,
-        "size_band": size_band,
-        "country": country,
-        "phone": phone,
-        "address": address,
-        "owner": {"id": owner_id, "username": owner_username} if owner_id else None,
-        "tags": tags,
-        "custom_fields": plain_values(custom_values, definitions, can_view_pii=can_view_pii),
-        "created_at": iso(created_at),
-        "updated_at": iso(updated_at),
-    }
-
-
-_DEAL_VALUES = (
-    "id",
-    "external_id",
-    "name",
-    "company_id",
-    "company__name",
-    "primary_contact_id",
-    "primary_contact__first_name",
-    "primary_contact__last_name",
-    "amount",
-    "currency",
-    "stage__pipeline_id",
-    "stage__pipeline__name",
-    "stage_id",
-    "stage__name",
-    "status",
-    "expected_close_date",
-    "closed_at",
-    "owner_id",
-    "owner__username",
-    "created_at",
-    "updated_at",
-    "custom_fields",
-)
-
-
-def _deal_dict(
-    row: tuple, tags: list[str], can_view_pii: bool, definitions: Sequence[CustomField]
-) -> dict[str, Any]:
-    (
-        pk,
-        external_id,
-        name,
-        company_id,
-        company_name,
-        contact_id,
-        contact_first_name,
-        contact_last_name,
-        amount,
-        currency,
-        pipeline_id,
-        pipeline_name,
-        stage_id,
-        stage_name,
-        status,
-        expected_close_date,
-        closed_at,
-        owner_id,
-        owner_username,
-        created_at,
-        updated_at,
-        custom_values,
-    ) = row
-    contact = (
-        {"id": contact_id, "full_name": format_full_name(contact_first_name, contact_last_name)}
-        if contact_id
-        else None
-    )
-    return {
-        "id": pk,
-        "external_id": external_id,
-        "name": name,
-        "company": {"id": company_id, "name": company_name} if company_id else None,
-        "primary_contact": contact,
-        "amount": _decimal_text(amount, Deal._meta.get_field("amount").decimal_places),
-        "currency": currency,
-        "pipeline": {"id": pipeline_id, "name": pipeline_name},
-        "stage": {"id": stage_id, "name": stage_name},
-        "status": status,
-        "expected_close_date": _date_text(expected_close_date),
-        "closed_at": iso(closed_at),
-        "owner": {"id": owner_id, "username": owner_username} if owner_id else None,
-        "tags": tags,
-        "custom_fields": plain_values(custom_values, definitions, can_view_pii=can_view_pii),
-        "created_at": iso(created_at),
-        "updated_at": iso(updated_at),
-    }
-
-
-def _decimal_text(value: Decimal | None, places: int) -> str | None:
-    """DRF's DecimalField output (COERCE_DECIMAL_TO_STRING): fixed places, as text."""
-    if value is None:
-        return None
-    return str(value.quantize(Decimal(1).scaleb(-places)))
-
-
-def _date_text(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None

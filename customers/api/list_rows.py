@@ -1,5 +1,7 @@
 """The contact list's read path: a page of ``values()`` rows shaped exactly as
-``ContactOutputSerializer`` renders a contact, key order included.
+``ContactOutputSerializer`` renders a contact, key order included; both derive from the
+contact's representation (``customers.representation``), the rows' columns and the function
+building a record from one included.
 
 A list page is the API's hottest request. Building a model instance per row and asking a
 serializer field per cell cost more than everything else in it together; plain rows plus one
@@ -28,48 +30,29 @@ from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from customers import pii, selectors, stored_json
+from customers import selectors, stored_json
 from customers.bulk_decrypt import decrypt_many
 from customers.custom_fields.values import (
     active_definitions,
     definitions_fingerprint_sql,
     mask,
 )
-from customers.models import Contact, CustomField, format_full_name
+from customers.models import Contact, CustomField
+from customers.representation import CONTACT, Kind
+from customers.representation.records import record_function
 
-# What a contact row needs; the ordering fields a cursor reads (id, names, times) are among them.
-CONTACT_VALUES = (
-    "id",
-    "external_id",
-    "first_name",
-    "last_name",
-    "title",
-    "company_id",
-    "company__name",
-    "email",
-    "phone",
-    "address",
-    "lifecycle_stage",
-    "source",
-    "owner_id",
-    "owner__username",
-    "notes",
-    "consent_email",
-    "consent_phone",
-    "consent_updated_at",
-    "created_at",
-    "updated_at",
-    "custom_fields",
-)
+# What a contact row needs (the representation's columns); the ordering fields a cursor reads
+# (id, names, times) are among them.
+CONTACT_VALUES = CONTACT.row_columns
 
-
-_CIPHERTEXT = {name: f"{name}_token" for name in pii.PII_FIELDS}
+_PII_NAMES = tuple(spec.name for spec in CONTACT.pii_fields)
+_CIPHERTEXT = {name: f"{name}_token" for name in _PII_NAMES}
 # Each row also carries the custom field definitions' fingerprint (``page_definitions``).
 DEFINITIONS_FINGERPRINT = "custom_field_definitions_fingerprint"
 # Timestamps are read as the database's ISO text and parsed here (``fromisoformat``): on
 # PostgreSQL, Django's time-zone-setting loader makes psycopg parse each one in Python, which
 # cost more than anything else in reading a page.
-_TIME_TEXT = {name: f"{name}_text" for name in ("consent_updated_at", "created_at", "updated_at")}
+_TIME_TEXT = {spec.name: f"{spec.name}_text" for spec in CONTACT if spec.kind is Kind.DATETIME}
 
 
 def contact_values() -> QuerySet:
@@ -286,15 +269,13 @@ def contact_page(
     if wanted is not None and "custom_fields" not in wanted:
         active = []
     tags = _tag_names([row["id"] for row in rows]) if wanted is None or "tags" in wanted else {}
-    builtin = wanted is None or not wanted.isdisjoint(pii.PII_FIELDS)
+    builtin = wanted is None or not wanted.isdisjoint(_PII_NAMES)
     _decrypt(rows, [field.name for field in active if field.pii], builtin=builtin)
     shape_custom = _custom_shaper(active, can_view_pii)
     time = _time_formatter(timezone.get_current_timezone())
+    contact = record_function(CONTACT, can_view_pii=can_view_pii)
     no_tags: list[str] = []
-    records = [
-        _contact(row, tags.get(row["id"], no_tags), can_view_pii, shape_custom, time)
-        for row in rows
-    ]
+    records = [contact(row, tags.get(row["id"], no_tags), shape_custom, time) for row in rows]
     if wanted is not None:
         records = [
             {key: value for key, value in record.items() if key in wanted} for record in records
@@ -334,36 +315,38 @@ def _decrypt(
 ) -> None:
     """Every token of the page (built-in and custom PII) decrypted in one call, in place;
     built-in PII stays None when `builtin` is off (a sparse fieldset without it)."""
-    email, phone, address = (_CIPHERTEXT[name] for name in pii.PII_FIELDS)
+    ciphertexts = [_CIPHERTEXT[name] for name in _PII_NAMES]
+    width = len(ciphertexts)
     tokens: list[str | None] = []
     for row in rows:
-        ciphertexts = (row.pop(email), row.pop(phone), row.pop(address))
         if builtin:
-            tokens.extend(ciphertexts)
+            tokens.extend([row.pop(alias) for alias in ciphertexts])
+        else:
+            for alias in ciphertexts:
+                del row[alias]
         if pii_names and (custom := row["custom_fields"]):
             tokens.extend([custom.get(name) for name in pii_names])
     if not tokens:
         for row in rows:
             row.update(_NO_PII)
         return
-    plaintexts = iter(decrypt_many(tokens, settings.FIELD_ENCRYPTION_KEYS, what="a contact's PII"))
+    plaintexts = decrypt_many(tokens, settings.FIELD_ENCRYPTION_KEYS, what="a contact's PII")
+    position = 0
     for row in rows:
         if builtin:
-            row["email"], row["phone"], row["address"] = (
-                next(plaintexts),
-                next(plaintexts),
-                next(plaintexts),
-            )
+            row.update(zip(_PII_NAMES, plaintexts[position : position + width], strict=True))
+            position += width
         else:
             row.update(_NO_PII)
         if pii_names and (custom := row["custom_fields"]):
             for name in pii_names:
-                plaintext = next(plaintexts)
+                plaintext = plaintexts[position]
+                position += 1
                 if plaintext is not None:
                     custom[name] = plaintext
 
 
-_NO_PII = dict.fromkeys(pii.PII_FIELDS)
+_NO_PII = dict.fromkeys(_PII_NAMES)
 
 
 def _custom_shaper(
@@ -412,43 +395,3 @@ def _time_formatter(zone: tzinfo) -> Callable[[datetime | None], str | None]:
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return time
-
-
-def _contact(
-    row: Mapping[str, Any],
-    tags: list[str],
-    can_view_pii: bool,
-    shape_custom: Callable[[Mapping[str, Any] | None], dict[str, Any]],
-    time: Callable[[datetime | None], str | None],
-) -> dict[str, Any]:
-    email, phone, address = row["email"], row["phone"], row["address"]
-    if not can_view_pii:
-        email, phone, address = (
-            pii.mask_email(email),
-            pii.mask_phone(phone),
-            pii.mask_address(address),
-        )
-    company_id, owner_id = row["company_id"], row["owner_id"]
-    return {
-        "id": row["id"],
-        "external_id": row["external_id"],
-        "first_name": row["first_name"],
-        "last_name": row["last_name"],
-        "full_name": format_full_name(row["first_name"], row["last_name"]),
-        "title": row["title"],
-        "company": None if company_id is None else {"id": company_id, "name": row["company__name"]},
-        "email": email,
-        "phone": phone,
-        "address": address,
-        "lifecycle_stage": row["lifecycle_stage"],
-        "source": row["source"],
-        "owner": None if owner_id is None else {"id": owner_id, "username": row["owner__username"]},
-        "tags": tags,
-        "custom_fields": shape_custom(row["custom_fields"]),
-        "notes": row["notes"],
-        "consent_email": row["consent_email"],
-        "consent_phone": row["consent_phone"],
-        "consent_updated_at": time(row["consent_updated_at"]),
-        "created_at": time(row["created_at"]),
-        "updated_at": time(row["updated_at"]),
-    }

@@ -1,14 +1,18 @@
 """REST representations of the domain. Output serializers shape responses; input serializers
-only type-check what a client sent. The rules (uniqueness, stages, blind indexes) live in the
-services, which the viewsets call with the validated data."""
+only type-check what a client sent. Those of contacts, companies, deals and activities are
+derived from ``customers.representation`` (fields, order, PII, what is writable). The rules
+(uniqueness, stages, blind indexes) live in the services, which the viewsets call with the
+validated data."""
 
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxLengthValidator
 from rest_framework import serializers
 
 from customers.api.fields import CustomFieldsField, PIIField, RelatedRefField, TagNamesField
-from customers.models import Activity, Company, Contact, CustomField, Deal, Pipeline, Stage, Tag
+from customers.models import CustomField, Pipeline, Stage, Tag
+from customers.representation import ACTIVITY, COMPANY, CONTACT, DEAL, Entity, Field, Kind
 
 User = get_user_model()
 
@@ -37,191 +41,85 @@ def text(max_length: int | None = None, **kwargs: Any) -> serializers.CharField:
     return serializers.CharField(max_length=max_length, **kwargs)
 
 
-class ContactOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
-    company = RelatedRefField(label_attr="name", read_only=True)
-    owner = owner_ref(read_only=True)
-    email = PIIField(pii_kind="email", read_only=True)
-    phone = PIIField(pii_kind="phone", read_only=True)
-    address = PIIField(pii_kind="address", read_only=True)
-    tags = TagNamesField(read_only=True)
-    custom_fields = CustomFieldsField(read_only=True)
-
-    class Meta:
-        model = Contact
-        fields = [
-            "id",
-            "external_id",
-            "first_name",
-            "last_name",
-            "full_name",
-            "title",
-            "company",
-            "email",
-            "phone",
-            "address",
-            "lifecycle_stage",
-            "source",
-            "owner",
-            "tags",
-            "custom_fields",
-            "notes",
-            "consent_email",
-            "consent_phone",
-            "consent_updated_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+def _max_length(model_field: Any) -> int | None:
+    """The model's length limit: its max_length, else its MaxLengthValidator's (a text or an
+    encrypted column, which the database cannot check)."""
+    if model_field.max_length:
+        return model_field.max_length
+    limits = [v.limit_value for v in model_field.validators if isinstance(v, MaxLengthValidator)]
+    return min(limits) if limits else None
 
 
-class ContactInputSerializer(serializers.Serializer):
-    external_id = text(255)
-    first_name = text(150)
-    last_name = text(150)
-    title = text(150)
-    company = RelatedRefField(label_attr="name")
-    email = PIIField(pii_kind="email", max_length=254)
-    phone = PIIField(pii_kind="phone", max_length=64)
-    address = PIIField(pii_kind="address", max_length=1000)
-    lifecycle_stage = text(16, allow_blank=False)
-    source = text(100)
-    owner = owner_ref()
-    tags = TagNamesField()
-    custom_fields = CustomFieldsField()
-    notes = text()
-    consent_email = serializers.BooleanField(required=False)
-    consent_phone = serializers.BooleanField(required=False)
+def _output_field(spec: Field) -> serializers.Field | None:
+    """The declared field of an output serializer; None: ModelSerializer's own for the model
+    field (or property) of that name renders it."""
+    if spec.kind is Kind.REFERENCE:
+        source = spec.attribute if spec.attribute != spec.name else None
+        options = {"source": source} if source else {}
+        return RelatedRefField(label_attr=spec.reference.label, read_only=True, **options)
+    if spec.kind is Kind.TAGS:
+        return TagNamesField(read_only=True)
+    if spec.kind is Kind.CUSTOM:
+        return CustomFieldsField(read_only=True)
+    if spec.pii:
+        return PIIField(pii_kind=spec.pii, read_only=True)
+    return None
 
 
-class CompanyOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
-    owner = owner_ref(read_only=True)
-    phone = PIIField(pii_kind="phone", read_only=True)
-    address = PIIField(pii_kind="address", read_only=True)
-    tags = TagNamesField(read_only=True)
-    custom_fields = CustomFieldsField(read_only=True)
-
-    class Meta:
-        model = Company
-        fields = [
-            "id",
-            "external_id",
-            "name",
-            "domain",
-            "industry",
-            "size_band",
-            "country",
-            "phone",
-            "address",
-            "owner",
-            "tags",
-            "custom_fields",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-
-class CompanyInputSerializer(serializers.Serializer):
-    external_id = text(255)
-    name = text(255, allow_blank=False)
-    domain = text(255)
-    industry = text(100)
-    size_band = text(16)
-    country = text(2)
-    phone = PIIField(pii_kind="phone", max_length=64)
-    address = PIIField(pii_kind="address", max_length=1000)
-    owner = owner_ref()
-    tags = TagNamesField()
-    custom_fields = CustomFieldsField()
+def _input_field(entity: Entity, spec: Field) -> serializers.Field:
+    """What a client may send for `spec`: typed only (the services hold the rules); lengths,
+    blank, decimal places from the model field."""
+    if spec.kind is Kind.REFERENCE:
+        return RelatedRefField(label_attr=spec.reference.label)
+    if spec.kind is Kind.TAGS:
+        return TagNamesField()
+    if spec.kind is Kind.CUSTOM:
+        return CustomFieldsField()
+    model_field = entity.model_field(spec.name)
+    if spec.pii:
+        return PIIField(pii_kind=spec.pii, max_length=_max_length(model_field))
+    if spec.kind is Kind.BOOL:
+        return serializers.BooleanField(required=False)
+    if spec.kind is Kind.DECIMAL:
+        return serializers.DecimalField(
+            max_digits=model_field.max_digits,
+            decimal_places=model_field.decimal_places,
+            required=False,
+        )
+    if spec.kind is Kind.DATE:
+        return serializers.DateField(required=False, allow_null=True)
+    if spec.kind is Kind.DATETIME:
+        return serializers.DateTimeField(required=False, allow_null=True)
+    if spec.kind is Kind.INT:
+        return serializers.IntegerField(required=False, allow_null=True)
+    return text(_max_length(model_field), allow_blank=model_field.blank)
 
 
-class DealOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
-    company = RelatedRefField(label_attr="name", read_only=True)
-    primary_contact = RelatedRefField(label_attr="full_name", read_only=True)
-    stage = RelatedRefField(label_attr="name", read_only=True)
-    pipeline = serializers.SerializerMethodField()
-    owner = owner_ref(read_only=True)
-    tags = TagNamesField(read_only=True)
-    custom_fields = CustomFieldsField(read_only=True)
-
-    class Meta:
-        model = Deal
-        fields = [
-            "id",
-            "external_id",
-            "name",
-            "company",
-            "primary_contact",
-            "amount",
-            "currency",
-            "pipeline",
-            "stage",
-            "status",
-            "expected_close_date",
-            "closed_at",
-            "owner",
-            "tags",
-            "custom_fields",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-    def get_pipeline(self, deal: Deal) -> dict[str, Any]:
-        return {"id": deal.stage.pipeline_id, "name": deal.stage.pipeline.name}
+def output_serializer(entity: Entity, name: str) -> type[serializers.ModelSerializer]:
+    """The read-only serializer of `entity`'s spec: its fields in spec order, PII masked,
+    references as ``{"id", <label>}``. (No docstring of its own: the OpenAPI document
+    describes the resources.)"""
+    declared = {spec.name: f for spec in entity if (f := _output_field(spec)) is not None}
+    names = list(entity.names)
+    meta = type("Meta", (), {"model": entity.model, "fields": names, "read_only_fields": names})
+    bases = (SparseFieldsMixin, serializers.ModelSerializer)
+    return type(name, bases, {"__module__": __name__, **declared, "Meta": meta})
 
 
-class DealInputSerializer(serializers.Serializer):
-    external_id = text(255)
-    name = text(255, allow_blank=False)
-    company = RelatedRefField(label_attr="name")
-    primary_contact = RelatedRefField(label_attr="full_name")
-    amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False)
-    currency = text(3, allow_blank=False)
-    stage = RelatedRefField(label_attr="name")
-    status = text(8, allow_blank=False)
-    expected_close_date = serializers.DateField(required=False, allow_null=True)
-    owner = owner_ref()
-    tags = TagNamesField()
-    custom_fields = CustomFieldsField()
+def input_serializer(entity: Entity, name: str) -> type[serializers.Serializer]:
+    """The serializer of what a client may write to `entity`: its writable fields, typed."""
+    declared = {spec.name: _input_field(entity, spec) for spec in entity.writable}
+    return type(name, (serializers.Serializer,), {"__module__": __name__, **declared})
 
 
-class ActivityOutputSerializer(SparseFieldsMixin, serializers.ModelSerializer):
-    contact = RelatedRefField(label_attr="full_name", read_only=True)
-    company = RelatedRefField(label_attr="name", read_only=True)
-    deal = RelatedRefField(label_attr="name", read_only=True)
-    author = owner_ref(read_only=True)
-
-    class Meta:
-        model = Activity
-        fields = [
-            "id",
-            "external_id",
-            "kind",
-            "subject",
-            "body",
-            "due_at",
-            "done_at",
-            "contact",
-            "company",
-            "deal",
-            "author",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-
-class ActivityInputSerializer(serializers.Serializer):
-    external_id = text(255)
-    kind = text(8, allow_blank=False)
-    subject = text(255, allow_blank=False)
-    body = text()
-    due_at = serializers.DateTimeField(required=False, allow_null=True)
-    done_at = serializers.DateTimeField(required=False, allow_null=True)
-    contact = RelatedRefField(label_attr="full_name")
-    company = RelatedRefField(label_attr="name")
-    deal = RelatedRefField(label_attr="name")
+ContactOutputSerializer = output_serializer(CONTACT, "ContactOutputSerializer")
+ContactInputSerializer = input_serializer(CONTACT, "ContactInputSerializer")
+CompanyOutputSerializer = output_serializer(COMPANY, "CompanyOutputSerializer")
+CompanyInputSerializer = input_serializer(COMPANY, "CompanyInputSerializer")
+DealOutputSerializer = output_serializer(DEAL, "DealOutputSerializer")
+DealInputSerializer = input_serializer(DEAL, "DealInputSerializer")
+ActivityOutputSerializer = output_serializer(ACTIVITY, "ActivityOutputSerializer")
+ActivityInputSerializer = input_serializer(ACTIVITY, "ActivityInputSerializer")
 
 
 class StageSerializer(serializers.ModelSerializer):

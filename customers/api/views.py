@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers import csv_columns, selectors
+from customers import selectors
 from customers.api import export, filters, list_rows, serializers
 from customers.api import schema_examples as examples
 from customers.api.pagination import NewestFirstCursorPagination
@@ -23,6 +23,7 @@ from customers.api.schema_views import (
 )
 from customers.api.viewsets import ServiceViewSet
 from customers.models import Contact, CustomField, Pipeline
+from customers.representation import ACTIVITY, COMPANY, CONTACT, DEAL
 from customers.services import (
     activities,
     companies,
@@ -36,7 +37,8 @@ from integrations.api_auth import request_actor
 
 User = get_user_model()
 
-CONTACT_CSV_COLUMNS = csv_columns.CONTACT
+# The REST CSV columns: the representation's (custom fields are appended per request).
+CONTACT_CSV_COLUMNS = CONTACT.csv_columns()
 
 
 @service_resource_schema(
@@ -74,6 +76,7 @@ class ContactViewSet(ServiceViewSet):
         )
 
     csv_base_columns = CONTACT_CSV_COLUMNS
+    csv_list_fields = CONTACT.csv_list_columns
     custom_field_entity = "contact"
     nested_reads = {"activities": ("activities", "customers.view_activity")}
 
@@ -135,7 +138,8 @@ class CompanyViewSet(ServiceViewSet):
         return selectors.company_list()
 
     custom_field_entity = "company"
-    csv_base_columns = csv_columns.COMPANY
+    csv_base_columns = COMPANY.csv_columns()
+    csv_list_fields = COMPANY.csv_list_columns
 
     def create_record(self, data):
         return companies.company_create(**data)
@@ -167,7 +171,8 @@ class DealViewSet(ServiceViewSet):
 
     custom_field_entity = "deal"
     nested_reads = {"activities": ("activities", "customers.view_activity")}
-    csv_base_columns = csv_columns.DEAL
+    csv_base_columns = DEAL.csv_columns()
+    csv_list_fields = DEAL.csv_list_columns
 
     def create_record(self, data):
         return deals.deal_create(**data)
@@ -213,12 +218,12 @@ class ActivityViewSet(ServiceViewSet):
     filter_entity = "activity"
     search_fields = ["subject", "body", "external_id"]
     ordering_fields = ["id", "created_at", "updated_at", "due_at", "done_at"]
-    csv_list_fields: set[str] = set()
+    csv_list_fields = ACTIVITY.csv_list_columns
 
     def get_queryset(self):
         return selectors.activity_list()
 
-    csv_base_columns = csv_columns.ACTIVITY
+    csv_base_columns = ACTIVITY.csv_columns()
 
     def create_record(self, data):
         return activities.activity_create(author=self.request.user, **data)

@@ -20,10 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from customers import csv_columns, export_rows, selectors
+from customers import export_rows, representation, selectors
 from customers.api.export import CONTENT_TYPES, stream_contacts, wants_bom
 from customers.custom_fields.values import definitions_for
 from customers.models import CustomField
+from customers.representation import Entity
 from customers.web import search
 from customers.web.filters import (
     CompanyFilterForm,
@@ -44,7 +45,7 @@ class _Exported:
     form: type[ListFilterForm]
     search: Callable[..., QuerySet]
     rows: Callable[..., Iterator[dict[str, Any]]]
-    csv_columns: list
+    shape: Entity
 
 
 _RESOURCES = {
@@ -55,7 +56,7 @@ _RESOURCES = {
         ContactFilterForm,
         search.contact_search,
         export_rows.contact_rows,
-        csv_columns.CONTACT,
+        representation.CONTACT,
     ),
     "companies": _Exported(
         CustomField.Entity.COMPANY,
@@ -64,7 +65,7 @@ _RESOURCES = {
         CompanyFilterForm,
         search.company_search,
         export_rows.company_rows,
-        csv_columns.COMPANY,
+        representation.COMPANY,
     ),
     "deals": _Exported(
         CustomField.Entity.DEAL,
@@ -73,7 +74,7 @@ _RESOURCES = {
         DealFilterForm,
         search.deal_search,
         export_rows.deal_rows,
-        csv_columns.DEAL,
+        representation.DEAL,
     ),
 }
 
@@ -113,7 +114,7 @@ def export_list(request: HttpRequest, resource: str) -> HttpResponse:
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
 
-    columns = [*exported.csv_columns, *((f"custom_fields.{d.name}", d.name) for d in definitions)]
+    columns = exported.shape.csv_columns(definitions)
     if resource == "contacts":
         return stream_contacts(
             queryset,

@@ -19,12 +19,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers import csv_columns, export_rows, pii, selectors
+from customers import export_rows, pii, selectors
 from customers import filters as entity_filters
 from customers.actors import Actor, Door
 from customers.custom_fields.values import definitions_for
 from customers.export_encoders import contact_encoder
 from customers.export_stream import contact_export_text
+from customers.representation import entity_spec
 from integrations.formats import open_writer
 from integrations.formats.csv_cells import Column
 from integrations.formats.writers import BOM, text_sink
@@ -40,7 +41,7 @@ _EXPORT_RUN = Actor.system(door=Door.EXPORT)
 @dataclass(frozen=True)
 class _Exported:
     """What an export of one resource needs. The filters (``customers.filters``) and CSV
-    columns (``customers.csv_columns``) are every door's, so an export takes the same query
+    columns (the representation's) are every door's, so an export takes the same query
     parameters and has the same columns as ``GET /api/v1/<resource>/?format=csv``."""
 
     entity: str
@@ -256,8 +257,7 @@ def _is_binary(stream: IO) -> bool:
 
 def _csv_columns(resource: str, definitions: list) -> list[Column]:
     """The REST list's CSV columns: the built-in ones, then one per custom field by name."""
-    base = csv_columns.BY_ENTITY[_RESOURCES[resource].entity]
-    return [*base, *((f"custom_fields.{field.name}", field.name) for field in definitions)]
+    return entity_spec(_RESOURCES[resource].entity).csv_columns(definitions)
 
 
 def _normalise_filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
