@@ -11,6 +11,7 @@ doors to that. Lists of many rows take the generated fast paths instead.
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.utils import timezone
@@ -63,6 +64,12 @@ def record_of(
 
 
 _Reader = Callable[[Any, bool, Sequence[CustomField]], Any]
+
+
+@cache
+def _readers(entity: Entity) -> tuple[tuple[str, _Reader], ...]:
+    """Each field's reader, chosen once per entity rather than per record."""
+    return tuple((spec.name, _reader(entity, spec)) for spec in entity)
 
 
 def _reader(entity: Entity, spec: Field) -> _Reader:
