@@ -1,19 +1,20 @@
-"""Records as the REST API shows them (the same serializers), for the doors that send records
-outward without a request: webhook payloads and the change feed's ``include=record``."""
+"""Records as every door shows them (``customers.representation``), for the doors that send
+records outward without a request: webhook payloads and the change feed's ``include=record``."""
 
 from collections.abc import Iterable
 from typing import Any
 
 from customers import selectors
 from customers.actors import Actor
-from customers.api import serializers
 from customers.custom_fields.values import active_definitions
+from customers.representation import entity_spec
+from customers.representation.instances import record_of
 
-_RECORDS = {
-    "contact": (selectors.contact_list, serializers.ContactOutputSerializer),
-    "company": (selectors.company_list, serializers.CompanyOutputSerializer),
-    "deal": (selectors.deal_list, serializers.DealOutputSerializer),
-    "activity": (selectors.activity_list, serializers.ActivityOutputSerializer),
+_SELECTORS = {
+    "contact": selectors.contact_list,
+    "company": selectors.company_list,
+    "deal": selectors.deal_list,
+    "activity": selectors.activity_list,
 }
 
 
@@ -23,12 +24,13 @@ def representations(
     """Record id → its current representation, for those that still exist (one query per
     relation, whatever the number of ids). `actor`: who reads (the feed's caller, the
     webhook's subscriber), handed to the entity's list selector."""
-    select, serializer_class = _RECORDS[entity]
-    records = select(actor=actor).filter(pk__in=set(record_ids))
-    context: dict[str, Any] = {"can_view_pii": can_view_pii}
-    if entity != "activity":
-        context["custom_field_definitions"] = active_definitions(entity)
-    return {record.pk: dict(serializer_class(record, context=context).data) for record in records}
+    spec = entity_spec(entity)
+    records = _SELECTORS[entity](actor=actor).filter(pk__in=set(record_ids))
+    definitions = active_definitions(entity) if spec.has_custom_fields else []
+    return {
+        record.pk: record_of(spec, record, can_view_pii=can_view_pii, definitions=definitions)
+        for record in records
+    }
 
 
 def representation(entity: str, record_id: int, *, can_view_pii: bool) -> dict[str, Any] | None:

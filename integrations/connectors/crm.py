@@ -15,6 +15,7 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from customers.representation import Read, entity_spec
 from integrations import outbound
 from integrations.connectors.base import (
     DELETE_MARKER,
@@ -28,24 +29,23 @@ from integrations.formats import Record
 PAGE = 500
 MAX_PAGES = 100_000
 _ENTITIES = {"contacts": "contact", "companies": "company", "deals": "deal"}
-# The source's fields that mean the same here; relations and owners are the source's own ids.
-_FIELDS = {
-    "contact": (
-        "first_name",
-        "last_name",
-        "title",
-        "email",
-        "phone",
-        "address",
-        "lifecycle_stage",
-        "source",
-        "notes",
-        "consent_email",
-        "consent_phone",
-    ),
-    "company": ("name", "domain", "industry", "size_band", "country", "phone", "address"),
-    "deal": ("name", "amount", "currency", "expected_close_date"),
-}
+# A deal's status follows its stage, and stages (like every relation) are the source's own ids.
+_NOT_MIRRORED = {"deal": frozenset({"status"})}
+
+
+def _mirrored_fields(entity: str) -> tuple[str, ...]:
+    """The source's fields that mean the same here: the writable plain values of the entity's
+    representation (relations and owners are the source's own ids; tags and custom fields are
+    read on their own, and the source's id becomes ``external_id``)."""
+    skipped = _NOT_MIRRORED.get(entity, frozenset()) | {"external_id"}
+    return tuple(
+        spec.name
+        for spec in entity_spec(entity).writable
+        if spec.read is Read.ATTRIBUTE and spec.name not in skipped
+    )
+
+
+_FIELDS = {entity: _mirrored_fields(entity) for entity in _ENTITIES.values()}
 _MASK = "***"
 
 

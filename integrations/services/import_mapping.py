@@ -13,22 +13,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from customers.models import CustomField
+from customers.representation import Kind, entity_spec
 
 CUSTOM_PREFIX = "custom_fields."
-# Columns our exports write that an import reads for matching or ignores on purpose.
-READ_ONLY_COLUMNS = {
-    "full_name",
-    "created_at",
-    "updated_at",
-    "consent_updated_at",
-    "closed_at",
-    "company.name",
-    "owner.id",
-    "primary_contact.full_name",
-    "pipeline.id",
-    "pipeline.name",
-    "stage.name",
-}
 
 COMPANY_DOMAIN_ALIASES = (
     "company.domain",
@@ -40,6 +27,8 @@ COMPANY_DOMAIN_ALIASES = (
     "公司域名",
 )
 
+# The spellings people use for each target (a field of the representation, or another key a
+# related record is looked up by). A field without spellings here is matched by its name.
 _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "contacts": {
         "id": ("id", "crm id"),
@@ -154,6 +143,38 @@ _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+_ENTITIES = {"contacts": "contact", "companies": "company", "deals": "deal"}
+
+
+def _targets(resource: str) -> list[str]:
+    """What a column can feed: ``id`` (to match), the representation's writable fields in its
+    order (custom fields each by name, see ``known_fields``), then the other keys a related
+    record is looked up by (``company_name``)."""
+    entity = entity_spec(_ENTITIES[resource])
+    fields = ["id", *(spec.name for spec in entity.writable if spec.kind is not Kind.CUSTOM)]
+    return fields + [name for name in _ALIASES[resource] if name not in fields]
+
+
+def _read_only_columns() -> frozenset[str]:
+    """Columns our exports write that an import reads for matching or ignores on purpose: the
+    read-only fields (the id aside, which matches), and of each related record the column the
+    import does not read (its label, or for a record named by its label, its id)."""
+    columns: set[str] = set()
+    for resource, entity_name in _ENTITIES.items():
+        for spec in entity_spec(entity_name):
+            if spec.name == "id":
+                continue
+            if not spec.writable:
+                columns.update(spec.csv_columns or (spec.name,))
+            elif spec.reference is not None:
+                id_column, label_column = spec.csv_columns
+                named_by_label = label_column in _ALIASES[resource].get(spec.name, ())
+                columns.add(id_column if named_by_label else label_column)
+    return frozenset(columns)
+
+
+READ_ONLY_COLUMNS = _read_only_columns()
+
 _SEPARATORS = re.compile(r"[\s_\-]+")
 
 
@@ -172,11 +193,11 @@ class ColumnMapping:
 
 def field_order(resource: str) -> list[str]:
     """The resource's importable fields in the order people read them."""
-    return list(_ALIASES[resource])
+    return _targets(resource)
 
 
 def known_fields(resource: str, definitions: Iterable[CustomField]) -> set[str]:
-    return set(_ALIASES[resource]) | {f"{CUSTOM_PREFIX}{field.name}" for field in definitions}
+    return set(_targets(resource)) | {f"{CUSTOM_PREFIX}{field.name}" for field in definitions}
 
 
 def resolve_mapping(
@@ -190,8 +211,8 @@ def resolve_mapping(
     explicit = dict(explicit or {})
     fields = known_fields(resource, definitions)
     lookup: dict[str, str] = {}
-    for field, aliases in _ALIASES[resource].items():
-        for alias in (field, *aliases):
+    for field in _targets(resource):
+        for alias in (field, *_ALIASES[resource].get(field, ())):
             lookup.setdefault(_key(alias), field)
     for definition in definitions:
         target = f"{CUSTOM_PREFIX}{definition.name}"

@@ -26,7 +26,8 @@ def _listing(*, actor: Any = None, filters: Any = None) -> QuerySet:
 def _shape(rows: QuerySet, offset: int, limit: int, who: Caller) -> list:
     rows = rows[offset : offset + limit]
     definitions = active_definitions("contact")
-    return convert.contacts_out(rows, can_view_pii=who.can_view_pii, definitions=definitions)
+    records = list_rows.contact_page(rows, can_view_pii=who.can_view_pii, definitions=definitions)
+    return convert.records_out("contact", records, definitions=definitions)
 
 
 CONTACTS = Records(

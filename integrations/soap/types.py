@@ -1,11 +1,16 @@
-"""The SOAP service's complex types, as published in the WSDL's XML schema.
+"""The SOAP service's complex types, as published in the WSDL's XML schema, derived from the
+entities' representation (``customers.representation``).
 
 Element names follow the REST field names, so a record reads the same through both doors.
-Related records travel as ``<x>_id`` (input and output) plus a read-only label. Elements a
-client leaves out of an update keep their value; ``xsi:nil="true"`` clears one.
+Related records travel as ``<x>_id`` (input and output) plus a read-only ``<x>_<label>``.
+Elements a client leaves out of an update keep their value; ``xsi:nil="true"`` clears one.
 """
 
+from dataclasses import dataclass
+
 from spyne import Array, Boolean, ComplexModel, Date, DateTime, Decimal, Integer, Integer64, Unicode
+
+from customers.representation import Entity, Field, Kind, entity_spec
 
 # Ids and offsets are 64-bit (xs:long): a larger number is refused by the schema as the
 # client's mistake instead of overflowing in the database.
@@ -16,19 +21,22 @@ TYPES_NS = "urn:crm:soap:v1:types"
 
 READ_ONLY = "Read-only: ignored on input."
 
+# The published v1 schema has no element for these related labels. zeep validates responses
+# strictly against the WSDL a client loaded, so a new element would break existing clients.
+UNPUBLISHED = frozenset({"deal.primary_contact_full_name"})
 
-def _text(doc: str = "") -> type[Unicode]:
-    return Unicode(doc=doc) if doc else Unicode
+# What the declarations cannot say, as each element's documentation.
+_NOTES = {
+    "full_name": "Family name first for CJK names.",
+    "country": "ISO 3166 two-letter code, e.g. CN.",
+    "currency": "ISO 4217 code, e.g. CNY.",
+}
 
 
 class _DocFromDocstring(ComplexModel.Annotations):
     """Publish each type's docstring as its <xs:documentation>."""
 
     __use_parent_doc__ = True
-
-
-def _read_only(model: type, doc: str = "") -> type:
-    return model(doc=f"{doc} {READ_ONLY}".strip())
 
 
 class CustomFieldValue(ComplexModel):
@@ -51,85 +59,110 @@ CustomFields = Array(CustomFieldValue, doc="Custom fields: name, type and value 
 Tags = Array(Unicode(doc="A tag name."), doc="Tag names; an empty list removes every tag.")
 
 
-class Contact(ComplexModel):
+@dataclass(frozen=True)
+class Element:
+    """One element of a record type: `field`'s value, or for a reference its ``id`` or its
+    label (`part`). `writable`: a client may send it (the service argument is the field's
+    name)."""
+
+    name: str
+    field: Field
+    part: str  # "value", "id" or "label"
+
+    @property
+    def writable(self) -> bool:
+        return self.field.writable and self.part != "label"
+
+
+def elements(entity: Entity) -> tuple[Element, ...]:
+    """`entity`'s elements in the order the WSDL publishes them (the declaration's)."""
+    found: list[Element] = []
+    for spec in entity:
+        if spec.reference is None:
+            found.append(Element(spec.name, spec, "value"))
+            continue
+        found.append(Element(f"{spec.name}_id", spec, "id"))
+        label = Element(f"{spec.name}_{spec.reference.label}", spec, "label")
+        if f"{entity.name}.{label.name}" not in UNPUBLISHED:
+            found.append(label)
+    return tuple(found)
+
+
+_SCALARS = {
+    Kind.TEXT: Unicode,
+    Kind.EMAIL: Unicode,
+    Kind.PHONE: Unicode,
+    Kind.CHOICE: Unicode,
+    Kind.INT: Id,
+    Kind.DECIMAL: Decimal,
+    Kind.BOOL: Boolean,
+    Kind.DATE: Date,
+    Kind.DATETIME: DateTime,
+}
+
+
+def _element_type(entity: Entity, element: Element) -> type:
+    spec = element.field
+    if spec.kind is Kind.TAGS:
+        return Tags
+    if spec.kind is Kind.CUSTOM:
+        return CustomFields
+    if element.part == "id":
+        base: type = Id
+    elif element.part == "label":
+        base = Unicode
+    else:
+        base = _SCALARS[spec.kind]
+    doc = _doc(entity, element)
+    if not element.writable and spec.name != "id":
+        doc = f"{doc} {READ_ONLY}".strip()
+    return base(doc=doc) if doc else base
+
+
+def _doc(entity: Entity, element: Element) -> str:
+    spec = element.field
+    if spec.name == "id":
+        return "Required by an update, ignored by create and upsert."
+    if spec.name == "external_id":
+        return f"Your system's id for this {entity.name}; unique when set."
+    if element.part == "id":
+        return f"The {spec.name.replace('_', ' ')}'s id."
+    if element.part == "label":
+        return ""
+    if spec.kind is Kind.CHOICE:
+        values = [str(value) for value, _label in entity.model_field(spec.name).choices]
+        return f"{', '.join(values[:-1])} or {values[-1]}."
+    if spec.kind is Kind.DECIMAL:
+        return f"{entity.model_field(spec.name).decimal_places} decimal places."
+    return _NOTES.get(spec.name, "")
+
+
+def _record_type(entity_name: str, doc: str) -> type:
+    """Contact and the like: one element per ``elements()`` entry, in order."""
+    entity = entity_spec(entity_name)
+    members = {element.name: _element_type(entity, element) for element in elements(entity)}
+    return type(ComplexModel)(
+        entity_name.capitalize(),
+        (ComplexModel,),
+        {
+            "__module__": __name__,
+            "__doc__": doc,
+            "__namespace__": TYPES_NS,
+            "Annotations": _DocFromDocstring,
+            **members,
+        },
+    )
+
+
+Contact = _record_type(
+    "contact",
     """A contact. email, phone and address are personal data: masked (z***@example.com)
-    unless the API key has pii:read and its user may view personal data."""
-
-    __namespace__ = TYPES_NS
-    Annotations = _DocFromDocstring
-    id = Id(doc="Required by UpdateContact, ignored by Create/Upsert.")
-    external_id = _text("Your system's id for this contact; unique when set.")
-    first_name = Unicode
-    last_name = Unicode
-    full_name = _read_only(Unicode, "Family name first for CJK names.")
-    title = Unicode
-    company_id = Id(doc="The company's id.")
-    company_name = _read_only(Unicode)
-    email = Unicode
-    phone = Unicode
-    address = Unicode
-    lifecycle_stage = _text("lead, prospect, customer or churned.")
-    source = Unicode
-    owner_id = Id(doc="The owning user's id.")
-    owner_username = _read_only(Unicode)
-    tags = Tags
-    custom_fields = CustomFields
-    notes = Unicode
-    consent_email = Boolean
-    consent_phone = Boolean
-    consent_updated_at = _read_only(DateTime)
-    created_at = _read_only(DateTime)
-    updated_at = _read_only(DateTime)
-
-
-class Company(ComplexModel):
-    """A company. phone and address are personal data, masked without pii:read."""
-
-    __namespace__ = TYPES_NS
-    Annotations = _DocFromDocstring
-    id = Id(doc="Required by UpdateCompany, ignored by Create/Upsert.")
-    external_id = _text("Your system's id for this company; unique when set.")
-    name = Unicode
-    domain = Unicode
-    industry = Unicode
-    size_band = _text("1-10, 11-50, 51-200, 201-1000, 1001-5000 or 5001+.")
-    country = _text("ISO 3166 two-letter code, e.g. CN.")
-    phone = Unicode
-    address = Unicode
-    owner_id = Id(doc="The owning user's id.")
-    owner_username = _read_only(Unicode)
-    tags = Tags
-    custom_fields = CustomFields
-    created_at = _read_only(DateTime)
-    updated_at = _read_only(DateTime)
-
-
-class Deal(ComplexModel):
-    """A deal in a pipeline stage; its status follows the stage."""
-
-    __namespace__ = TYPES_NS
-    Annotations = _DocFromDocstring
-    id = Id
-    external_id = Unicode
-    name = Unicode
-    company_id = Id
-    company_name = _read_only(Unicode)
-    primary_contact_id = Id
-    amount = Decimal(doc="Non-negative, two decimal places.")
-    currency = _text("ISO 4217 code, e.g. CNY.")
-    pipeline_id = _read_only(Id)
-    pipeline_name = _read_only(Unicode)
-    stage_id = Id
-    stage_name = _read_only(Unicode)
-    status = _text("open, won or lost.")
-    expected_close_date = Date
-    closed_at = _read_only(DateTime)
-    owner_id = Id
-    owner_username = _read_only(Unicode)
-    tags = Tags
-    custom_fields = CustomFields
-    created_at = _read_only(DateTime)
-    updated_at = _read_only(DateTime)
+    unless the API key has pii:read and its user may view personal data.""",
+)
+Company = _record_type(
+    "company", "A company. phone and address are personal data, masked without pii:read."
+)
+Deal = _record_type("deal", "A deal in a pipeline stage; its status follows the stage.")
 
 
 def _page_of(item: type) -> type:

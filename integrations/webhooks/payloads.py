@@ -1,5 +1,6 @@
-"""What a webhook carries: the event, and the record as it is now in the REST API's shape
-(its personal data decrypted only for a subscriber allowed to read it; None once deleted)."""
+"""What a webhook carries: the event, and the record as it is now in the shape every door
+shows (``customers.representation``; its personal data decrypted only for a subscriber allowed
+to read it; None once deleted)."""
 
 from typing import Any
 
