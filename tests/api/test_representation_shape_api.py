@@ -6,7 +6,6 @@ import io
 from xml.etree import ElementTree
 
 import pytest
-from customers.api.csv_cells import cell_text, flatten
 from django.utils import timezone
 
 from customers.custom_fields.values import definitions_for
@@ -14,6 +13,7 @@ from customers.models import Stage
 from customers.representation import ENTITIES, Entity, Field, Kind
 from customers.services.custom_fields import custom_field_create
 from integrations.formats import open_reader
+from integrations.formats.csv_cells import cell_text, flatten
 from integrations.services import exports
 from tests.factories import (
     ActivityFactory,
