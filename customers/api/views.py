@@ -36,8 +36,6 @@ from integrations.api_auth import request_actor
 
 User = get_user_model()
 
-CONTACT_CSV_COLUMNS = csv_columns.CONTACT
-
 
 @service_resource_schema(
     resource="contacts",
@@ -73,7 +71,7 @@ class ContactViewSet(ServiceViewSet):
             fields=context.get("fields"),
         )
 
-    csv_base_columns = CONTACT_CSV_COLUMNS
+    csv_base_columns = csv_columns.CONTACT
     custom_field_entity = "contact"
     nested_reads = {"activities": ("activities", "customers.view_activity")}
 

@@ -7,9 +7,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers import pii, selectors
+from customers import csv_columns, pii, selectors
 from customers.api.export import stream_contacts
-from customers.api.views import CONTACT_CSV_COLUMNS
 from customers.custom_fields.values import definitions_for
 from customers.models import Contact, CustomField
 from customers.services import contacts
@@ -114,7 +113,7 @@ def _export(request: HttpRequest, selected: QuerySet) -> HttpResponse:
     """The API's streaming CSV (same columns, formula cells neutralised), PII as the user may
     see it."""
     definitions = definitions_for(ENTITY)
-    columns = [*CONTACT_CSV_COLUMNS, *((f"custom_fields.{d.name}", d.name) for d in definitions)]
+    columns = [*csv_columns.CONTACT, *((f"custom_fields.{d.name}", d.name) for d in definitions)]
     return stream_contacts(
         selected.order_by("pk"),
         export_format="csv",
