@@ -10,8 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers import csv_columns, selectors
-from customers.api import export, filters, list_rows, serializers
+from customers import csv_columns, export_response, selectors
+from customers.api import filters, list_rows, serializers
 from customers.api import schema_examples as examples
 from customers.api.pagination import NewestFirstCursorPagination
 from customers.api.schema_views import (
@@ -104,13 +104,13 @@ class ContactViewSet(ServiceViewSet):
     def export(self, request: Request):
         """Every contact matching the filters, streamed as CSV, JSON or XML in flat memory."""
         queryset = self.filter_queryset(self.get_queryset())
-        return export.stream_contacts(
+        return export_response.stream_contacts(
             queryset,
             export_format=request.accepted_renderer.format,
             can_view_pii=self.get_serializer_context()["can_view_pii"],
             columns=self.csv_columns(),
             definitions=self.custom_field_definitions(),
-            bom=export.wants_bom(request),
+            bom=export_response.wants_bom(request),
         )
 
 

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers import csv_columns, pii, selectors
-from customers.api.export import stream_contacts
 from customers.custom_fields.values import definitions_for
+from customers.export_response import stream_contacts
 from customers.models import Contact, CustomField
 from customers.services import contacts
 from customers.web import common, records, search
