@@ -8,8 +8,8 @@ encrypted PII fields per contact, real tokens). Each measurement runs in its own
 peak memory (VmHWM) is its own:
 
 * ours: ``integrations.services.exports.export_write`` (the ExportJob and ``export_data`` path)
-  and the REST door's ``StreamingHttpResponse`` (``customers.api.export``), PII decrypted, into a
-  sink that counts rows; worker processes' peak is reported beside the main process's;
+  and the REST door's ``StreamingHttpResponse`` (``customers.export_response``), PII decrypted,
+  into a sink that counts rows; worker processes' peak is reported beside the main process's;
 * naive: ``ContactOutputSerializer``-free DRF: a ``ModelSerializer(many=True)`` over
   ``.iterator()`` (``select_related``/``prefetch_related`` on) and the stock renderers
   (DRF's JSON, djangorestframework-xml's XML, the API's CSV), on the first --baseline-rows rows;
@@ -180,9 +180,9 @@ class CountingSink:
 
 def rest_export(fmt: str, sink: CountingSink) -> int:
     """The REST door's response, built as the viewset builds it, read to the end."""
-    from customers.api.export import stream_contacts
     from customers.api.views import ContactViewSet
     from customers.custom_fields.values import definitions_for
+    from customers.export_response import stream_contacts
     from customers.selectors import contact_list
 
     definitions = definitions_for("contact")

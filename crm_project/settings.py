@@ -193,7 +193,7 @@ AXES_LOCKOUT_PARAMETERS = env_groups(
 AXES_RESET_ON_SUCCESS = False
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "customers.web.login_throttle.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "customers.web.login_throttle.client_address"
+AXES_CLIENT_IP_CALLABLE = "crm_project.proxies.client_address"
 # No row per successful log-in kept forever: failures are what the throttle needs.
 AXES_DISABLE_ACCESS_LOG = True
 # Not verbose: no "AXES: BEGIN version …" banner on every command and process start (lockouts

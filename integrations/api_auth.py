@@ -32,9 +32,9 @@ from rest_framework.request import ForcedAuthentication, Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from crm_project.proxies import client_address
 from customers.actors import Actor, Door
 from customers.pii import can_view_pii
-from customers.web.login_throttle import client_address
 from integrations.models import ApiKey
 from integrations.scopes import SAFE_METHODS, has_scope, required_scope
 from integrations.services import api_keys

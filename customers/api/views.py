@@ -10,8 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers import selectors
-from customers.api import export, filters, list_rows, serializers
+from customers import export_response, selectors
+from customers.api import filters, list_rows, serializers
 from customers.api import schema_examples as examples
 from customers.api.pagination import NewestFirstCursorPagination
 from customers.api.schema_views import (
@@ -36,9 +36,6 @@ from customers.services import (
 from integrations.api_auth import request_actor
 
 User = get_user_model()
-
-# The REST CSV columns: the representation's (custom fields are appended per request).
-CONTACT_CSV_COLUMNS = CONTACT.csv_columns()
 
 
 @service_resource_schema(
@@ -75,7 +72,7 @@ class ContactViewSet(ServiceViewSet):
             fields=context.get("fields"),
         )
 
-    csv_base_columns = CONTACT_CSV_COLUMNS
+    csv_base_columns = CONTACT.csv_columns()
     csv_list_fields = CONTACT.csv_list_columns
     custom_field_entity = "contact"
     nested_reads = {"activities": ("activities", "customers.view_activity")}
@@ -109,13 +106,13 @@ class ContactViewSet(ServiceViewSet):
     def export(self, request: Request):
         """Every contact matching the filters, streamed as CSV, JSON or XML in flat memory."""
         queryset = self.filter_queryset(self.get_queryset())
-        return export.stream_contacts(
+        return export_response.stream_contacts(
             queryset,
             export_format=request.accepted_renderer.format,
             can_view_pii=self.get_serializer_context()["can_view_pii"],
             columns=self.csv_columns(),
             definitions=self.custom_field_definitions(),
-            bom=export.wants_bom(request),
+            bom=export_response.wants_bom(request),
         )
 
 

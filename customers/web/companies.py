@@ -6,9 +6,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers import pii, selectors
+from customers import pii, representation, selectors
 from customers.actors import Actor
-from customers.api.views import CompanyViewSet
 from customers.export_rows import company_rows
 from customers.models import Company, CustomField
 from customers.services import companies
@@ -115,7 +114,7 @@ def company_bulk(request: HttpRequest) -> HttpResponse:
             request,
             selected,
             rows=company_rows,
-            base_columns=CompanyViewSet.csv_base_columns,
+            base_columns=representation.COMPANY.csv_columns(),
             entity=ENTITY,
             filename="companies",
         ),

@@ -7,10 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers import pii, selectors
-from customers.api.export import stream_contacts
-from customers.api.views import CONTACT_CSV_COLUMNS
+from customers import pii, representation, selectors
 from customers.custom_fields.values import definitions_for
+from customers.export_response import stream_contacts
 from customers.models import Contact, CustomField
 from customers.services import contacts
 from customers.web import common, records, search
@@ -114,7 +113,7 @@ def _export(request: HttpRequest, selected: QuerySet) -> HttpResponse:
     """The API's streaming CSV (same columns, formula cells neutralised), PII as the user may
     see it."""
     definitions = definitions_for(ENTITY)
-    columns = [*CONTACT_CSV_COLUMNS, *((f"custom_fields.{d.name}", d.name) for d in definitions)]
+    columns = representation.CONTACT.csv_columns(definitions)
     return stream_contacts(
         selected.order_by("pk"),
         export_format="csv",

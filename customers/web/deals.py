@@ -10,8 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers import pii, selectors
-from customers.api.views import DealViewSet
+from customers import pii, representation, selectors
 from customers.export_rows import deal_rows
 from customers.models import CustomField, Deal
 from customers.services import deals
@@ -139,7 +138,7 @@ def deal_bulk(request: HttpRequest) -> HttpResponse:
             request,
             selected,
             rows=deal_rows,
-            base_columns=DealViewSet.csv_base_columns,
+            base_columns=representation.DEAL.csv_columns(),
             entity=ENTITY,
             filename="deals",
         ),

@@ -9,8 +9,8 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
 from customers import pii
-from customers.api.export import CONTENT_TYPES
 from customers.custom_fields.values import definitions_for
+from customers.export_response import CONTENT_TYPES
 from customers.web.list_export import encoded
 
 

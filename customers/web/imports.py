@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from customers.api.export import CONTENT_TYPES, wants_bom
+from customers.export_response import CONTENT_TYPES, wants_bom
 from customers.pii import can_view_pii
 from customers.web.common import is_htmx
 from customers.web.exchange_common import requires_perm

@@ -1,11 +1,11 @@
 """Export the list a user is looking at: `/exports/<resource>/?format=csv|json|xml` with the
 list page's own filter parameters (and `ids=1,2,3` for the selected rows only), streamed.
 
-Contacts go through the API's streaming export (`customers.api.export`), companies and deals
+Contacts go through the streaming export (`customers.export_response`), companies and deals
 through the bulk export writers (`integrations.formats`): the same rows, columns and cell rules
 as the REST API's exports, so a file imports back unchanged. PII is decrypted only for users
 who may read it. A CSV starts with the byte-order mark a spreadsheet needs (`?bom=false`
-leaves it out: `customers.api.export.wants_bom`).
+leaves it out: `customers.export_response.wants_bom`).
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from customers import export_rows, representation, selectors
-from customers.api.export import CONTENT_TYPES, stream_contacts, wants_bom
 from customers.custom_fields.values import definitions_for
+from customers.export_response import CONTENT_TYPES, stream_contacts, wants_bom
 from customers.models import CustomField
 from customers.representation import Entity
 from customers.web import search

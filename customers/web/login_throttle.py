@@ -20,7 +20,8 @@ otherwise log in to their own account between guesses at someone else's and neve
 
 The address is the connection's; behind reverse proxies (``TRUSTED_PROXY_COUNT``) it is the one
 the nearest trusted proxy saw, from ``X-Forwarded-For``, never an address the client wrote
-itself. Without that setting behind a proxy, every visitor would share the proxy's address.
+itself (``crm_project.proxies.client_address``, which the REST API's throttle uses too).
+Without that setting behind a proxy, every visitor would share the proxy's address.
 """
 
 import math
@@ -33,23 +34,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-
-def client_address(request: HttpRequest) -> str | None:
-    """The client's address: the connection's, or behind ``TRUSTED_PROXY_COUNT`` proxies the
-    address the outermost trusted one received the request from. Each proxy appends the
-    address it saw to X-Forwarded-For, so the trusted entries are the last ones; whatever
-    stands before them the client could have written."""
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies <= 0:
-        return request.META.get("REMOTE_ADDR")
-    forwarded = [
-        address.strip()
-        for address in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if address.strip()
-    ]
-    if len(forwarded) < proxies:  # not through the proxies: the connection is all we know
-        return request.META.get("REMOTE_ADDR")
-    return forwarded[-proxies]
+from crm_project.proxies import client_address
 
 
 def lockout_response(

@@ -13,8 +13,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers.api.export import CONTENT_TYPES, wants_bom
 from customers.api.pagination import NewestFirstCursorPagination, StableCursorPagination
+from customers.export_response import CONTENT_TYPES, wants_bom
 from integrations import selectors
 from integrations.api import schema
 from integrations.api import serializers as s

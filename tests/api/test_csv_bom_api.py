@@ -1,5 +1,5 @@
 """A CSV for a person starts with a UTF-8 byte-order mark (Excel needs it to show Chinese); a
-program does not get one unless it asks. The rule (`customers.api.export.wants_bom`): `?bom=`
+program does not get one unless it asks. The rule (`customers.export_response.wants_bom`): `?bom=`
 decides when given; otherwise a request authenticated by an API key gets none and a browser's
 session gets one. It holds for the streaming export, the import error report and an export
 job's download, and it is documented in the OpenAPI schema."""

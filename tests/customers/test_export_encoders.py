@@ -9,9 +9,9 @@ import threading
 import pytest
 from django.conf import settings
 
+from customers import representation
 from customers.actors import SYSTEM
 from customers.api.serializers import ContactOutputSerializer
-from customers.api.views import CONTACT_CSV_COLUMNS
 from customers.custom_fields.values import definitions_for
 from customers.export_encoders import contact_encoder
 from customers.export_stream import contact_export_text
@@ -79,7 +79,7 @@ def reference(format: str, *, include_pii: bool, xml_as_list: bool = False) -> s
     columns = None
     if format == "csv":
         columns = [
-            *CONTACT_CSV_COLUMNS,
+            *representation.CONTACT.csv_columns(),
             *((f"custom_fields.{d.name}", d.name) for d in definitions),
         ]
     with open_writer(stream, format, columns=columns) as writer:
@@ -107,7 +107,10 @@ def test_an_export_file_is_what_the_generic_writers_write(tricky, format, includ
 def test_worker_processes_write_the_same_document_as_one_process(tricky, format):
     ContactFactory.create_batch(4)
     definitions = definitions_for("contact")
-    columns = [*CONTACT_CSV_COLUMNS, *((f"custom_fields.{d.name}", d.name) for d in definitions)]
+    columns = [
+        *representation.CONTACT.csv_columns(),
+        *((f"custom_fields.{d.name}", d.name) for d in definitions),
+    ]
     encoder = contact_encoder(
         format=format,
         can_view_pii=True,
@@ -178,7 +181,7 @@ def test_inside_a_daemonic_process_such_as_a_celery_prefork_worker_the_export_st
         format="csv",
         can_view_pii=True,
         keys=settings.FIELD_ENCRYPTION_KEYS,
-        columns=CONTACT_CSV_COLUMNS,
+        columns=representation.CONTACT.csv_columns(),
     )
     alone = "".join(text for text, _ in contact_export_text(contact_list(), encoder, processes=0))
     process = multiprocessing.current_process()
@@ -204,7 +207,10 @@ def _document(queryset, encoder, *, processes: int, chunk_size: int = 2) -> tupl
 
 def _full_encoder(format: str, *, include_pii: bool = True):
     definitions = definitions_for("contact")
-    columns = [*CONTACT_CSV_COLUMNS, *((f"custom_fields.{d.name}", d.name) for d in definitions)]
+    columns = [
+        *representation.CONTACT.csv_columns(),
+        *((f"custom_fields.{d.name}", d.name) for d in definitions),
+    ]
     return contact_encoder(
         format=format,
         can_view_pii=include_pii,

@@ -1,4 +1,6 @@
-"""Streaming exports: every matching row, in CSV, JSON or XML, in flat memory.
+"""Streaming exports: every matching row, in CSV, JSON or XML, in flat memory. The REST door's
+``/contacts/export/``, the web UI's list and bulk downloads and the jobs API's files all answer
+with it, so it belongs to no door.
 
 Contacts are read in chunks with their PII still encrypted and each chunk is decrypted and
 written as text in one go (``customers.export_stream``, on both cores for a large export), with
