@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers import export_response, selectors
-from customers.api import filters, list_rows, serializers
+from customers.api import filters, serializers
 from customers.api import schema_examples as examples
 from customers.api.pagination import NewestFirstCursorPagination
 from customers.api.schema_views import (
@@ -23,7 +23,7 @@ from customers.api.schema_views import (
 )
 from customers.api.viewsets import ServiceViewSet
 from customers.models import Contact, CustomField, Pipeline
-from customers.representation import ACTIVITY, COMPANY, CONTACT, DEAL
+from customers.representation import ACTIVITY, COMPANY, CONTACT, DEAL, list_rows
 from customers.services import (
     activities,
     companies,

@@ -6,9 +6,9 @@ from django.db.models import QuerySet
 from spyne import DateTime, ServiceBase, Unicode, rpc
 
 from customers import selectors
-from customers.api import list_rows
 from customers.custom_fields.values import active_definitions
 from customers.models import Contact
+from customers.representation import list_rows
 from customers.services import contacts
 from integrations.soap import convert, types
 from integrations.soap.auth import Caller
