@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers import crypto, pii
 from customers.custom_fields.values import definitions_for
@@ -389,8 +390,12 @@ def _run_in_one_transaction(
         _finish(
             job,
             JobStatus.FAILED,
-            error_message=f"{totals.failed} rows are invalid; nothing was imported "
-            "(all or nothing).",
+            error_message=ngettext(
+                "%(count)d row is invalid; nothing was imported (all or nothing).",
+                "%(count)d rows are invalid; nothing was imported (all or nothing).",
+                totals.failed,
+            )
+            % {"count": totals.failed},
         )
     else:
         _finish(job, _final_status(job))

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from customers.models import Contact, UserPreference
 from integrations.models import ApiKey, Connection, ExportJob, ImportJob
-from integrations.services import api_keys
+from integrations.services import api_keys, imports
 from tests.factories import ManagerFactory
 from tests.integrations.test_connectors import api_config
 
@@ -173,6 +173,29 @@ def test_companies_matched_by_email_are_refused_in_the_callers_language(api, hea
 
     assert errors_of(response, 400) == {"match_key": [expected]}
     assert ImportJob.objects.count() == 0
+
+
+def test_an_all_or_nothing_import_tells_a_chinese_user_in_chinese_why_it_wrote_nothing(
+    api, sales_user, settings, tmp_path
+):
+    """The job runs later, in a worker, in the language its user stored."""
+    settings.MEDIA_ROOT = tmp_path
+    UserPreference.objects.create(user=sales_user, language="zh-hans")
+    upload = io.BytesIO(b"first_name,email\nA,a@example.com\nB,bad\nC,worse\n")
+    upload.name = "people.csv"
+    created = api.post(
+        "/api/v1/imports/",
+        {"file": upload, "resource": "contacts", "all_or_nothing": True},
+        format="multipart",
+    )
+    assert created.status_code == 202, created.content
+
+    imports.import_run(job_id=created.json()["id"])
+    job = api.get(created["Location"], **ENGLISH).json()
+
+    assert job["status"] == "failed"
+    assert job["error_message"] == "2 行无效；未导入任何内容（全部或全不）。"
+    assert Contact.objects.count() == 0
 
 
 # sync
