@@ -32,6 +32,7 @@ _SECRET_BYTES = 32  # token_urlsafe(32): 43 characters
 _KEY_FORMAT = re.compile(
     rf"^{KEY_PREFIX}_([a-z0-9]{{{_PREFIX_LENGTH}}})_([A-Za-z0-9_-]{{43,128}})$"
 )
+_KEY_SHAPE = f"{KEY_PREFIX}_<prefix>_<secret>"  # how a refusal of a malformed key names it
 # A request updates last_used_at at most this often: no database write on every call.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -137,10 +138,7 @@ def api_key_verify(raw_key: str) -> ApiKey:
     """
     prefix = parse_prefix(raw_key)
     if prefix is None:
-        raise InvalidApiKey(
-            _("Malformed API key; expected %(format)s.")
-            % {"format": f"{KEY_PREFIX}_<prefix>_<secret>"}
-        )
+        raise InvalidApiKey(_("Malformed API key; expected %(format)s.") % {"format": _KEY_SHAPE})
     api_key = _key_with_user(prefix)
     if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_key(raw_key)):
         raise InvalidApiKey(_("Invalid API key."))
