@@ -32,6 +32,7 @@ _SECRET_BYTES = 32  # token_urlsafe(32): 43 characters
 _KEY_FORMAT = re.compile(
     rf"^{KEY_PREFIX}_([a-z0-9]{{{_PREFIX_LENGTH}}})_([A-Za-z0-9_-]{{43,128}})$"
 )
+_KEY_SHAPE = f"{KEY_PREFIX}_<prefix>_<secret>"  # how a refusal of a malformed key names it
 # A request updates last_used_at at most this often: no database write on every call.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -53,18 +54,18 @@ def parse_prefix(raw_key: str) -> str | None:
 def validate_scopes(scopes: Iterable[str]) -> list[str]:
     """The scopes without duplicates, in the vocabulary's order; unknown ones are refused."""
     if isinstance(scopes, str) or not isinstance(scopes, Iterable):
-        raise ValidationError({"scopes": "Scopes must be a list of scope names."})
+        raise ValidationError({"scopes": _("Scopes must be a list of scope names.")})
     wanted = {str(scope).strip() for scope in scopes}
     unknown = sorted(wanted - set(ALL_SCOPES))
     if unknown:
         raise ValidationError(
             {
-                "scopes": f"Unknown scope {', '.join(map(repr, unknown))}. "
-                f"Known scopes: {', '.join(ALL_SCOPES)}."
+                "scopes": _("Unknown scope %(unknown)s. Known scopes: %(known)s.")
+                % {"unknown": ", ".join(map(repr, unknown)), "known": ", ".join(ALL_SCOPES)}
             }
         )
     if not wanted:
-        raise ValidationError({"scopes": "A key needs at least one scope."})
+        raise ValidationError({"scopes": _("A key needs at least one scope.")})
     return [scope for scope in ALL_SCOPES if scope in wanted]
 
 
@@ -75,11 +76,11 @@ def api_key_create(
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "A key needs a name, e.g. the system that will use it."
+        errors["name"] = _("A key needs a name, e.g. the system that will use it.")
     if user is None or not user.is_active:
-        errors["user"] = "Keys can only be created for active users."
+        errors["user"] = _("Keys can only be created for active users.")
     if expires_at is not None and expires_at <= timezone.now():
-        errors["expires_at"] = "The expiry must be in the future."
+        errors["expires_at"] = _("The expiry must be in the future.")
     try:
         scopes = validate_scopes(scopes)
     except ValidationError as error:
@@ -137,16 +138,18 @@ def api_key_verify(raw_key: str) -> ApiKey:
     """
     prefix = parse_prefix(raw_key)
     if prefix is None:
-        raise InvalidApiKey(f"Malformed API key; expected {KEY_PREFIX}_<prefix>_<secret>.")
+        raise InvalidApiKey(_("Malformed API key; expected %(format)s.") % {"format": _KEY_SHAPE})
     api_key = _key_with_user(prefix)
     if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_key(raw_key)):
-        raise InvalidApiKey("Invalid API key.")
+        raise InvalidApiKey(_("Invalid API key."))
     if api_key.is_revoked:
-        raise InvalidApiKey("This API key has been revoked.")
+        raise InvalidApiKey(_("This API key has been revoked."))
     if api_key.is_expired:
-        raise InvalidApiKey(f"This API key expired at {api_key.expires_at.isoformat()}.")
+        raise InvalidApiKey(
+            _("This API key expired at %(moment)s.") % {"moment": api_key.expires_at.isoformat()}
+        )
     if not api_key.user.is_active:
-        raise InvalidApiKey("The user this API key belongs to is inactive.")
+        raise InvalidApiKey(_("The user this API key belongs to is inactive."))
     _record_use(api_key)
     return api_key
 
@@ -215,9 +218,11 @@ def api_key_refusal(api_key: ApiKey, *, resource: str, method: str, permission: 
     its user the model permission (``app_label.action_model``), so a key never widens a user."""
     scope = required_scope(resource, method)
     if not has_scope(api_key.scopes, scope):
-        return f"This API key lacks the {scope!r} scope."
+        return _("This API key lacks the %(scope)s scope.") % {"scope": repr(scope)}
     if not api_key.user.has_perm(permission):
-        return f"Your user lacks the {permission!r} permission."
+        return _("Your user lacks the %(permission)s permission.") % {
+            "permission": repr(permission)
+        }
     return None
 
 

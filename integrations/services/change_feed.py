@@ -22,6 +22,7 @@ from django.db import connections, router
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.events import ENTITIES, EVENT_TYPES
 from customers.models import ChangeEvent
@@ -94,7 +95,7 @@ def cursor_of(event: ChangeEvent) -> str:
 def parse_cursor(cursor: str) -> tuple[int, int]:
     match = _CURSOR.match(cursor or "")
     if not match:
-        raise ValidationError({"after": "Not a cursor of this feed; use a next_cursor it gave."})
+        raise ValidationError({"after": _("Not a cursor of this feed; use a next_cursor it gave.")})
     return int(match.group(1)), int(match.group(2))
 
 
@@ -109,11 +110,13 @@ def read_changes(
     optionally only of `types`. `next_cursor` continues after the last one returned (or
     stays at `after` when nothing new is visible)."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError({"limit": f"Use a limit from 1 to {MAX_LIMIT}."})
+        raise ValidationError({"limit": _("Use a limit from 1 to %(most)d.") % {"most": MAX_LIMIT}})
     unknown = sorted(set(types or ()) - set(EVENT_TYPES))
     if unknown:
-        known = ", ".join(EVENT_TYPES)
-        message = f"Unknown event types: {', '.join(unknown)}; known: {known}."
+        message = _("Unknown event types: %(unknown)s; known: %(known)s.") % {
+            "unknown": ", ".join(unknown),
+            "known": ", ".join(EVENT_TYPES),
+        }
         raise ValidationError({"types": message})
     queryset = _visible(ChangeEvent.objects.filter(entity__in=list(entities)))
     if types:

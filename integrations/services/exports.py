@@ -131,7 +131,9 @@ def export_run(*, job_id: int) -> ExportJob:
     except ValidationError as error:  # the filters no longer hold (e.g. the owner was deleted)
         _finish(job, JobStatus.FAILED, error_message=" ".join(error.messages))
     except Exception as error:
-        _finish(job, JobStatus.FAILED, error_message=f"Unexpected error: {error}")
+        _finish(
+            job, JobStatus.FAILED, error_message=_("Unexpected error: %(error)s") % {"error": error}
+        )
         raise
     else:
         _finish(job, JobStatus.SUCCEEDED, rows_written=rows, file=job.file.name)
@@ -304,4 +306,6 @@ def _finish(job: ExportJob, status: str, **fields: Any) -> None:
 
 def _check_choice(name: str, value: str, allowed: list[str]) -> None:
     if value not in allowed:
-        raise ValidationError({name: f"Use one of: {', '.join(allowed)}."})
+        raise ValidationError(
+            {name: _("Use one of: %(choices)s.") % {"choices": ", ".join(allowed)}}
+        )

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations.formats.json_values import JSONEncoder
 from integrations.models import IdempotencyRecord
@@ -55,7 +56,9 @@ def replay_or_claim(
 ) -> Replay | IdempotencyRecord:
     """Must run inside ``transaction.atomic``: the claim commits or rolls back with the writes."""
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise ValidationError({"Idempotency-Key": f"Use 1 to {MAX_KEY_LENGTH} characters."})
+        raise ValidationError(
+            {"Idempotency-Key": _("Use 1 to %(most)d characters.") % {"most": MAX_KEY_LENGTH}}
+        )
     IdempotencyRecord.objects.filter(
         owner=owner, key=key, created_at__lt=_oldest_valid(timezone.now())
     ).delete()
@@ -68,12 +71,12 @@ def replay_or_claim(
                 )
         except IntegrityError:
             raise IdempotencyConflict(
-                "A request with this Idempotency-Key is still being processed; retry shortly.",
+                _("A request with this Idempotency-Key is still being processed; retry shortly."),
                 code="idempotency_key_in_use",
             ) from None
     if existing.fingerprint != request_fingerprint:
         raise IdempotencyConflict(
-            "This Idempotency-Key was already used for a different request.",
+            _("This Idempotency-Key was already used for a different request."),
             code="idempotency_key_reused",
         )
     return Replay(existing.status_code, existing.response_data, existing.response_headers)

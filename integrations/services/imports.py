@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers import crypto, pii
 from customers.custom_fields.values import definitions_for
@@ -181,7 +182,7 @@ def import_create(
     _check_choice("mode", mode, ImportJob.Mode.values)
     _check_choice("match_key", match_key, ImportJob.MatchKey.values)
     if match_key == ImportJob.MatchKey.EMAIL and resource != Resource.CONTACTS:
-        raise ValidationError({"match_key": "Only contacts can be matched by email."})
+        raise ValidationError({"match_key": _("Only contacts can be matched by email.")})
     if may_look_up_pii is None:
         may_look_up_pii = user is None or pii.can_view_pii(user)
     if match_key == ImportJob.MatchKey.EMAIL:
@@ -195,7 +196,12 @@ def import_create(
     size = _size(file)
     if size > settings.IMPORT_MAX_BYTES:
         limit = settings.IMPORT_MAX_BYTES
-        raise ValidationError({"file": f"The file has {size} bytes; imports take at most {limit}."})
+        raise ValidationError(
+            {
+                "file": _("The file has %(size)d bytes; imports take at most %(limit)d.")
+                % {"size": size, "limit": limit}
+            }
+        )
     file.seek(0)
     preview = import_preview(file=file, resource=resource, format=format, mapping=mapping)
     file.seek(0)
@@ -263,7 +269,9 @@ def import_run(*, job_id: int, on_progress: Progress | None = None) -> ImportJob
     except FormatError as error:
         _finish(job, JobStatus.FAILED, error_message=str(error))
     except Exception as error:
-        _finish(job, JobStatus.FAILED, error_message=f"Unexpected error: {error}")
+        _finish(
+            job, JobStatus.FAILED, error_message=_("Unexpected error: %(error)s") % {"error": error}
+        )
         raise
     return ImportJob.objects.get(pk=job.pk)
 
@@ -382,8 +390,12 @@ def _run_in_one_transaction(
         _finish(
             job,
             JobStatus.FAILED,
-            error_message=f"{totals.failed} rows are invalid; nothing was imported "
-            "(all or nothing).",
+            error_message=ngettext(
+                "%(count)d row is invalid; nothing was imported (all or nothing).",
+                "%(count)d rows are invalid; nothing was imported (all or nothing).",
+                totals.failed,
+            )
+            % {"count": totals.failed},
         )
     else:
         _finish(job, _final_status(job))
@@ -651,7 +663,9 @@ def recover_stalled_imports() -> list[int]:
 
 def _check_choice(name: str, value: str, allowed: list[str]) -> None:
     if value not in allowed:
-        raise ValidationError({name: f"Use one of: {', '.join(allowed)}."})
+        raise ValidationError(
+            {name: _("Use one of: %(choices)s.") % {"choices": ", ".join(allowed)}}
+        )
 
 
 def _size(file: IO[bytes]) -> int:

@@ -73,9 +73,9 @@ class Schedule:
 
     def __post_init__(self) -> None:
         if (self.every_seconds is None) == (self.crontab is None):
-            raise ValidationError({"schedule": "Give either every_seconds or crontab."})
+            raise ValidationError({"schedule": _("Give either every_seconds or crontab.")})
         if self.every_seconds is not None and self.every_seconds < 10:
-            raise ValidationError({"schedule": "Run at most every 10 seconds."})
+            raise ValidationError({"schedule": _("Run at most every 10 seconds.")})
         if self.crontab is not None:
             check_crontab(self.crontab)
 
@@ -151,7 +151,7 @@ def connection_update(*, connection: Connection, data: Mapping[str, Any]) -> Con
     API shows keeps its stored value."""
     unknown = sorted(set(data) - EDITABLE)
     if unknown:
-        raise ValidationError({name: "Unknown field." for name in unknown})
+        raise ValidationError({name: _("Unknown field.") for name in unknown})
     _assign(connection, {k: v for k, v in data.items() if k not in {"config", "schedule"}})
     if "config" in data:
         _set_config(connection, data["config"], keep=stored_config(connection))
@@ -222,16 +222,20 @@ def _connector_class(name: str) -> type[Connector]:
 def _validate(connection: Connection) -> None:
     errors: dict[str, str] = {}
     if connection.resource not in Resource.values:
-        errors["resource"] = f"Use one of: {', '.join(Resource.values)}."
+        errors["resource"] = _("Use one of: %(choices)s.") % {"choices": ", ".join(Resource.values)}
     if connection.mode not in ImportJob.Mode.values:
-        errors["mode"] = f"Use one of: {', '.join(ImportJob.Mode.values)}."
+        errors["mode"] = _("Use one of: %(choices)s.") % {
+            "choices": ", ".join(ImportJob.Mode.values)
+        }
     if connection.match_key not in ImportJob.MatchKey.values:
-        errors["match_key"] = f"Use one of: {', '.join(ImportJob.MatchKey.values)}."
+        errors["match_key"] = _("Use one of: %(choices)s.") % {
+            "choices": ", ".join(ImportJob.MatchKey.values)
+        }
     elif (
         connection.match_key == ImportJob.MatchKey.EMAIL
         and connection.resource != Resource.CONTACTS
     ):
-        errors["match_key"] = "Only contacts can be matched by email."
+        errors["match_key"] = _("Only contacts can be matched by email.")
     elif connection.match_key == ImportJob.MatchKey.EMAIL and connection.created_by_id:
         # its runs import as their creator: one who may not look people up by email could
         # learn from the counts who exists (imports.import_create refuses it too)
@@ -240,7 +244,7 @@ def _validate(connection: Connection) -> None:
         except ValidationError as error:
             errors["match_key"] = error.message_dict["match_key"][0]
     if not isinstance(connection.mapping, Mapping):
-        errors["mapping"] = "Expected an object of source field to our field."
+        errors["mapping"] = _("Expected an object of source field to our field.")
     elif connection.resource in Resource.values:
         known = set(field_order(connection.resource))
         unknown = sorted(
@@ -249,7 +253,10 @@ def _validate(connection: Connection) -> None:
             if target and target not in known and not str(target).startswith("custom_fields.")
         )
         if unknown:
-            errors["mapping"] = f"Unknown fields for {connection.resource}: {', '.join(unknown)}."
+            errors["mapping"] = _("Unknown fields for %(resource)s: %(fields)s.") % {
+                "resource": connection.resource,
+                "fields": ", ".join(unknown),
+            }
     if errors:
         raise ValidationError(errors)
     connection.full_clean(exclude=["schedule", "created_by"])
@@ -454,7 +461,7 @@ def _settle(run: SyncRun) -> bool:
         return True
     if timezone.now() - run.started_at < timedelta(seconds=settings.SYNC_STALE_SECONDS):
         return False  # still fetching, as far as we know
-    _fail(run, "Interrupted while fetching (the worker stopped); the next run starts over.")
+    _fail(run, _("Interrupted while fetching (the worker stopped); the next run starts over."))
     return True
 
 
@@ -467,7 +474,7 @@ def _spool(fetch: Iterable[Record], spool: IO[bytes], run: SyncRun) -> int:
         error, line = record.error, None
         if not error and record.values.get(DELETE_MARKER):
             if record.values.get("external_id") in (None, ""):
-                error = "A deletion without an external_id."
+                error = _("A deletion without an external_id.")
             else:
                 run.pending_deletions.append(str(record.values["external_id"]))
                 continue
@@ -475,7 +482,7 @@ def _spool(fetch: Iterable[Record], spool: IO[bytes], run: SyncRun) -> int:
             try:
                 line = json.dumps(flatten(record.values), ensure_ascii=False).encode()
             except (TypeError, ValueError) as problem:  # a plugin's value JSON cannot hold
-                error = f"The record cannot be imported: {problem}."
+                error = _("The record cannot be imported: %(problem)s.") % {"problem": problem}
         if error:
             run.failed += 1
             if len(run.source_errors) < MAX_SOURCE_ERRORS:
@@ -496,7 +503,7 @@ def _complete(run: SyncRun, acknowledge=None) -> SyncRun:
         run.unchanged, run.skipped = job.rows_unchanged, job.rows_skipped
         run.failed += job.rows_failed
     if job is not None and job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
-        return _fail(run, job.error_message or f"The import {job.status}.")
+        return _fail(run, job.error_message or _("The import %(status)s.") % {"status": job.status})
     _apply_deletions(run)
     with transaction.atomic():
         Connection.objects.filter(pk=run.connection_id).update(cursor=run.cursor_after)

@@ -31,14 +31,7 @@ SERVICE_MODULES = sorted(
 )
 # integrations/services modules outside the import whose messages are still plain strings:
 # each is expected to fail the scan (strict) until its messages are marked, then leaves here.
-NOT_YET_TRANSLATED = {
-    "api_keys.py",
-    "change_feed.py",
-    "exports.py",
-    "idempotency.py",
-    "imports.py",
-    "sync.py",
-}
+NOT_YET_TRANSLATED: set[str] = set()
 NOT_YET_IN_CATALOGUE: set[str] = set()
 
 
@@ -59,6 +52,17 @@ def _modules(pending: set[str]) -> list:
 
 # The import's per-row reports: ``row.fail(field, message)``, ``result.skip(row, message)``.
 ROW_REPORTS = {"fail", "skip"}
+# Refusals whose message a door shows as it is (a REST 401/403/409/422, a page's notice).
+USER_FACING_ERRORS = {
+    "ValidationError",
+    "PermissionDenied",
+    "InvalidApiKey",
+    "IdempotencyConflict",
+    "RunRefused",
+    "QueueUnavailable",
+}
+# Where a job or a sync run keeps the message its page and its REST resource show.
+STORED_MESSAGES = {"error_message"}
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy"}
 
 
@@ -71,12 +75,17 @@ def _is_gettext(node: ast.AST) -> bool:
 
 
 def _messages(tree: ast.AST) -> list[ast.AST]:
-    """The expressions a module hands to users: ValidationError's first argument and the values
-    of an `errors[...] = ...` collected for one."""
+    """The expressions a module hands to users: a user-facing error's first argument, the
+    values of an `errors[...] = ...` collected for a ValidationError, an import row's report and
+    the message a job or a sync run stores for its page."""
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "ValidationError":
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in USER_FACING_ERRORS:
             found.extend(node.args[:1])
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") in {"_fail"}:
+            found.extend(node.args[1:2])  # a sync run's failure: _fail(run, message)
+        elif isinstance(node, ast.keyword) and node.arg in STORED_MESSAGES:
+            found.append(node.value)
         elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ROW_REPORTS:
             found.extend(node.args[1:2])  # an import row's message: row.fail(field, message)
         elif isinstance(node, ast.Assign) and any(
@@ -88,14 +97,21 @@ def _messages(tree: ast.AST) -> list[ast.AST]:
 
 
 def _untranslated_literals(node: ast.AST) -> list[str]:
-    """Plain or f-string literals in a message expression, outside gettext calls and dict keys."""
+    """Plain or f-string literals in a message expression, outside gettext calls, dict keys
+    (``{f"filters.{name}": ...}`` names a field) and subscripts (``message_dict["match_key"]``
+    reads one)."""
     if _is_gettext(node) or isinstance(node, ast.Attribute):  # `", ".join` is no message
         return []
     if isinstance(node, ast.JoinedStr):
         return [ast.unparse(node)]
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [repr(node.value)]
-    children = node.values if isinstance(node, ast.Dict) else ast.iter_child_nodes(node)
+    if isinstance(node, ast.Dict):
+        children = node.values
+    elif isinstance(node, ast.DictComp | ast.Subscript):
+        children = [node.value]
+    else:
+        children = ast.iter_child_nodes(node)
     return [text for child in children for text in _untranslated_literals(child)]
 
 
