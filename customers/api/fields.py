@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from customers import pii
-from customers.custom_fields.values import mask, plain_values
+from customers.custom_fields.values import plain_values
 
 
 class RelatedRefField(serializers.Field):
@@ -96,22 +96,6 @@ class PIIField(serializers.CharField):
         return pii.masked(self.pii_kind, value)
 
 
-def drop_unchanged_masked_pii(
-    data: dict[str, Any], *, instance: Any, fields: dict[str, PIIField]
-) -> dict[str, Any]:
-    """A caller without PII access may PUT back what it read: a value equal to the mask of
-    the stored value means "unchanged", never "overwrite with asterisks"."""
-    if instance is None:
-        return data
-    kept = dict(data)
-    for name, field in fields.items():
-        if name in kept and kept[name] is not None:
-            current = getattr(instance, name)
-            if current and kept[name] == pii.masked(field.pii_kind, current):
-                del kept[name]
-    return kept
-
-
 class CustomFieldsField(serializers.Field):
     """``custom_fields``: an object of field name to typed value, every active field present
     (null when unset). PII custom fields are decrypted or masked like built-in PII. Input is
@@ -136,18 +120,3 @@ class CustomFieldsField(serializers.Field):
         if not isinstance(data, dict):
             self.fail("invalid")
         return dict(data)
-
-
-def drop_unchanged_masked_custom_values(
-    values: dict[str, Any], *, instance: Any, definitions: Any
-) -> dict[str, Any]:
-    """The custom-field twin of `drop_unchanged_masked_pii`."""
-    if instance is None:
-        return values
-    current = plain_values(instance.custom_fields, definitions, can_view_pii=True)
-    kept = dict(values)
-    for field in definitions:
-        stored = current.get(field.name)
-        if field.pii and stored is not None and kept.get(field.name) == mask(field, stored):
-            del kept[field.name]
-    return kept

@@ -24,16 +24,13 @@ from customers.api.conditional import (
     not_modified,
 )
 from customers.api.custom_field_filters import CustomFieldFilterBackend
-from customers.api.fields import (
-    PIIField,
-    drop_unchanged_masked_custom_values,
-    drop_unchanged_masked_pii,
-)
 from customers.api.filters import BoundedSearchFilter, SelectorFilterBackend
 from customers.api.idempotency import idempotent
 from customers.api.pagination import StableCursorPagination
 from customers.custom_fields.values import active_definitions
 from customers.models import CustomField
+from customers.representation import entity_spec
+from customers.representation.masked_input import drop_unchanged_masked
 from integrations.api_auth import request_can_view_pii
 from integrations.formats.csv_cells import Column, column_path_and_header
 
@@ -136,18 +133,12 @@ class ServiceViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         validated = dict(serializer.validated_data)
         if not self.get_serializer_context()["can_view_pii"]:
-            pii_fields = {
-                name: field
-                for name, field in serializer.fields.items()
-                if isinstance(field, PIIField)
-            }
-            validated = drop_unchanged_masked_pii(validated, instance=instance, fields=pii_fields)
-            if "custom_fields" in validated:
-                validated["custom_fields"] = drop_unchanged_masked_custom_values(
-                    validated["custom_fields"],
-                    instance=instance,
-                    definitions=self.custom_field_definitions(),
-                )
+            validated = drop_unchanged_masked(
+                entity_spec(self.filter_entity),
+                validated,
+                instance=instance,
+                definitions=self.custom_field_definitions(),
+            )
         return validated
 
     def gather_custom_fields(self, data: Any) -> Any:

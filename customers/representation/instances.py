@@ -9,8 +9,7 @@ doors to that. Lists of many rows take the generated fast paths instead.
 """
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.utils import timezone
 from customers import pii
 from customers.custom_fields.values import plain_values
 from customers.models import CustomField, format_full_name
+from customers.representation.records import date_text, decimal_text
 from customers.representation.spec import Entity, Field, Kind, Read
 
 
@@ -30,14 +30,6 @@ def time_text(value: datetime | None) -> str | None:
         value = value.astimezone(timezone.get_current_timezone())
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _decimal_text(value: Decimal | None, places: int) -> str | None:
-    return None if value is None else str(value.quantize(Decimal(1).scaleb(-places)))
-
-
-def _date_text(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def _follow(instance: Any, path: str) -> Any:
@@ -102,8 +94,8 @@ def _reader(entity: Entity, spec: Field) -> _Reader:
     if spec.kind is Kind.DATETIME:
         return lambda instance, _pii, _defs: time_text(getattr(instance, name))
     if spec.kind is Kind.DATE:
-        return lambda instance, _pii, _defs: _date_text(getattr(instance, name))
+        return lambda instance, _pii, _defs: date_text(getattr(instance, name))
     if spec.kind is Kind.DECIMAL:
         places = entity.model_field(name).decimal_places
-        return lambda instance, _pii, _defs: _decimal_text(getattr(instance, name), places)
+        return lambda instance, _pii, _defs: decimal_text(getattr(instance, name), places)
     return lambda instance, _pii, _defs: getattr(instance, name)
