@@ -142,7 +142,8 @@ def upsert_by(
     model: type[ModelT],
     data: Mapping[str, Any],
     find: Callable[[str], ModelT | None],
-    write: Callable[[ModelT, Mapping[str, Any]], ModelT],
+    write: Callable[..., ModelT],
+    actor: Any,
     key: str = "external_id",
     create_defaults: Mapping[str, Any] | None = None,
 ) -> tuple[ModelT, bool]:
@@ -153,8 +154,13 @@ def upsert_by(
         raise ValidationError({key: _("A value is required to upsert by %(key)s.") % {"key": key}})
     existing = find(value)
     if existing is not None:
-        return write(existing, data), False
-    return write(model(), {**(create_defaults or {}), **data}), True
+        return write(existing, data, actor=actor), False
+    return write(model(), {**(create_defaults or {}), **data}, actor=actor), True
+
+
+def action_of(adding: bool) -> str:
+    """The observers' name for a write that created (`adding`) or updated a record."""
+    return "created" if adding else "updated"
 
 
 def replace_tags(instance: models.Model, tags: Iterable[Tag] | None, *, before: set[int]) -> bool:

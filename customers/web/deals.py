@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers import pii, selectors
+from customers.actors import Actor
 from customers.api.views import DealViewSet
 from customers.export_rows import deal_rows
 from customers.models import CustomField, Deal
@@ -78,7 +79,7 @@ def deal_create(request: HttpRequest) -> HttpResponse:
         request,
         form_class=DealInputForm,
         instance=None,
-        save=lambda data: deals.deal_create(**data),
+        save=lambda data: deals.deal_create(actor=Actor.for_request(request), **data),
         template="web/record_form.html",
         success_message=_("Deal created."),
         extra={"heading": _("New deal"), "cancel_url": reverse("web:deal-list")},
@@ -94,7 +95,7 @@ def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form_class=DealInputForm,
         instance=deal,
-        save=lambda data: deals.deal_update(deal=deal, data=data),
+        save=lambda data: deals.deal_update(actor=Actor.for_request(request), deal=deal, data=data),
         template="web/record_form.html",
         success_message=_("Deal saved."),
         extra={
@@ -113,7 +114,9 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_object_or_404(Deal.objects.select_related("stage__pipeline"), pk=pk)
     wants_json = "application/json" in request.headers.get("Accept", "")
     try:
-        deal = deals.deal_move_to_stage(deal=deal, stage=request.POST.get("stage", ""))
+        deal = deals.deal_move_to_stage(
+            actor=Actor.for_request(request), deal=deal, stage=request.POST.get("stage", "")
+        )
     except ValidationError as error:
         message = _("The deal was not moved: %(error)s") % {"error": " ".join(error.messages)}
         if wants_json:
@@ -134,7 +137,9 @@ def deal_bulk(request: HttpRequest) -> HttpResponse:
     return records.bulk_action(
         request,
         queryset=selectors.deal_list(),
-        update=lambda deal, data: deals.deal_update(deal=deal, data=data),
+        update=lambda deal, data: deals.deal_update(
+            actor=Actor.for_request(request), deal=deal, data=data
+        ),
         export=lambda selected: exports.csv_export(
             request,
             selected,
