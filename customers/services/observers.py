@@ -8,7 +8,9 @@ The outbox events do not store the actor: that would take a migration, and their
 change feed's public contract.
 
 Observers run inside the write's transaction, after the rows are saved, so an observer that
-writes rows commits or rolls back with the write. They are called with keywords only::
+writes rows commits or rolls back with the write; one that keeps anything outside the database
+waits for ``transaction.on_commit`` (the admin validates a form by running the service in a
+savepoint it rolls back). They are called with keywords only::
 
     def observer(*, actor: Actor, entity: str, action: str, records: Sequence[Model]) -> None
 
