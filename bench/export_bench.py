@@ -243,13 +243,19 @@ def add_custom_fields(count: int) -> None:
     """`count` text custom fields, every fourth PII, filled on every contact (encrypted)."""
     from django.db import transaction
 
+    from customers.actors import SYSTEM
     from customers.custom_fields.values import encrypt, index_value
     from customers.models import Contact
     from customers.services.custom_fields import custom_field_create
 
     fields = [
         custom_field_create(
-            entity="contact", name=f"cf{i}", label=f"CF {i}", type="text", pii=i % 4 == 0
+            actor=SYSTEM,
+            entity="contact",
+            name=f"cf{i}",
+            label=f"CF {i}",
+            type="text",
+            pii=i % 4 == 0,
         )
         for i in range(count)
     ]

@@ -94,12 +94,15 @@ def events_disabled():
 
 
 def single_writes(count: int) -> tuple:
+    from customers.actors import SYSTEM
     from customers.services import contacts
 
     def write(prefix: str) -> float:
         started = time.perf_counter()
         for n in range(count):
-            contacts.contact_create(first_name=f"{prefix}{n}", email=f"{prefix}{n}@example.com")
+            contacts.contact_create(
+                actor=SYSTEM, first_name=f"{prefix}{n}", email=f"{prefix}{n}@example.com"
+            )
         return count / (time.perf_counter() - started)
 
     with events_disabled():
@@ -168,6 +171,7 @@ class _Receiver(BaseHTTPRequestHandler):
 def webhooks(count: int, folder: Path) -> tuple:
     from django.contrib.auth.models import User
 
+    from customers.actors import SYSTEM
     from customers.services import contacts
     from integrations.webhooks import services
     from integrations.webhooks.models import WebhookDelivery
@@ -184,7 +188,9 @@ def webhooks(count: int, folder: Path) -> tuple:
     with _worker(folder):
         started = time.time()
         for n in range(count):
-            contacts.contact_create(first_name=f"Hook{n}", email=f"hook{n}@example.com")
+            contacts.contact_create(
+                actor=SYSTEM, first_name=f"Hook{n}", email=f"hook{n}@example.com"
+            )
         deadline = time.time() + 300
         while len(_Receiver.arrivals) < count and time.time() < deadline:
             time.sleep(0.2)

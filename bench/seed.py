@@ -69,6 +69,7 @@ def seed(
     from django.db import connection, transaction
 
     from customers import roles
+    from customers.actors import SYSTEM
     from customers.services.tags import tag_create
     from integrations.scopes import ALL_SCOPES
     from integrations.services.api_keys import api_key_create
@@ -87,7 +88,7 @@ def seed(
     api_user.groups.add(sales)  # view_contact and view_pii, like a sales integration
     _api_key, raw_key = api_key_create(user=api_user, name="bench", scopes=list(ALL_SCOPES))
     for name in (*_TAGS, *_COMPANY_TAGS):
-        tag_create(name=name)
+        tag_create(actor=SYSTEM, name=name)
 
     with transaction.atomic():
         company_ids = _companies(rng, pools, count=companies, owners=owners)
@@ -141,6 +142,7 @@ _PII_TYPES = ("text", "email", "phone", "date", "long_text")
 
 
 def _custom_fields(count: int, *, pii: int) -> list:
+    from customers.actors import SYSTEM
     from customers.services.custom_fields import custom_field_create
 
     fields = []
@@ -152,6 +154,7 @@ def _custom_fields(count: int, *, pii: int) -> list:
         name = f"cf{number:02d}_{type_}{'_pii' if number < pii else ''}"
         fields.append(
             custom_field_create(
+                actor=SYSTEM,
                 entity="contact",
                 name=name,
                 label=name,
@@ -194,6 +197,7 @@ def _phone(rng: random.Random, country: str) -> str:
 
 def _companies(rng: random.Random, pools: _Pools, *, count: int, owners: list) -> list[int]:
     from customers import crypto
+    from customers.actors import SYSTEM
     from customers.models import Company, Tag
     from customers.services.companies import company_create
 
@@ -215,7 +219,7 @@ def _companies(rng: random.Random, pools: _Pools, *, count: int, owners: list) -
     sample = min(SAMPLE_COMPANIES, count)
     for index in range(sample):
         tags = rng.sample(_COMPANY_TAGS, k=rng.randint(0, 2))
-        ids.append(company_create(**values(index), tags=tags).pk)
+        ids.append(company_create(actor=SYSTEM, **values(index), tags=tags).pk)
     rows = []
     for index in range(sample, count):
         data = values(index)
@@ -245,6 +249,7 @@ def _contacts(
     from django.utils import timezone
 
     from customers import crypto
+    from customers.actors import SYSTEM
     from customers.custom_fields.values import apply_custom_values
     from customers.models import Contact, Tag
     from customers.services.contacts import contact_create
@@ -282,7 +287,7 @@ def _contacts(
     for index in range(sample):
         data = values(index)
         extra = {"custom_fields": custom(index)} if fields else {}
-        contact_create(**data, tags=rng.sample(_TAGS, k=rng.randint(0, 2)), **extra)
+        contact_create(actor=SYSTEM, **data, tags=rng.sample(_TAGS, k=rng.randint(0, 2)), **extra)
 
     through = Contact.tags.through
     names = list(tag_ids)

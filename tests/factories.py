@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from customers import roles, selectors
+from customers.actors import SYSTEM
 from customers.models import Activity, Company, Contact, Deal
 from customers.services import activities, companies, contacts, deals
 
@@ -44,14 +45,15 @@ class ManagerFactory(UserFactory):
 
 
 class ServiceFactory(factory.Factory):
-    """Builds kwargs with factory_boy and hands them to a service's create function."""
+    """Builds kwargs with factory_boy and hands them to a service's create function, as the
+    application itself (``SYSTEM``) unless the test names an ``actor``."""
 
     class Meta:
         abstract = True
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return cls.create_service(**kwargs)
+        return cls.create_service(actor=kwargs.pop("actor", SYSTEM), **kwargs)
 
 
 class CompanyFactory(ServiceFactory):

@@ -55,10 +55,10 @@ class ActivityAdmin(ServiceModelAdmin):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
 
     def service_create(self, request, data):
-        return activities.activity_create(**data)
+        return activities.activity_create(actor=self.actor(request), **data)
 
     def service_update(self, request, obj, data):
-        return activities.activity_update(activity=obj, data=data)
+        return activities.activity_update(actor=self.actor(request), activity=obj, data=data)
 
     def service_delete(self, request, obj):
-        activities.activity_delete(activity=obj)
+        activities.activity_delete(actor=self.actor(request), activity=obj)

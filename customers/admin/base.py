@@ -23,6 +23,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from customers import crypto, pii
+from customers.actors import Actor, Door
 from customers.validators import validate_phone
 
 Writer = Callable[[models.Model, dict[str, Any]], models.Model]
@@ -119,6 +120,11 @@ class ServiceModelAdmin(admin.ModelAdmin):
     #: The selector pages read through (already shaped against N+1); None: the default manager.
     selector: Callable[[], QuerySet] | None = None
 
+    @staticmethod
+    def actor(request: HttpRequest) -> Actor:
+        """Who the admin's writes are by: the signed-in staff member, through the admin door."""
+        return Actor.for_request(request, door=Door.ADMIN)
+
     def service_create(self, request: HttpRequest, data: dict[str, Any]) -> models.Model:
         raise NotImplementedError
 
@@ -206,7 +212,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
             return
         primary, *duplicates = records
         try:
-            merged = merge(primary=primary, duplicates=duplicates)
+            merged = merge(actor=self.actor(request), primary=primary, duplicates=duplicates)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return

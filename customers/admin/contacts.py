@@ -66,13 +66,13 @@ class ContactAdmin(CustomValuesAdminMixin, PIIAdminMixin, BlindIndexSearchMixin,
         return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
 
     def service_create(self, request, data):
-        return contacts.contact_create(**data)
+        return contacts.contact_create(actor=self.actor(request), **data)
 
     def service_update(self, request, obj, data):
-        return contacts.contact_update(contact=obj, data=data)
+        return contacts.contact_update(actor=self.actor(request), contact=obj, data=data)
 
     def service_delete(self, request, obj):
-        contacts.contact_delete(contact=obj)
+        contacts.contact_delete(actor=self.actor(request), contact=obj)
 
     @admin.action(
         description=_("Merge selected contacts into the oldest"),
@@ -133,13 +133,13 @@ class CompanyAdmin(CustomValuesAdminMixin, PIIAdminMixin, BlindIndexSearchMixin,
         return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
 
     def service_create(self, request, data):
-        return companies.company_create(**data)
+        return companies.company_create(actor=self.actor(request), **data)
 
     def service_update(self, request, obj, data):
-        return companies.company_update(company=obj, data=data)
+        return companies.company_update(actor=self.actor(request), company=obj, data=data)
 
     def service_delete(self, request, obj):
-        companies.company_delete(company=obj)
+        companies.company_delete(actor=self.actor(request), company=obj)
 
     @admin.action(
         description=_("Merge selected companies into the oldest"),

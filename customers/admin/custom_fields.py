@@ -183,15 +183,15 @@ class CustomFieldAdmin(ServiceModelAdmin):
         return ("entity", "name") if obj is not None else ()
 
     def service_create(self, request: HttpRequest, data: dict[str, Any]) -> CustomField:
-        return services.custom_field_create(**data)
+        return services.custom_field_create(actor=self.actor(request), **data)
 
     def service_update(
         self, request: HttpRequest, obj: CustomField, data: dict[str, Any]
     ) -> CustomField:
-        return services.custom_field_update(field=obj, data=data)
+        return services.custom_field_update(actor=self.actor(request), field=obj, data=data)
 
     def service_delete(self, request: HttpRequest, obj: CustomField) -> None:
-        purged = services.custom_field_delete(field=obj, purge=True)
+        purged = services.custom_field_delete(actor=self.actor(request), field=obj, purge=True)
         if purged:
             self.message_user(
                 request,
@@ -213,11 +213,11 @@ class CustomFieldAdmin(ServiceModelAdmin):
     )
     def archive(self, request: HttpRequest, queryset) -> None:
         for field in queryset:
-            services.custom_field_archive(field=field)
+            services.custom_field_archive(actor=self.actor(request), field=field)
         self.message_user(request, _("Archived %(count)d fields.") % {"count": len(queryset)})
 
     @admin.action(description=_("Restore selected fields"), permissions=["change"])
     def restore(self, request: HttpRequest, queryset) -> None:
         for field in queryset:
-            services.custom_field_restore(field=field)
+            services.custom_field_restore(actor=self.actor(request), field=field)
         self.message_user(request, _("Restored %(count)d fields.") % {"count": len(queryset)})

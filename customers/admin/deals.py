@@ -95,13 +95,13 @@ class DealAdmin(CustomValuesAdminMixin, ServiceModelAdmin):
         return {**initial, **super().get_changeform_initial_data(request)}
 
     def service_create(self, request, data):
-        return deals.deal_create(**data)
+        return deals.deal_create(actor=self.actor(request), **data)
 
     def service_update(self, request, obj, data):
-        return deals.deal_update(deal=obj, data=data)
+        return deals.deal_update(actor=self.actor(request), deal=obj, data=data)
 
     def service_delete(self, request, obj):
-        deals.deal_delete(deal=obj)
+        deals.deal_delete(actor=self.actor(request), deal=obj)
 
 
 class StageInline(admin.TabularInline):
@@ -141,7 +141,7 @@ class PipelineAdmin(ServiceModelAdmin):
 
     def service_create(self, request, data):
         # Stages come from the inline, in save_formset, once the pipeline exists.
-        return pipelines.pipeline_create(**data, stages=())
+        return pipelines.pipeline_create(actor=self.actor(request), **data, stages=())
 
     def service_update(self, request, obj, data):
         return obj  # name and default flag are read-only here; stages save in save_formset
@@ -149,20 +149,22 @@ class PipelineAdmin(ServiceModelAdmin):
     def save_formset(self, request, form, formset, change) -> None:
         formset.save(commit=False)  # collects the changes (and the history entry) unwritten
         for stage in formset.deleted_objects:
-            pipelines.stage_delete(stage=stage)
+            pipelines.stage_delete(actor=self.actor(request), stage=stage)
         for stage, changed in formset.changed_objects:
             data = {name: getattr(stage, name) for name in changed}
-            pipelines.stage_update(stage=stage, data=data)
+            pipelines.stage_update(actor=self.actor(request), stage=stage, data=data)
         for stage in formset.new_objects:
             data = {name: getattr(stage, name) for name in StageInline.fields}
-            pipelines.stage_create(pipeline=form.instance, data=data)
+            pipelines.stage_create(actor=self.actor(request), pipeline=form.instance, data=data)
 
     @admin.action(description=_("Make the selected pipeline the default"), permissions=["change"])
     def make_default(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one pipeline."), messages.WARNING)
             return
-        pipeline = pipelines.pipeline_set_default(pipeline=queryset.get())
+        pipeline = pipelines.pipeline_set_default(
+            actor=self.actor(request), pipeline=queryset.get()
+        )
         self.log_change(request, pipeline, "Made the default pipeline.")
         self.message_user(request, _("“%s” is now the default pipeline.") % pipeline)
 
@@ -180,12 +182,14 @@ class StageAdmin(ServiceModelAdmin):
         return ("pipeline",) if obj is not None else ()
 
     def service_create(self, request, data):
-        return pipelines.stage_create(pipeline=data.pop("pipeline"), data=data)
+        return pipelines.stage_create(
+            actor=self.actor(request), pipeline=data.pop("pipeline"), data=data
+        )
 
     def service_update(self, request, obj, data):
-        return pipelines.stage_update(stage=obj, data=data)
+        return pipelines.stage_update(actor=self.actor(request), stage=obj, data=data)
 
     def service_delete(self, request, obj):
         # Deal.stage is PROTECT, so the admin refuses to delete a stage holding deals before
         # this runs; the service's own check is the second guard.
-        pipelines.stage_delete(stage=obj)
+        pipelines.stage_delete(actor=self.actor(request), stage=obj)

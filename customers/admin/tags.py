@@ -26,10 +26,14 @@ class TagAdmin(ServiceModelAdmin):
             Tag(name=name, name_key=Tag.key_for(name)).validate_constraints()
         except ValidationError as error:
             raise ValidationError({"name": error.messages}) from None
-        return tags.tag_create(name=data["name"])
+        return tags.tag_create(actor=self.actor(request), name=data["name"])
 
     def service_update(self, request, obj, data):
-        return tags.tag_rename(tag=obj, name=data["name"]) if "name" in data else obj
+        return (
+            tags.tag_rename(actor=self.actor(request), tag=obj, name=data["name"])
+            if "name" in data
+            else obj
+        )
 
     def service_delete(self, request, obj):
-        tags.tag_delete(tag=obj)
+        tags.tag_delete(actor=self.actor(request), tag=obj)

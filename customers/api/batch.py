@@ -15,8 +15,10 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 
+from customers.actors import Actor
 from customers.api.errors import NON_FIELD, django_errors_as_dict, field_errors
 from customers.services import companies
+from integrations.api_auth import request_actor
 from integrations.models import ApiKey
 from integrations.scopes import has_scope, required_scope
 
@@ -72,7 +74,10 @@ class BatchOptions:
         )
         view = (request.parser_context or {}).get("view")
         if getattr(view, "basename", "") in _WITH_COMPANY:
-            records = [_company_by_name(record, create=create_related) for record in records]
+            actor = request_actor(request)
+            records = [
+                _company_by_name(record, create=create_related, actor=actor) for record in records
+            ]
             if create_related and any(isinstance(r, _NamingCompany) for r in records):
                 _check_may_create_companies(request)
         return cls(
@@ -94,10 +99,13 @@ class _NamingCompany(dict):
 
     name: str
     create: bool
+    actor: Actor
 
     def resolved(self) -> dict[str, Any]:
         try:
-            company, _created = companies.company_for_name(name=self.name, create=self.create)
+            company, _created = companies.company_for_name(
+                actor=self.actor, name=self.name, create=self.create
+            )
         except DjangoValidationError as error:  # the company's own field, not the record's
             message = _("Could not create %(what)s: %(message)s") % {
                 "what": _("the company"),
@@ -125,7 +133,7 @@ def _check_may_create_companies(request: Request) -> None:
         )
 
 
-def _company_by_name(record: Any, *, create: bool) -> Any:
+def _company_by_name(record: Any, *, create: bool, actor: Actor) -> Any:
     """Without this, an object without an id would be read as no company at all."""
     company = record.get("company") if isinstance(record, Mapping) else None
     if not isinstance(company, Mapping) or company.get("id") not in (None, ""):
@@ -134,7 +142,7 @@ def _company_by_name(record: Any, *, create: bool) -> Any:
     if not isinstance(name, str) or not name.strip():
         return record
     naming = _NamingCompany(record)
-    naming.name, naming.create = name, create
+    naming.name, naming.create, naming.actor = name, create, actor
     return naming
 
 

@@ -78,16 +78,18 @@ class ContactViewSet(ServiceViewSet):
     nested_reads = {"activities": ("activities", "customers.view_activity")}
 
     def create_record(self, data: dict[str, Any]) -> Contact:
-        return contacts.contact_create(**data)
+        return contacts.contact_create(actor=request_actor(self.request), **data)
 
     def update_record(self, instance: Contact, data: dict[str, Any]) -> Contact:
-        return contacts.contact_update(contact=instance, data=data)
+        return contacts.contact_update(
+            actor=request_actor(self.request), contact=instance, data=data
+        )
 
     def upsert_record(self, data: dict[str, Any]) -> tuple[Contact, bool]:
-        return contacts.contact_upsert(data=data)
+        return contacts.contact_upsert(actor=request_actor(self.request), data=data)
 
     def delete_record(self, instance: Contact) -> None:
-        contacts.contact_delete(contact=instance)
+        contacts.contact_delete(actor=request_actor(self.request), contact=instance)
 
     @activities_of_schema(resource="contacts", singular="contact")
     @action(detail=True, methods=["get"], pagination_class=NewestFirstCursorPagination)
@@ -139,16 +141,18 @@ class CompanyViewSet(ServiceViewSet):
     csv_list_fields = COMPANY.csv_list_columns
 
     def create_record(self, data):
-        return companies.company_create(**data)
+        return companies.company_create(actor=request_actor(self.request), **data)
 
     def update_record(self, instance, data):
-        return companies.company_update(company=instance, data=data)
+        return companies.company_update(
+            actor=request_actor(self.request), company=instance, data=data
+        )
 
     def upsert_record(self, data):
-        return companies.company_upsert(data=data)
+        return companies.company_upsert(actor=request_actor(self.request), data=data)
 
     def delete_record(self, instance):
-        companies.company_delete(company=instance)
+        companies.company_delete(actor=request_actor(self.request), company=instance)
 
 
 @service_resource_schema(
@@ -172,16 +176,16 @@ class DealViewSet(ServiceViewSet):
     csv_list_fields = DEAL.csv_list_columns
 
     def create_record(self, data):
-        return deals.deal_create(**data)
+        return deals.deal_create(actor=request_actor(self.request), **data)
 
     def update_record(self, instance, data):
-        return deals.deal_update(deal=instance, data=data)
+        return deals.deal_update(actor=request_actor(self.request), deal=instance, data=data)
 
     def upsert_record(self, data):
-        return deals.deal_upsert(data=data)
+        return deals.deal_upsert(actor=request_actor(self.request), data=data)
 
     def delete_record(self, instance):
-        deals.deal_delete(deal=instance)
+        deals.deal_delete(actor=request_actor(self.request), deal=instance)
 
     @activities_of_schema(resource="deals", singular="deal")
     @action(
@@ -223,19 +227,27 @@ class ActivityViewSet(ServiceViewSet):
     csv_base_columns = ACTIVITY.csv_columns()
 
     def create_record(self, data):
-        return activities.activity_create(author=self.request.user, **data)
+        return activities.activity_create(
+            actor=request_actor(self.request), author=self.request.user, **data
+        )
 
     def update_record(self, instance, data):
-        return activities.activity_update(activity=instance, data=data)
+        return activities.activity_update(
+            actor=request_actor(self.request), activity=instance, data=data
+        )
 
     def upsert_record(self, data):
-        instance, created = activities.activity_upsert(data=data)
+        instance, created = activities.activity_upsert(actor=request_actor(self.request), data=data)
         if created and instance.author_id is None:
-            activities.activity_update(activity=instance, data={"author": self.request.user})
+            activities.activity_update(
+                actor=request_actor(self.request),
+                activity=instance,
+                data={"author": self.request.user},
+            )
         return instance, created
 
     def delete_record(self, instance):
-        activities.activity_delete(activity=instance)
+        activities.activity_delete(actor=request_actor(self.request), activity=instance)
 
 
 @plain_resource_schema(
@@ -267,6 +279,7 @@ class PipelineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = serializer.validated_data
         with transaction.atomic():
             pipeline = pipelines.pipeline_create(
+                actor=request_actor(request),
                 name=data["name"],
                 is_default=data.get("is_default", False),
                 **({"stages": data["stages"]} if data.get("stages") else {}),
@@ -297,11 +310,11 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         """Create a tag, or return the existing one with that name in any letter case."""
         serializer = serializers.TagSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tag = tags.tag_create(name=serializer.validated_data["name"])
+        tag = tags.tag_create(actor=request_actor(request), name=serializer.validated_data["name"])
         return Response(serializers.TagSerializer(tag).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        tags.tag_delete(tag=self.get_object())
+        tags.tag_delete(actor=request_actor(request), tag=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def get_serializer_class(self):
@@ -344,11 +357,15 @@ class CustomFieldViewSet(viewsets.ModelViewSet):
         return queryset
 
     def perform_create(self, serializer) -> None:
-        serializer.instance = custom_fields.custom_field_create(**serializer.validated_data)
+        serializer.instance = custom_fields.custom_field_create(
+            actor=request_actor(self.request), **serializer.validated_data
+        )
 
     def perform_update(self, serializer) -> None:
         custom_fields.custom_field_update(
-            field=serializer.instance, data=dict(serializer.validated_data)
+            actor=request_actor(self.request),
+            field=serializer.instance,
+            data=dict(serializer.validated_data),
         )
 
     def get_object(self):
@@ -358,19 +375,25 @@ class CustomFieldViewSet(viewsets.ModelViewSet):
     def destroy(self, request: Request, pk: str) -> Response:
         """200 with a body, not 204: the caller learns how many stored values were purged."""
         purge = request.query_params.get("purge") in ("true", "1")
-        purged = custom_fields.custom_field_delete(field=self.get_object(), purge=purge)
+        purged = custom_fields.custom_field_delete(
+            actor=request_actor(request), field=self.get_object(), purge=purge
+        )
         body = serializers.CustomFieldDeletedSerializer({"purged_values": purged}).data
         return Response(body, status=status.HTTP_200_OK)
 
     @action(detail=True, methods=["post"])
     def archive(self, request: Request, pk: str) -> Response:
         """Hide the field everywhere; its stored values are kept."""
-        field = custom_fields.custom_field_archive(field=self.get_object())
+        field = custom_fields.custom_field_archive(
+            actor=request_actor(request), field=self.get_object()
+        )
         return Response(serializers.CustomFieldSerializer(field).data)
 
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, pk: str) -> Response:
-        field = custom_fields.custom_field_restore(field=self.get_object())
+        field = custom_fields.custom_field_restore(
+            actor=request_actor(request), field=self.get_object()
+        )
         return Response(serializers.CustomFieldSerializer(field).data)
 
     @action(detail=True, methods=["get"])

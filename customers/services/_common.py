@@ -7,6 +7,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
+from customers.actors import Actor
 from customers.custom_fields.values import apply_custom_values
 from customers.models import Tag
 from customers.services.rules import is_list_of_names, tag_names_by_key, unknown_reference
@@ -142,19 +143,26 @@ def upsert_by(
     model: type[ModelT],
     data: Mapping[str, Any],
     find: Callable[[str], ModelT | None],
-    write: Callable[[ModelT, Mapping[str, Any]], ModelT],
+    write: Callable[..., ModelT],
+    actor: Actor,
     key: str = "external_id",
     create_defaults: Mapping[str, Any] | None = None,
 ) -> tuple[ModelT, bool]:
-    """Update the record `find(data[key])` returns, or create one: (record, created).
-    Idempotent: the same data twice leaves one record with that data."""
+    """Update the record `find(data[key])` returns, or create one: (record, created), through
+    the entity's ``write(record, data, *, actor)``. Idempotent: the same data twice leaves one
+    record with that data."""
     value = blank_to_none(data.get(key))
     if value is None:
         raise ValidationError({key: _("A value is required to upsert by %(key)s.") % {"key": key}})
     existing = find(value)
     if existing is not None:
-        return write(existing, data), False
-    return write(model(), {**(create_defaults or {}), **data}), True
+        return write(existing, data, actor=actor), False
+    return write(model(), {**(create_defaults or {}), **data}, actor=actor), True
+
+
+def action_of(adding: bool) -> str:
+    """The observers' name for a write that created (`adding`) or updated a record."""
+    return "created" if adding else "updated"
 
 
 def replace_tags(instance: models.Model, tags: Iterable[Tag] | None, *, before: set[int]) -> bool:

@@ -1,4 +1,8 @@
-"""Writes for activities: calls, emails, meetings, notes and tasks logged on the CRM's records."""
+"""Writes for activities: calls, emails, meetings, notes and tasks logged on the CRM's records.
+
+Each takes the `actor` its door built; ``_write`` (and the delete) report it to
+``observers.notify``, the one place field history will hook in.
+"""
 
 from collections.abc import Mapping
 from datetime import datetime
@@ -10,9 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from customers import events, selectors
+from customers.actors import Actor
 from customers.models import Activity, Company, Contact, Deal
+from customers.services import observers
 from customers.services._common import (
     Errors,
+    action_of,
     assign,
     blank_to_none,
     reject_unknown_fields,
@@ -43,6 +50,7 @@ _LINKS = (("contact", Contact), ("company", Company), ("deal", Deal))
 
 def activity_create(
     *,
+    actor: Actor,
     kind: str = "",
     subject: str = "",
     body: str = "",
@@ -69,33 +77,38 @@ def activity_create(
         "author": author,
         "external_id": external_id,
     }
-    return _write(Activity(), data)
+    return _write(Activity(), data, actor=actor)
 
 
-def activity_update(*, activity: Activity, data: Mapping[str, Any]) -> Activity:
-    return _write(activity, data)
+def activity_update(*, actor: Actor, activity: Activity, data: Mapping[str, Any]) -> Activity:
+    return _write(activity, data, actor=actor)
 
 
-def activity_upsert(*, data: Mapping[str, Any]) -> tuple[Activity, bool]:
+def activity_upsert(*, actor: Actor, data: Mapping[str, Any]) -> tuple[Activity, bool]:
     return upsert_by(
-        model=Activity, data=data, find=selectors.find_activity_by_external_id, write=_write
+        model=Activity,
+        data=data,
+        find=selectors.find_activity_by_external_id,
+        write=_write,
+        actor=actor,
     )
 
 
-def activity_complete(*, activity: Activity) -> Activity:
+def activity_complete(*, actor: Actor, activity: Activity) -> Activity:
     if activity.done_at is not None:
         return activity
-    return _write(activity, {"done_at": timezone.now()})
+    return _write(activity, {"done_at": timezone.now()}, actor=actor)
 
 
 @transaction.atomic
-def activity_delete(*, activity: Activity) -> None:
+def activity_delete(*, actor: Actor, activity: Activity) -> None:
     events.record("activity.deleted", activity)
+    observers.notify(actor=actor, entity="activity", action="deleted", records=[activity])
     activity.delete()
 
 
 @transaction.atomic
-def _write(activity: Activity, data: Mapping[str, Any]) -> Activity:
+def _write(activity: Activity, data: Mapping[str, Any], *, actor: Actor) -> Activity:
     reject_unknown_fields(data, ACTIVITY_FIELDS)
     values = dict(data)
     errors: Errors = {}
@@ -117,4 +130,5 @@ def _write(activity: Activity, data: Mapping[str, Any]) -> Activity:
     validate(activity, errors=errors)
     save(activity)
     events.record_change(activity, created=adding, changed=changed)
+    observers.notify(actor=actor, entity="activity", action=action_of(adding), records=[activity])
     return activity

@@ -1,4 +1,8 @@
-"""Writes for companies: create, update, upsert, delete and merge."""
+"""Writes for companies: create, update, upsert, delete and merge.
+
+Each takes the `actor` its door built; ``_write`` (and the delete and merge) report it to
+``observers.notify``, the one place field history will hook in.
+"""
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -11,9 +15,12 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from customers import crypto, events, selectors
+from customers.actors import Actor
 from customers.models import Activity, Company, Contact, Deal
+from customers.services import observers
 from customers.services._common import (
     Errors,
+    action_of,
     assign,
     blank_to_none,
     check_tag_names,
@@ -61,6 +68,7 @@ _MERGE_FILLED_FIELDS = (
 
 def company_create(
     *,
+    actor: Actor,
     name: str = "",
     domain: str = "",
     industry: str = "",
@@ -86,29 +94,34 @@ def company_create(
         "tags": tags,
         "custom_fields": custom_fields,
     }
-    return _write(Company(), data)
+    return _write(Company(), data, actor=actor)
 
 
-def company_update(*, company: Company, data: Mapping[str, Any]) -> Company:
-    return _write(company, data)
+def company_update(*, actor: Actor, company: Company, data: Mapping[str, Any]) -> Company:
+    return _write(company, data, actor=actor)
 
 
-def company_upsert(*, data: Mapping[str, Any]) -> tuple[Company, bool]:
+def company_upsert(*, actor: Actor, data: Mapping[str, Any]) -> tuple[Company, bool]:
     """Update the company with `data["external_id"]`, or create it. Returns (company, created)."""
     return upsert_by(
-        model=Company, data=data, find=selectors.find_company_by_external_id, write=_write
+        model=Company,
+        data=data,
+        find=selectors.find_company_by_external_id,
+        write=_write,
+        actor=actor,
     )
 
 
 @transaction.atomic
-def company_delete(*, company: Company) -> None:
+def company_delete(*, actor: Actor, company: Company) -> None:
     """Contacts, deals and activities outlive their company (their link is cleared)."""
     events.record("company.deleted", company)
+    observers.notify(actor=actor, entity="company", action="deleted", records=[company])
     company.delete()
 
 
 @transaction.atomic
-def company_merge(*, primary: Company, duplicates: Sequence[Company]) -> Company:
+def company_merge(*, actor: Actor, primary: Company, duplicates: Sequence[Company]) -> Company:
     """Fold duplicates into `primary`: contacts, deals, activities and tags move over, blanks
     on the primary are filled from the duplicates, which are then deleted."""
     duplicates = [dup for dup in duplicates if dup.pk != primary.pk]
@@ -134,14 +147,16 @@ def company_merge(*, primary: Company, duplicates: Sequence[Company]) -> Company
     merge_custom_values(primary, duplicates)
     for duplicate in duplicates:
         events.record("company.deleted", duplicate, data={"merged_into": primary.pk})
+    observers.notify(actor=actor, entity="company", action="deleted", records=duplicates)
     found.delete()
-    merged = _write(primary, fills)
+    merged = _write(primary, fills, actor=actor)
     events.record("company.merged", merged, data={"merged_ids": duplicate_ids})
+    observers.notify(actor=actor, entity="company", action="merged", records=[merged])
     return merged
 
 
 @transaction.atomic
-def _write(company: Company, data: Mapping[str, Any]) -> Company:
+def _write(company: Company, data: Mapping[str, Any], *, actor: Actor) -> Company:
     reject_unknown_fields(data, COMPANY_FIELDS)
     values = dict(data)
     tag_names = pop_tag_names(values)
@@ -170,10 +185,11 @@ def _write(company: Company, data: Mapping[str, Any]) -> Company:
     events.record_change(
         company, created=adding, changed=changed | custom_before.changed_names(company)
     )
+    observers.notify(actor=actor, entity="company", action=action_of(adding), records=[company])
     return company
 
 
-def company_for_name(*, name: str, create: bool) -> tuple[Company | None, bool]:
+def company_for_name(*, actor: Actor, name: str, create: bool) -> tuple[Company | None, bool]:
     """The company called `name`, compared exactly but for case (the oldest when several
     are), as an import matches one; with `create`, a new one when none is (through
     `company_create`, so with its rules and its event). Returns (company or None, created)."""
@@ -187,4 +203,4 @@ def company_for_name(*, name: str, create: bool) -> tuple[Company | None, bool]:
     found = next((c for c in candidates if c.name.lower() == name.lower()), None)
     if found is not None or not create or not name:
         return found, False
-    return company_create(name=name), True
+    return company_create(actor=actor, name=name), True

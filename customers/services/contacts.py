@@ -1,6 +1,8 @@
 """Writes for contacts: create, update, upsert, delete and merge.
 
 Every door calls these; they keep the blind indexes in step with the encrypted email and phone.
+Each takes the `actor` its door built; ``_write`` (and the delete and merge) report it to
+``observers.notify``, the one place field history will hook in.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,9 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers import crypto, events, selectors
+from customers.actors import Actor
 from customers.models import Activity, Company, Contact, Deal
+from customers.services import observers
 from customers.services._common import (
     Errors,
+    action_of,
     assign,
     blank_to_none,
     check_tag_names,
@@ -74,6 +79,7 @@ MatchKey = Literal["external_id", "email"]
 
 def contact_create(
     *,
+    actor: Actor,
     first_name: str = "",
     last_name: str = "",
     title: str = "",
@@ -109,16 +115,16 @@ def contact_create(
         "tags": tags,
         "custom_fields": custom_fields,
     }
-    return _write(Contact(), data)
+    return _write(Contact(), data, actor=actor)
 
 
-def contact_update(*, contact: Contact, data: Mapping[str, Any]) -> Contact:
+def contact_update(*, actor: Actor, contact: Contact, data: Mapping[str, Any]) -> Contact:
     """Change the given fields only; fields absent from `data` keep their value."""
-    return _write(contact, data)
+    return _write(contact, data, actor=actor)
 
 
 def contact_upsert(
-    *, data: Mapping[str, Any], match: MatchKey = "external_id"
+    *, actor: Actor, data: Mapping[str, Any], match: MatchKey = "external_id"
 ) -> tuple[Contact, bool]:
     """Update the contact matching `data[match]` (external id, or email through the blind
     index), or create one. Returns (contact, created)."""
@@ -130,20 +136,23 @@ def contact_upsert(
         raise ValidationError(
             {"match": _("Cannot match contacts by %(match)s.") % {"match": repr(match)}}
         )
-    return upsert_by(model=Contact, data=data, find=finders[match], write=_write, key=match)
+    return upsert_by(
+        model=Contact, data=data, find=finders[match], write=_write, key=match, actor=actor
+    )
 
 
 @transaction.atomic
-def contact_delete(*, contact: Contact) -> None:
+def contact_delete(*, actor: Actor, contact: Contact) -> None:
     """Delete a contact but keep its history: activities stay, re-linked to its company."""
     if contact.company_id:
         contact.activities.filter(company__isnull=True).update(company_id=contact.company_id)
     events.record("contact.deleted", contact)
+    observers.notify(actor=actor, entity="contact", action="deleted", records=[contact])
     contact.delete()
 
 
 @transaction.atomic
-def contact_merge(*, primary: Contact, duplicates: Sequence[Contact]) -> Contact:
+def contact_merge(*, actor: Actor, primary: Contact, duplicates: Sequence[Contact]) -> Contact:
     """Fold duplicates into `primary`: their activities, deals and tags move over, blanks on
     the primary are filled from them, notes are appended, and the duplicates are deleted."""
     duplicates = [dup for dup in duplicates if dup.pk != primary.pk]
@@ -176,9 +185,11 @@ def contact_merge(*, primary: Contact, duplicates: Sequence[Contact]) -> Contact
     merge_custom_values(primary, duplicates)
     for duplicate in duplicates:
         events.record("contact.deleted", duplicate, data={"merged_into": primary.pk})
+    observers.notify(actor=actor, entity="contact", action="deleted", records=duplicates)
     found.delete()
-    merged = _write(primary, fills)
+    merged = _write(primary, fills, actor=actor)
     events.record("contact.merged", merged, data={"merged_ids": duplicate_ids})
+    observers.notify(actor=actor, entity="contact", action="merged", records=[merged])
     return merged
 
 
@@ -187,7 +198,7 @@ def _is_blank(value: Any) -> bool:
 
 
 @transaction.atomic
-def _write(contact: Contact, data: Mapping[str, Any]) -> Contact:
+def _write(contact: Contact, data: Mapping[str, Any], *, actor: Actor) -> Contact:
     reject_unknown_fields(data, CONTACT_FIELDS)
     values = dict(data)
     tag_names = pop_tag_names(values)
@@ -216,4 +227,5 @@ def _write(contact: Contact, data: Mapping[str, Any]) -> Contact:
     events.record_change(
         contact, created=adding, changed=changed | custom_before.changed_names(contact)
     )
+    observers.notify(actor=actor, entity="contact", action=action_of(adding), records=[contact])
     return contact

@@ -2,7 +2,8 @@
 
 A label or help text changes freely. A new type or choice list is checked against every stored
 value first and refused with the number of records that would break. Archiving hides a field
-and keeps its values; deleting a field that holds values needs an explicit purge.
+and keeps its values; deleting a field that holds values needs an explicit purge. Each write
+takes the `actor` its door built and reports it to ``observers.notify``.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -14,9 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from customers.actors import Actor
 from customers.custom_fields import types
 from customers.custom_fields.values import ENTITY_MODELS, decrypt
 from customers.models import CustomField
+from customers.services import observers
 from customers.services._common import assign, reject_unknown_fields, save, validate
 
 Type = CustomField.Type
@@ -42,6 +45,7 @@ _SCAN_BATCH = 2000
 
 def custom_field_create(
     *,
+    actor: Actor,
     entity: str,
     name: str,
     label: str,
@@ -73,11 +77,14 @@ def custom_field_create(
     assign(field, data)
     _validate_definition(field)
     save(field)
+    _notify(actor, "created", field)
     return field
 
 
 @transaction.atomic
-def custom_field_update(*, field: CustomField, data: Mapping[str, Any]) -> CustomField:
+def custom_field_update(
+    *, actor: Actor, field: CustomField, data: Mapping[str, Any]
+) -> CustomField:
     """Refuses a change that stored values would not survive, naming how many records break."""
     reject_unknown_fields(data, EDITABLE_FIELDS)
     before = CustomField.objects.select_for_update().get(pk=field.pk)
@@ -102,23 +109,26 @@ def custom_field_update(*, field: CustomField, data: Mapping[str, Any]) -> Custo
                 code="incompatible_values",
             )
     save(field)
+    _notify(actor, "updated", field)
     return field
 
 
-def custom_field_archive(*, field: CustomField) -> CustomField:
+def custom_field_archive(*, actor: Actor, field: CustomField) -> CustomField:
     field.archived_at = field.archived_at or timezone.now()
     save(field)
+    _notify(actor, "updated", field)
     return field
 
 
-def custom_field_restore(*, field: CustomField) -> CustomField:
+def custom_field_restore(*, actor: Actor, field: CustomField) -> CustomField:
     field.archived_at = None
     save(field)
+    _notify(actor, "updated", field)
     return field
 
 
 @transaction.atomic
-def custom_field_delete(*, field: CustomField, purge: bool = False) -> int:
+def custom_field_delete(*, actor: Actor, field: CustomField, purge: bool = False) -> int:
     """Delete the definition; returns how many stored values went with it."""
     holding = count_values(field)
     if holding and not purge:
@@ -135,8 +145,13 @@ def custom_field_delete(*, field: CustomField, purge: bool = False) -> int:
             record.custom_fields.pop(field.name, None)
             record.custom_index.pop(field.name, None)
         model.objects.bulk_update(batch, ["custom_fields", "custom_index"])
+    _notify(actor, "deleted", field)
     field.delete()
     return holding
+
+
+def _notify(actor: Actor, action: str, field: CustomField) -> None:
+    observers.notify(actor=actor, entity="customfield", action=action, records=[field])
 
 
 def count_values(field: CustomField) -> int:

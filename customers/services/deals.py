@@ -2,6 +2,9 @@
 
 A deal's status follows its stage: a deal in a "won" stage is won. Setting only the status
 moves the deal to the first stage of its pipeline with that outcome.
+
+Each write takes the `actor` its door built; ``_write`` (and the delete) report it to
+``observers.notify``, the one place field history will hook in.
 """
 
 from collections.abc import Iterable, Mapping
@@ -17,9 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers import events, selectors
+from customers.actors import Actor
 from customers.models import Company, Contact, Deal, Stage
+from customers.services import observers
 from customers.services._common import (
     Errors,
+    action_of,
     assign,
     blank_to_none,
     check_tag_names,
@@ -58,6 +64,7 @@ DEAL_FIELDS = frozenset(
 
 def deal_create(
     *,
+    actor: Actor,
     name: str = "",
     stage: Stage | int | None = None,
     amount: Decimal | str | int = Decimal("0"),
@@ -87,14 +94,14 @@ def deal_create(
     }
     if status is not None:
         data["status"] = status
-    return _write(Deal(), data)
+    return _write(Deal(), data, actor=actor)
 
 
-def deal_update(*, deal: Deal, data: Mapping[str, Any]) -> Deal:
-    return _write(deal, data)
+def deal_update(*, actor: Actor, deal: Deal, data: Mapping[str, Any]) -> Deal:
+    return _write(deal, data, actor=actor)
 
 
-def deal_upsert(*, data: Mapping[str, Any]) -> tuple[Deal, bool]:
+def deal_upsert(*, actor: Actor, data: Mapping[str, Any]) -> tuple[Deal, bool]:
     """Update the deal with `data["external_id"]`, or create it. Returns (deal, created)."""
     return upsert_by(
         model=Deal,
@@ -102,22 +109,24 @@ def deal_upsert(*, data: Mapping[str, Any]) -> tuple[Deal, bool]:
         find=selectors.find_deal_by_external_id,
         write=_write,
         create_defaults={"currency": settings.DEFAULT_CURRENCY},
+        actor=actor,
     )
 
 
-def deal_move_to_stage(*, deal: Deal, stage: Stage | int) -> Deal:
-    return _write(deal, {"stage": stage})
+def deal_move_to_stage(*, actor: Actor, deal: Deal, stage: Stage | int) -> Deal:
+    return _write(deal, {"stage": stage}, actor=actor)
 
 
 @transaction.atomic
-def deal_delete(*, deal: Deal) -> None:
+def deal_delete(*, actor: Actor, deal: Deal) -> None:
     """Activities logged on the deal are kept (their link is cleared)."""
     events.record("deal.deleted", deal)
+    observers.notify(actor=actor, entity="deal", action="deleted", records=[deal])
     deal.delete()
 
 
 @transaction.atomic
-def _write(deal: Deal, data: Mapping[str, Any]) -> Deal:
+def _write(deal: Deal, data: Mapping[str, Any], *, actor: Actor) -> Deal:
     reject_unknown_fields(data, DEAL_FIELDS)
     values = dict(data)
     tag_names = pop_tag_names(values)
@@ -164,6 +173,7 @@ def _write(deal: Deal, data: Mapping[str, Any]) -> Deal:
     if not adding and deal.stage_id != previous_stage_id:
         stages = {"from_stage": previous_stage_id, "to_stage": deal.stage_id}
         events.record("deal.stage_changed", deal, data={**stages, "status": deal.status})
+    observers.notify(actor=actor, entity="deal", action=action_of(adding), records=[deal])
     return deal
 
 

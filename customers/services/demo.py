@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from faker import Faker
 
 from customers import roles, selectors
+from customers.actors import Actor
 from customers.models import Activity, Company, Contact, CustomField, Deal, Stage
 from customers.services.activities import activity_create
 from customers.services.companies import company_create
@@ -127,9 +128,10 @@ class DemoSeedReport:
 
 
 def demo_seed(
-    *, contacts: int = 500, seed: int | None = None, force: bool = False
+    *, actor: Actor, contacts: int = 500, seed: int | None = None, force: bool = False
 ) -> DemoSeedReport:
-    """Seed once: with contacts already present nothing is written unless `force`.
+    """Seed once: with contacts already present nothing is written unless `force`. Every
+    record is written through the services as `actor` (the command's).
 
     Deterministic for a given seed whatever the database holds (existing demo users or emails
     never change what is drawn next), so `force` with the same seed adds the same people again
@@ -142,14 +144,14 @@ def demo_seed(
     existing = Contact.objects.count()
     if existing and not force:
         # A demo database seeded before the README's examples existed gets them now.
-        examples = demo_examples_ensure() if _is_demo_database() else []
+        examples = demo_examples_ensure(actor=actor) if _is_demo_database() else []
         return DemoSeedReport(
             seed=seed, skipped=True, existing_contacts=existing, examples=examples
         )
 
-    demo = _DemoData(seed)
+    demo = _DemoData(seed, actor)
     with transaction.atomic():
-        examples = demo_examples_ensure()
+        examples = demo_examples_ensure(actor=actor)
         users = demo.users()
         # Records belong to the sales team; the manager oversees rather than owns. A superuser
         # already there (`make run` creates `admin` first) works a share too, so the first
@@ -174,7 +176,7 @@ def demo_seed(
 
 
 @transaction.atomic
-def demo_examples_ensure() -> list[str]:
+def demo_examples_ensure(*, actor: Actor) -> list[str]:
     """The README's examples' records, each created once when missing (through the services,
     so the blind index and custom values are as for any record): the sales user `alice`, the
     contacts' choice field `loyalty_tier`, and 张伟 <zhang.wei@example.cn>, known to the ERP of
@@ -196,6 +198,7 @@ def demo_examples_ensure() -> list[str]:
         entity=CustomField.Entity.CONTACT, name=EXAMPLE_CUSTOM_FIELD
     ).exists():
         custom_field_create(
+            actor=actor,
             entity=CustomField.Entity.CONTACT,
             name=EXAMPLE_CUSTOM_FIELD,
             label="Loyalty tier",
@@ -209,6 +212,7 @@ def demo_examples_ensure() -> list[str]:
         or selectors.find_contact_by_external_id(EXAMPLE_CONTACT_EXTERNAL_ID)
     ):
         contact_create(
+            actor=actor,
             first_name="伟",
             last_name="张",
             title="采购经理",
@@ -228,7 +232,8 @@ def _is_demo_database() -> bool:
 
 
 class _DemoData:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, actor: Actor) -> None:
+        self.actor = actor
         self.rng = random.Random(seed)
         self.fakers = {locale: Faker(locale) for locale in (CHINESE, *(w[0] for w in _WESTERN))}
         for offset, faker in enumerate(self.fakers.values()):
@@ -276,6 +281,7 @@ class _DemoData:
                 domain = faker.domain_name()
             created.append(
                 company_create(
+                    actor=self.actor,
                     name=faker.company(),
                     domain=domain,
                     industry=self.rng.choice(_INDUSTRIES),
@@ -315,6 +321,7 @@ class _DemoData:
         local_part = faker.user_name() if chinese else _ascii(f"{first_name}.{last_name}")
         domain = company.domain if company else self.rng.choice(_PERSONAL_DOMAINS)
         return contact_create(
+            actor=self.actor,
             first_name=first_name,
             last_name=last_name,
             title=self.rng.choice(_TITLES[chinese]),
@@ -359,6 +366,7 @@ class _DemoData:
                 close_in = -self.rng.randint(5, 180)
             created.append(
                 deal_create(
+                    actor=self.actor,
                     name=f"{contact.company or contact} – {self.rng.choice(_PRODUCTS[chinese])}",
                     stage=stage,
                     amount=Decimal(self.rng.randrange(5_000, 500_000, 250)).quantize(
@@ -394,6 +402,7 @@ class _DemoData:
         due_at, done_at = self._timing(kind)
         faker = self.fakers[CHINESE if chinese else "en_US"]
         return activity_create(
+            actor=self.actor,
             kind=kind,
             subject=self.rng.choice(_SUBJECTS[kind][0 if chinese else 1]),
             body=faker.sentence() if self.rng.random() < 0.6 else "",

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from customers.actors import Actor
 from customers.models import Activity
 from customers.services import activities
 from customers.web import common
@@ -21,7 +22,7 @@ def activity_done(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark done through the service. With htmx the row is replaced by a short note."""
     activity = get_object_or_404(Activity, pk=pk)
     try:
-        activities.activity_complete(activity=activity)
+        activities.activity_complete(actor=Actor.for_request(request), activity=activity)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

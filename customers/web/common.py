@@ -137,7 +137,10 @@ def log_activity(
     without JavaScript the page reloads. Bad input shows the form again with its errors."""
     form = ActivityInputForm(request.POST)
     logged = submit(
-        form, lambda data: activities.activity_create(**data, **link, author=request.user)
+        form,
+        lambda data: activities.activity_create(
+            actor=Actor.for_request(request), **data, **link, author=request.user
+        ),
     )
     if logged is not None:
         if is_htmx(request):

@@ -76,7 +76,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
         request,
         form_class=CompanyInputForm,
         instance=None,
-        save=lambda data: companies.company_create(**data),
+        save=lambda data: companies.company_create(actor=Actor.for_request(request), **data),
         template="web/record_form.html",
         success_message=_("Company created."),
         extra={"heading": _("New company"), "cancel_url": reverse("web:company-list")},
@@ -92,7 +92,9 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form_class=CompanyInputForm,
         instance=company,
-        save=lambda data: companies.company_update(company=company, data=data),
+        save=lambda data: companies.company_update(
+            actor=Actor.for_request(request), company=company, data=data
+        ),
         template="web/record_form.html",
         success_message=_("Company saved."),
         extra={
@@ -109,7 +111,9 @@ def company_bulk(request: HttpRequest) -> HttpResponse:
     return records.bulk_action(
         request,
         queryset=selectors.company_list(),
-        update=lambda company, data: companies.company_update(company=company, data=data),
+        update=lambda company, data: companies.company_update(
+            actor=Actor.for_request(request), company=company, data=data
+        ),
         export=lambda selected: exports.csv_export(
             request,
             selected,

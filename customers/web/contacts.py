@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers import pii, representation, selectors
+from customers.actors import Actor
 from customers.custom_fields.values import definitions_for
 from customers.export_response import stream_contacts
 from customers.models import Contact, CustomField
@@ -70,7 +71,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
         request,
         form_class=ContactInputForm,
         instance=None,
-        save=lambda data: contacts.contact_create(**data),
+        save=lambda data: contacts.contact_create(actor=Actor.for_request(request), **data),
         template="web/record_form.html",
         success_message=_("Contact created."),
         extra={"heading": _("New contact"), "cancel_url": reverse("web:contact-list")},
@@ -86,7 +87,9 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form_class=ContactInputForm,
         instance=contact,
-        save=lambda data: contacts.contact_update(contact=contact, data=data),
+        save=lambda data: contacts.contact_update(
+            actor=Actor.for_request(request), contact=contact, data=data
+        ),
         template="web/record_form.html",
         success_message=_("Contact saved."),
         extra={
@@ -103,7 +106,9 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
     return records.bulk_action(
         request,
         queryset=selectors.contact_list(),
-        update=lambda contact, data: contacts.contact_update(contact=contact, data=data),
+        update=lambda contact, data: contacts.contact_update(
+            actor=Actor.for_request(request), contact=contact, data=data
+        ),
         export=lambda selected: _export(request, selected),
         back=reverse("web:contact-list"),
     )

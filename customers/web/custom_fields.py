@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from customers.actors import Actor
 from customers.models import CustomField
 from customers.services import custom_fields as services
 from customers.web.custom_field_forms import CustomFieldInputForm
@@ -37,7 +38,10 @@ def custom_field_new(request: HttpRequest) -> HttpResponse:
     form = CustomFieldInputForm(request.POST or None, initial=initial)
     if request.method == "POST":
         field = submit(
-            form, lambda data: services.custom_field_create(**{**_BLANK_DEFINITION, **data})
+            form,
+            lambda data: services.custom_field_create(
+                actor=Actor.for_request(request), **{**_BLANK_DEFINITION, **data}
+            ),
         )
         if field is not None:
             messages.success(
@@ -55,7 +59,12 @@ def custom_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
     field = get_object_or_404(CustomField, pk=pk)
     form = CustomFieldInputForm(request.POST or None, instance=field)
     if request.method == "POST":
-        saved = submit(form, lambda data: services.custom_field_update(field=field, data=data))
+        saved = submit(
+            form,
+            lambda data: services.custom_field_update(
+                actor=Actor.for_request(request), field=field, data=data
+            ),
+        )
         if saved is not None:
             messages.success(
                 request, _("The field “%(label)s” was saved.") % {"label": field.label}
@@ -70,7 +79,9 @@ def custom_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(MANAGE)
 @require_POST
 def custom_field_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    field = services.custom_field_archive(field=get_object_or_404(CustomField, pk=pk))
+    field = services.custom_field_archive(
+        actor=Actor.for_request(request), field=get_object_or_404(CustomField, pk=pk)
+    )
     messages.success(
         request, _("“%(label)s” is archived: hidden, its values kept.") % {"label": field.label}
     )
@@ -80,7 +91,9 @@ def custom_field_archive(request: HttpRequest, pk: int) -> HttpResponse:
 @requires_perm(MANAGE)
 @require_POST
 def custom_field_restore(request: HttpRequest, pk: int) -> HttpResponse:
-    field = services.custom_field_restore(field=get_object_or_404(CustomField, pk=pk))
+    field = services.custom_field_restore(
+        actor=Actor.for_request(request), field=get_object_or_404(CustomField, pk=pk)
+    )
     messages.success(request, _("“%(label)s” is back in use.") % {"label": field.label})
     return redirect("web:custom-field-list")
 
@@ -94,7 +107,7 @@ def custom_field_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             purged = services.custom_field_delete(
-                field=field, purge=bool(request.POST.get("purge"))
+                actor=Actor.for_request(request), field=field, purge=bool(request.POST.get("purge"))
             )
         except ValidationError:
             error = _("Tick the box to delete the stored values too.")

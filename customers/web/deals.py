@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers import pii, representation, selectors
+from customers.actors import Actor
 from customers.export_rows import deal_rows
 from customers.models import CustomField, Deal
 from customers.services import deals
@@ -77,7 +78,7 @@ def deal_create(request: HttpRequest) -> HttpResponse:
         request,
         form_class=DealInputForm,
         instance=None,
-        save=lambda data: deals.deal_create(**data),
+        save=lambda data: deals.deal_create(actor=Actor.for_request(request), **data),
         template="web/record_form.html",
         success_message=_("Deal created."),
         extra={"heading": _("New deal"), "cancel_url": reverse("web:deal-list")},
@@ -93,7 +94,7 @@ def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form_class=DealInputForm,
         instance=deal,
-        save=lambda data: deals.deal_update(deal=deal, data=data),
+        save=lambda data: deals.deal_update(actor=Actor.for_request(request), deal=deal, data=data),
         template="web/record_form.html",
         success_message=_("Deal saved."),
         extra={
@@ -112,7 +113,9 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_object_or_404(Deal.objects.select_related("stage__pipeline"), pk=pk)
     wants_json = "application/json" in request.headers.get("Accept", "")
     try:
-        deal = deals.deal_move_to_stage(deal=deal, stage=request.POST.get("stage", ""))
+        deal = deals.deal_move_to_stage(
+            actor=Actor.for_request(request), deal=deal, stage=request.POST.get("stage", "")
+        )
     except ValidationError as error:
         message = _("The deal was not moved: %(error)s") % {"error": " ".join(error.messages)}
         if wants_json:
@@ -133,7 +136,9 @@ def deal_bulk(request: HttpRequest) -> HttpResponse:
     return records.bulk_action(
         request,
         queryset=selectors.deal_list(),
-        update=lambda deal, data: deals.deal_update(deal=deal, data=data),
+        update=lambda deal, data: deals.deal_update(
+            actor=Actor.for_request(request), deal=deal, data=data
+        ),
         export=lambda selected: exports.csv_export(
             request,
             selected,

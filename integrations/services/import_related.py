@@ -16,6 +16,7 @@ from functools import cache
 from django.utils.translation import gettext as _
 
 from customers import crypto
+from customers.actors import Actor
 from customers.custom_fields.values import definitions_for
 from integrations.services.import_rows import (
     ChunkLookups,
@@ -42,6 +43,7 @@ def create_missing_related(
     resource: str,
     rows: Sequence[CleanRow],
     lookups: ChunkLookups,
+    actor: Actor,
     kept_out: Callable[[], set[int]] = set,
 ) -> RelatedCreated:
     """Create what the chunk's rows name and `lookups` did not find, and add it to `lookups`.
@@ -52,9 +54,9 @@ def create_missing_related(
     created = RelatedCreated()
     skipped = cache(kept_out)
     if resource in ("contacts", "deals"):
-        _create_companies(rows, lookups, created, skipped)
+        _create_companies(rows, lookups, created, skipped, actor)
     if resource == "deals":
-        _create_contacts(rows, lookups, created, skipped)
+        _create_contacts(rows, lookups, created, skipped, actor)
     if skipped.cache_info().currsize:
         created.kept_out = skipped()
     return created
@@ -65,6 +67,7 @@ def _create_companies(
     lookups: ChunkLookups,
     created: RelatedCreated,
     skipped: Callable[[], set[int]],
+    actor: Actor,
 ) -> None:
     planned: list[CompanyWanted] = []
     naming: list[list[CleanRow]] = []  # per planned company, the rows that name it
@@ -106,6 +109,7 @@ def _create_companies(
         register=register,
         label=lambda index: planned[index].name,
         what=_("the company"),
+        actor=actor,
     )
 
 
@@ -124,6 +128,7 @@ def _create_contacts(
     lookups: ChunkLookups,
     created: RelatedCreated,
     skipped: Callable[[], set[int]],
+    actor: Actor,
 ) -> None:
     """Deals' primary contacts by email: an email is all a contact needs."""
     emails: list[str] = []
@@ -159,6 +164,7 @@ def _create_contacts(
         register=register,
         label=lambda index: "",  # an email is personal data: the message does not quote it
         what=_("the contact"),
+        actor=actor,
     )
 
 
@@ -170,6 +176,7 @@ def _write(
     register: Callable[[int, int], None],
     label: Callable[[int], str],
     what: str,
+    actor: Actor,
 ) -> None:
     """`records` checked and inserted by the bulk writer (numbered by their index); each one
     written is registered, each one refused fails the rows that named it."""
@@ -188,6 +195,7 @@ def _write(
         match_key="email" if resource == "contacts" else "external_id",
         definitions=definitions_for(entity),
         want_ids=True,
+        actor=actor,
     )
     for number, pk in result.created_ids.items():
         register(number, pk)

@@ -25,10 +25,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers import crypto, events
+from customers.actors import Actor
 from customers.bulk_decrypt import decrypt_many
 from customers.custom_fields.values import CustomValuesApplier, decrypt
 from customers.fields import StrictEncryptedFieldMixin
 from customers.models import Contact, CustomField, Deal, Tag
+from customers.services import observers
 from customers.services._common import tags_from_names
 from customers.services.rules import (
     RequiredValues,
@@ -100,9 +102,12 @@ def write_chunk(
     definitions: Sequence[CustomField],
     tokens: Tokens = NO_TOKENS,
     want_ids: bool = False,
+    actor: Actor,
 ) -> ChunkResult:
-    """`tokens`: the chunk's PII encrypted ahead of time (see import_crypto). `want_ids`: fill
-    ``created_ids`` (the records an import creates for the rows that name them).
+    """`actor`: who the chunk writes as, reported to ``observers.notify`` with the chunk's
+    records (one call per action, not per row). `tokens`: the chunk's PII encrypted ahead of
+    time (see import_crypto). `want_ids`: fill ``created_ids`` (the records an import creates
+    for the rows that name them).
 
     A row whose match key repeats an earlier row's (the same email, compared as the blind
     index compares it, or the same external id) is skipped as "Same email as row N": the
@@ -168,6 +173,7 @@ def write_chunk(
     writes = [plan for plan in plans if plan.created or plan.changed or plan.tags_changed]
     _save(model, writes, tokens)
     _record_events(model, writes)
+    _notify(actor, model, writes)
     if want_ids:
         result.created_ids = {plan.row.number: plan.instance.pk for plan in plans if plan.created}
     for plan in plans:
@@ -528,6 +534,13 @@ def _record_events(model: type[models.Model], plans: list[_Planned]) -> None:
             for plan in moved
         ],
     )
+
+
+def _notify(actor: Actor, model: type[models.Model], plans: list[_Planned]) -> None:
+    entity = model._meta.model_name
+    for action, created in (("created", True), ("updated", False)):
+        records = [plan.instance for plan in plans if plan.created is created]
+        observers.notify(actor=actor, entity=entity, action=action, records=records)
 
 
 def _stage_of(instance: models.Model) -> int | None:

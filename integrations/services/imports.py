@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers import crypto, pii
+from customers.actors import Actor
 from customers.custom_fields.values import definitions_for
 from customers.fields import encrypted_fields_of
 from customers.models import UserPreference
@@ -35,6 +36,7 @@ from integrations.models import (
     ImportRowError,
     JobStatus,
     Resource,
+    SyncRun,
 )
 from integrations.queueing import enqueue, enqueue_on_commit
 from integrations.services import import_reports
@@ -254,6 +256,7 @@ def import_run(*, job_id: int, on_progress: Progress | None = None) -> ImportJob
     if job is None:
         return ImportJob.objects.get(pk=job_id)
     on_progress = on_progress or (lambda processed, total: None)
+    actor = job_actor(job)
     try:
         with (
             translation.override(_language_of(job)),
@@ -263,9 +266,9 @@ def import_run(*, job_id: int, on_progress: Progress | None = None) -> ImportJob
             fewer_checkpoints(),
         ):
             if job.all_or_nothing or job.dry_run:
-                _run_in_one_transaction(job, on_progress, encryptor)
+                _run_in_one_transaction(job, on_progress, encryptor, actor)
             else:
-                _run_chunks(job, on_progress, encryptor)
+                _run_chunks(job, on_progress, encryptor, actor)
     except FormatError as error:
         _finish(job, JobStatus.FAILED, error_message=str(error))
     except Exception as error:
@@ -274,6 +277,14 @@ def import_run(*, job_id: int, on_progress: Progress | None = None) -> ImportJob
         )
         raise
     return ImportJob.objects.get(pk=job.pk)
+
+
+def job_actor(job: ImportJob) -> Actor:
+    """Who a job writes as: a connector sync's job as its connection, decided here and not by
+    the caller so that a job resumed after a crash (``recover_stalled_imports``) writes as the
+    same actor; an uploaded file as its job."""
+    run = SyncRun.objects.filter(import_job_id=job.pk).select_related("connection").first()
+    return Actor.for_connection(run.connection) if run else Actor.for_import_job(job)
 
 
 def _language_of(job: ImportJob) -> str:
@@ -329,13 +340,15 @@ def _count_records(job: ImportJob) -> int:
             return reader.count_records()
 
 
-def _run_chunks(job: ImportJob, on_progress: Progress, encryptor: ChunkEncryptor) -> None:
+def _run_chunks(
+    job: ImportJob, on_progress: Progress, encryptor: ChunkEncryptor, actor: Actor
+) -> None:
     total = job.rows_total
     if total is None:
         total = _count_records(job)
         ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
     processed = job.rows_processed
-    context = _Context.for_job(job, encryptor)
+    context = _Context.for_job(job, encryptor, actor)
     with closing(_prepared_chunks(job, context)) as chunks:
         for chunk in chunks:
             if _cancel_requested(job):
@@ -352,12 +365,12 @@ def _run_chunks(job: ImportJob, on_progress: Progress, encryptor: ChunkEncryptor
 
 
 def _run_in_one_transaction(
-    job: ImportJob, on_progress: Progress, encryptor: ChunkEncryptor
+    job: ImportJob, on_progress: Progress, encryptor: ChunkEncryptor, actor: Actor
 ) -> None:
     """Dry runs and all-or-nothing imports: every chunk in one transaction, rolled back at the
     end for a dry run, or on the first failed row for all-or-nothing."""
     total = _count_records(job)
-    context = _Context.for_job(job, encryptor)
+    context = _Context.for_job(job, encryptor, actor)
     totals = ChunkResult()
     problems = []
     related: list[tuple[str, int, int]] = []
@@ -406,14 +419,15 @@ class _Context:
     job: ImportJob
     definitions: list
     encryptor: ChunkEncryptor
+    actor: Actor
     mapping: ColumnMapping | None = None
     seen: frozenset = frozenset()  # the columns the mapping has decided on (used or ignored)
     fields_of_keys: dict = field(default_factory=dict)
 
     @classmethod
-    def for_job(cls, job: ImportJob, encryptor: ChunkEncryptor) -> "_Context":
+    def for_job(cls, job: ImportJob, encryptor: ChunkEncryptor, actor: Actor) -> "_Context":
         definitions = definitions_for(ENTITY_OF_RESOURCE[job.resource])
-        return cls(job=job, definitions=definitions, encryptor=encryptor)
+        return cls(job=job, definitions=definitions, encryptor=encryptor, actor=actor)
 
     def map(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """JSON and XML records need not share keys: a record bringing a column not seen
@@ -494,6 +508,7 @@ class _Context:
                 resource=self.job.resource,
                 rows=rows,
                 lookups=lookups,
+                actor=self.actor,
                 kept_out=lambda: rows_kept_out(
                     resource=self.job.resource,
                     rows=rows,
@@ -513,6 +528,7 @@ class _Context:
             match_key=self.job.match_key,
             definitions=self.definitions,
             tokens=tokens,
+            actor=self.actor,
         )
         if related is not None:
             result.related_created = [

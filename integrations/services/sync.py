@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from customers import pii, selectors
+from customers.actors import Actor
 from customers.services import companies, contacts, deals
 from integrations import queueing
 from integrations.connectors import Connector, ConnectorError, connector_class
@@ -518,13 +519,16 @@ def _complete(run: SyncRun, acknowledge=None) -> SyncRun:
 _DELETERS = {
     "contacts": (
         selectors.find_contact_by_external_id,
-        lambda record: contacts.contact_delete(contact=record),
+        lambda record, actor: contacts.contact_delete(actor=actor, contact=record),
     ),
     "companies": (
         selectors.find_company_by_external_id,
-        lambda record: companies.company_delete(company=record),
+        lambda record, actor: companies.company_delete(actor=actor, company=record),
     ),
-    "deals": (selectors.find_deal_by_external_id, lambda record: deals.deal_delete(deal=record)),
+    "deals": (
+        selectors.find_deal_by_external_id,
+        lambda record, actor: deals.deal_delete(actor=actor, deal=record),
+    ),
 }
 
 
@@ -534,10 +538,11 @@ def _apply_deletions(run: SyncRun) -> None:
     if not run.pending_deletions:
         return
     find, delete = _DELETERS[run.connection.resource]
+    actor = Actor.for_connection(run.connection)
     for external_id in run.pending_deletions:
         record = find(external_id)
         if record is not None:
-            delete(record)
+            delete(record, actor)
             run.deleted += 1
     run.pending_deletions = []
     run.save(update_fields=["deleted", "pending_deletions"])

@@ -32,9 +32,11 @@ COMPANIES = Records(
     find_by_external_id=selectors.find_company_by_external_id,
     shape=_shape,
     create=companies.company_create,
-    update=lambda company, data: companies.company_update(company=company, data=data),
-    upsert=lambda data: companies.company_upsert(data=data),
-    delete=lambda company: companies.company_delete(company=company),
+    update=lambda company, data, actor: companies.company_update(
+        actor=actor, company=company, data=data
+    ),
+    upsert=lambda data, actor: companies.company_upsert(actor=actor, data=data),
+    delete=lambda company, actor: companies.company_delete(actor=actor, company=company),
 )
 
 

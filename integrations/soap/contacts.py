@@ -40,9 +40,11 @@ CONTACTS = Records(
     find_by_external_id=selectors.find_contact_by_external_id,
     shape=_shape,
     create=contacts.contact_create,
-    update=lambda contact, data: contacts.contact_update(contact=contact, data=data),
-    upsert=lambda data: contacts.contact_upsert(data=data),
-    delete=lambda contact: contacts.contact_delete(contact=contact),
+    update=lambda contact, data, actor: contacts.contact_update(
+        actor=actor, contact=contact, data=data
+    ),
+    upsert=lambda data, actor: contacts.contact_upsert(actor=actor, data=data),
+    delete=lambda contact, actor: contacts.contact_delete(actor=actor, contact=contact),
 )
 
 

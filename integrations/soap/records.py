@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import QuerySet
 
 from customers import filters as entity_filters
+from customers.actors import Actor
 from customers.custom_fields.values import active_definitions
 from integrations.soap import convert
 from integrations.soap.auth import Caller
@@ -32,10 +33,12 @@ class Records:
     find_by_external_id: Callable[[str], models.Model | None]
     # (queryset, offset, limit, caller) -> that slice of records in their SOAP shape
     shape: Callable[[QuerySet, int, int, Caller], list]
+    # the services, each given the caller's actor: create(actor=…, **data),
+    # update(record, data, actor), upsert(data, actor), delete(record, actor)
     create: Callable[..., models.Model]
-    update: Callable[[models.Model, Mapping[str, Any]], models.Model]
-    upsert: Callable[[Mapping[str, Any]], tuple[models.Model, bool]]
-    delete: Callable[[models.Model], None]
+    update: Callable[[models.Model, Mapping[str, Any], Actor], models.Model]
+    upsert: Callable[[Mapping[str, Any], Actor], tuple[models.Model, bool]]
+    delete: Callable[[models.Model, Actor], None]
 
     def authorise(self, ctx, action: str) -> Caller:
         who = caller(ctx)
@@ -67,29 +70,29 @@ class Records:
         return {"total": total, "offset": offset, "limit": limit, "items": items}
 
     def create_from(self, ctx, record: Any) -> Any:
-        self.authorise(ctx, "create")
-        created = self.create(**self._input(ctx, record, instance=None))
+        who = self.authorise(ctx, "create")
+        created = self.create(actor=who.actor, **self._input(ctx, record, instance=None))
         return self._out(ctx, created.pk)
 
     def update_from(self, ctx, record: Any) -> Any:
-        self.authorise(ctx, "update")
+        who = self.authorise(ctx, "update")
         if record is None or record.id is None:
             raise InvalidRequest({"id": f"An update needs the {self.entity}'s id."})
         existing = self._locked(record.id)
-        self.update(existing, self._input(ctx, record, instance=existing))
+        self.update(existing, self._input(ctx, record, instance=existing), who.actor)
         return self._out(ctx, existing.pk)
 
     def upsert_from(self, ctx, external_id: str, record: Any) -> tuple[Any, bool]:
-        self.authorise(ctx, "update")  # as REST's PUT by external id
+        who = self.authorise(ctx, "update")  # as REST's PUT by external id
         existing = self.find_by_external_id(external_id)
         data = self._input(ctx, record, instance=existing)
         data["external_id"] = external_id
-        written, created = self.upsert(data)
+        written, created = self.upsert(data, who.actor)
         return self._out(ctx, written.pk), created
 
     def delete_by_id(self, ctx, record_id: int) -> None:
-        self.authorise(ctx, "delete")
-        self.delete(self._locked(record_id))
+        who = self.authorise(ctx, "delete")
+        self.delete(self._locked(record_id), who.actor)
 
     def _out(self, ctx, record_id: int) -> Any:
         found = self.shape(self.listing().filter(pk=record_id), 0, 1, caller(ctx))

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from customers.actors import SYSTEM
 from customers.models import ChangeEvent
 from customers.services import contacts
 from integrations.services.change_feed import purge_change_events
@@ -37,8 +38,8 @@ def read_all(api, **params) -> tuple[list[dict], str]:
 
 def test_the_feed_lists_every_event_once_in_order_across_pages(api):
     people = [ContactFactory(external_id=f"E-{n}") for n in range(5)]
-    contacts.contact_update(contact=people[0], data={"first_name": "改"})
-    contacts.contact_delete(contact=people[1])
+    contacts.contact_update(actor=SYSTEM, contact=people[0], data={"first_name": "改"})
+    contacts.contact_delete(actor=SYSTEM, contact=people[1])
 
     events, _ = read_all(api, limit=2)
 
@@ -65,8 +66,8 @@ def test_a_reader_continues_from_its_cursor_and_an_empty_page_keeps_it(api):
 
 def test_types_keep_only_the_named_events(api):
     person = ContactFactory()
-    contacts.contact_update(contact=person, data={"first_name": "改"})
-    contacts.contact_delete(contact=person)
+    contacts.contact_update(actor=SYSTEM, contact=person, data={"first_name": "改"})
+    contacts.contact_delete(actor=SYSTEM, contact=person)
 
     events, _ = read_all(api, types="contact.deleted,contact.updated")
 
@@ -111,8 +112,8 @@ def test_include_record_carries_each_record_as_it_is_now_with_pii_per_the_key(sa
     kept = ContactFactory(first_name="伟", email="wei@example.com")
     gone = ContactFactory()
     gone_id = gone.pk
-    contacts.contact_update(contact=kept, data={"title": "CTO"})
-    contacts.contact_delete(contact=gone)
+    contacts.contact_update(actor=SYSTEM, contact=kept, data={"title": "CTO"})
+    contacts.contact_delete(actor=SYSTEM, contact=gone)
     without_pii = client_with_key(sales_user, ["contacts:read"])
 
     events, _ = read_all(api, include="record")

@@ -10,6 +10,7 @@ from django.db import connection as db_connection
 from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from customers.actors import SYSTEM
 from customers.models import Contact
 from customers.services.custom_fields import custom_field_create
 from integrations.connectors.tasks import sync_connection
@@ -493,7 +494,9 @@ def test_create_related_is_stored_shown_and_changed_like_the_other_options(partn
 def test_test_quotes_no_personal_value_in_an_error_for_a_key_without_pii_read(
     manager, make_api_client, settings, tmp_path
 ):
-    custom_field_create(entity="contact", name="birthday", label="Birthday", type="date", pii=True)
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="birthday", label="Birthday", type="date", pii=True
+    )
     settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
     (tmp_path / "people.csv").write_text("external_id,email,birthday\nF-1,nobody,1990/13/45\n")
     client = make_api_client(manager, READ_WRITE)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from customers.actors import SYSTEM
 from customers.api.parsers import CSVParser, XMLParser
 from customers.models import Contact, CustomField
 from customers.services.custom_fields import custom_field_create
@@ -31,7 +32,9 @@ ALL_TYPES = {
 @pytest.fixture
 def every_type(db):
     for name, (type_, extra, _) in ALL_TYPES.items():
-        custom_field_create(entity="contact", name=name, label=name, type=type_, **extra)
+        custom_field_create(
+            actor=SYSTEM, entity="contact", name=name, label=name, type=type_, **extra
+        )
     return {name: value for name, (_, _, value) in ALL_TYPES.items()}
 
 
@@ -149,7 +152,9 @@ def test_an_invalid_value_is_a_field_level_400_in_every_format(api, every_type, 
 
 
 def test_pii_custom_fields_are_masked_without_pii_read(api_without_pii):
-    custom_field_create(entity="contact", name="wechat", label="WeChat", type="text", pii=True)
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="wechat", label="WeChat", type="text", pii=True
+    )
     contact = ContactFactory(custom_fields={"wechat": "wx_zhang"})
     url = f"{CONTACTS}{contact.pk}/"
 
@@ -184,7 +189,9 @@ def test_filters_by_custom_fields(api, every_type):
 
 
 def test_a_pii_custom_field_is_found_by_exact_match(api):
-    custom_field_create(entity="contact", name="fax", label="Fax", type="phone", pii=True)
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="fax", label="Fax", type="phone", pii=True
+    )
     contact = ContactFactory(custom_fields={"fax": "+86 10 6000 0001"})
     ContactFactory(custom_fields={"fax": "+86 10 6000 0002"})
 
@@ -220,7 +227,9 @@ def test_checking_a_type_change_against_an_unknown_type_is_a_400(make_api_client
     from tests.factories import ManagerFactory
 
     client = make_api_client(ManagerFactory(), ["settings:read", "settings:write"])
-    field = custom_field_create(entity="contact", name="code", label="Code", type="text")
+    field = custom_field_create(
+        actor=SYSTEM, entity="contact", name="code", label="Code", type="text"
+    )
     ContactFactory(custom_fields={"code": "A1"})
 
     bad = client.get(f"{DEFINITIONS}{field.pk}/incompatible/", {"type": "colour"})
@@ -234,7 +243,9 @@ def test_deleting_a_field_answers_as_documented(make_api_client, client, sales_u
     from tests.factories import ManagerFactory
 
     manager = make_api_client(ManagerFactory(), ["settings:read", "settings:write"])
-    field = custom_field_create(entity="contact", name="code", label="Code", type="text")
+    field = custom_field_create(
+        actor=SYSTEM, entity="contact", name="code", label="Code", type="text"
+    )
     ContactFactory(owner=sales_user, custom_fields={"code": "A-1"})
     url = f"{DEFINITIONS}{field.pk}/"
     document = client.get("/api/schema/", {"format": "json"}).json()

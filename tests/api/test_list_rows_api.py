@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from customers.actors import SYSTEM
 from customers.models import CustomField
 from customers.services import custom_fields
 from customers.services.custom_fields import custom_field_create
@@ -19,12 +20,23 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def assorted(sales_user):
     """Contacts with and without company, owner, tags, PII and custom values, Latin and CJK."""
-    custom_field_create(entity="contact", name="wechat", label="WeChat", type="text", pii=True)
-    custom_field_create(entity="contact", name="fax", label="Fax", type="phone", pii=True)
-    custom_field_create(entity="contact", name="seats", label="Seats", type="integer")
-    custom_field_create(entity="contact", name="renewal", label="Renewal", type="date")
     custom_field_create(
-        entity="contact", name="plan", label="Plan", type="multi_choice", choices=["a", "b"]
+        actor=SYSTEM, entity="contact", name="wechat", label="WeChat", type="text", pii=True
+    )
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="fax", label="Fax", type="phone", pii=True
+    )
+    custom_field_create(actor=SYSTEM, entity="contact", name="seats", label="Seats", type="integer")
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="renewal", label="Renewal", type="date"
+    )
+    custom_field_create(
+        actor=SYSTEM,
+        entity="contact",
+        name="plan",
+        label="Plan",
+        type="multi_choice",
+        choices=["a", "b"],
     )
     company = CompanyFactory(name="Acme 上海", owner=sales_user)
     return [
@@ -112,23 +124,29 @@ def test_every_definition_change_shows_in_the_next_list(api, sales_user):
     ContactFactory(owner=sales_user)
     assert custom_keys(api) == []  # read once: the definitions are now kept between requests
 
-    seats = custom_field_create(entity="contact", name="seats", label="Seats", type="integer")
-    plan = custom_field_create(entity="contact", name="plan", label="Plan", type="text")
+    seats = custom_field_create(
+        actor=SYSTEM, entity="contact", name="seats", label="Seats", type="integer"
+    )
+    plan = custom_field_create(
+        actor=SYSTEM, entity="contact", name="plan", label="Plan", type="text"
+    )
     assert custom_keys(api) == ["seats", "plan"]
 
-    custom_fields.custom_field_update(field=seats, data={"position": 5})
+    custom_fields.custom_field_update(actor=SYSTEM, field=seats, data={"position": 5})
     assert custom_keys(api) == ["plan", "seats"]
 
-    custom_fields.custom_field_archive(field=seats)
+    custom_fields.custom_field_archive(actor=SYSTEM, field=seats)
     assert custom_keys(api) == ["plan"]
 
-    custom_fields.custom_field_delete(field=plan)
+    custom_fields.custom_field_delete(actor=SYSTEM, field=plan)
     assert custom_keys(api) == []
 
 
 def test_a_definition_changed_by_another_process_shows_in_the_next_list(api, sales_user):
     ContactFactory(owner=sales_user)
-    seats = custom_field_create(entity="contact", name="seats", label="Seats", type="integer")
+    seats = custom_field_create(
+        actor=SYSTEM, entity="contact", name="seats", label="Seats", type="integer"
+    )
     assert custom_keys(api) == ["seats"]
 
     # What another process's archive writes, without this process's code seeing it happen.
@@ -159,7 +177,7 @@ def test_a_sparse_list_skips_what_it_leaves_out_and_reads_the_same(
 
 def test_a_stored_value_of_an_archived_field_stays_out_of_the_list(api, assorted):
     seats = CustomField.objects.get(name="seats")
-    custom_fields.custom_field_archive(field=seats)
+    custom_fields.custom_field_archive(actor=SYSTEM, field=seats)
 
     for listed, fetched in listed_and_fetched(api):
         assert "seats" not in listed["custom_fields"]
@@ -240,7 +258,7 @@ def test_a_list_page_reads_the_definitions_without_a_query_of_its_own(api, assor
 
 
 def test_an_empty_page_still_knows_the_custom_fields(api, sales_user):
-    custom_field_create(entity="contact", name="seats", label="Seats", type="integer")
+    custom_field_create(actor=SYSTEM, entity="contact", name="seats", label="Seats", type="integer")
 
     response = api.get(f"{V1}/contacts/", {"format": "csv"})
 

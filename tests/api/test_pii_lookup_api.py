@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
+from customers.actors import SYSTEM
 from customers.services.custom_fields import custom_field_create
 from integrations.models import ExportJob
 from tests.api.conftest import client_with_key
@@ -23,7 +24,9 @@ REFUSAL = "needs the right to read it"
 
 @pytest.fixture
 def person():
-    custom_field_create(entity="contact", name="wechat", label="WeChat", type="text", pii=True)
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="wechat", label="WeChat", type="text", pii=True
+    )
     return ContactFactory(
         first_name="伟", last_name="张", email=EMAIL, phone=PHONE, custom_fields={"wechat": WECHAT}
     )

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from customers.actors import SYSTEM
 from customers.services import pipelines, tags
 from tests.api.support import V1, records_in
 from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory
@@ -26,8 +27,8 @@ def add_rows(count: int, *, offset: int, owner, subject) -> None:
         contact = ContactFactory(company=company, owner=owner, tags=[f"p{n}", "shared"])
         deal = DealFactory(company=company, primary_contact=contact, owner=owner, tags=[f"d{n}"])
         ActivityFactory(contact=subject, deal=deal, author=owner)
-        pipelines.pipeline_create(name=f"Pipeline {n}")
-        tags.tag_create(name=f"extra {n}")
+        pipelines.pipeline_create(actor=SYSTEM, name=f"Pipeline {n}")
+        tags.tag_create(actor=SYSTEM, name=f"extra {n}")
         get_user_model().objects.create(username=f"colleague{n}")  # no password: no hashing
 
 

@@ -8,6 +8,7 @@ from xml.etree import ElementTree
 import pytest
 from django.utils import timezone
 
+from customers.actors import SYSTEM
 from customers.custom_fields.values import definitions_for
 from customers.models import Stage
 from customers.representation import ENTITIES, Entity, Field, Kind
@@ -39,9 +40,13 @@ def full_records(sales_user):
     """One record per entity with every field set (no null a door could hide a field behind),
     custom fields included, one of them personal data."""
     for entity in ("contact", "company", "deal"):
-        custom_field_create(entity=entity, name="tier", label="Tier", type="text")
-        custom_field_create(entity=entity, name="wechat", label="WeChat", type="text", pii=True)
-        custom_field_create(entity=entity, name="seats", label="Seats", type="integer")
+        custom_field_create(actor=SYSTEM, entity=entity, name="tier", label="Tier", type="text")
+        custom_field_create(
+            actor=SYSTEM, entity=entity, name="wechat", label="WeChat", type="text", pii=True
+        )
+        custom_field_create(
+            actor=SYSTEM, entity=entity, name="seats", label="Seats", type="integer"
+        )
     owner = SalesUserFactory(username="owner.li")
     custom = {"tier": "gold", "wechat": "wx_1", "seats": 12}
     company = CompanyFactory(

@@ -28,6 +28,7 @@ from schemathesis import GenerationMode
 
 from crm_project.wsgi import application
 from customers import selectors
+from customers.actors import SYSTEM
 from customers.services import tags
 from integrations.scopes import ALL_SCOPES
 from integrations.services.api_keys import api_key_create
@@ -131,7 +132,7 @@ def seed_records() -> dict:
         "deals": deal,
         "activities": activity,
         "pipelines": selectors.default_pipeline(),
-        "tags": tags.tag_create(name="vip"),
+        "tags": tags.tag_create(actor=SYSTEM, name="vip"),
         "users": user,
     }
 

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers import crypto, pii, selectors
+from customers.actors import SYSTEM
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
 from customers.services import contacts as contact_services
 from customers.services import pipelines
@@ -268,7 +269,7 @@ def _new_contact_data(**overrides) -> dict:
 
 
 def test_add_form_creates_the_contact_through_the_service_with_blind_indexes(admin_client):
-    vip = tag_services.tag_create(name="VIP")
+    vip = tag_services.tag_create(actor=SYSTEM, name="VIP")
 
     response = admin_client.post(add_url(Contact), _new_contact_data(tags=[vip.pk]))
 
@@ -301,8 +302,11 @@ def test_duplicate_email_is_the_services_error_on_the_email_field_and_writes_not
 
 
 def test_changing_tags_on_the_change_form_sets_them_by_name(admin_client, contact):
-    red, blue = tag_services.tag_create(name="red"), tag_services.tag_create(name="blue")
-    contact_services.contact_update(contact=contact, data={"tags": ["red"]})
+    red, blue = (
+        tag_services.tag_create(actor=SYSTEM, name="red"),
+        tag_services.tag_create(actor=SYSTEM, name="blue"),
+    )
+    contact_services.contact_update(actor=SYSTEM, contact=contact, data={"tags": ["red"]})
     data = form_data(admin_client.get(change_url(contact)))
     data["tags"] = [str(blue.pk)]
 
@@ -351,7 +355,7 @@ def test_deleting_a_contact_goes_through_the_service_and_keeps_its_activities(
     person = ContactFactory()
     activity = ActivityFactory(contact=person)
     company = CompanyFactory()
-    contact_services.contact_update(contact=person, data={"company": company})
+    contact_services.contact_update(actor=SYSTEM, contact=person, data={"company": company})
 
     response = admin_client.post(
         reverse("admin:customers_contact_delete", args=[person.pk]), {"post": "yes"}
@@ -431,7 +435,7 @@ def test_adding_a_pipeline_creates_its_inline_stages_through_the_services(admin_
 
 
 def test_adding_a_tag_that_exists_in_another_case_is_a_form_error(admin_client):
-    tag_services.tag_create(name="VIP")
+    tag_services.tag_create(actor=SYSTEM, name="VIP")
 
     response = admin_client.post(add_url(Tag), {"name": "vip"})
 
@@ -513,11 +517,13 @@ def _add_rows(model, count: int) -> None:
     for _ in range(count):
         if model is Stage:
             pipeline = selectors.default_pipeline()
-            pipelines.stage_create(pipeline=pipeline, data={"name": f"Extra {uuid.uuid4()}"})
+            pipelines.stage_create(
+                actor=SYSTEM, pipeline=pipeline, data={"name": f"Extra {uuid.uuid4()}"}
+            )
         if model is Tag:
-            tag_services.tag_create(name=f"Extra {uuid.uuid4()}")
+            tag_services.tag_create(actor=SYSTEM, name=f"Extra {uuid.uuid4()}")
         if model is Pipeline:
-            pipelines.pipeline_create(name=f"Extra {uuid.uuid4()}")
+            pipelines.pipeline_create(actor=SYSTEM, name=f"Extra {uuid.uuid4()}")
 
 
 def _changelist_queries(client, model) -> int:

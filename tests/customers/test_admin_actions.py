@@ -6,6 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from customers.actors import SYSTEM
 from customers.models import CustomField
 from customers.services.custom_fields import custom_field_archive, custom_field_create
 from tests.factories import ManagerFactory, SalesUserFactory
@@ -37,7 +38,9 @@ def test_every_admin_action_declares_a_permission_its_admin_checks(model_admin, 
 
 @pytest.fixture
 def tier():
-    return custom_field_create(entity="contact", name="tier", label="Tier", type="text")
+    return custom_field_create(
+        actor=SYSTEM, entity="contact", name="tier", label="Tier", type="text"
+    )
 
 
 def test_a_salesperson_who_may_only_view_custom_fields_cannot_archive_them(client, tier):
@@ -53,7 +56,7 @@ def test_a_salesperson_who_may_only_view_custom_fields_cannot_archive_them(clien
 
 
 def test_a_salesperson_who_may_only_view_custom_fields_cannot_restore_them(client, tier):
-    custom_field_archive(field=tier)
+    custom_field_archive(actor=SYSTEM, field=tier)
     client.force_login(SalesUserFactory())
 
     client.post(DEFINITIONS, {"action": "restore", "_selected_action": [tier.pk]})

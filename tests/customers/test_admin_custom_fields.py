@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from customers.actors import SYSTEM
 from customers.custom_fields import form_fields
 from customers.models import Contact, CustomField, Deal
 from customers.services.custom_fields import custom_field_create
@@ -23,19 +24,29 @@ def definitions_url(action: str = "changelist", *args) -> str:
 def contact_fields():
     return {
         "budget": custom_field_create(
-            entity="contact", name="budget", label="Budget", type="decimal"
+            actor=SYSTEM, entity="contact", name="budget", label="Budget", type="decimal"
         ),
         "renewal": custom_field_create(
-            entity="contact", name="renewal", label="Renewal", label_zh="续约日", type="date"
+            actor=SYSTEM,
+            entity="contact",
+            name="renewal",
+            label="Renewal",
+            label_zh="续约日",
+            type="date",
         ),
         "tier": custom_field_create(
-            entity="contact", name="tier", label="Tier", type="choice", choices=["gold", "silver"]
+            actor=SYSTEM,
+            entity="contact",
+            name="tier",
+            label="Tier",
+            type="choice",
+            choices=["gold", "silver"],
         ),
         "newsletter": custom_field_create(
-            entity="contact", name="newsletter", label="Newsletter", type="boolean"
+            actor=SYSTEM, entity="contact", name="newsletter", label="Newsletter", type="boolean"
         ),
         "wechat": custom_field_create(
-            entity="contact", name="wechat", label="WeChat", type="text", pii=True
+            actor=SYSTEM, entity="contact", name="wechat", label="WeChat", type="text", pii=True
         ),
     }
 
@@ -77,7 +88,9 @@ def test_a_definition_clashing_with_a_built_in_field_is_refused_next_to_the_name
 def test_a_type_change_that_stored_values_would_not_survive_is_refused_with_the_count(
     admin_client,
 ):
-    field = custom_field_create(entity="contact", name="code", label="Code", type="text")
+    field = custom_field_create(
+        actor=SYSTEM, entity="contact", name="code", label="Code", type="text"
+    )
     ContactFactory(custom_fields={"code": "A-1"})
     ContactFactory(custom_fields={"code": "B-2"})
     ContactFactory(custom_fields={"code": "42"})
@@ -93,7 +106,9 @@ def test_a_type_change_that_stored_values_would_not_survive_is_refused_with_the_
 
 
 def test_the_delete_page_says_how_many_values_go_and_deleting_purges_them(admin_client):
-    field = custom_field_create(entity="contact", name="code", label="Code", type="text")
+    field = custom_field_create(
+        actor=SYSTEM, entity="contact", name="code", label="Code", type="text"
+    )
     kept = ContactFactory(custom_fields={"code": "A-1"})
 
     confirmation = admin_client.get(definitions_url("delete", field.pk))
@@ -169,7 +184,9 @@ def test_a_contact_saved_in_the_admin_stores_typed_custom_values(admin_client, c
 
 
 def test_an_invalid_custom_value_is_shown_next_to_its_field_and_nothing_is_saved(admin_client):
-    custom_field_create(entity="deal", name="seats", label="Seats", type="integer", required=True)
+    custom_field_create(
+        actor=SYSTEM, entity="deal", name="seats", label="Seats", type="integer", required=True
+    )
     deal = DealFactory(custom_fields={"seats": 5})
     page = admin_client.get(change_url(deal))
     data = {**form_data(page), "cf_seats": ""}
@@ -232,7 +249,7 @@ def test_a_field_is_labelled_in_chinese_for_chinese_speakers(contact_fields):
 
 
 def test_deal_forms_carry_deal_custom_fields_only(admin_client, contact_fields):
-    custom_field_create(entity="deal", name="seats", label="Seats", type="integer")
+    custom_field_create(actor=SYSTEM, entity="deal", name="seats", label="Seats", type="integer")
 
     form = admin_client.get(add_url(Deal)).context["adminform"].form
 

@@ -5,6 +5,7 @@ tests/web/test_stored_scripts_browser.py."""
 
 import pytest
 
+from customers.actors import SYSTEM
 from customers.models import Company, Contact, Deal
 from customers.services import pipelines
 from customers.services.custom_fields import custom_field_create
@@ -21,9 +22,10 @@ ESCAPED_IMAGE = "&lt;img src=x onerror=window.__xss=2&gt;"
 
 def hostile_custom_fields(entity: str) -> None:
     custom_field_create(
-        entity=entity, name="hostile_note", label=SCRIPT, help_text=IMAGE, type="text"
+        actor=SYSTEM, entity=entity, name="hostile_note", label=SCRIPT, help_text=IMAGE, type="text"
     )
     custom_field_create(
+        actor=SYSTEM,
         entity=entity,
         name="hostile_choice",
         label=IMAGE,
@@ -47,6 +49,7 @@ def hostile_records():
     company = CompanyFactory(name=SCRIPT, tags=[SCRIPT, IMAGE])
     contact = ContactFactory(company=company, first_name=IMAGE, tags=[SCRIPT, IMAGE])
     pipeline = pipelines.pipeline_create(
+        actor=SYSTEM,
         name=IMAGE,
         stages=[{"name": SCRIPT, "win_probability": 10}, {"name": IMAGE}],
         is_default=True,

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from customers import events
+from customers.actors import SYSTEM
 from customers.models import ChangeEvent, Contact, Stage
 from customers.services import activities, companies, contacts, deals
 from customers.services.custom_fields import custom_field_create
@@ -25,7 +26,9 @@ def recorded(**filters) -> list[tuple]:
 
 
 def test_creating_a_contact_records_contact_created_with_its_external_id():
-    person = contacts.contact_create(first_name="伟", email="wei@example.com", external_id="E-1")
+    person = contacts.contact_create(
+        actor=SYSTEM, first_name="伟", email="wei@example.com", external_id="E-1"
+    )
 
     event = ChangeEvent.objects.get()
     assert (event.type, event.entity, event.record_id, event.external_id) == (
@@ -41,6 +44,7 @@ def test_an_update_names_the_fields_it_changed_personal_ones_included():
     ChangeEvent.objects.all().delete()
 
     contacts.contact_update(
+        actor=SYSTEM,
         contact=person,
         data={"first_name": "Wei", "email": "wei.zhang@example.com", "tags": ["vip", "2026"]},
     )
@@ -53,23 +57,29 @@ def test_an_update_that_changes_nothing_records_nothing():
     ChangeEvent.objects.all().delete()
 
     contacts.contact_update(
-        contact=person, data={"first_name": "Wei", "email": "wei@example.com", "tags": ["vip"]}
+        actor=SYSTEM,
+        contact=person,
+        data={"first_name": "Wei", "email": "wei@example.com", "tags": ["vip"]},
     )
 
     assert recorded() == []
 
 
 def test_custom_fields_are_named_like_built_in_ones_and_personal_values_compare_by_value():
-    custom_field_create(entity="contact", name="tier", label="Tier", type="text")
-    custom_field_create(entity="contact", name="wechat", label="WeChat", type="text", pii=True)
+    custom_field_create(actor=SYSTEM, entity="contact", name="tier", label="Tier", type="text")
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="wechat", label="WeChat", type="text", pii=True
+    )
     person = ContactFactory(custom_fields={"tier": "gold", "wechat": "wx1"})
     ChangeEvent.objects.all().delete()
 
-    contacts.contact_update(contact=person, data={"custom_fields": {"wechat": "wx1"}})
+    contacts.contact_update(actor=SYSTEM, contact=person, data={"custom_fields": {"wechat": "wx1"}})
     assert recorded() == []  # same value, new ciphertext: not a change
 
-    contacts.contact_update(contact=person, data={"custom_fields": {"tier": "silver"}})
-    contacts.contact_update(contact=person, data={"custom_fields": {"wechat": "wx2"}})
+    contacts.contact_update(
+        actor=SYSTEM, contact=person, data={"custom_fields": {"tier": "silver"}}
+    )
+    contacts.contact_update(actor=SYSTEM, contact=person, data={"custom_fields": {"wechat": "wx2"}})
     assert recorded() == [
         ("contact.updated", person.pk, ["tier"]),
         ("contact.updated", person.pk, ["wechat"]),
@@ -82,8 +92,12 @@ _ALL_BUT_TIME = [
 
 
 def test_events_hold_field_names_never_personal_values():
-    person = contacts.contact_create(email="secret.person@example.com", phone="+86 138 0013 8000")
-    contacts.contact_update(contact=person, data={"email": "other.secret@example.com"})
+    person = contacts.contact_create(
+        actor=SYSTEM, email="secret.person@example.com", phone="+86 138 0013 8000"
+    )
+    contacts.contact_update(
+        actor=SYSTEM, contact=person, data={"email": "other.secret@example.com"}
+    )
 
     # every column but the timestamp, whose microseconds may hold any digits
     stored = json.dumps(list(ChangeEvent.objects.values(*_ALL_BUT_TIME)), default=str)
@@ -92,14 +106,14 @@ def test_events_hold_field_names_never_personal_values():
 
 def test_a_refused_write_records_no_event():
     with pytest.raises(ValidationError):
-        contacts.contact_create(email="not an email")
+        contacts.contact_create(actor=SYSTEM, email="not an email")
 
     assert not ChangeEvent.objects.exists()
 
 
 def test_a_rolled_back_transaction_takes_its_events_with_it():
     with pytest.raises(RuntimeError), transaction.atomic():
-        contacts.contact_create(first_name="Gone")
+        contacts.contact_create(actor=SYSTEM, first_name="Gone")
         raise RuntimeError("the caller fails after the write")
 
     assert not Contact.objects.exists() and not ChangeEvent.objects.exists()
@@ -114,7 +128,7 @@ def test_listeners_hear_of_events_only_after_the_commit(django_capture_on_commit
     events.events_committed.connect(listener)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            person = contacts.contact_create(first_name="Li")
+            person = contacts.contact_create(actor=SYSTEM, first_name="Li")
         assert heard == []
         for callback in callbacks:
             callback()
@@ -129,7 +143,7 @@ def test_deleting_records_the_deletion_with_the_external_id():
     person = ContactFactory(external_id="E-9")
     person_id = person.pk
 
-    contacts.contact_delete(contact=person)
+    contacts.contact_delete(actor=SYSTEM, contact=person)
 
     event = ChangeEvent.objects.latest("id")
     assert (event.type, event.record_id, event.external_id) == ("contact.deleted", person_id, "E-9")
@@ -140,7 +154,7 @@ def test_a_merge_records_each_duplicate_deleted_into_the_survivor_and_the_merge(
     duplicate = ContactFactory(first_name="Wei", email="wei@example.com")
     ChangeEvent.objects.all().delete()
 
-    contacts.contact_merge(primary=primary, duplicates=[duplicate])
+    contacts.contact_merge(actor=SYSTEM, primary=primary, duplicates=[duplicate])
 
     events_ = list(ChangeEvent.objects.order_by("id"))
     assert [(e.type, e.record_id) for e in events_] == [
@@ -158,7 +172,7 @@ def test_moving_a_deal_records_its_update_and_the_stage_change():
     before = deal.stage_id
     ChangeEvent.objects.all().delete()
 
-    deals.deal_move_to_stage(deal=deal, stage=won)
+    deals.deal_move_to_stage(actor=SYSTEM, deal=deal, stage=won)
 
     updated, stage_changed = ChangeEvent.objects.order_by("id")
     assert (updated.type, updated.changed_fields) == ("deal.updated", ["stage", "status"])
@@ -168,10 +182,10 @@ def test_moving_a_deal_records_its_update_and_the_stage_change():
 
 def test_companies_and_activities_record_their_events_too():
     company = CompanyFactory()
-    companies.company_update(company=company, data={"industry": "Retail"})
+    companies.company_update(actor=SYSTEM, company=company, data={"industry": "Retail"})
     activity = ActivityFactory(company=company)
-    activities.activity_delete(activity=activity)
-    companies.company_delete(company=company)
+    activities.activity_delete(actor=SYSTEM, activity=activity)
+    companies.company_delete(actor=SYSTEM, company=company)
 
     assert [event[0] for event in recorded(entity__in=["company", "activity"])] == [
         "company.created",

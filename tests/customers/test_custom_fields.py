@@ -5,6 +5,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from customers.actors import SYSTEM
 from customers.custom_fields import types
 from customers.custom_fields.values import definitions_for, plain_values
 from customers.models import Contact, CustomField, Deal
@@ -23,7 +24,9 @@ pytestmark = pytest.mark.django_db
 
 
 def define(name, type_, entity="contact", **kwargs):
-    return custom_field_create(entity=entity, name=name, label=name.title(), type=type_, **kwargs)
+    return custom_field_create(
+        actor=SYSTEM, entity=entity, name=name, label=name.title(), type=type_, **kwargs
+    )
 
 
 def stored(contact):
@@ -53,7 +56,7 @@ def stored(contact):
 def test_each_type_is_stored_in_its_canonical_form(type_, given, canonical, extra):
     define("field", type_, **extra)
 
-    contact = contacts.contact_create(first_name="A", custom_fields={"field": given})
+    contact = contacts.contact_create(actor=SYSTEM, first_name="A", custom_fields={"field": given})
 
     assert stored(contact) == {"field": canonical}
 
@@ -79,7 +82,7 @@ def test_invalid_values_are_refused_naming_the_field_and_write_nothing(type_, ba
     define("field", type_, **extra)
 
     with pytest.raises(ValidationError) as excinfo:
-        contacts.contact_create(first_name="A", custom_fields={"field": bad})
+        contacts.contact_create(actor=SYSTEM, first_name="A", custom_fields={"field": bad})
 
     assert set(excinfo.value.message_dict) == {"custom_fields.field"}
     assert Contact.objects.count() == 0
@@ -87,7 +90,7 @@ def test_invalid_values_are_refused_naming_the_field_and_write_nothing(type_, ba
 
 def test_unknown_and_builtin_errors_are_reported_together():
     with pytest.raises(ValidationError) as excinfo:
-        contacts.contact_create(email="bad", custom_fields={"nope": 1})
+        contacts.contact_create(actor=SYSTEM, email="bad", custom_fields={"nope": 1})
 
     assert {"email", "custom_fields.nope"} <= set(excinfo.value.message_dict)
 
@@ -95,9 +98,11 @@ def test_unknown_and_builtin_errors_are_reported_together():
 def test_update_merges_values_and_null_clears_one():
     define("tier", "text")
     define("score", "integer")
-    contact = contacts.contact_create(first_name="A", custom_fields={"tier": "A", "score": 1})
+    contact = contacts.contact_create(
+        actor=SYSTEM, first_name="A", custom_fields={"tier": "A", "score": 1}
+    )
 
-    contacts.contact_update(contact=contact, data={"custom_fields": {"score": None}})
+    contacts.contact_update(actor=SYSTEM, contact=contact, data={"custom_fields": {"score": None}})
 
     assert stored(contact) == {"tier": "A"}
 
@@ -106,7 +111,7 @@ def test_defaults_fill_new_records_only():
     existing = ContactFactory()
     define("region", "choice", choices=["north", "south"], default="north")
 
-    created = contacts.contact_create(first_name="New")
+    created = contacts.contact_create(actor=SYSTEM, first_name="New")
 
     assert stored(created) == {"region": "north"}
     assert stored(existing) == {}
@@ -118,16 +123,20 @@ def test_a_required_field_added_later_is_enforced_on_the_next_write_only():
 
     assert Contact.objects.get(pk=contact.pk).first_name == "Old"  # reading still works
     with pytest.raises(ValidationError) as excinfo:
-        contacts.contact_update(contact=contact, data={"title": "CEO"})
+        contacts.contact_update(actor=SYSTEM, contact=contact, data={"title": "CEO"})
     assert set(excinfo.value.message_dict) == {"custom_fields.vat_number"}
 
-    contacts.contact_update(contact=contact, data={"custom_fields": {"vat_number": "CN-1"}})
+    contacts.contact_update(
+        actor=SYSTEM, contact=contact, data={"custom_fields": {"vat_number": "CN-1"}}
+    )
     assert stored(contact) == {"vat_number": "CN-1"}
 
 
 def test_pii_values_are_ciphertext_in_the_database_and_found_by_exact_match(encryption_keys):
     define("wechat", "text", pii=True, unique=True)
-    contact = contacts.contact_create(first_name="A", custom_fields={"wechat": "wx_zhang"})
+    contact = contacts.contact_create(
+        actor=SYSTEM, first_name="A", custom_fields={"wechat": "wx_zhang"}
+    )
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT custom_fields FROM customers_contact WHERE id = %s", [contact.pk])
@@ -142,24 +151,28 @@ def test_pii_values_are_ciphertext_in_the_database_and_found_by_exact_match(encr
     assert plain_values(values, definitions, can_view_pii=False) == {"wechat": "***"}
 
     with pytest.raises(ValidationError) as excinfo:
-        contacts.contact_create(first_name="B", custom_fields={"wechat": " wx_zhang "})
+        contacts.contact_create(
+            actor=SYSTEM, first_name="B", custom_fields={"wechat": " wx_zhang "}
+        )
     assert "custom_fields.wechat" in excinfo.value.message_dict
 
 
 def test_unique_plain_field_is_unique_per_entity():
     define("passport", "text", unique=True)
-    contacts.contact_create(first_name="A", custom_fields={"passport": "E123"})
+    contacts.contact_create(actor=SYSTEM, first_name="A", custom_fields={"passport": "E123"})
 
     with pytest.raises(ValidationError):
-        contacts.contact_create(first_name="B", custom_fields={"passport": "E123"})
-    other = contacts.contact_create(first_name="C", custom_fields={"passport": "E124"})
+        contacts.contact_create(actor=SYSTEM, first_name="B", custom_fields={"passport": "E123"})
+    other = contacts.contact_create(
+        actor=SYSTEM, first_name="C", custom_fields={"passport": "E124"}
+    )
     assert stored(other) == {"passport": "E124"}
 
 
 def test_deals_and_companies_carry_custom_fields_too():
     define("competitor", "text", entity="deal")
 
-    deal = deals.deal_create(name="D", custom_fields={"competitor": "Globex"})
+    deal = deals.deal_create(actor=SYSTEM, name="D", custom_fields={"competitor": "Globex"})
 
     assert Deal.objects.get(pk=deal.pk).custom_fields == {"competitor": "Globex"}
 
@@ -179,7 +192,7 @@ def test_deals_and_companies_carry_custom_fields_too():
 )
 def test_bad_definitions_are_refused(data, field):
     with pytest.raises(ValidationError) as excinfo:
-        custom_field_create(entity="contact", label="L", **{"type": "text", **data})
+        custom_field_create(actor=SYSTEM, entity="contact", label="L", **{"type": "text", **data})
 
     assert field in excinfo.value.message_dict
     assert CustomField.objects.count() == 0
@@ -192,7 +205,9 @@ NOT_A_LIST = {"a string": "gold", "a number": 5, "an object": {"gold": 1}, "true
 @pytest.mark.parametrize("choices", list(NOT_A_LIST.values()), ids=list(NOT_A_LIST))
 def test_choices_that_are_not_a_list_are_a_field_error_on_create(type_, choices):
     with pytest.raises(ValidationError) as excinfo:
-        custom_field_create(entity="contact", name="tier", label="L", type=type_, choices=choices)
+        custom_field_create(
+            actor=SYSTEM, entity="contact", name="tier", label="L", type=type_, choices=choices
+        )
 
     assert "a list of texts" in excinfo.value.message_dict["choices"][0]
     assert CustomField.objects.count() == 0
@@ -203,7 +218,7 @@ def test_choices_that_are_not_a_list_are_a_field_error_on_update(choices):
     field = define("tier", "choice", choices=["gold", "silver"])
 
     with pytest.raises(ValidationError) as excinfo:
-        custom_field_update(field=field, data={"choices": choices})
+        custom_field_update(actor=SYSTEM, field=field, data={"choices": choices})
 
     assert "choices" in excinfo.value.message_dict
     assert CustomField.objects.get(pk=field.pk).choices == ["gold", "silver"]
@@ -212,7 +227,7 @@ def test_choices_that_are_not_a_list_are_a_field_error_on_update(choices):
 @pytest.mark.parametrize("empty", [None, "", (), []])
 def test_no_choices_may_be_sent_as_nothing_at_all(empty):
     field = custom_field_create(
-        entity="contact", name="code", label="L", type="text", choices=empty
+        actor=SYSTEM, entity="contact", name="code", label="L", type="text", choices=empty
     )
 
     assert field.choices == []
@@ -237,7 +252,7 @@ def test_a_label_changes_freely():
     field = define("tier", "text")
     ContactFactory(custom_fields={"tier": "gold"})
 
-    custom_field_update(field=field, data={"label": "Tier", "label_zh": "等级"})
+    custom_field_update(actor=SYSTEM, field=field, data={"label": "Tier", "label_zh": "等级"})
 
     assert CustomField.objects.get(pk=field.pk).label_zh == "等级"
 
@@ -248,7 +263,7 @@ def test_a_type_change_that_stored_values_cannot_survive_is_refused_with_the_cou
     ContactFactory(custom_fields={"code": "17"})
 
     with pytest.raises(ValidationError, match="2 records hold values"):
-        custom_field_update(field=field, data={"type": "integer"})
+        custom_field_update(actor=SYSTEM, field=field, data={"type": "integer"})
 
     assert CustomField.objects.get(pk=field.pk).type == "text"
     assert list(incompatible_record_ids(field, new_definition=CustomField(type="integer"))) == [
@@ -260,7 +275,7 @@ def test_a_compatible_type_change_is_allowed():
     field = define("code", "text")
     ContactFactory(custom_fields={"code": "17"})
 
-    custom_field_update(field=field, data={"type": "integer"})
+    custom_field_update(actor=SYSTEM, field=field, data={"type": "integer"})
 
     assert CustomField.objects.get(pk=field.pk).type == "integer"
 
@@ -270,19 +285,21 @@ def test_narrowing_choices_checks_stored_values():
     ContactFactory(custom_fields={"tier": "silver"})
 
     with pytest.raises(ValidationError, match="1 record holds a value"):
-        custom_field_update(field=field, data={"choices": ["gold"]})
+        custom_field_update(actor=SYSTEM, field=field, data={"choices": ["gold"]})
 
 
 def test_archiving_hides_the_field_and_keeps_values():
     field = define("tier", "text")
     contact = ContactFactory(custom_fields={"tier": "gold"})
 
-    custom_field_archive(field=field)
+    custom_field_archive(actor=SYSTEM, field=field)
 
     assert plain_values(stored(contact), definitions_for("contact"), can_view_pii=True) == {}
     assert stored(contact) == {"tier": "gold"}
     with pytest.raises(ValidationError):
-        contacts.contact_update(contact=contact, data={"custom_fields": {"tier": "x"}})
+        contacts.contact_update(
+            actor=SYSTEM, contact=contact, data={"custom_fields": {"tier": "x"}}
+        )
 
 
 def test_deleting_a_field_with_values_needs_a_purge_that_says_how_many():
@@ -290,10 +307,10 @@ def test_deleting_a_field_with_values_needs_a_purge_that_says_how_many():
     ContactFactory.create_batch(3, custom_fields={"tier": "gold"})
 
     with pytest.raises(ValidationError, match="3 records"):
-        custom_field_delete(field=field)
+        custom_field_delete(actor=SYSTEM, field=field)
     assert count_values(field) == 3
 
-    assert custom_field_delete(field=field, purge=True) == 3
+    assert custom_field_delete(actor=SYSTEM, field=field, purge=True) == 3
     assert not Contact.objects.filter(custom_fields__has_key="tier").exists()
 
 
@@ -302,7 +319,7 @@ def test_merging_contacts_keeps_the_duplicates_custom_values():
     primary = ContactFactory(custom_fields={})
     duplicate = ContactFactory(custom_fields={"tier": "gold"})
 
-    merged = contacts.contact_merge(primary=primary, duplicates=[duplicate])
+    merged = contacts.contact_merge(actor=SYSTEM, primary=primary, duplicates=[duplicate])
 
     assert stored(merged) == {"tier": "gold"}
 

@@ -30,13 +30,24 @@ FORMATS = ["csv", "json", "xml"]
 def tricky(db):
     """Values that each format has a rule for: formulas, markup, CR, control characters, list
     separators, empty versus missing, masked PII, PII and plain custom fields."""
-    custom_field_create(entity="contact", name="wechat", label="WeChat", type="text", pii=True)
-    custom_field_create(entity="contact", name="score", label="Score", type="integer")
-    custom_field_create(entity="contact", name="mobile", label="Mobile", type="phone", pii=True)
     custom_field_create(
-        entity="contact", name="levels", label="Levels", type="multi_choice", choices=["a", "b"]
+        actor=SYSTEM, entity="contact", name="wechat", label="WeChat", type="text", pii=True
     )
-    custom_field_create(entity="contact", name="active", label="Active", type="boolean")
+    custom_field_create(actor=SYSTEM, entity="contact", name="score", label="Score", type="integer")
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="mobile", label="Mobile", type="phone", pii=True
+    )
+    custom_field_create(
+        actor=SYSTEM,
+        entity="contact",
+        name="levels",
+        label="Levels",
+        type="multi_choice",
+        choices=["a", "b"],
+    )
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="active", label="Active", type="boolean"
+    )
     owner = SalesUserFactory(username="=owner")
     company = CompanyFactory(name='<Acme> & "Sons", =Ltd')
     ContactFactory(

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from customers import filters
-from customers.actors import Actor, Door
+from customers.actors import SYSTEM, Actor, Door
 from customers.models import Contact, Deal
 from customers.services import custom_fields
 from tests.factories import CompanyFactory, ContactFactory, DealFactory, SalesUserFactory
@@ -122,9 +122,11 @@ def test_a_lookup_by_personal_data_finds_the_person_for_an_actor_who_may_read_it
 
 
 def test_custom_field_filters_take_ranges_and_refuse_pii_lookups_without_the_right():
-    custom_fields.custom_field_create(entity="deal", name="seats", label="Seats", type="integer")
     custom_fields.custom_field_create(
-        entity="deal", name="secret", label="Secret", type="text", pii=True
+        actor=SYSTEM, entity="deal", name="seats", label="Seats", type="integer"
+    )
+    custom_fields.custom_field_create(
+        actor=SYSTEM, entity="deal", name="secret", label="Secret", type="text", pii=True
     )
     big = DealFactory(custom_fields={"seats": 50})
     DealFactory(custom_fields={"seats": 5})

@@ -82,7 +82,9 @@ def test_a_value_changed_during_rotation_is_not_overwritten(settings, encryption
 def test_rotation_reencrypts_pii_custom_field_values(settings, encryption_keys):
     from customers.services.custom_fields import custom_field_create
 
-    custom_field_create(entity="contact", name="wechat", label="WeChat", type="text", pii=True)
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="wechat", label="WeChat", type="text", pii=True
+    )
     contact = ContactFactory(custom_fields={"wechat": "wx_li"})
     primary = new_key()
     settings.FIELD_ENCRYPTION_KEYS = [primary, encryption_keys[0]]
@@ -98,7 +100,9 @@ def test_blind_indexes_are_rebuilt_under_a_new_index_key(settings, encryption_ke
     from customers import selectors
     from customers.services.custom_fields import custom_field_create
 
-    custom_field_create(entity="contact", name="fax", label="Fax", type="phone", pii=True)
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="fax", label="Fax", type="phone", pii=True
+    )
     contact = ContactFactory(email="Find.Me@example.com", custom_fields={"fax": "+86 10 1234 5678"})
     company = CompanyFactory(phone="+86 21 5555 0000")
     settings.BLIND_INDEX_KEY = "a-brand-new-index-key"

@@ -3,6 +3,7 @@ value means "unchanged", a new value is written, and nothing is dropped on creat
 
 import pytest
 
+from customers.actors import SYSTEM
 from customers.representation import entity_spec
 from customers.representation.masked_input import drop_unchanged_masked
 from customers.services.custom_fields import custom_field_create
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def wechat():
     return custom_field_create(
-        entity="contact", name="wechat", label="WeChat", type="text", pii=True
+        actor=SYSTEM, entity="contact", name="wechat", label="WeChat", type="text", pii=True
     )
 
 

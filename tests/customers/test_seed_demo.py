@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from customers import selectors
+from customers.actors import SYSTEM
 from customers.models import Activity, Company, Contact, CustomField, Deal
 from customers.services.demo import demo_seed
 
@@ -76,11 +77,11 @@ def test_force_adds_more_with_fresh_emails():
 
 @pytest.mark.django_db
 def test_same_seed_gives_the_same_people_and_another_seed_does_not():
-    demo_seed(contacts=10, seed=42)
+    demo_seed(actor=SYSTEM, contacts=10, seed=42)
     first = _names(_drawn().order_by("pk"))
-    demo_seed(contacts=10, seed=42, force=True)
+    demo_seed(actor=SYSTEM, contacts=10, seed=42, force=True)
     second = _names(_drawn().order_by("pk")[10:])
-    demo_seed(contacts=10, seed=43, force=True)
+    demo_seed(actor=SYSTEM, contacts=10, seed=43, force=True)
     other = _names(_drawn().order_by("pk")[20:])
 
     assert first == second
@@ -114,7 +115,7 @@ def test_the_demo_has_what_the_readme_examples_use_once(capsys):
 
 @pytest.mark.django_db
 def test_a_demo_database_seeded_before_the_examples_gets_them_on_the_next_run(capsys):
-    demo_seed(contacts=5, seed=1)
+    demo_seed(actor=SYSTEM, contacts=5, seed=1)
     Contact.objects.filter(external_id=README_CONTACT).delete()
     get_user_model().objects.filter(username="alice").delete()
     CustomField.objects.filter(name="loyalty_tier").delete()
@@ -142,7 +143,7 @@ def test_a_database_that_is_not_a_demo_gets_no_example_records():
 def test_a_superuser_there_before_the_seed_owns_a_share_of_the_demo():
     admin = get_user_model().objects.create_superuser("admin", "admin@localhost", "x-1234-long")
 
-    demo_seed(contacts=40, seed=1)
+    demo_seed(actor=SYSTEM, contacts=40, seed=1)
 
     assert Contact.objects.filter(owner=admin).exists()
     assert Deal.objects.filter(owner=admin).exists()

@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from customers.actors import SYSTEM
 from customers.models import Activity
 from customers.services import activities
 from tests.factories import CompanyFactory, ContactFactory, DealFactory
@@ -10,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_an_activity_must_be_linked_to_something():
     with pytest.raises(ValidationError) as excinfo:
-        activities.activity_create(kind="call", subject="Orphan")
+        activities.activity_create(actor=SYSTEM, kind="call", subject="Orphan")
 
     assert "contact" in excinfo.value.message_dict
     assert Activity.objects.count() == 0
@@ -20,7 +21,9 @@ def test_an_activity_on_a_contact_is_also_filed_under_its_company():
     company = CompanyFactory()
     contact = ContactFactory(company=company)
 
-    activity = activities.activity_create(kind="meeting", subject="Kick-off", contact=contact)
+    activity = activities.activity_create(
+        actor=SYSTEM, kind="meeting", subject="Kick-off", contact=contact
+    )
 
     assert activity.company == company
 
@@ -38,7 +41,9 @@ def test_bad_input_raises_field_error_and_writes_nothing(data, field):
     contact = ContactFactory()
 
     with pytest.raises(ValidationError) as excinfo:
-        activities.activity_create(**{"kind": "call", "subject": "S", "contact": contact, **data})
+        activities.activity_create(
+            actor=SYSTEM, **{"kind": "call", "subject": "S", "contact": contact, **data}
+        )
 
     assert field in excinfo.value.message_dict
     assert Activity.objects.count() == 0
@@ -46,7 +51,7 @@ def test_bad_input_raises_field_error_and_writes_nothing(data, field):
 
 def test_an_unknown_link_is_reported_with_the_other_mistakes_not_as_a_missing_link():
     with pytest.raises(ValidationError) as excinfo:
-        activities.activity_create(kind="telepathy", subject="", contact=424_242)
+        activities.activity_create(actor=SYSTEM, kind="telepathy", subject="", contact=424_242)
 
     errors = excinfo.value.message_dict
     assert set(errors) == {"kind", "subject", "contact"}
@@ -54,9 +59,11 @@ def test_an_unknown_link_is_reported_with_the_other_mistakes_not_as_a_missing_li
 
 
 def test_completing_an_activity_stamps_done_at_once():
-    activity = activities.activity_create(kind="task", subject="Send quote", deal=DealFactory())
+    activity = activities.activity_create(
+        actor=SYSTEM, kind="task", subject="Send quote", deal=DealFactory()
+    )
 
-    done = activities.activity_complete(activity=activity)
-    again = activities.activity_complete(activity=done)
+    done = activities.activity_complete(actor=SYSTEM, activity=activity)
+    again = activities.activity_complete(actor=SYSTEM, activity=done)
 
     assert done.done_at is not None and again.done_at == done.done_at

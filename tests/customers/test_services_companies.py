@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from customers.actors import SYSTEM
 from customers.models import Activity, Company, Contact, Deal
 from customers.services import companies
 from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory
@@ -9,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_create_upper_cases_the_country_and_indexes_the_phone():
-    company = companies.company_create(name="Acme 中国", country="cn", phone="010 6000 0000")
+    company = companies.company_create(
+        actor=SYSTEM, name="Acme 中国", country="cn", phone="010 6000 0000"
+    )
 
     assert company.country == "CN" and company.phone_index
 
@@ -25,7 +28,7 @@ def test_create_upper_cases_the_country_and_indexes_the_phone():
 )
 def test_bad_input_raises_field_error_and_writes_nothing(data, field):
     with pytest.raises(ValidationError) as excinfo:
-        companies.company_create(**{"name": "Acme", **data})
+        companies.company_create(actor=SYSTEM, **{"name": "Acme", **data})
 
     assert field in excinfo.value.message_dict
     assert Company.objects.count() == 0
@@ -34,8 +37,10 @@ def test_bad_input_raises_field_error_and_writes_nothing(data, field):
 def test_upsert_by_external_id_is_idempotent():
     data = {"external_id": "acct-9", "name": "Globex", "tags": ["key account"]}
 
-    first, created = companies.company_upsert(data=data)
-    second, created_again = companies.company_upsert(data={**data, "industry": "Energy"})
+    first, created = companies.company_upsert(actor=SYSTEM, data=data)
+    second, created_again = companies.company_upsert(
+        actor=SYSTEM, data={**data, "industry": "Energy"}
+    )
 
     assert (created, created_again) == (True, False)
     assert first.pk == second.pk and Company.objects.get().industry == "Energy"
@@ -47,7 +52,7 @@ def test_deleting_a_company_keeps_its_contacts_deals_and_activities():
     deal = DealFactory(company=company)
     activity = ActivityFactory(company=company, contact=None)
 
-    companies.company_delete(company=company)
+    companies.company_delete(actor=SYSTEM, company=company)
 
     assert Contact.objects.get(pk=contact.pk).company is None
     assert Deal.objects.get(pk=deal.pk).company is None
@@ -61,7 +66,7 @@ def test_merge_moves_contacts_deals_and_activities():
     deal = DealFactory(company=duplicate)
     ActivityFactory(company=duplicate, contact=None)
 
-    merged = companies.company_merge(primary=primary, duplicates=[duplicate])
+    merged = companies.company_merge(actor=SYSTEM, primary=primary, duplicates=[duplicate])
 
     assert not Company.objects.filter(pk=duplicate.pk).exists()
     assert Contact.objects.get(pk=contact.pk).company == merged

@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from customers import selectors
+from customers.actors import SYSTEM
 from customers.models import Activity, Contact, Deal, Tag
 from customers.services import contacts
 from tests.factories import (
@@ -24,6 +25,7 @@ def test_create_stores_fields_indexes_owner_and_tags():
     company = CompanyFactory()
 
     contact = contacts.contact_create(
+        actor=SYSTEM,
         first_name="  伟 ",
         last_name="张",
         email="zhang.wei@example.cn",
@@ -41,8 +43,8 @@ def test_create_stores_fields_indexes_owner_and_tags():
 
 
 def test_tags_are_matched_case_insensitively_across_contacts():
-    contacts.contact_create(first_name="A", tags=["Hot Lead"])
-    contacts.contact_create(first_name="B", tags=["hot lead"])
+    contacts.contact_create(actor=SYSTEM, first_name="A", tags=["Hot Lead"])
+    contacts.contact_create(actor=SYSTEM, first_name="B", tags=["hot lead"])
 
     assert Tag.objects.count() == 1
 
@@ -63,7 +65,7 @@ def test_tags_are_matched_case_insensitively_across_contacts():
 )
 def test_bad_input_raises_field_error_and_writes_nothing(data, field):
     with pytest.raises(ValidationError) as excinfo:
-        contacts.contact_create(**data)
+        contacts.contact_create(actor=SYSTEM, **data)
 
     assert field in error_fields(excinfo)
     assert Contact.objects.count() == 0
@@ -73,7 +75,7 @@ def test_bad_input_raises_field_error_and_writes_nothing(data, field):
 @pytest.mark.parametrize("tags", ["vip", 5, {"vip": True}])
 def test_tags_that_are_not_a_list_of_names_are_a_field_error_not_one_tag_per_letter(tags):
     with pytest.raises(ValidationError) as excinfo:
-        contacts.contact_create(first_name="A", tags=tags)
+        contacts.contact_create(actor=SYSTEM, first_name="A", tags=tags)
 
     assert error_fields(excinfo) == {"tags"}
     assert Contact.objects.count() == 0
@@ -83,6 +85,7 @@ def test_tags_that_are_not_a_list_of_names_are_a_field_error_not_one_tag_per_let
 def test_every_mistake_is_reported_at_once_references_and_tags_included():
     with pytest.raises(ValidationError) as excinfo:
         contacts.contact_create(
+            actor=SYSTEM,
             first_name="A",
             email="not-an-email",
             lifecycle_stage="zombie",
@@ -100,14 +103,14 @@ def test_every_mistake_is_reported_at_once_references_and_tags_included():
 
 def test_a_contact_needs_something_to_identify_it():
     with pytest.raises(ValidationError, match="name, an email or a phone"):
-        contacts.contact_create()
+        contacts.contact_create(actor=SYSTEM)
 
 
 def test_unknown_fields_are_refused():
     contact = ContactFactory()
 
     with pytest.raises(ValidationError) as excinfo:
-        contacts.contact_update(contact=contact, data={"favourite_colour": "blue"})
+        contacts.contact_update(actor=SYSTEM, contact=contact, data={"favourite_colour": "blue"})
 
     assert error_fields(excinfo) == {"favourite_colour"}
 
@@ -116,7 +119,7 @@ def test_duplicate_email_in_any_case_is_a_field_error_on_email():
     ContactFactory(email="dup@example.com")
 
     with pytest.raises(ValidationError) as excinfo:
-        contacts.contact_create(first_name="B", email="DUP@example.com ")
+        contacts.contact_create(actor=SYSTEM, first_name="B", email="DUP@example.com ")
 
     assert excinfo.value.message_dict == {
         "email": ["Another contact already has this email address."]
@@ -128,14 +131,14 @@ def test_duplicate_external_id_is_a_field_error():
     ContactFactory(external_id="erp-1")
 
     with pytest.raises(ValidationError) as excinfo:
-        contacts.contact_create(first_name="B", external_id="erp-1")
+        contacts.contact_create(actor=SYSTEM, first_name="B", external_id="erp-1")
 
     assert error_fields(excinfo) == {"external_id"}
 
 
 def test_blank_external_ids_do_not_collide():
-    contacts.contact_create(first_name="A", external_id="")
-    contacts.contact_create(first_name="B", external_id="  ")
+    contacts.contact_create(actor=SYSTEM, first_name="A", external_id="")
+    contacts.contact_create(actor=SYSTEM, first_name="B", external_id="  ")
 
     assert Contact.objects.filter(external_id__isnull=True).count() == 2
 
@@ -144,7 +147,9 @@ def test_failed_update_leaves_the_stored_row_unchanged():
     contact = ContactFactory(first_name="Before", email="keep@example.com")
 
     with pytest.raises(ValidationError):
-        contacts.contact_update(contact=contact, data={"first_name": "After", "email": "bad"})
+        contacts.contact_update(
+            actor=SYSTEM, contact=contact, data={"first_name": "After", "email": "bad"}
+        )
 
     stored = Contact.objects.get(pk=contact.pk)
     assert (stored.first_name, stored.email) == ("Before", "keep@example.com")
@@ -153,7 +158,7 @@ def test_failed_update_leaves_the_stored_row_unchanged():
 def test_update_changes_only_the_given_fields():
     contact = ContactFactory(first_name="Ann", title="CTO")
 
-    contacts.contact_update(contact=contact, data={"title": "CEO"})
+    contacts.contact_update(actor=SYSTEM, contact=contact, data={"title": "CEO"})
 
     stored = Contact.objects.get(pk=contact.pk)
     assert (stored.first_name, stored.title) == ("Ann", "CEO")
@@ -163,7 +168,7 @@ def test_consent_change_is_timestamped():
     contact = ContactFactory()
     assert contact.consent_updated_at is None
 
-    contacts.contact_update(contact=contact, data={"consent_email": True})
+    contacts.contact_update(actor=SYSTEM, contact=contact, data={"consent_email": True})
 
     assert Contact.objects.get(pk=contact.pk).consent_updated_at is not None
 
@@ -171,8 +176,8 @@ def test_consent_change_is_timestamped():
 def test_upsert_by_external_id_creates_then_updates():
     data = {"external_id": "crm-42", "first_name": "Lei", "email": "lei@example.com"}
 
-    first, created = contacts.contact_upsert(data=data)
-    second, created_again = contacts.contact_upsert(data={**data, "title": "Buyer"})
+    first, created = contacts.contact_upsert(actor=SYSTEM, data=data)
+    second, created_again = contacts.contact_upsert(actor=SYSTEM, data={**data, "title": "Buyer"})
 
     assert (created, created_again) == (True, False)
     assert first.pk == second.pk
@@ -183,7 +188,7 @@ def test_upsert_by_external_id_is_idempotent():
     data = {"external_id": "crm-7", "first_name": "Ming", "tags": ["a", "b"]}
 
     for _ in range(3):
-        contacts.contact_upsert(data=data)
+        contacts.contact_upsert(actor=SYSTEM, data=data)
 
     assert Contact.objects.count() == 1
     assert Contact.objects.get().tags.count() == 2
@@ -193,7 +198,7 @@ def test_upsert_by_email_matches_through_the_blind_index():
     existing = ContactFactory(email="Match@Example.com")
 
     contact, created = contacts.contact_upsert(
-        data={"email": "match@example.com", "title": "Buyer"}, match="email"
+        actor=SYSTEM, data={"email": "match@example.com", "title": "Buyer"}, match="email"
     )
 
     assert not created and contact.pk == existing.pk
@@ -202,7 +207,7 @@ def test_upsert_by_email_matches_through_the_blind_index():
 
 def test_upsert_without_a_key_is_refused():
     with pytest.raises(ValidationError) as excinfo:
-        contacts.contact_upsert(data={"first_name": "No key"})
+        contacts.contact_upsert(actor=SYSTEM, data={"first_name": "No key"})
 
     assert error_fields(excinfo) == {"external_id"}
     assert Contact.objects.count() == 0
@@ -214,7 +219,7 @@ def test_delete_keeps_activities_and_files_them_under_the_company():
     activity = ActivityFactory(contact=contact)
     deal = DealFactory(primary_contact=contact)
 
-    contacts.contact_delete(contact=contact)
+    contacts.contact_delete(actor=SYSTEM, contact=contact)
 
     activity.refresh_from_db()
     assert activity.contact is None and activity.company == company
@@ -222,7 +227,9 @@ def test_delete_keeps_activities_and_files_them_under_the_company():
 
 
 def test_merge_moves_activities_deals_and_tags_and_fills_blanks():
-    primary = contacts.contact_create(first_name="Wei", last_name="Zhang", tags=["vip"])
+    primary = contacts.contact_create(
+        actor=SYSTEM, first_name="Wei", last_name="Zhang", tags=["vip"]
+    )
     duplicate = ContactFactory(
         first_name="W.", email="wei@example.com", title="CTO", tags=["partner"], notes="Met at expo"
     )
@@ -230,7 +237,7 @@ def test_merge_moves_activities_deals_and_tags_and_fills_blanks():
     ActivityFactory(contact=primary)
     deal = DealFactory(primary_contact=duplicate)
 
-    merged = contacts.contact_merge(primary=primary, duplicates=[duplicate])
+    merged = contacts.contact_merge(actor=SYSTEM, primary=primary, duplicates=[duplicate])
 
     assert not Contact.objects.filter(pk=duplicate.pk).exists()
     assert Activity.objects.filter(contact=merged).count() == 3
@@ -246,7 +253,7 @@ def test_merge_into_itself_is_refused():
     contact = ContactFactory()
 
     with pytest.raises(ValidationError):
-        contacts.contact_merge(primary=contact, duplicates=[contact])
+        contacts.contact_merge(actor=SYSTEM, primary=contact, duplicates=[contact])
 
 
 @pytest.mark.parametrize(
@@ -258,8 +265,8 @@ def test_full_name_follows_the_names_own_order(first, last, full):
 
 
 def test_tags_with_non_ascii_capitals_match_case_insensitively_on_every_database():
-    first = contacts.contact_create(first_name="A", tags=["Ärger", "ÖL"])
-    second = contacts.contact_create(first_name="B", tags=["ärger", "öl"])
+    first = contacts.contact_create(actor=SYSTEM, first_name="A", tags=["Ärger", "ÖL"])
+    second = contacts.contact_create(actor=SYSTEM, first_name="B", tags=["ärger", "öl"])
 
     assert Tag.objects.count() == 2
     assert {t.pk for t in first.tags.all()} == {t.pk for t in second.tags.all()}

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from customers import selectors
+from customers.actors import SYSTEM
 from customers.models import Activity, Deal, Stage
 from customers.services import deals, pipelines
 from tests.factories import ActivityFactory, CompanyFactory, DealFactory, default_stage
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_new_deal_starts_in_the_default_pipelines_first_open_stage():
-    deal = deals.deal_create(name="Pilot", amount="12500.50")
+    deal = deals.deal_create(actor=SYSTEM, name="Pilot", amount="12500.50")
 
     assert deal.stage == default_stage("Qualification")
     assert deal.status == Deal.Status.OPEN
@@ -36,7 +37,7 @@ def test_a_new_deal_starts_in_the_default_pipelines_first_open_stage():
 )
 def test_bad_input_raises_field_error_and_writes_nothing(data, field):
     with pytest.raises(ValidationError) as excinfo:
-        deals.deal_create(**{"name": "Deal", **data})
+        deals.deal_create(actor=SYSTEM, **{"name": "Deal", **data})
 
     assert field in excinfo.value.message_dict
     assert Deal.objects.count() == 0
@@ -45,7 +46,12 @@ def test_bad_input_raises_field_error_and_writes_nothing(data, field):
 def test_every_mistake_is_reported_at_once_and_a_bad_stage_only_once():
     with pytest.raises(ValidationError) as excinfo:
         deals.deal_create(
-            name="", amount="lots", stage=999_999, primary_contact=999_999, status="won"
+            actor=SYSTEM,
+            name="",
+            amount="lots",
+            stage=999_999,
+            primary_contact=999_999,
+            status="won",
         )
 
     errors = excinfo.value.message_dict
@@ -56,19 +62,19 @@ def test_every_mistake_is_reported_at_once_and_a_bad_stage_only_once():
 
 def test_a_bad_status_is_reported_with_the_other_mistakes():
     with pytest.raises(ValidationError) as excinfo:
-        deals.deal_create(name="Deal", amount="-1", status="maybe", company=999_999)
+        deals.deal_create(actor=SYSTEM, name="Deal", amount="-1", status="maybe", company=999_999)
 
     assert set(excinfo.value.message_dict) == {"amount", "status", "company"}
 
 
 def test_currency_is_upper_cased():
-    assert deals.deal_create(name="D", currency=" usd").currency == "USD"
+    assert deals.deal_create(actor=SYSTEM, name="D", currency=" usd").currency == "USD"
 
 
 def test_moving_to_a_won_stage_wins_the_deal_and_stamps_closed_at():
     deal = DealFactory()
 
-    deals.deal_move_to_stage(deal=deal, stage=default_stage("Closed won"))
+    deals.deal_move_to_stage(actor=SYSTEM, deal=deal, stage=default_stage("Closed won"))
 
     stored = Deal.objects.get(pk=deal.pk)
     assert stored.status == Deal.Status.WON and stored.closed_at is not None
@@ -78,7 +84,7 @@ def test_reopening_a_deal_clears_closed_at():
     deal = DealFactory(stage=default_stage("Closed lost"))
     assert deal.status == Deal.Status.LOST
 
-    deals.deal_move_to_stage(deal=deal, stage=default_stage("Proposal"))
+    deals.deal_move_to_stage(actor=SYSTEM, deal=deal, stage=default_stage("Proposal"))
 
     stored = Deal.objects.get(pk=deal.pk)
     assert stored.status == Deal.Status.OPEN and stored.closed_at is None
@@ -87,24 +93,24 @@ def test_reopening_a_deal_clears_closed_at():
 def test_setting_only_the_status_moves_the_deal_to_a_matching_stage():
     deal = DealFactory()
 
-    deals.deal_update(deal=deal, data={"status": "won"})
+    deals.deal_update(actor=SYSTEM, deal=deal, data={"status": "won"})
 
     assert Deal.objects.get(pk=deal.pk).stage == default_stage("Closed won")
 
 
 def test_status_contradicting_the_given_stage_is_refused():
     with pytest.raises(ValidationError) as excinfo:
-        deals.deal_create(name="D", stage=default_stage("Proposal"), status="won")
+        deals.deal_create(actor=SYSTEM, name="D", stage=default_stage("Proposal"), status="won")
 
     assert "status" in excinfo.value.message_dict
 
 
 def test_status_without_a_matching_stage_is_refused():
-    pipeline = pipelines.pipeline_create(name="Renewals", stages=[{"name": "Open"}])
-    deal = deals.deal_create(name="D", stage=selectors.first_stage(pipeline=pipeline))
+    pipeline = pipelines.pipeline_create(actor=SYSTEM, name="Renewals", stages=[{"name": "Open"}])
+    deal = deals.deal_create(actor=SYSTEM, name="D", stage=selectors.first_stage(pipeline=pipeline))
 
     with pytest.raises(ValidationError, match="no won stage"):
-        deals.deal_update(deal=deal, data={"status": "won"})
+        deals.deal_update(actor=SYSTEM, deal=deal, data={"status": "won"})
     assert Deal.objects.get(pk=deal.pk).status == Deal.Status.OPEN
 
 
@@ -112,8 +118,8 @@ def test_upsert_by_external_id_is_idempotent():
     company = CompanyFactory()
     data = {"external_id": "opp-1", "name": "Expansion", "amount": "99.90", "company": company.pk}
 
-    first, created = deals.deal_upsert(data=data)
-    second, created_again = deals.deal_upsert(data=data)
+    first, created = deals.deal_upsert(actor=SYSTEM, data=data)
+    second, created_again = deals.deal_upsert(actor=SYSTEM, data=data)
 
     assert (created, created_again) == (True, False)
     assert first.pk == second.pk and Deal.objects.count() == 1
@@ -123,7 +129,7 @@ def test_deleting_a_deal_keeps_its_activities():
     deal = DealFactory()
     activity = ActivityFactory(deal=deal)
 
-    deals.deal_delete(deal=deal)
+    deals.deal_delete(actor=SYSTEM, deal=deal)
 
     assert Activity.objects.filter(pk=activity.pk).exists()
 
@@ -133,15 +139,15 @@ def test_a_stage_with_deals_is_only_deleted_once_they_are_moved():
     deal = DealFactory(stage=stage)
 
     with pytest.raises(ValidationError):
-        pipelines.stage_delete(stage=stage)
-    pipelines.stage_delete(stage=stage, move_deals_to=default_stage("Negotiation"))
+        pipelines.stage_delete(actor=SYSTEM, stage=stage)
+    pipelines.stage_delete(actor=SYSTEM, stage=stage, move_deals_to=default_stage("Negotiation"))
 
     assert not Stage.objects.filter(pk=stage.pk).exists()
     assert Deal.objects.get(pk=deal.pk).stage.name == "Negotiation"
 
 
 def test_only_one_pipeline_is_the_default():
-    renewals = pipelines.pipeline_create(name="Renewals", is_default=True)
+    renewals = pipelines.pipeline_create(actor=SYSTEM, name="Renewals", is_default=True)
 
     assert selectors.default_pipeline() == renewals
     assert list(type(renewals).objects.filter(is_default=True).values_list("name", flat=True)) == [
@@ -153,6 +159,8 @@ def test_stage_probability_above_100_is_refused():
     pipeline = selectors.default_pipeline()
 
     with pytest.raises(ValidationError) as excinfo:
-        pipelines.stage_create(pipeline=pipeline, data={"name": "Dream", "win_probability": 150})
+        pipelines.stage_create(
+            actor=SYSTEM, pipeline=pipeline, data={"name": "Dream", "win_probability": 150}
+        )
 
     assert "win_probability" in excinfo.value.message_dict

@@ -177,11 +177,13 @@ def test_b_mirrors_a_through_its_change_feed_and_converges_after_every_kind_of_c
     a.run(
         """
         from customers.services import contacts
+        from customers.actors import SYSTEM
         people = [("伟", "张", "+86 138 0013 8000"), ("娜", "李", ""), ("芳", "王", ""),
                   ("Wei", "Zhang", ""), ("Anna", "Schmidt", "")]
         for n, (first, last, phone) in enumerate(people):
-            contacts.contact_create(first_name=first, last_name=last, phone=phone or None,
-                                    email=f"p{n}@example.com", tags=["vip"] if n < 2 else [])
+            contacts.contact_create(actor=SYSTEM, first_name=first, last_name=last,
+                                    phone=phone or None, email=f"p{n}@example.com",
+                                    tags=["vip"] if n < 2 else [])
         """
     )
     connection = sync.connection_create(
@@ -202,12 +204,16 @@ def test_b_mirrors_a_through_its_change_feed_and_converges_after_every_kind_of_c
         """
         from customers.models import Contact
         from customers.services import contacts
+        from customers.actors import SYSTEM
         people = list(Contact.objects.order_by("pk"))
-        contacts.contact_update(contact=people[0], data={"title": "总经理", "tags": ["vip", "新"]})
-        contacts.contact_update(contact=people[1], data={"email": "li.na@example.com"})
-        contacts.contact_merge(primary=people[3], duplicates=[people[2]])
-        contacts.contact_delete(contact=people[4])
-        contacts.contact_create(first_name="New", last_name="Person", email="new@example.com")
+        contacts.contact_update(actor=SYSTEM, contact=people[0],
+                                data={"title": "总经理", "tags": ["vip", "新"]})
+        contacts.contact_update(actor=SYSTEM, contact=people[1],
+                                data={"email": "li.na@example.com"})
+        contacts.contact_merge(actor=SYSTEM, primary=people[3], duplicates=[people[2]])
+        contacts.contact_delete(actor=SYSTEM, contact=people[4])
+        contacts.contact_create(actor=SYSTEM, first_name="New", last_name="Person",
+                                email="new@example.com")
         """
     )
 

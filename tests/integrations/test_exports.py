@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from customers import export_rows, selectors
+from customers.actors import SYSTEM
 from customers.services.custom_fields import custom_field_create
 from integrations import tasks
 from integrations.formats import open_reader
@@ -48,8 +49,10 @@ def user(db):
 
 @pytest.fixture
 def people(user):
-    custom_field_create(entity="contact", name="wechat", label="WeChat", type="text", pii=True)
-    custom_field_create(entity="contact", name="score", label="Score", type="integer")
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="wechat", label="WeChat", type="text", pii=True
+    )
+    custom_field_create(actor=SYSTEM, entity="contact", name="score", label="Score", type="integer")
     acme = CompanyFactory(name="Acme 贸易", owner=user, tags=["key"])
     return {
         "wei": ContactFactory(
@@ -250,7 +253,7 @@ def test_masked_rows_are_what_the_rest_list_returns_without_pii_read(people, use
 
 @pytest.mark.parametrize("resource", ["contacts", "companies", "deals"])
 def test_csv_columns_are_the_rest_lists_with_custom_fields_by_name(people, user, resource):
-    custom_field_create(entity="deal", name="region", label="Region", type="text")
+    custom_field_create(actor=SYSTEM, entity="deal", name="region", label="Region", type="text")
     rest = client_for(user).get(f"/api/v1/{resource}/", {"format": "csv"}).content.decode()
 
     exported = write(resource=resource, format="csv").decode()

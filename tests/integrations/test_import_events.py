@@ -4,6 +4,7 @@ for unchanged rows, none for a dry run."""
 
 import pytest
 
+from customers.actors import SYSTEM
 from customers.models import ChangeEvent, Contact, Deal
 from customers.services.custom_fields import custom_field_create
 from tests.factories import CompanyFactory
@@ -22,7 +23,7 @@ def events() -> list[tuple]:
 
 
 def test_an_import_records_a_created_event_per_new_record():
-    custom_field_create(entity="contact", name="tier", label="Tier", type="text")
+    custom_field_create(actor=SYSTEM, entity="contact", name="tier", label="Tier", type="text")
 
     run(FILE, mode="upsert", match_key="external_id")
 
@@ -30,7 +31,7 @@ def test_an_import_records_a_created_event_per_new_record():
 
 
 def test_an_update_names_its_changed_fields_and_unchanged_rows_record_nothing():
-    custom_field_create(entity="contact", name="tier", label="Tier", type="text")
+    custom_field_create(actor=SYSTEM, entity="contact", name="tier", label="Tier", type="text")
     run(FILE, mode="upsert", match_key="external_id")
     ChangeEvent.objects.all().delete()
 

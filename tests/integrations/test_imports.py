@@ -8,6 +8,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 
 from customers import selectors
+from customers.actors import SYSTEM
 from customers.custom_fields.values import decrypt
 from customers.fields import FieldDecryptionError
 from customers.models import Company, Contact, Deal
@@ -161,8 +162,10 @@ def test_relations_resolve_by_id_external_id_or_name_in_one_query_each():
 
 
 def test_custom_fields_map_by_label_in_either_language():
-    custom_field_create(entity="contact", name="tier", label="Tier", label_zh="等级", type="text")
-    custom_field_create(entity="contact", name="score", label="Score", type="integer")
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="tier", label="Tier", label_zh="等级", type="text"
+    )
+    custom_field_create(actor=SYSTEM, entity="contact", name="score", label="Score", type="integer")
 
     job = run("first_name,等级,Score\nA,gold,7\nB,silver,lots\n")
 
@@ -273,7 +276,9 @@ PEOPLE = (
 
 @pytest.fixture
 def badge():
-    return custom_field_create(entity="contact", name="badge", label="Badge", type="text", pii=True)
+    return custom_field_create(
+        actor=SYSTEM, entity="contact", name="badge", label="Badge", type="text", pii=True
+    )
 
 
 def test_a_row_equal_to_the_stored_record_is_unchanged_and_not_written(badge):
@@ -343,7 +348,7 @@ def test_a_change_in_any_one_value_is_an_update(badge, old, new):
 
 
 def test_a_rejected_row_reports_its_custom_field_problems_too():
-    custom_field_create(entity="contact", name="score", label="Score", type="integer")
+    custom_field_create(actor=SYSTEM, entity="contact", name="score", label="Score", type="integer")
 
     job = run("first_name,email,Score\nA,bad,lots\nB,b@example.com,many\nC,c@example.com,3\n")
 

@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.actors import SYSTEM
 from customers.services.custom_fields import custom_field_create
 from customers.services.encryption import rotate_encryption_keys
 from integrations import tasks
@@ -214,8 +215,10 @@ def test_the_web_error_report_masks_pii_for_a_user_without_view_pii(
 def test_a_pii_custom_field_column_is_masked_and_a_plain_one_shown(
     api, api_without_pii, django_capture_on_commit_callbacks, monkeypatch
 ):
-    custom_field_create(entity="contact", name="id_card", type="text", pii=True, label="ID card")
-    custom_field_create(entity="contact", name="tier", type="text", label="Tier")
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="id_card", type="text", pii=True, label="ID card"
+    )
+    custom_field_create(actor=SYSTEM, entity="contact", name="tier", type="text", label="Tier")
     monkeypatch.setattr(tasks.run_import, "delay", Queued())
     content = "first_name,lifecycle_stage,ID card,tier\nBad,zombie,610100199001011234,gold\n"
     upload = SimpleUploadedFile("cf.csv", content.encode(), content_type="text/csv")
@@ -330,7 +333,9 @@ def test_the_migration_encrypts_the_plaintext_rows_written_before_it(request):
 def test_a_message_quoting_a_bad_pii_value_is_stored_without_it(
     api, api_without_pii, django_capture_on_commit_callbacks, monkeypatch
 ):
-    custom_field_create(entity="contact", name="birthday", type="date", pii=True, label="Birthday")
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="birthday", type="date", pii=True, label="Birthday"
+    )
     monkeypatch.setattr(tasks.run_import, "delay", Queued())
     content = "first_name,Birthday\nBad,1990/13/45\n"
     upload = SimpleUploadedFile("cf.csv", content.encode(), content_type="text/csv")

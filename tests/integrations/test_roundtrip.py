@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from customers.actors import SYSTEM
 from customers.custom_fields.values import definitions_for, plain_values
 from customers.models import Company, Contact, Deal
 from customers.services.custom_fields import custom_field_create
@@ -21,20 +22,34 @@ MODELS = {"companies": Company, "contacts": Contact, "deals": Deal}
 
 
 def custom_fields(entity: str) -> None:
-    custom_field_create(entity=entity, name="tier", label="Tier", label_zh="等级", type="text")
-    custom_field_create(entity=entity, name="score", label="Score", type="integer")
-    custom_field_create(entity=entity, name="budget", label="Budget", type="decimal")
-    custom_field_create(entity=entity, name="since", label="Since", type="date")
-    custom_field_create(entity=entity, name="seen_at", label="Seen", type="datetime")
-    custom_field_create(entity=entity, name="vip", label="VIP", type="boolean")
     custom_field_create(
-        entity=entity, name="region", label="Region", type="choice", choices=["华北", "South"]
+        actor=SYSTEM, entity=entity, name="tier", label="Tier", label_zh="等级", type="text"
+    )
+    custom_field_create(actor=SYSTEM, entity=entity, name="score", label="Score", type="integer")
+    custom_field_create(actor=SYSTEM, entity=entity, name="budget", label="Budget", type="decimal")
+    custom_field_create(actor=SYSTEM, entity=entity, name="since", label="Since", type="date")
+    custom_field_create(actor=SYSTEM, entity=entity, name="seen_at", label="Seen", type="datetime")
+    custom_field_create(actor=SYSTEM, entity=entity, name="vip", label="VIP", type="boolean")
+    custom_field_create(
+        actor=SYSTEM,
+        entity=entity,
+        name="region",
+        label="Region",
+        type="choice",
+        choices=["华北", "South"],
     )
     custom_field_create(
-        entity=entity, name="channels", label="Channels", type="multi_choice", choices=["a", "b"]
+        actor=SYSTEM,
+        entity=entity,
+        name="channels",
+        label="Channels",
+        type="multi_choice",
+        choices=["a", "b"],
     )
-    custom_field_create(entity=entity, name="wechat", label="WeChat", type="text", pii=True)
-    custom_field_create(entity=entity, name="site", label="Site", type="url")
+    custom_field_create(
+        actor=SYSTEM, entity=entity, name="wechat", label="WeChat", type="text", pii=True
+    )
+    custom_field_create(actor=SYSTEM, entity=entity, name="site", label="Site", type="url")
 
 
 FULL_VALUES = {
@@ -93,7 +108,7 @@ def crm():
         company=bare,
         custom_fields={"score": 0, "vip": False, "channels": ["a"]},
     )
-    other = pipeline_create(name="Partners")
+    other = pipeline_create(actor=SYSTEM, name="Partners")
     DealFactory(
         name="Pilot 试点",
         amount="1234.50",

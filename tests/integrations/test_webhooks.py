@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 
+from customers.actors import SYSTEM
 from customers.services import contacts
 from integrations.scopes import ALL_SCOPES
 from integrations.services.api_keys import api_key_create
@@ -93,7 +94,9 @@ def make_due(delivery: WebhookDelivery) -> None:
 
 def test_an_event_reaches_the_receiver_signed_with_its_type_and_delivery_id(receiver):
     subscription = receiver.subscribe()
-    person = contacts.contact_create(first_name="伟", last_name="张", external_id="E-1")
+    person = contacts.contact_create(
+        actor=SYSTEM, first_name="伟", last_name="张", external_id="E-1"
+    )
 
     (delivery,) = deliver_all()
 
@@ -189,7 +192,7 @@ def test_a_paused_subscription_gets_nothing_until_it_resumes(receiver):
 def test_a_subscription_receives_only_the_event_types_it_asked_for(receiver):
     receiver.subscribe(events=["contact.updated"])
     person = ContactFactory()
-    contacts.contact_update(contact=person, data={"title": "CTO"})
+    contacts.contact_update(actor=SYSTEM, contact=person, data={"title": "CTO"})
 
     deliver_all()
 
@@ -236,7 +239,7 @@ def test_a_subscriber_with_pii_read_gets_personal_data_decrypted(receiver):
 def test_a_deleted_record_is_delivered_without_its_representation(receiver):
     receiver.subscribe(events=["contact.deleted"])
     person = ContactFactory(external_id="E-7")
-    contacts.contact_delete(contact=person)
+    contacts.contact_delete(actor=SYSTEM, contact=person)
 
     deliver_all()
 

@@ -32,8 +32,9 @@ def write_contacts_in_another_process(count: int, *, broker: str, queue: str) ->
         import django
         django.setup()
         from customers.services import contacts
+        from customers.actors import SYSTEM
         for n in range({count}):
-            contacts.contact_create(first_name=f"Writer{{n}}", external_id=f"W-{{n}}")
+            contacts.contact_create(actor=SYSTEM, first_name=f"Writer{{n}}", external_id=f"W-{{n}}")
         print("written")
         """
     )

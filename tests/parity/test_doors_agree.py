@@ -8,6 +8,7 @@ door). SOAP, a second service door, is compared on a subset in test_soap_parity.
 import pytest
 
 from customers import selectors
+from customers.actors import SYSTEM
 from customers.services.custom_fields import custom_field_create
 from tests.parity.cases import CASES, CUSTOM_FIELDS, DIVERGENCES, Case
 
@@ -33,10 +34,15 @@ def custom_fields(request):
     def define(case: Case) -> None:
         entity = {"contacts": "contact", "companies": "company", "deals": "deal"}[case.resource]
         for definition in CUSTOM_FIELDS:
-            custom_field_create(entity=entity, **definition)
+            custom_field_create(actor=SYSTEM, entity=entity, **definition)
         if case.required_custom:
             custom_field_create(
-                entity=entity, name="region", label="Region", type="text", required=True
+                actor=SYSTEM,
+                entity=entity,
+                name="region",
+                label="Region",
+                type="text",
+                required=True,
             )
 
     return define

@@ -20,6 +20,7 @@ import pytest
 from django.conf import settings
 
 from crm_project.log_masking import MaskPersonalData, mask_query, mask_text
+from customers.actors import SYSTEM
 from customers.services.custom_fields import custom_field_create
 from integrations.scopes import ALL_SCOPES
 from integrations.services.api_keys import api_key_create
@@ -100,7 +101,9 @@ def send_pii_requests(base: str, key: str) -> list[int]:
 
 @pytest.fixture
 def partner_key(transactional_db) -> str:
-    custom_field_create(entity="contact", name="wechat", label="WeChat", type="text", pii=True)
+    custom_field_create(
+        actor=SYSTEM, entity="contact", name="wechat", label="WeChat", type="text", pii=True
+    )
     ContactFactory(first_name="Marker", email=EMAIL, phone=PHONE, custom_fields={"wechat": WECHAT})
     _, raw_key = api_key_create(user=SalesUserFactory(), name="logs", scopes=list(ALL_SCOPES))
     return raw_key

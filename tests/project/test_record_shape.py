@@ -24,6 +24,7 @@ import pytest
 from lxml import etree
 
 from customers import pii, selectors
+from customers.actors import SYSTEM
 from customers.custom_fields.values import active_definitions, mask
 from customers.models import ChangeEvent, Stage
 from customers.representation import ENTITIES, Entity, Kind, Read
@@ -385,10 +386,14 @@ class Doors:
 def records(settings, tmp_path) -> dict[str, Any]:
     settings.MEDIA_ROOT = tmp_path
     # a flushed database has lost the data migration's pipeline: recreate it
-    selectors.default_pipeline() or pipelines.pipeline_create(name="Sales", is_default=True)
+    selectors.default_pipeline() or pipelines.pipeline_create(
+        actor=SYSTEM, name="Sales", is_default=True
+    )
     for entity in ("contact", "company", "deal"):
         for name, kind, is_pii, _value in CUSTOM_FIELDS:
-            custom_field_create(entity=entity, name=name, label=name.title(), type=kind, pii=is_pii)
+            custom_field_create(
+                actor=SYSTEM, entity=entity, name=name, label=name.title(), type=kind, pii=is_pii
+            )
     custom = {name: value for name, _kind, _pii, value in CUSTOM_FIELDS}
     owner = SalesUserFactory(username="li.na")
     company = CompanyFactory(

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 from django.db import connection, transaction
 
+from customers.actors import SYSTEM
 from customers.models import ChangeEvent
 from customers.services import contacts
 from integrations.services.change_feed import read_changes
@@ -28,7 +29,7 @@ def test_an_event_committed_late_with_a_lower_id_is_not_skipped():
     def slow_writer():
         try:
             with transaction.atomic():
-                person = contacts.contact_create(first_name="Slow")
+                person = contacts.contact_create(actor=SYSTEM, first_name="Slow")
                 slow_ids.append(ChangeEvent.objects.get(record_id=person.pk).id)
                 slow_has_written.set()
                 assert let_slow_commit.wait(timeout=30)
@@ -39,7 +40,9 @@ def test_an_event_committed_late_with_a_lower_id_is_not_skipped():
     thread.start()
     try:
         assert slow_has_written.wait(timeout=30)
-        fast = contacts.contact_create(first_name="Fast")  # commits first, with a higher id
+        fast = contacts.contact_create(
+            actor=SYSTEM, first_name="Fast"
+        )  # commits first, with a higher id
         fast_id = ChangeEvent.objects.get(record_id=fast.pk).id
         assert fast_id > slow_ids[0]
 
@@ -54,8 +57,8 @@ def test_an_event_committed_late_with_a_lower_id_is_not_skipped():
 
 
 def test_events_carry_their_transaction_id_on_postgres():
-    person = contacts.contact_create(first_name="A")
-    contacts.contact_update(contact=person, data={"first_name": "B"})
+    person = contacts.contact_create(actor=SYSTEM, first_name="A")
+    contacts.contact_update(actor=SYSTEM, contact=person, data={"first_name": "B"})
 
     txids = list(ChangeEvent.objects.order_by("id").values_list("txid", flat=True))
 
@@ -72,7 +75,7 @@ def test_a_long_transaction_in_another_database_does_not_hold_the_feed_back():
     )
     try:
         other.execute("SELECT pg_current_xact_id()")  # holds a transaction id, uncommitted
-        person = contacts.contact_create(first_name="Visible")
+        person = contacts.contact_create(actor=SYSTEM, first_name="Visible")
 
         ids, _ = feed_ids()
 

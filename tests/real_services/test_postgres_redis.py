@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from customers import selectors
+from customers.actors import SYSTEM
 from customers.models import Contact
 from customers.services import contacts
 from customers.tasks import rotate_encryption_keys
@@ -31,7 +32,7 @@ def test_blind_index_lookup_and_unique_email_on_postgres():
 
     assert selectors.find_contact_by_email("pg.user@example.com") == contact
     with pytest.raises(ValidationError):
-        contacts.contact_create(first_name="Other", email="PG.USER@example.com")
+        contacts.contact_create(actor=SYSTEM, first_name="Other", email="PG.USER@example.com")
     assert Contact.objects.count() == 1
 
 

@@ -8,6 +8,7 @@ from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
 from customers import selectors
+from customers.actors import SYSTEM
 from customers.services import pipelines
 from integrations.scopes import ALL_SCOPES
 from integrations.services.api_keys import api_key_create
@@ -77,4 +78,6 @@ def anonymous_soap(make_soap_client) -> zeep.Client:
 @pytest.fixture
 def default_pipeline(transactional_db):
     """Live-server tests flush the database, data migrations included: recreate it."""
-    return selectors.default_pipeline() or pipelines.pipeline_create(name="Sales", is_default=True)
+    return selectors.default_pipeline() or pipelines.pipeline_create(
+        actor=SYSTEM, name="Sales", is_default=True
+    )

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from zeep import xsd
 
+from customers.actors import SYSTEM
 from customers.models import Contact
 from customers.services import custom_fields
 from tests.factories import CompanyFactory, ContactFactory
@@ -118,9 +119,16 @@ _TIMES = ("consent_updated_at", "created_at", "updated_at")
 
 def test_created_contact_reads_the_same_through_rest(soap, sales_user, live_server):
     custom_fields.custom_field_create(
-        entity="contact", name="tier", label="Tier", type="choice", choices=["金", "银"]
+        actor=SYSTEM,
+        entity="contact",
+        name="tier",
+        label="Tier",
+        type="choice",
+        choices=["金", "银"],
     )
-    custom_fields.custom_field_create(entity="contact", name="score", label="S", type="integer")
+    custom_fields.custom_field_create(
+        actor=SYSTEM, entity="contact", name="score", label="S", type="integer"
+    )
     company = CompanyFactory()
     created = soap.service.CreateContact(
         {

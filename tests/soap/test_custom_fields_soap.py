@@ -3,6 +3,7 @@ deals. Every type round-trips; a bad value is a field-level Client fault that wr
 
 import pytest
 
+from customers.actors import SYSTEM
 from customers.models import Company, Contact
 from customers.services import custom_fields
 from tests.factories import CompanyFactory, ContactFactory, DealFactory
@@ -28,6 +29,7 @@ CASES = {
 
 def define(entity: str, type_: str, **options):
     return custom_fields.custom_field_create(
+        actor=SYSTEM,
         entity=entity,
         name=f"cf_{type_}",
         label=type_,

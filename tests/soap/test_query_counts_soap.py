@@ -6,6 +6,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from customers.actors import SYSTEM
 from customers.models import Contact
 from customers.services import custom_fields
 from integrations.scopes import ALL_SCOPES
@@ -43,7 +44,12 @@ def call(db):
 @pytest.fixture(autouse=True)
 def tier_field(db):
     return custom_fields.custom_field_create(
-        entity="contact", name="tier", label="Tier", type="choice", choices=["gold", "silver"]
+        actor=SYSTEM,
+        entity="contact",
+        name="tier",
+        label="Tier",
+        type="choice",
+        choices=["gold", "silver"],
     )
 
 

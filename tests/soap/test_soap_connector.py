@@ -3,6 +3,7 @@ served by a live server, with WS-Security, paging by offset and limit, and a cur
 
 import pytest
 
+from customers.actors import SYSTEM
 from customers.models import Contact
 from customers.services import contacts
 from integrations.connectors import ConnectorError
@@ -59,7 +60,7 @@ def test_the_next_fetch_asks_only_for_what_changed_since_the_cursor(config):
     fetch = SoapConnector(config).fetch(None)
     list(fetch)
 
-    contacts.contact_update(contact=people[2], data={"title": "经理"})
+    contacts.contact_update(actor=SYSTEM, contact=people[2], data={"title": "经理"})
     changed = list(SoapConnector(config).fetch(fetch.cursor))
 
     # updated_since is inclusive: the newest record of the last run comes again, unchanged.

@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as until
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from customers.actors import SYSTEM
 from customers.services import pipelines
 from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory
 from tests.web.browser import chromium, log_in, screenshot
@@ -35,7 +36,7 @@ return Array.from(document.querySelectorAll('.card, .chart, .chart svg')).filter
 
 def _seed(seller, pipeline) -> None:  # noqa: F811
     stages = list(pipeline.stages.order_by("position"))
-    pipelines.stage_update(stage=stages[2], data={"name": LONG_STAGE})
+    pipelines.stage_update(actor=SYSTEM, stage=stages[2], data={"name": LONG_STAGE})
     company = CompanyFactory(name=LONG_COMPANY, owner=seller)
     person = ContactFactory(company=company, owner=seller, first_name=LONG_WORD, last_name="张")
     for index, (currency, amount) in enumerate(

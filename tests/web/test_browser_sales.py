@@ -9,6 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as until
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from customers.actors import SYSTEM
 from customers.models import Activity, Contact, Pipeline
 from customers.services import pipelines
 from tests.factories import CompanyFactory, ContactFactory, DealFactory, SalesUserFactory
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 def pipeline(transactional_db):
     """Flushing between transactional tests removes the migration's default pipeline."""
     existing = Pipeline.objects.filter(is_default=True).first()
-    return existing or pipelines.pipeline_create(name="Sales", is_default=True)
+    return existing or pipelines.pipeline_create(actor=SYSTEM, name="Sales", is_default=True)
 
 
 @pytest.fixture

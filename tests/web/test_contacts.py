@@ -6,6 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
+from customers.actors import SYSTEM
 from customers.models import Activity, Contact, CustomField, format_full_name
 from customers.services import custom_fields
 from customers.web import common, listing
@@ -69,7 +70,12 @@ def test_filters_by_owner_lifecycle_and_tag(sales_client, sales_user):
 
 def test_filters_by_a_custom_choice_field(sales_client):
     custom_fields.custom_field_create(
-        entity="contact", name="tier", label="Tier", type="choice", choices=["gold", "silver"]
+        actor=SYSTEM,
+        entity="contact",
+        name="tier",
+        label="Tier",
+        type="choice",
+        choices=["gold", "silver"],
     )
     gold = ContactFactory(custom_fields={"tier": "gold"})
     ContactFactory(custom_fields={"tier": "silver"})
@@ -161,10 +167,16 @@ def test_a_contact_needs_a_name_email_or_phone(sales_client):
 
 def test_custom_fields_render_by_type_and_are_validated_by_the_service(sales_client):
     custom_fields.custom_field_create(
-        entity="contact", name="birthday", label="Birthday", type="date"
+        actor=SYSTEM, entity="contact", name="birthday", label="Birthday", type="date"
     )
     custom_fields.custom_field_create(
-        entity="contact", name="tier", label="Tier", type="choice", choices=["gold"], required=True
+        actor=SYSTEM,
+        entity="contact",
+        name="tier",
+        label="Tier",
+        type="choice",
+        choices=["gold"],
+        required=True,
     )
     form_page = sales_client.get(reverse("web:contact-create")).content.decode()
     assert 'type="date" name="cf_birthday"' in form_page
@@ -248,7 +260,9 @@ def test_bulk_assign_owner_and_add_tag(sales_client):
 def test_bulk_action_is_all_or_nothing(sales_client):
     # A field made required later applies from each record's next write on: this one will fail.
     invalid = ContactFactory()
-    custom_fields.custom_field_create(entity="contact", name="tier", label="Tier", type="text")
+    custom_fields.custom_field_create(
+        actor=SYSTEM, entity="contact", name="tier", label="Tier", type="text"
+    )
     valid = ContactFactory(custom_fields={"tier": "gold"})
     CustomField.objects.filter(name="tier").update(required=True)
     response = sales_client.post(

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from customers.actors import SYSTEM
 from customers.models import Contact, CustomField
 from customers.services.custom_fields import custom_field_create
 from tests.factories import ContactFactory, ManagerFactory
@@ -20,7 +21,9 @@ def manager_client(client):
 
 @pytest.fixture
 def code_field():
-    return custom_field_create(entity="contact", name="code", label="Code", type="text")
+    return custom_field_create(
+        actor=SYSTEM, entity="contact", name="code", label="Code", type="text"
+    )
 
 
 def test_sales_users_get_403_and_anonymous_users_the_login_page(client, sales_client, code_field):
@@ -42,7 +45,7 @@ def test_sales_users_get_403_and_anonymous_users_the_login_page(client, sales_cl
 
 
 def test_the_list_groups_fields_by_record_type(manager_client, code_field):
-    custom_field_create(entity="deal", name="region", label="Region", type="text")
+    custom_field_create(actor=SYSTEM, entity="deal", name="region", label="Region", type="text")
     page = manager_client.get(reverse("web:custom-field-list"))
     groups = {str(label): [f.name for f in fields] for label, fields in page.context["groups"]}
     assert groups == {"Contact": ["code"], "Company": [], "Deal": ["region"]}
@@ -144,7 +147,9 @@ def test_the_settings_appear_in_the_navigation(manager_client):
 
 
 def test_the_settings_speak_chinese_and_show_chinese_labels(manager_client):
-    custom_field_create(entity="deal", name="tier", label="Tier", label_zh="等级", type="text")
+    custom_field_create(
+        actor=SYSTEM, entity="deal", name="tier", label="Tier", label_zh="等级", type="text"
+    )
     with translation.override("zh-hans"):
         expected = translation.gettext("New field")
     assert expected != "New field"

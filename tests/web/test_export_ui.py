@@ -9,6 +9,7 @@ from xml.etree import ElementTree
 import pytest
 from django.urls import reverse
 
+from customers.actors import SYSTEM
 from customers.services.custom_fields import custom_field_create
 from tests.factories import CompanyFactory, ContactFactory, DealFactory, UserFactory
 
@@ -62,7 +63,7 @@ def test_pii_is_masked_for_users_without_view_pii(client):
 
 
 def test_json_and_xml_exports_parse_with_custom_fields(sales_client):
-    custom_field_create(entity="company", name="tier", label="Tier", type="text")
+    custom_field_create(actor=SYSTEM, entity="company", name="tier", label="Tier", type="text")
     acme = CompanyFactory(name="Acme", custom_fields={"tier": "gold"})
     CompanyFactory(name="Globex")
 

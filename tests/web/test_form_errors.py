@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from customers.actors import SYSTEM
 from customers.models import Company, Contact, CustomField, Deal, Tag
 from customers.services import custom_fields
 from integrations.webhooks.models import WebhookSubscription
@@ -48,10 +49,15 @@ def test_contact_create_with_a_bad_custom_value_and_a_taken_unique_value_shows_b
     sales_client,
 ):
     custom_fields.custom_field_create(
-        entity="contact", name="birthday", label="Birthday", type="date"
+        actor=SYSTEM, entity="contact", name="birthday", label="Birthday", type="date"
     )
     custom_fields.custom_field_create(
-        entity="contact", name="member_no", label="Member no", type="text", unique=True
+        actor=SYSTEM,
+        entity="contact",
+        name="member_no",
+        label="Member no",
+        type="text",
+        unique=True,
     )
     ContactFactory(first_name="Bo", custom_fields={"member_no": "M-1"})
     before = Contact.objects.count()
@@ -137,7 +143,7 @@ def test_custom_field_with_no_label_and_a_bad_name_shows_both(client):
 def test_custom_field_edit_with_no_label_and_choices_on_a_text_field_shows_both(client):
     client.force_login(ManagerFactory())
     field = custom_fields.custom_field_create(
-        entity="contact", name="tier", label="Tier", type="text"
+        actor=SYSTEM, entity="contact", name="tier", label="Tier", type="text"
     )
     data = {"label": "", "type": "text", "choices": "gold\nsilver"}
     response = client.post(reverse("web:custom-field-edit", args=[field.pk]), data)

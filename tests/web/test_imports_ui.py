@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from customers.actors import SYSTEM
 from customers.models import Contact, CustomField
 from customers.services.custom_fields import custom_field_create
 from integrations.models import ImportJob, JobStatus
@@ -89,7 +90,7 @@ def test_preview_shows_the_detected_encoding_and_maps_chinese_headers(sales_clie
 
 
 def test_custom_field_headers_are_proposed_by_label(sales_client):
-    custom_field_create(entity="contact", name="tier", label="Tier", type="text")
+    custom_field_create(actor=SYSTEM, entity="contact", name="tier", label="Tier", type="text")
     content = b"first_name,Tier\nWei,gold\n"
     form = sales_client.get(map_url(upload(sales_client, content))).context["form"]
     assert [field.value() for field in form.column_fields] == ["first_name", "custom_fields.tier"]
@@ -228,8 +229,8 @@ def test_the_upload_page_lists_my_recent_imports_only(sales_client, sales_user):
 
 
 def test_custom_field_choices_appear_in_the_mapping(sales_client):
-    custom_field_create(entity="contact", name="tier", label="Tier", type="text")
-    custom_field_create(entity="company", name="region", label="Region", type="text")
+    custom_field_create(actor=SYSTEM, entity="contact", name="tier", label="Tier", type="text")
+    custom_field_create(actor=SYSTEM, entity="company", name="region", label="Region", type="text")
     form = sales_client.get(map_url(upload(sales_client, b"a\n1\n"))).context["form"]
     targets = [value for value, _label in form.fields["column_0"].choices]
     assert "custom_fields.tier" in targets and "custom_fields.region" not in targets

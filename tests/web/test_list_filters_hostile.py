@@ -5,6 +5,7 @@ with; 0001-01-01 east of UTC starts before year 1 in UTC)."""
 import pytest
 from django.urls import reverse
 
+from customers.actors import SYSTEM
 from customers.services import custom_fields
 from tests.factories import CompanyFactory, ContactFactory, DealFactory
 
@@ -57,7 +58,9 @@ def test_the_last_representable_days_still_filter(sales_client, one_of_each):
 
 
 def test_a_custom_datetime_filter_before_year_one_in_utc_is_reported(sales_client, one_of_each):
-    custom_fields.custom_field_create(entity="contact", name="seen", label="Seen", type="datetime")
+    custom_fields.custom_field_create(
+        actor=SYSTEM, entity="contact", name="seen", label="Seen", type="datetime"
+    )
 
     response = sales_client.get(
         reverse("web:contact-list"), {"cf_seen__gte": "0001-01-01T00:00:00+05:00"}

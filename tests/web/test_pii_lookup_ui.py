@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from customers.actors import SYSTEM
 from customers.services import custom_fields
 from integrations.models import ImportJob
 from tests.factories import CompanyFactory, ContactFactory
@@ -21,7 +22,7 @@ REFUSAL = "needs the right to read it"
 @pytest.fixture
 def ada():
     custom_fields.custom_field_create(
-        entity="contact", name="passport", label="Passport", type="text", pii=True
+        actor=SYSTEM, entity="contact", name="passport", label="Passport", type="text", pii=True
     )
     return ContactFactory(
         first_name="Ada", email=EMAIL, phone=PHONE, custom_fields={"passport": "E1234567"}

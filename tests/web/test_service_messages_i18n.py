@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from customers.actors import SYSTEM
 from customers.models import Contact, UserPreference
 from customers.services import custom_fields
 from tests.factories import ContactFactory
@@ -72,7 +73,7 @@ def test_a_taken_unique_custom_value_is_refused_in_the_request_language(
     sales_client, language, expected
 ):
     custom_fields.custom_field_create(
-        entity="contact", name="badge", label="Badge", type="text", unique=True
+        actor=SYSTEM, entity="contact", name="badge", label="Badge", type="text", unique=True
     )
     ContactFactory(custom_fields={"badge": "B-7"})
     response = post_contact(

@@ -5,6 +5,7 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from customers.actors import Actor, Door
 from customers.services.demo import demo_seed
 
 
@@ -26,7 +27,9 @@ class Command(BaseCommand):
     def handle(self, *args, contacts: int, seed: int | None, force: bool, **options) -> None:
         started = time.monotonic()
         try:
-            report = demo_seed(contacts=contacts, seed=seed, force=force)
+            report = demo_seed(
+                actor=Actor.system(door=Door.COMMAND), contacts=contacts, seed=seed, force=force
+            )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         if report.examples:
