@@ -64,9 +64,12 @@ test: lint browser
 	CRM_REQUIRE_BROWSER=1 $(BIN)/pytest -m "not integration" || [ $$? -eq 5 ]  # 5: none selected
 
 ## The suite without the slow real-process tests (marker `slow`: Celery workers and beat, web
-## servers, Chromium) and without the real-services ones; no lint. For the edit-and-test loop.
+## servers, Chromium) and without the real-services ones; no lint. For the edit-and-test loop:
+## two processes (pytest-xdist, each with its own test database) and 5 generated requests per
+## API operation and mode instead of make test's 15 (tests/api/test_schemathesis.py).
 test-fast: install
-	$(BIN)/pytest -m "not slow and not integration" || [ $$? -eq 5 ]
+	CRM_SCHEMATHESIS_EXAMPLES=5 $(BIN)/pytest -n 2 -m "not slow and not integration" \
+		|| [ $$? -eq 5 ]
 
 ## Every test (the integration suite included) against real PostgreSQL and Redis, e.g.
 ## DATABASE_URL=postgres://postgres@127.0.0.1:5432/test CELERY_BROKER_URL=redis://127.0.0.1:6379/15

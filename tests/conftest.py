@@ -1,7 +1,26 @@
+import sys
+from pathlib import Path
+
 import pytest
 from cryptography.fernet import Fernet
+from django.conf import settings
 from django.db import connection
 from django.utils import translation
+from django.utils.translation import trans_real
+
+
+def pytest_configure(config):
+    """The UI's Chinese strings come from .mo files compiled from the committed .po (`make
+    install` does it too; a bare `pytest` on a fresh checkout must not depend on that). Compiled
+    once, before pytest-xdist starts its workers: two workers writing the same .mo would let a
+    third read it half written."""
+    if hasattr(config, "workerinput"):  # an xdist worker: its controller compiled them
+        return
+    sys.path.insert(0, str(Path(settings.BASE_DIR) / "scripts"))
+    from compile_messages import compile_all
+
+    if compile_all([Path(path) for path in settings.LOCALE_PATHS]):
+        trans_real._translations = {}  # catalogues loaded before the .mo existed are stale
 
 
 @pytest.hookimpl(tryfirst=True)

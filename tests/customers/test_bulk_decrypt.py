@@ -42,6 +42,8 @@ def tampered(token: str) -> str:
         "not a token",
         "gAAAAA==",
     ],
+    # Stable ids: the tokens are random, and xdist workers must collect the same test names.
+    ids=["unconfigured-key", "tampered", "not-a-token", "truncated"],
 )
 def test_a_token_no_key_opens_raises_instead_of_passing_for_data(bad):
     good = Fernet(NEW).encrypt(b"fine").decode()
