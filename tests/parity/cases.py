@@ -144,10 +144,6 @@ DEAL_CASES = [
 CASES = [*CONTACT_CASES, *COMPANY_CASES, *DEAL_CASES]
 
 BOTH = ("en", "zh-hans")
-_DRF_WORDING = (
-    "REST's serializer refuses it first, in DRF's words; the import in the model field's "
-    "(the services' rule, translated)"
-)
 
 
 def _each(ids: list[str], reason: str, languages: tuple[str, ...] = BOTH) -> dict:
@@ -163,26 +159,6 @@ def _resources(suffix: str) -> list[str]:
 # contacts-no-name-email-or-phone, *-owner-unknown) are no longer here: the import follows the
 # services' rules (customers/services/rules.py), in its user's language.
 DIVERGENCES: dict[str, Divergence] = {
-    # Door wording: the REST serializer answers before the services do.
-    **_each(
-        [
-            *(f"contacts-{name}-too-long" for name in ("first_name", "last_name", "title")),
-            *(f"contacts-{name}-too-long" for name in ("source", "email", "phone", "address")),
-            *(f"companies-{name}-too-long" for name in ("name", "domain", "industry", "address")),
-            "deals-name-too-long",
-            "contacts-lifecycle_stage-invalid-choice",
-            "contacts-lifecycle_stage-blank",
-            "contacts-consent_email-wrong-type",
-            "companies-size_band-invalid-choice",
-            "companies-country-invalid",
-            "companies-name-blank",
-            "deals-name-blank",
-            "deals-amount-wrong-type",
-            "deals-currency-invalid",
-            "deals-expected_close_date-wrong-type",
-        ],
-        _DRF_WORDING,
-    ),
     # Door semantics: a file's "company" column holds names, and its unknown columns are
     # ignored (a file has columns the CRM does not know); REST takes ids and known keys only.
     "contacts-company-wrong-type": Divergence(
