@@ -6,6 +6,7 @@ fields' validators are not here: they are the model fields' own rules (``full_cl
 services, ``import_rows.clean_value`` for the import), worded by the model fields.
 """
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -14,6 +15,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from customers.custom_fields.types import FALSE_WORDS, TRUE_WORDS
+
+# "1,200.50": commas only between groups of three digits, so "1,5" (a decimal comma) is
+# refused rather than read as fifteen.
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 
 
 def read_boolean(value: Any) -> bool:
@@ -29,12 +34,15 @@ def read_boolean(value: Any) -> bool:
 
 
 def read_decimal(value: Any) -> Decimal:
-    """A finite number; a thousands separator ("1,200.50", as spreadsheets write) is allowed.
+    """A finite number; thousands separators ("1,200.50", as spreadsheets write) are allowed.
     Digits and decimal places are the model field's rule, checked after."""
     if isinstance(value, bool):
         raise ValidationError(_("Expected a number, got %(value)s.") % {"value": repr(value)})
+    text = str(value).strip()
+    if "," in text and _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
     try:
-        number = Decimal(str(value).strip().replace(",", ""))
+        number = Decimal(text)
     except InvalidOperation:
         message = _("Expected a number, got %(value)s.") % {"value": repr(value)}
         raise ValidationError(message) from None
