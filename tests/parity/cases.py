@@ -161,9 +161,8 @@ def _resources(suffix: str) -> list[str]:
 DIVERGENCES: dict[str, Divergence] = {
     # Deliberate differences of a file, documented (README, "Files from other CRMs"): a file's
     # "Company" column names a company (other CRMs' exports carry names, not our ids); REST's
-    # `company` is an id and refuses "3.5" as one. REST names a company by name only in its
-    # batch endpoint, whose unknown-name message adds its create_related hint, so the two are
-    # not yet worded alike: left to compare once batch.py and the import share that rule.
+    # `company` is an id and refuses "3.5" as one. REST names a company by name in its batch
+    # endpoint: compared like for like in test_company_by_name.py.
     "contacts-company-wrong-type": Divergence(
         "a file's company column is a company name by design (README); REST's company is an id"
     ),
