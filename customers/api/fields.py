@@ -6,13 +6,17 @@ id; PII renders masked for callers who may not read it, and a masked value sent 
 "unchanged".
 """
 
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError as ModelValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from customers import pii
 from customers.custom_fields.values import plain_values
+from customers.services.typed_values import read_boolean, read_date, read_decimal
 
 
 class RelatedRefField(serializers.Field):
@@ -80,14 +84,55 @@ class TagNamesField(serializers.ListField):
         return super().to_internal_value(data)
 
 
-class PIIField(serializers.CharField):
+class ModelTextField(serializers.CharField):
+    """Text whose length and blankness the model field judges, through the services.
+
+    `max_length` stays on the field for the OpenAPI document (generated from the model's
+    limit), but the serializer does not check it: the model's ``MaxLengthValidator`` does, so
+    REST, SOAP and a file import refuse a long value once, in the same words (issue #17)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["allow_blank"] = True  # blank or not is the model field's rule
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, MaxLengthValidator)]
+
+
+def _read(reader: Callable[[Any], Any], data: Any) -> Any:
+    try:
+        return reader(data)
+    except ModelValidationError as error:
+        raise serializers.ValidationError(error.messages) from None
+
+
+class BooleanValueField(serializers.BooleanField):
+    """A boolean read by the services' one reader (``typed_values.read_boolean``)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        return _read(read_boolean, data)
+
+
+class DecimalValueField(serializers.DecimalField):
+    """A number read by ``typed_values.read_decimal``; its digits and places are the model
+    field's rule (the DRF field keeps them for the OpenAPI document only)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return _read(read_decimal, data)
+
+
+class DateValueField(serializers.DateField):
+    """A date read by ``typed_values.read_date``."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return _read(read_date, data)
+
+
+class PIIField(ModelTextField):
     """Encrypted personal data: plaintext for callers with PII access, masked for the rest."""
 
     def __init__(self, *, pii_kind: str, **kwargs: Any) -> None:
         self.pii_kind = pii_kind
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_null", True)
-        kwargs.setdefault("allow_blank", True)
         super().__init__(**kwargs)
 
     def to_representation(self, value: Any) -> Any:

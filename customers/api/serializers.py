@@ -10,7 +10,16 @@ from django.contrib.auth import get_user_model
 from django.core.validators import MaxLengthValidator
 from rest_framework import serializers
 
-from customers.api.fields import CustomFieldsField, PIIField, RelatedRefField, TagNamesField
+from customers.api.fields import (
+    BooleanValueField,
+    CustomFieldsField,
+    DateValueField,
+    DecimalValueField,
+    ModelTextField,
+    PIIField,
+    RelatedRefField,
+    TagNamesField,
+)
 from customers.models import CustomField, Pipeline, Stage, Tag
 from customers.representation import ACTIVITY, COMPANY, CONTACT, DEAL, Entity, Field, Kind
 
@@ -33,12 +42,12 @@ def owner_ref(**kwargs: Any) -> RelatedRefField:
 
 
 def text(max_length: int | None = None, **kwargs: Any) -> serializers.CharField:
-    """Optional text; null is accepted (CSV and XML cannot always tell it from empty)."""
+    """Optional text; null is accepted (CSV and XML cannot always tell it from empty). Its
+    length and blankness are the model's rules, checked by the services (``ModelTextField``)."""
     kwargs.setdefault("required", False)
-    kwargs.setdefault("allow_blank", True)
     kwargs.setdefault("allow_null", True)
     kwargs.setdefault("trim_whitespace", False)  # the services trim; keep one rule
-    return serializers.CharField(max_length=max_length, **kwargs)
+    return ModelTextField(max_length=max_length, **kwargs)
 
 
 def _max_length(model_field: Any) -> int | None:
@@ -67,8 +76,10 @@ def _output_field(spec: Field) -> serializers.Field | None:
 
 
 def _input_field(entity: Entity, spec: Field) -> serializers.Field:
-    """What a client may send for `spec`: typed only (the services hold the rules); lengths,
-    blank, decimal places from the model field."""
+    """What a client may send for `spec`: typed only, by the readers the import uses too
+    (``customers.services.typed_values``). Lengths, blank, choices and decimal places are the
+    model field's rules, which the services check and word: they are given here only so the
+    OpenAPI document states them, never checked twice in two wordings."""
     if spec.kind is Kind.REFERENCE:
         return RelatedRefField(label_attr=spec.reference.label)
     if spec.kind is Kind.TAGS:
@@ -79,20 +90,20 @@ def _input_field(entity: Entity, spec: Field) -> serializers.Field:
     if spec.pii:
         return PIIField(pii_kind=spec.pii, max_length=_max_length(model_field))
     if spec.kind is Kind.BOOL:
-        return serializers.BooleanField(required=False)
+        return BooleanValueField(required=False)
     if spec.kind is Kind.DECIMAL:
-        return serializers.DecimalField(
+        return DecimalValueField(
             max_digits=model_field.max_digits,
             decimal_places=model_field.decimal_places,
             required=False,
         )
     if spec.kind is Kind.DATE:
-        return serializers.DateField(required=False, allow_null=True)
+        return DateValueField(required=False, allow_null=True)
     if spec.kind is Kind.DATETIME:
         return serializers.DateTimeField(required=False, allow_null=True)
     if spec.kind is Kind.INT:
         return serializers.IntegerField(required=False, allow_null=True)
-    return text(_max_length(model_field), allow_blank=model_field.blank)
+    return text(_max_length(model_field))
 
 
 def output_serializer(entity: Entity, name: str) -> type[serializers.ModelSerializer]:

@@ -9,8 +9,6 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from functools import cache, partial
 from typing import Any
 
@@ -25,6 +23,7 @@ from customers import crypto
 from customers.custom_fields import types as custom_types
 from customers.models import Company, Contact, CustomField, Deal, Stage
 from customers.services.rules import check_deal_status, tag_names_by_key, unknown_reference
+from customers.services.typed_values import read_boolean, read_date, read_decimal
 from integrations.formats.csv_cells import split_list
 from integrations.services.import_mapping import CUSTOM_PREFIX
 
@@ -269,7 +268,8 @@ def clean_own_values(
             try:
                 row.values[target] = cleaner(raw)
             except ValidationError as error:
-                row.fail(target, " ".join(error.messages))
+                for message in error.messages:  # one each, as the services list them
+                    row.fail(target, message)
         elif custom_name is not None:
             row.custom[custom_name] = raw
         elif kind == "reference":
@@ -386,7 +386,7 @@ def clean_value(model_field: models.Field, raw: Any) -> Any:
     """One value checked with the model field's own rules (type, length, choices, validators)."""
     value = raw.strip() if isinstance(raw, str) else raw
     if isinstance(model_field, models.BooleanField):
-        return _boolean(value)
+        return read_boolean(value)
     if value is None or value == "":
         if model_field.null:
             return None
@@ -396,19 +396,19 @@ def clean_value(model_field: models.Field, raw: Any) -> Any:
             return model_field.get_default()
         raise ValidationError(_("This field cannot be empty."))
     if isinstance(model_field, models.DecimalField):
-        value = _decimal(value)
+        value = read_decimal(value)
     elif isinstance(model_field, models.DateField) and not isinstance(
         model_field, models.DateTimeField
     ):
-        value = _date(value)
+        value = read_date(value)
     elif isinstance(model_field, models.CharField) and model_field.name in ("currency", "country"):
         value = str(value).upper()
     value = model_field.to_python(value)
     model_field.run_validators(value)
     if model_field.choices and value not in {choice for choice, _ in model_field.flatchoices}:
-        allowed = ", ".join(str(choice) for choice, _label in model_field.flatchoices)
-        message = _("%(value)s is not one of: %(choices)s.")
-        raise ValidationError(message % {"value": repr(value), "choices": allowed})
+        # the model field's own words, as ``full_clean`` gives them to the services
+        message = model_field.error_messages["invalid_choice"]
+        raise ValidationError(message, code="invalid_choice", params={"value": value})
     return value
 
 
@@ -482,38 +482,6 @@ def _fast_email(validator: EmailValidator) -> Callable[[str], None]:
 
 def _is_plain_max_length(validator: Any) -> bool:
     return type(validator) is MaxLengthValidator and type(validator.limit_value) is int
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    word = _text(value).lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS or word == "":
-        return False
-    raise ValidationError(_("Expected true or false, got %(value)s.") % {"value": repr(value)})
-
-
-def _decimal(value: Any) -> Decimal:
-    try:
-        number = Decimal(str(value).replace(",", ""))
-    except InvalidOperation:
-        message = _("Expected a number, got %(value)s.") % {"value": repr(value)}
-        raise ValidationError(message) from None
-    if not number.is_finite():
-        raise ValidationError(_("Expected a finite number."))
-    return number
-
-
-def _date(value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        message = _("Expected a date as YYYY-MM-DD, got %(value)s.") % {"value": repr(value)}
-        raise ValidationError(message) from None
 
 
 def _clean_relation(row: CleanRow, target: str, raw: Any, lookups: ChunkLookups | None) -> None:

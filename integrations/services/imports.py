@@ -290,7 +290,12 @@ def job_actor(job: ImportJob) -> Actor:
 def _language_of(job: ImportJob) -> str:
     """The stored language of the user who started the job: the rows' messages are the
     services' rules, and read as the services would answer that user."""
-    stored = UserPreference.objects.filter(user_id=job.created_by_id)
+    return language_of(job.created_by_id)
+
+
+def language_of(user_id: int | None) -> str:
+    """A user's stored language, else the project's: what a job run for them speaks."""
+    stored = UserPreference.objects.filter(user_id=user_id)
     return stored.values_list("language", flat=True).first() or settings.LANGUAGE_CODE
 
 

@@ -21,7 +21,7 @@ from celery.schedules import ParseException, crontab_parser
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -363,18 +363,20 @@ def sync_run(
                 update_fields=["fetched", "failed", "source_errors", "cursor_after", "fetched_at"]
             )
             if valid:
-                job = imports.import_create(
-                    user=connection.created_by,
-                    file=spool,
-                    filename=f"sync-{connection.pk}-{run.pk}.json",
-                    resource=connection.resource,
-                    format="json",
-                    mode=connection.mode,
-                    match_key=connection.match_key,
-                    mapping=connection.mapping or None,
-                    create_related=connection.create_related,
-                    enqueue=False,
-                )
+                # a refused mapping is the run's error: in its creator's language, as the rows'
+                with translation.override(imports.language_of(connection.created_by_id)):
+                    job = imports.import_create(
+                        user=connection.created_by,
+                        file=spool,
+                        filename=f"sync-{connection.pk}-{run.pk}.json",
+                        resource=connection.resource,
+                        format="json",
+                        mode=connection.mode,
+                        match_key=connection.match_key,
+                        mapping=connection.mapping or None,
+                        create_related=connection.create_related,
+                        enqueue=False,
+                    )
                 run.import_job = job
                 run.save(update_fields=["import_job"])
     except (ConnectorError, ValidationError) as error:

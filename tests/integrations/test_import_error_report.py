@@ -68,7 +68,7 @@ def test_a_row_with_several_problems_is_one_line_listing_them_all():
     assert line[:4] == ["B", "bad", "zombie", "2"]
     assert line[4].split("; ") == [
         "email: Enter a valid email address.",
-        "lifecycle_stage: 'zombie' is not one of: lead, prospect, customer, churned.",
+        "lifecycle_stage: Value 'zombie' is not a valid choice.",
     ]
 
 

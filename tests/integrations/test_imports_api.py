@@ -237,8 +237,8 @@ def test_the_error_report_downloads_as_csv_and_a_corrected_copy_imports(api, fin
             "zombie",
             "y|z",
             "3",
-            "email: Enter a valid email address.; lifecycle_stage: 'zombie' is not one of: "
-            "lead, prospect, customer, churned.",
+            "email: Enter a valid email address.; lifecycle_stage: Value 'zombie' is not a "
+            "valid choice.",
         ],
         ["C", "also bad", "lead", "", "4", "email: Enter a valid email address."],
     ]
