@@ -137,7 +137,7 @@ def run_for(database_url: str, args: argparse.Namespace) -> list[tuple]:
     from customers.api.serializers import ContactInputSerializer
     from customers.models import Contact
     from customers.services import contacts
-    from integrations.services import imports
+    from integrations.imports import services as imports
 
     folder = Path(os.environ["CRM_VAR_DIR"])
 
@@ -220,7 +220,7 @@ def import_only(database_url: str, args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from integrations.services import imports
+    from integrations.imports import services as imports
 
     custom = args.custom_fields if args.with_custom_fields else 0
     if custom:

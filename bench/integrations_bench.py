@@ -119,7 +119,7 @@ def single_writes(count: int) -> tuple:
 
 def bulk_import(rows: int, folder: Path) -> list[tuple]:
     from customers.models import ChangeEvent
-    from integrations.services import imports
+    from integrations.imports import services as imports
 
     def run(prefix: str) -> tuple[float, int]:
         path = folder / f"{prefix}.csv"
@@ -261,7 +261,8 @@ def _source_handler(records: list[dict], page_size: int):
 
 
 def pull(rows: int, folder: Path) -> list[tuple]:
-    from integrations.services import imports, sync
+    from integrations.imports import services as imports
+    from integrations.services import sync
 
     records = [
         {

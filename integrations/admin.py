@@ -31,6 +31,7 @@ from customers.admin.base import with_permission
 from customers.pii import can_view_pii
 from integrations import selectors
 from integrations.connectors import available_connectors
+from integrations.imports import services as imports
 from integrations.models import (
     FINISHED_STATUSES,
     ApiKey,
@@ -42,7 +43,7 @@ from integrations.models import (
     Resource,
     SyncRun,
 )
-from integrations.services import api_keys, imports, sync
+from integrations.services import api_keys, sync
 from integrations.webhooks import services as webhook_services
 from integrations.webhooks import triggers as webhook_triggers
 from integrations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription

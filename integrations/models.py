@@ -216,7 +216,7 @@ class ImportRowError(models.Model):
 
     ``values`` is the record as it was in the file, PII included, so it is stored encrypted;
     the report masks PII columns for readers who may not see PII
-    (``integrations.services.import_reports``).
+    (``integrations.imports.reports``).
     """
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
@@ -274,7 +274,7 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    # stamped while the export runs (integrations.services.import_heartbeat), so a job sweep on
+    # stamped while the export runs (integrations.services.job_heartbeat), so a job sweep on
     # any node tells a running export from one whose worker died
     heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     file_deleted_at = models.DateTimeField(

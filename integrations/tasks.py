@@ -3,14 +3,8 @@
 from celery import shared_task
 from django.conf import settings
 
-from integrations.services import (
-    change_feed,
-    exchange_files,
-    exports,
-    idempotency,
-    imports,
-    job_sweep,
-)
+from integrations.imports import services as imports
+from integrations.services import change_feed, exchange_files, exports, idempotency, job_sweep
 
 
 @shared_task(name="integrations.run_import")

@@ -8,7 +8,7 @@ the import loads what a chunk needs in one query (``StageTable``), never one per
 
 Every message is translated when raised, in the language active then: the request's for the
 services, the language of the user who started the job for an import (see
-``integrations.services.imports``).
+``integrations.imports.services``).
 """
 
 from collections.abc import Iterable, Mapping

@@ -3,7 +3,7 @@
 One reader per type, with its one (translated) message, so REST's serializer fields and the
 file import refuse "maybe" for a boolean in the same words. Lengths, choices, blank and the
 fields' validators are not here: they are the model fields' own rules (``full_clean`` for the
-services, ``import_rows.clean_value`` for the import), worded by the model fields.
+services, ``imports.rows.clean_value`` for the import), worded by the model fields.
 """
 
 import re

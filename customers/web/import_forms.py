@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from customers.custom_fields import form_fields
 from customers.custom_fields.values import definitions_for
 from customers.models import Company, Contact, Deal
+from integrations.imports.mapping import CUSTOM_PREFIX, field_order
 from integrations.models import ENTITY_OF_RESOURCE, FileFormat, ImportJob, Resource
-from integrations.services.import_mapping import CUSTOM_PREFIX, field_order
 
 _MODELS = {Resource.CONTACTS: Contact, Resource.COMPANIES: Company, Resource.DEALS: Deal}
 # Targets that are not model fields: how a record is linked by another key.

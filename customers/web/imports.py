@@ -21,6 +21,8 @@ from customers.web.forms import apply_errors
 from customers.web.import_drafts import draft_discard, draft_get, draft_save
 from customers.web.import_forms import ImportMappingForm, ImportUploadForm
 from integrations import selectors
+from integrations.imports import reports as import_reports
+from integrations.imports import services as imports
 from integrations.models import (
     ImportCreatedRecord,
     ImportJob,
@@ -28,7 +30,6 @@ from integrations.models import (
     JobStatus,
     Resource,
 )
-from integrations.services import import_reports, imports
 
 RUN = "integrations.add_importjob"
 VIEW = "integrations.view_importjob"

@@ -20,6 +20,8 @@ from integrations.api import schema
 from integrations.api import serializers as s
 from integrations.api_auth import request_can_view_pii, request_may_write
 from integrations.formats.writers import UTF8_BOM
+from integrations.imports import reports as import_reports
+from integrations.imports import services as imports
 from integrations.models import (
     ExportJob,
     FileFormat,
@@ -28,7 +30,7 @@ from integrations.models import (
     ImportRowError,
     JobStatus,
 )
-from integrations.services import exports, import_reports, imports
+from integrations.services import exports
 
 
 class JobConflict(exceptions.APIException):

@@ -40,7 +40,7 @@ def seal(apps, schema_editor) -> None:
 
 def _scrub_messages(apps) -> None:
     """Messages about a PII field may quote the bad value: replaced by *** as new rows are
-    (``import_reports.message_at_rest``, copied here as migrations must not import app code)."""
+    (``imports.reports.message_at_rest``, copied here as migrations must not import app code)."""
     entity = {"contacts": "contact", "companies": "company", "deals": "deal"}
     custom_pii = {
         (field_entity, f"custom_fields.{name}")

@@ -25,15 +25,12 @@ from customers import pii
 from customers.custom_fields.values import definitions_for
 from integrations.connectors import ConnectorError
 from integrations.connectors.base import DELETE_MARKER, flatten
+from integrations.imports import reports as import_reports
+from integrations.imports.mapping import resolve_mapping
+from integrations.imports.rows import ChunkLookups, clean_own_values, resolve_references
+from integrations.imports.services import plain_record
 from integrations.models import ENTITY_OF_RESOURCE, Connection, ImportJob, SyncRun
-from integrations.services import import_reports, sync
-from integrations.services.import_mapping import resolve_mapping
-from integrations.services.import_rows import (
-    ChunkLookups,
-    clean_own_values,
-    resolve_references,
-)
-from integrations.services.imports import plain_record
+from integrations.services import sync
 
 FIELDS = {
     "name",

@@ -31,7 +31,7 @@ from integrations.formats.csv_cells import Column
 from integrations.formats.writers import BOM, text_sink
 from integrations.models import ExportJob, FileFormat, JobStatus, Resource
 from integrations.queueing import enqueue_on_commit
-from integrations.services.import_heartbeat import Heartbeat, is_alive
+from integrations.services.job_heartbeat import Heartbeat, is_alive
 
 _PROGRESS_EVERY = 10_000  # rows between two progress updates of a running job
 # A running job reads as the system: who may look records up was checked when it was created.

@@ -33,6 +33,8 @@ from integrations import queueing
 from integrations.connectors import Connector, ConnectorError, connector_class
 from integrations.connectors.base import DELETE_MARKER, flatten
 from integrations.formats import Record
+from integrations.imports import services as imports
+from integrations.imports.mapping import field_order
 from integrations.models import (
     FINISHED_STATUSES,
     Connection,
@@ -41,10 +43,8 @@ from integrations.models import (
     Resource,
     SyncRun,
 )
-from integrations.services import imports
 from integrations.services.connection_addresses import check_config_addresses
 from integrations.services.exchange_files import private_folder
-from integrations.services.import_mapping import field_order
 
 logger = logging.getLogger(__name__)
 

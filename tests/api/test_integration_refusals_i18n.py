@@ -10,8 +10,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from customers.models import Contact, UserPreference
+from integrations.imports import services as imports
 from integrations.models import ApiKey, Connection, ExportJob, ImportJob
-from integrations.services import api_keys, imports
+from integrations.services import api_keys
 from tests.factories import ManagerFactory
 from tests.integrations.test_connectors import api_config
 

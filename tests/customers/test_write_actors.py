@@ -17,8 +17,9 @@ from rest_framework.test import APIClient
 from customers.actors import SYSTEM, Actor, Door
 from customers.models import Contact
 from customers.services import contacts, observers
+from integrations.imports import services as imports
 from integrations.scopes import ALL_SCOPES
-from integrations.services import imports, sync
+from integrations.services import sync
 from integrations.services.api_keys import api_key_create
 from tests.factories import ContactFactory, SalesUserFactory, UserFactory
 

@@ -5,9 +5,9 @@ import io
 
 from rest_framework.test import APIClient
 
+from integrations.imports import services as imports
 from integrations.models import ImportJob
 from integrations.scopes import ALL_SCOPES
-from integrations.services import imports
 from integrations.services.api_keys import api_key_create
 
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from customers.models import Contact, Deal
-from integrations.services.bulk_sql import column_in, insert_returning_pks, update_fields
+from integrations.imports.bulk_sql import column_in, insert_returning_pks, update_fields
 from tests.factories import ContactFactory, default_stage
 
 pytestmark = pytest.mark.django_db

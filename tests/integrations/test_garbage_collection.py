@@ -1,6 +1,6 @@
 import gc
 
-from integrations.services.garbage_collection import YOUNG_THRESHOLD, fewer_collections
+from integrations.imports.garbage_collection import YOUNG_THRESHOLD, fewer_collections
 
 
 def test_a_bulk_run_collects_less_often_and_scans_none_of_what_existed_before():

@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from customers.models import Contact
+from integrations.imports import services as imports
 from integrations.models import ImportRowError, JobStatus
-from integrations.services import imports
 from tests.factories import SalesUserFactory
 from tests.integrations.support import client_for, run_import
 

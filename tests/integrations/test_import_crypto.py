@@ -6,8 +6,8 @@ import pytest
 
 from customers import crypto, selectors
 from customers.models import Contact
-from integrations.services import imports
-from integrations.services.import_crypto import MIN_VALUES_TO_SEND, ChunkEncryptor
+from integrations.imports import services as imports
+from integrations.imports.encryption import MIN_VALUES_TO_SEND, ChunkEncryptor
 
 
 def test_the_helper_returns_tokens_our_keys_open_one_per_value():

@@ -9,8 +9,8 @@ import io
 import pytest
 
 from customers import selectors
-from integrations.services import imports
-from integrations.services.import_reports import import_error_report_csv
+from integrations.imports import services as imports
+from integrations.imports.reports import import_error_report_csv
 from tests.integrations.support import client_for, run_import
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]

@@ -8,9 +8,9 @@ import time
 import pytest
 from django.db import connections
 
+from integrations.imports import services as imports
 from integrations.models import ImportJob, JobStatus
-from integrations.services import imports
-from integrations.services.import_heartbeat import heartbeat_file
+from integrations.services.job_heartbeat import heartbeat_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,8 @@ from customers.custom_fields.values import decrypt
 from customers.fields import FieldDecryptionError
 from customers.models import Company, Contact, Deal
 from customers.services.custom_fields import custom_field_create
+from integrations.imports import services as imports
 from integrations.models import ImportJob, ImportRowError, JobStatus
-from integrations.services import imports
 from tests.factories import CompanyFactory, ContactFactory, SalesUserFactory
 from tests.integrations.support import run_import as run
 

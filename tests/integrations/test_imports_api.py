@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from customers import selectors
 from customers.models import Company, Contact
 from integrations import tasks
+from integrations.imports import services as imports
 from integrations.models import ImportJob, JobStatus
 from integrations.scopes import ALL_SCOPES
-from integrations.services import imports
 from tests.api.support import assert_uniform_error
 from tests.factories import ManagerFactory, SalesUserFactory, UserFactory
 from tests.integrations.support import Queued, client_for

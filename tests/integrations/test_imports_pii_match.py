@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from customers.models import Contact
+from integrations.imports import services as imports
 from integrations.models import ImportJob
 from integrations.scopes import ALL_SCOPES
-from integrations.services import imports
 from tests.api.support import assert_uniform_error
 from tests.factories import ContactFactory, SalesUserFactory, UserFactory
 from tests.integrations.support import client_for

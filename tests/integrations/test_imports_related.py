@@ -15,8 +15,9 @@ from customers import selectors
 from customers.models import ChangeEvent, Company, Contact, Deal
 from integrations.connectors import Connector
 from integrations.formats import Record
+from integrations.imports import services as imports
 from integrations.models import ImportCreatedRecord, ImportJob, ImportRowError, JobStatus
-from integrations.services import imports, sync
+from integrations.services import sync
 from tests.factories import CompanyFactory, ContactFactory, UserFactory
 from tests.integrations.test_imports import run
 

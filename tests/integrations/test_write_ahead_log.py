@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from integrations.imports.write_ahead_log import BULK_AUTOCHECKPOINT_PAGES, fewer_checkpoints
 from integrations.models import JobStatus
-from integrations.services.write_ahead_log import BULK_AUTOCHECKPOINT_PAGES, fewer_checkpoints
 from tests.integrations.support import run_import
 
 pytestmark = pytest.mark.django_db

@@ -20,9 +20,10 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from customers.models import UserPreference
+from integrations.imports import services as imports
 from integrations.models import ImportRowError
 from integrations.scopes import ALL_SCOPES
-from integrations.services import imports, sync
+from integrations.services import sync
 from integrations.services.api_keys import api_key_create
 from tests.factories import SalesUserFactory
 

@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from customers.actors import SYSTEM
 from customers.models import Contact
 from customers.services.custom_fields import custom_field_create
+from integrations.imports import services as imports
 from integrations.models import ImportJob
-from integrations.services import imports, sync
+from integrations.services import sync
 from tests.parity.conftest import in_a_worker
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,9 @@ import pytest
 from django.utils import timezone
 
 from customers.models import Contact
+from integrations.imports import services as imports
 from integrations.models import ImportJob, JobStatus
-from integrations.services import imports
-from integrations.services.import_heartbeat import is_alive
+from integrations.services.job_heartbeat import is_alive
 from integrations.tasks import run_import
 from tests.workers import celery_worker, wait_for
 

@@ -10,8 +10,8 @@ import io
 import pytest
 
 from customers.models import Contact
+from integrations.imports import services as imports
 from integrations.models import ImportJob, JobStatus
-from integrations.services import imports
 from tests.workers import celery_beat, celery_worker, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Contact
-from integrations.services import imports
+from integrations.imports import services as imports
 from tests.factories import CompanyFactory, ContactFactory, DealFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]

@@ -20,8 +20,8 @@ from django.utils import timezone, translation
 from customers.actors import SYSTEM
 from customers.models import Contact, CustomField
 from customers.services.custom_fields import custom_field_create
+from integrations.imports import services as imports
 from integrations.models import ImportJob, JobStatus
-from integrations.services import imports
 from tests.factories import ManagerFactory, SalesUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

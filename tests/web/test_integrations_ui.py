@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from integrations.imports import services as imports
 from integrations.models import ApiKey, ExportJob
-from integrations.services import api_keys, imports
+from integrations.services import api_keys
 from tests.factories import ManagerFactory, SalesUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from integrations.imports import services as imports
 from integrations.management.errors import as_sentence
 from integrations.models import FileFormat, ImportJob, ImportRowError, JobStatus, Resource
-from integrations.services import imports
 
 ROWS_WITH_ERRORS_SHOWN = 20
 PARTIAL_EXIT_STATUS = 2

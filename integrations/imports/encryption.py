@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 
 from customers import crypto
-from integrations.services.encryption_helper import read_frame, write_frame
+from integrations.imports.encryption_helper import read_frame, write_frame
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class ChunkEncryptor:
     def _start(self) -> subprocess.Popen:
         crypto.primary_key_only()  # a bad key fails here, loudly, not in the helper
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "integrations.services.encryption_helper"],
+            [sys.executable, "-m", "integrations.imports.encryption_helper"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=settings.BASE_DIR,

@@ -29,6 +29,22 @@ from customers.fields import encrypted_fields_of
 from customers.models import UserPreference
 from integrations.formats import FormatError, open_reader
 from integrations.formats.csv_cells import flatten
+from integrations.imports import reports as import_reports
+from integrations.imports.encryption import ChunkEncryptor
+from integrations.imports.garbage_collection import fewer_collections
+from integrations.imports.mapping import ColumnMapping, resolve_mapping
+from integrations.imports.related import create_missing_related
+from integrations.imports.rows import (
+    MODELS,
+    ChunkLookups,
+    CleanRow,
+    clean_own_values,
+    misplaced_objects,
+    resolve_plain_references,
+    resolve_related_references,
+)
+from integrations.imports.write_ahead_log import fewer_checkpoints
+from integrations.imports.writer import ChunkResult, rows_kept_out, write_chunk
 from integrations.models import (
     ENTITY_OF_RESOURCE,
     ImportCreatedRecord,
@@ -39,23 +55,7 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.queueing import enqueue, enqueue_on_commit
-from integrations.services import import_reports
-from integrations.services.garbage_collection import fewer_collections
-from integrations.services.import_crypto import ChunkEncryptor
-from integrations.services.import_heartbeat import Heartbeat, is_alive
-from integrations.services.import_mapping import ColumnMapping, resolve_mapping
-from integrations.services.import_related import create_missing_related
-from integrations.services.import_rows import (
-    MODELS,
-    ChunkLookups,
-    CleanRow,
-    clean_own_values,
-    misplaced_objects,
-    resolve_plain_references,
-    resolve_related_references,
-)
-from integrations.services.import_writer import ChunkResult, rows_kept_out, write_chunk
-from integrations.services.write_ahead_log import fewer_checkpoints
+from integrations.services.job_heartbeat import Heartbeat, is_alive
 
 
 class _Rollback(Exception):
@@ -177,7 +177,7 @@ def import_create(
     door passes its key's). So does a deals file naming contacts by email, for the same reason.
 
     `create_related`: a company a row names (by name, domain or external id) that no record
-    matches is created, and for deals a contact named by email (see import_related). It writes
+    matches is created, and for deals a contact named by email (see imports.related). It writes
     companies (and contacts), so it needs `may_create_related` (default: the user's right to add
     them, see `can_create_related`; an API door also asks its key's scopes), as the companies'
     own doors would."""
@@ -589,7 +589,7 @@ def _record_progress(
 ) -> None:
     """Counts, row errors and the checkpoint in the same transaction as the chunk's writes.
     A row error's values are encrypted (``ImportRowError.values``) and its message keeps no
-    quoted PII (``import_reports.message_at_rest``)."""
+    quoted PII (``imports.reports.message_at_rest``)."""
     pii_targets = import_reports.pii_targets(job.resource) if result.problems else set()
     ImportRowError.objects.bulk_create(
         [

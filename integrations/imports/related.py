@@ -18,13 +18,8 @@ from django.utils.translation import gettext as _
 from customers import crypto
 from customers.actors import Actor
 from customers.custom_fields.values import definitions_for
-from integrations.services.import_rows import (
-    ChunkLookups,
-    CleanRow,
-    CompanyWanted,
-    clean_own_values,
-)
-from integrations.services.import_writer import write_chunk
+from integrations.imports.rows import ChunkLookups, CleanRow, CompanyWanted, clean_own_values
+from integrations.imports.writer import write_chunk
 
 
 @dataclass

@@ -23,6 +23,7 @@ from customers.custom_fields.values import definitions_for, mask
 from customers.models import Company, CustomField
 from integrations.formats import FormatError, open_reader, open_writer
 from integrations.formats.writers import TextPieces
+from integrations.imports.mapping import CUSTOM_PREFIX, resolve_mapping
 from integrations.models import (
     ENTITY_OF_RESOURCE,
     FileFormat,
@@ -30,7 +31,6 @@ from integrations.models import (
     ImportJob,
     ImportRowError,
 )
-from integrations.services.import_mapping import CUSTOM_PREFIX, resolve_mapping
 
 HIDDEN = "***"
 ROW_COLUMN = "import row"

@@ -25,7 +25,7 @@ from customers.models import Company, Contact, CustomField, Deal, Stage
 from customers.services.rules import check_deal_status, tag_names_by_key, unknown_reference
 from customers.services.typed_values import read_boolean, read_date, read_decimal
 from integrations.formats.csv_cells import split_list
-from integrations.services.import_mapping import CUSTOM_PREFIX
+from integrations.imports.mapping import CUSTOM_PREFIX
 
 User = get_user_model()
 

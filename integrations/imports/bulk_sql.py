@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from customers import crypto
 from customers.fields import StrictEncryptedFieldMixin
-from integrations.services.import_crypto import NO_TOKENS, Tokens
+from integrations.imports.encryption import NO_TOKENS, Tokens
 
 _PLAIN_FIELDS = (
     models.CharField,
@@ -43,7 +43,7 @@ def insert_returning_pks(
     model: type[models.Model], instances: Sequence[models.Model], tokens: Tokens = NO_TOKENS
 ) -> None:
     """Insert `instances` (not yet saved) and set their primary keys. `tokens`: ciphertexts
-    made ahead (see import_crypto)."""
+    made ahead (see imports.encryption)."""
     if not instances:
         return
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]

@@ -1,6 +1,7 @@
-"""The helper process of `import_crypto`: reads lists of plaintexts, answers with Fernet tokens.
+"""The helper process of `imports.encryption`: reads lists of plaintexts, answers with Fernet
+tokens.
 
-Run as ``python -m integrations.services.encryption_helper``; imports nothing of Django
+Run as ``python -m integrations.imports.encryption_helper``; imports nothing of Django
 (``customers.bulk_encrypt`` encrypts a whole list in one pass). Frames
 on stdin/stdout are an 8-byte big-endian length and a `marshal`-ed list of str; the first frame
 in is the encrypting key.

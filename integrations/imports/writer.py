@@ -39,14 +39,14 @@ from customers.services.rules import (
     check_contact_identifiable,
     no_default_stage,
 )
-from integrations.services.bulk_sql import (
+from integrations.imports.bulk_sql import (
     column_in,
     insert_links,
     insert_returning_pks,
     update_fields,
 )
-from integrations.services.import_crypto import NO_TOKENS, Tokens
-from integrations.services.import_rows import MODELS, CleanRow
+from integrations.imports.encryption import NO_TOKENS, Tokens
+from integrations.imports.rows import MODELS, CleanRow
 
 _BULK_BATCH = 1000
 
@@ -106,7 +106,7 @@ def write_chunk(
 ) -> ChunkResult:
     """`actor`: who the chunk writes as, reported to ``observers.notify`` with the chunk's
     records (one call per action, not per row). `tokens`: the chunk's PII encrypted ahead of
-    time (see import_crypto). `want_ids`: fill ``created_ids`` (the records an import creates
+    time (see imports.encryption). `want_ids`: fill ``created_ids`` (the records an import creates
     for the rows that name them).
 
     A row whose match key repeats an earlier row's (the same email, compared as the blind
