@@ -7,7 +7,7 @@ For each database a fresh one is built and seeded (``bench/harness.py``, ``bench
 encrypted PII fields per contact, real tokens). Each measurement runs in its own process, so its
 peak memory (VmHWM) is its own:
 
-* ours: ``integrations.services.exports.export_write`` (the ExportJob and ``export_data`` path)
+* ours: ``integrations.exports.services.export_write`` (the ExportJob and ``export_data`` path)
   and the REST door's ``StreamingHttpResponse`` (``customers.export_response``), PII decrypted,
   into a sink that counts rows; worker processes' peak is reported beside the main process's;
 * naive: ``ContactOutputSerializer``-free DRF: a ``ModelSerializer(many=True)`` over
@@ -126,7 +126,7 @@ def measure(kind: str, fmt: str, limit: str) -> dict:
     if kind == "naive":
         rows = naive_export(fmt, int(limit), sink)
     elif kind == "ours-service":
-        from integrations.services.exports import export_write
+        from integrations.exports.services import export_write
 
         rows = export_write(
             resource="contacts", format=fmt, filters=None, include_pii=True, stream=sink

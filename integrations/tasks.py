@@ -3,8 +3,9 @@
 from celery import shared_task
 from django.conf import settings
 
+from integrations.exports import services as exports
 from integrations.imports import services as imports
-from integrations.services import change_feed, exchange_files, exports, idempotency, job_sweep
+from integrations.services import change_feed, exchange_files, idempotency, job_sweep
 
 
 @shared_task(name="integrations.run_import")

@@ -19,6 +19,7 @@ from integrations import selectors
 from integrations.api import schema
 from integrations.api import serializers as s
 from integrations.api_auth import request_can_view_pii, request_may_write
+from integrations.exports import services as exports
 from integrations.formats.writers import UTF8_BOM
 from integrations.imports import reports as import_reports
 from integrations.imports import services as imports
@@ -30,7 +31,6 @@ from integrations.models import (
     ImportRowError,
     JobStatus,
 )
-from integrations.services import exports
 
 
 class JobConflict(exceptions.APIException):

@@ -15,10 +15,10 @@ from django.conf import settings
 from django.db.models import Model
 from django.utils import timezone
 
+from integrations.exports import services as exports
 from integrations.imports import services as imports
 from integrations.models import ExportJob, ImportJob, JobStatus
 from integrations.queueing import enqueue
-from integrations.services import exports
 
 # Under beat, a job younger than this is still being published by the request that made it.
 QUEUED_GRACE = timedelta(seconds=5)

@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from integrations.exports import services as exports
 from integrations.imports import services as imports
-from integrations.services import exports
 from tests.api.support import assert_uniform_error
 from tests.factories import ContactFactory
 

@@ -13,9 +13,9 @@ from customers.custom_fields.values import definitions_for
 from customers.models import Stage
 from customers.representation import ENTITIES, Entity, Field, Kind
 from customers.services.custom_fields import custom_field_create
+from integrations.exports import services as exports
 from integrations.formats import open_reader
 from integrations.formats.csv_cells import cell_text, flatten
-from integrations.services import exports
 from tests.factories import (
     ActivityFactory,
     CompanyFactory,

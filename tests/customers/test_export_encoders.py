@@ -18,8 +18,8 @@ from customers.export_stream import contact_export_text
 from customers.models import Contact
 from customers.selectors import contact_list
 from customers.services.custom_fields import custom_field_create
+from integrations.exports import services as exports
 from integrations.formats import open_writer
-from integrations.services import exports
 from tests.factories import CompanyFactory, ContactFactory, SalesUserFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
 
+from integrations.exports import services as exports
 from integrations.models import ExportJob, ImportJob, ImportRowError, JobStatus
-from integrations.services import exports
 from integrations.services.exchange_files import exchange_files_purge, private_folder
 from integrations.tasks import purge_exchange_files
 from tests.factories import SalesUserFactory

@@ -13,10 +13,10 @@ from customers import export_rows, selectors
 from customers.actors import SYSTEM
 from customers.services.custom_fields import custom_field_create
 from integrations import tasks
+from integrations.exports import services as exports
 from integrations.formats import open_reader
 from integrations.models import ExportJob, JobStatus
 from integrations.scopes import ALL_SCOPES
-from integrations.services import exports
 from tests.api.support import assert_uniform_error
 from tests.factories import (
     CompanyFactory,

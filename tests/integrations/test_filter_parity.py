@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 
 from customers import roles
 from customers.models import Contact
+from integrations.exports import services as exports
 from integrations.scopes import ALL_SCOPES
-from integrations.services import exports
 from integrations.services.api_keys import api_key_create
 from tests.factories import CompanyFactory, ContactFactory, SalesUserFactory, UserFactory
 from tests.soap.support import envelope

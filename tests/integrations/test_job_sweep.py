@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from crm_project.celery import app as celery_app
 from customers.models import Contact
+from integrations.exports import services as exports
 from integrations.imports import services as imports
 from integrations.models import ExportJob, ImportJob, JobStatus
-from integrations.services import exports, job_sweep
+from integrations.services import job_sweep
 from integrations.services.job_heartbeat import Heartbeat
 from tests.factories import ContactFactory
 

@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from integrations import tasks
+from integrations.exports import services as exports
 from integrations.imports import services as imports
 from integrations.models import ExportJob, ImportJob, JobStatus
-from integrations.services import exports
 from tests.factories import ContactFactory, ManagerFactory, SalesUserFactory
 from tests.integrations.support import Queued
 

@@ -26,10 +26,11 @@ from customers.actors import SYSTEM
 from customers.services.custom_fields import custom_field_create
 from customers.services.encryption import rotate_encryption_keys
 from integrations import tasks
+from integrations.exports import services as exports
 from integrations.imports import services as imports
 from integrations.models import ExportJob, IdempotencyRecord, ImportJob, ImportRowError
 from integrations.scopes import ALL_SCOPES
-from integrations.services import exports, idempotency
+from integrations.services import idempotency
 from tests.factories import UserFactory
 from tests.integrations.support import Queued, client_for
 

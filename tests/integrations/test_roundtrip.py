@@ -11,9 +11,9 @@ from customers.custom_fields.values import definitions_for, plain_values
 from customers.models import Company, Contact, Deal
 from customers.services.custom_fields import custom_field_create
 from customers.services.pipelines import pipeline_create
+from integrations.exports import services as exports
 from integrations.imports import services as imports
 from integrations.models import ImportRowError, JobStatus
-from integrations.services import exports
 from tests.factories import CompanyFactory, ContactFactory, DealFactory, SalesUserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]

@@ -30,9 +30,9 @@ from customers.models import ChangeEvent, Stage
 from customers.representation import ENTITIES, Entity, Kind, Read
 from customers.services import pipelines
 from customers.services.custom_fields import custom_field_create
+from integrations.exports import services as exports
 from integrations.representations import representation
 from integrations.scopes import ALL_SCOPES
-from integrations.services import exports
 from integrations.services.api_keys import api_key_create
 from integrations.soap import types as soap_types
 from integrations.webhooks.payloads import event_payload

@@ -14,9 +14,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from integrations.exports import services as exports
 from integrations.management.errors import as_sentence
 from integrations.models import FileFormat, Resource
-from integrations.services import exports
 
 
 class Command(BaseCommand):
