@@ -48,6 +48,6 @@ urlpatterns = [
     path("deals/<int:pk>/activities/", deals.deal_log_activity, name="deal-log-activity"),
     path("activities/<int:pk>/done/", activities.activity_done, name="activity-done"),
     path("", include("customers.web.urls_exchange")),
-    path("", include("customers.web.urls_integrations")),
+    path("", include("integrations.web.urls")),
     path("legal/", include("customers.web.legal")),
 ]

@@ -18,8 +18,6 @@ from customers.pii import can_view_pii
 from customers.web.common import is_htmx
 from customers.web.exchange_common import requires_perm
 from customers.web.forms import apply_errors
-from customers.web.import_drafts import draft_discard, draft_get, draft_save
-from customers.web.import_forms import ImportMappingForm, ImportUploadForm
 from integrations import selectors
 from integrations.imports import reports as import_reports
 from integrations.imports import services as imports
@@ -30,6 +28,8 @@ from integrations.models import (
     JobStatus,
     Resource,
 )
+from integrations.web.import_drafts import draft_discard, draft_get, draft_save
+from integrations.web.import_forms import ImportMappingForm, ImportUploadForm
 
 RUN = "integrations.add_importjob"
 VIEW = "integrations.view_importjob"

@@ -1,10 +1,24 @@
-"""The integrations area's connections and webhook subscriptions (under ``/integrations/``)."""
+"""The integrations area's routes: the import wizard, the integrations page (partner API
+keys), connections and webhook subscriptions."""
 
 from django.urls import path
 
-from customers.web import connections, webhooks
+from integrations.web import api_keys, connections, imports, webhooks
 
 urlpatterns = [
+    path("imports/new/", imports.import_new, name="import-new"),
+    path("imports/new/<str:token>/", imports.import_map, name="import-map"),
+    path("imports/<int:pk>/", imports.import_detail, name="import-detail"),
+    path("imports/<int:pk>/cancel/", imports.import_cancel, name="import-cancel"),
+    path("imports/<int:pk>/run/", imports.import_run, name="import-run"),
+    path("imports/<int:pk>/errors.csv", imports.import_errors, name="import-errors"),
+    path("integrations/", api_keys.integration_list, name="integration-list"),
+    path("integrations/api-keys/", api_keys.api_key_create, name="api-key-create"),
+    path(
+        "integrations/api-keys/<int:pk>/revoke/",
+        api_keys.api_key_revoke,
+        name="api-key-revoke",
+    ),
     path("integrations/connections/", connections.connection_list, name="connection-list"),
     path("integrations/connections/new/", connections.connection_new, name="connection-new"),
     path(

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from customers.web.exchange_common import MANAGE_INTEGRATIONS, requires_perm
 from customers.web.forms import submit
-from customers.web.webhook_forms import WebhookSubscriptionInputForm
+from integrations.web.webhook_forms import WebhookSubscriptionInputForm
 from integrations.webhooks import services, triggers
 from integrations.webhooks.models import WebhookSubscription
 

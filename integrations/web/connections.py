@@ -17,11 +17,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers import pii
-from customers.web.connection_forms import ConnectionInputForm
 from customers.web.exchange_common import MANAGE_INTEGRATIONS, requires_perm
 from integrations.connectors import available_connectors, connector_class
 from integrations.models import Connection, ImportJob, Resource, SyncRun
 from integrations.services import connections, sync
+from integrations.web.connection_forms import ConnectionInputForm
 
 RECENT_RUNS = 50
 SOURCE_ERRORS_SHOWN = 20

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from customers.web.exchange_common import MANAGE_INTEGRATIONS, requires_perm
 from customers.web.forms import apply_errors
-from customers.web.integration_forms import ApiKeyInputForm
 from integrations import selectors
 from integrations.models import ApiKey
 from integrations.services import api_keys
+from integrations.web.api_key_forms import ApiKeyInputForm
 
 RECENT_JOBS = 20
 
