@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from customers import pii, stored_json
-from customers.bulk_decrypt import decrypt_many
+from customers.crypto import decrypt_many
 from customers.models import CustomField, format_full_name
 from customers.representation import CONTACT, Entity, Field, Kind, Read
 from customers.representation.records import decimal_text

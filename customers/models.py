@@ -18,7 +18,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
+from customers.crypto import EncryptedCharField, EncryptedEmailField, EncryptedTextField
 from customers.validators import validate_phone
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")

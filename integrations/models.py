@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.fields import EncryptedJSONField
+from customers.crypto import EncryptedJSONField
 
 
 class ApiKey(models.Model):

@@ -16,8 +16,8 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from customers import crypto, pii
+from customers.crypto import FieldDecryptionError
 from customers.custom_fields import types
-from customers.fields import FieldDecryptionError
 from customers.models import Company, Contact, CustomField, Deal
 
 Type = CustomField.Type

@@ -8,7 +8,7 @@ serializer field per cell cost more than everything else in it together; plain r
 query for the page's tags give the same document at a fraction of the CPU. Single records
 (retrieve, writes) keep the serializer, and a test holds the two to the same output.
 PII (built-in and custom) arrives encrypted and is decrypted a page at a time
-(``customers.bulk_decrypt``: one AES call instead of a Fernet object per value).
+(``customers.crypto.bulk_decrypt``: one AES call instead of a Fernet object per value).
 """
 
 import functools
@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from customers import selectors, stored_json
-from customers.bulk_decrypt import decrypt_many
+from customers.crypto import decrypt_many
 from customers.custom_fields.values import (
     active_definitions,
     definitions_fingerprint_sql,

@@ -14,10 +14,14 @@ from django.db import connection, models, transaction
 from django.db.models.functions import Cast
 
 from customers import crypto
-from customers.bulk_decrypt import decrypt_many, signed_by_first_key
-from customers.bulk_encrypt import encrypt_many
+from customers.crypto import (
+    FieldDecryptionError,
+    decrypt_many,
+    encrypt_many,
+    encrypted_fields_of,
+    signed_by_first_key,
+)
 from customers.custom_fields.values import ENTITY_MODELS
-from customers.fields import FieldDecryptionError, encrypted_fields_of
 from customers.models import CustomField
 
 
@@ -116,9 +120,9 @@ def _batches(model: type[models.Model], batch_size: int):
 
 def _rotated(model: type[models.Model], field_name: str, tokens: list[str | None]) -> list:
     """Per token, its re-encryption under the primary key, or None where it already is under
-    it (or is None). The batch is decrypted and encrypted in bulk (``customers.bulk_decrypt``,
-    ``customers.bulk_encrypt``): with its UPDATE, a value costs 40% of what one
-    ``MultiFernet.rotate`` per value did."""
+    it (or is None). The batch is decrypted and encrypted in bulk
+    (``customers.crypto.bulk_decrypt``, ``customers.crypto.bulk_encrypt``): with its UPDATE, a value
+    costs 40% of what one ``MultiFernet.rotate`` per value did."""
     keys = list(settings.FIELD_ENCRYPTION_KEYS)
     current = signed_by_first_key(tokens, keys)
     stale = [n for n, token in enumerate(tokens) if token is not None and not current[n]]

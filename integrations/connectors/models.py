@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.fields import EncryptedTextField
+from customers.crypto import EncryptedTextField
 
 
 class Connection(models.Model):

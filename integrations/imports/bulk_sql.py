@@ -25,7 +25,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from customers import crypto
-from customers.fields import StrictEncryptedFieldMixin
+from customers.crypto import StrictEncryptedFieldMixin
 from integrations.imports.encryption import NO_TOKENS, Tokens
 
 _PLAIN_FIELDS = (

@@ -2,7 +2,7 @@
 tokens.
 
 Run as ``python -m integrations.imports.encryption_helper``; imports nothing of Django
-(``customers.bulk_encrypt`` encrypts a whole list in one pass). Frames
+(``customers.crypto.bulk_encrypt`` encrypts a whole list in one pass). Frames
 on stdin/stdout are an 8-byte big-endian length and a `marshal`-ed list of str; the first frame
 in is the encrypting key.
 """
@@ -11,7 +11,7 @@ import marshal
 import sys
 from typing import IO, Any
 
-from customers.bulk_encrypt import encrypt_many
+from customers.crypto import encrypt_many
 
 
 def read_frame(stream: IO[bytes]) -> Any:

@@ -24,8 +24,8 @@ from django.utils.translation import ngettext
 
 from customers import crypto, pii
 from customers.actors import Actor
+from customers.crypto import encrypted_fields_of
 from customers.custom_fields.values import definitions_for
-from customers.fields import encrypted_fields_of
 from customers.models import UserPreference
 from integrations.formats import FormatError, open_reader
 from integrations.formats.csv_cells import flatten

@@ -26,9 +26,8 @@ from django.utils.translation import gettext as _
 
 from customers import crypto, events
 from customers.actors import Actor
-from customers.bulk_decrypt import decrypt_many
+from customers.crypto import StrictEncryptedFieldMixin, decrypt_many
 from customers.custom_fields.values import CustomValuesApplier, decrypt
-from customers.fields import StrictEncryptedFieldMixin
 from customers.models import Contact, CustomField, Deal, Tag
 from customers.services import observers
 from customers.services._common import tags_from_names

@@ -10,7 +10,7 @@ the clear (the quotes stay gone).
 
 from django.db import migrations
 
-import customers.fields
+import customers.crypto.fields
 
 BATCH_SIZE = 1000
 COPIES = (("IdempotencyRecord", "response_data"), ("ImportRowError", "values"))
@@ -91,12 +91,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="idempotencyrecord",
             name="sealed_response_data",
-            field=customers.fields.EncryptedJSONField(null=True),
+            field=customers.crypto.fields.EncryptedJSONField(null=True),
         ),
         migrations.AddField(
             model_name="importrowerror",
             name="sealed_values",
-            field=customers.fields.EncryptedJSONField(blank=True, default=dict),
+            field=customers.crypto.fields.EncryptedJSONField(blank=True, default=dict),
         ),
         migrations.RunPython(seal, unseal, elidable=False),
     ]

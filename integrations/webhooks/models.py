@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.fields import EncryptedCharField
+from customers.crypto import EncryptedCharField
 from customers.models import ChangeEvent
 
 ALL_EVENTS = "*"

@@ -6,8 +6,7 @@ import base64
 import pytest
 from cryptography.fernet import Fernet
 
-from customers.bulk_decrypt import decrypt_many
-from customers.fields import FieldDecryptionError
+from customers.crypto import FieldDecryptionError, decrypt_many
 
 NEW, OLD = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
@@ -56,7 +55,7 @@ def test_the_pre_hashed_hmac_is_the_standard_hmac_sha256():
     import hmac
     import os
 
-    from customers.bulk_decrypt import _hmac_sha256
+    from customers.crypto.bulk_decrypt import _hmac_sha256
 
     for key_length in (16, 32, 64):
         key = os.urandom(key_length)
@@ -77,7 +76,7 @@ def test_a_token_altered_anywhere_in_its_signed_part_or_its_mac_raises(position)
 
 
 def test_only_tokens_the_first_key_signed_are_current():
-    from customers.bulk_decrypt import signed_by_first_key
+    from customers.crypto import signed_by_first_key
 
     tokens = [
         Fernet(NEW).encrypt(b"current").decode(),

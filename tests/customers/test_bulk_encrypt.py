@@ -7,8 +7,7 @@ import time
 import pytest
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from customers.bulk_decrypt import decrypt_many
-from customers.bulk_encrypt import encrypt_many
+from customers.crypto import decrypt_many, encrypt_many
 
 KEY, OLD = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 TEXTS = ["", "a", "x" * 15, "y" * 16, "z" * 17, "伟张 🙂" * 40, "+86 138 0013 8000", "p@e.com"]

@@ -3,7 +3,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import FieldError
 from django.db import connection
 
-from customers.fields import FieldDecryptionError
+from customers.crypto import FieldDecryptionError
 from customers.models import Company, Contact
 from tests.factories import CompanyFactory, ContactFactory
 

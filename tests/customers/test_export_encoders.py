@@ -326,7 +326,7 @@ def test_a_reading_worker_that_cannot_decrypt_a_chunk_fails_the_export_here(tric
     from cryptography.fernet import Fernet
     from django.db import connection
 
-    from customers.fields import FieldDecryptionError
+    from customers.crypto import FieldDecryptionError
 
     ContactFactory.create_batch(4)
     last = Contact.objects.order_by("pk").last()

@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from customers.actors import SYSTEM
-from customers.fields import FieldDecryptionError
+from customers.crypto import FieldDecryptionError
 from customers.models import Company, Contact
 from customers.services.encryption import _write_swaps, rotate_encryption_keys
 from tests.factories import CompanyFactory, ContactFactory

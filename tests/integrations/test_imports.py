@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 
 from customers import selectors
 from customers.actors import SYSTEM
+from customers.crypto import FieldDecryptionError
 from customers.custom_fields.values import decrypt
-from customers.fields import FieldDecryptionError
 from customers.models import Company, Contact, Deal
 from customers.services.custom_fields import custom_field_create
 from integrations.imports import services as imports

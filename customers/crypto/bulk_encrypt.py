@@ -3,7 +3,7 @@
 ``Fernet.encrypt`` costs ~6–9 µs a value here: an ``os.urandom`` call, a Cipher, a padder and
 an HMAC object per value. This writes the same tokens at ~2 µs: one ``os.urandom`` call and one
 AES-CBC pass for the whole batch, then each token's HMAC from pre-hashed key pads
-(``customers.hmac_pads``). The tokens are standard Fernet tokens (version 0x80, the current
+(``customers.crypto.hmac_pads``). The tokens are standard Fernet tokens (version 0x80, the current
 time, a 16-byte IV, AES-128-CBC with PKCS7 padding, HMAC-SHA256): ``Fernet.decrypt``,
 ``MultiFernet`` and ``bulk_decrypt.decrypt_many`` read them.
 
@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from customers.hmac_pads import fernet_key_parts
+from customers.crypto.hmac_pads import fernet_key_parts
 
 _VERSION = b"\x80"
 _BLOCK = 16

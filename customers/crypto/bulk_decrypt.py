@@ -4,8 +4,8 @@
 This reads the same tokens at ~2 µs: each token's HMAC is checked first (HMAC-SHA256 from
 pre-hashed key pads, constant-time compare), then all tokens of one key are AES-CBC-decrypted in a
 single call, and the padding is checked. It reads only what ``Fernet.encrypt`` wrote (version
-0x80, any key of FIELD_ENCRYPTION_KEYS) and, like ``customers.fields``, fails loudly on a token
-no key opens: it never hands back ciphertext as data. TTLs are not used for PII at rest.
+0x80, any key of FIELD_ENCRYPTION_KEYS) and, like ``customers.crypto.fields``, fails loudly on a
+token no key opens: it never hands back ciphertext as data. TTLs are not used for PII at rest.
 
 Concatenating tokens is sound for CBC: a block's plaintext is D(block) XOR the block before it,
 so decrypting ``ct1 | iv2 | ct2 | iv3 | ct3 …`` under ``iv1`` gives every plaintext, with one
@@ -21,8 +21,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from customers.fields import FieldDecryptionError
-from customers.hmac_pads import fernet_key_parts, hmac_sha256_pads
+from customers.crypto.fields import FieldDecryptionError
+from customers.crypto.hmac_pads import fernet_key_parts, hmac_sha256_pads
 
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 _VERSION = 0x80
@@ -36,12 +36,12 @@ _SHORTEST = _HEADER + _IV + _BLOCK + _MAC
 @lru_cache(maxsize=8)
 def _split_keys(keys: tuple[str, ...]) -> tuple[tuple[Any, Any, bytes], ...]:
     """(inner pad hash, outer pad hash, encryption key) per Fernet key, in
-    FIELD_ENCRYPTION_KEYS order (``customers.hmac_pads``)."""
+    FIELD_ENCRYPTION_KEYS order (``customers.crypto.hmac_pads``)."""
     return tuple(fernet_key_parts(key) for key in keys)
 
 
 def _hmac_sha256(key: bytes) -> Callable[[bytes], bytes]:
-    """HMAC-SHA256 under `key`, from its pads (see ``customers.hmac_pads``)."""
+    """HMAC-SHA256 under `key`, from its pads (see ``customers.crypto.hmac_pads``)."""
     inner, outer = hmac_sha256_pads(key)
 
     def mac(message: bytes) -> bytes:

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from customers.hmac_pads import hmac_sha256_pads
+from customers.crypto.hmac_pads import hmac_sha256_pads
 
 
 @lru_cache(maxsize=8)
@@ -88,7 +88,7 @@ def blind_index(normalized_value: str, *, purpose: str) -> str:
 
 @lru_cache(maxsize=8)
 def _index_pads(key: str) -> tuple[Any, Any]:
-    """The blind index key's HMAC pads, hashed once (``customers.hmac_pads``): an import
+    """The blind index key's HMAC pads, hashed once (``customers.crypto.hmac_pads``): an import
     computes two indexes per contact."""
     return hmac_sha256_pads(_index_key(key))
 
