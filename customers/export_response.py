@@ -3,9 +3,9 @@
 with it, so it belongs to no door.
 
 Contacts are read in chunks with their PII still encrypted and each chunk is decrypted and
-written as text in one go (``customers.export_stream``, on both cores for a large export), with
-the same cell and element rules as the API's renderers, so an export parses back with the
-API's parsers. A CSV narrowed to columns the fast encoder does not know is written from dicts.
+written as text in one go (``customers.representation.export_stream``, on both cores for a large
+export), with the same cell and element rules as the API's renderers, so an export parses back with
+the API's parsers. A CSV narrowed to columns the fast encoder does not know is written from dicts.
 
 A CSV for a person starts with a UTF-8 byte-order mark (Excel needs it to read Chinese); which
 requests are a person's is decided once, in `wants_bom`.
@@ -22,10 +22,10 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.export_encoders import contact_encoder, supports_columns
-from customers.export_rows import contact_rows
-from customers.export_stream import contact_export_text
 from customers.models import Contact, CustomField
+from customers.representation.export_encoders import contact_encoder, supports_columns
+from customers.representation.export_rows import contact_rows
+from customers.representation.export_stream import contact_export_text
 from integrations.formats.csv_cells import Column, csv_header_line, csv_row_line
 from integrations.formats.writers import UTF8_BOM
 

@@ -8,8 +8,8 @@ from django.views.decorators.http import require_POST
 
 from customers import pii, representation, selectors
 from customers.actors import Actor
-from customers.export_rows import company_rows
 from customers.models import Company, CustomField
+from customers.representation.export_rows import company_rows
 from customers.services import companies
 from customers.web import common, exports, listing, records, search
 from customers.web.filters import CompanyFilterForm

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 
 from customers import pii, representation, selectors
 from customers.actors import Actor
-from customers.export_rows import deal_rows
 from customers.models import CustomField, Deal
+from customers.representation.export_rows import deal_rows
 from customers.services import deals
 from customers.web import board, common, exports, records, search
 from customers.web.filters import DealFilterForm

@@ -20,11 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from customers import export_rows, representation, selectors
+from customers import representation, selectors
 from customers.custom_fields.values import definitions_for
 from customers.export_response import CONTENT_TYPES, stream_contacts, wants_bom
 from customers.models import CustomField
-from customers.representation import Entity
+from customers.representation import Entity, export_rows
 from customers.web import search
 from customers.web.filters import (
     CompanyFilterForm,

@@ -1,8 +1,9 @@
 """Bulk exports: a filtered set of records written to a file (an ExportJob) or to a stream.
 
-the selector with every door's filters (``customers.filters``) → ``customers.export_rows``
-(chunked, no serializer per row) → ``integrations.formats.open_writer``. Memory stays flat
-whatever the row count, and the file has the REST representation, so it imports back unchanged.
+the selector with every door's filters (``customers.filters``) →
+``customers.representation.export_rows`` (chunked, no serializer per row) →
+``integrations.formats.open_writer``. Memory stays flat whatever the row count, and the file has the
+REST representation, so it imports back unchanged.
 """
 
 import tempfile
@@ -19,13 +20,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers import export_rows, pii, selectors
 from customers import filters as entity_filters
+from customers import pii, selectors
 from customers.actors import Actor, Door
 from customers.custom_fields.values import definitions_for
-from customers.export_encoders import contact_encoder
-from customers.export_stream import contact_export_text
-from customers.representation import entity_spec
+from customers.representation import entity_spec, export_rows
+from customers.representation.export_encoders import contact_encoder
+from customers.representation.export_stream import contact_export_text
 from integrations.formats import open_writer
 from integrations.formats.csv_cells import Column
 from integrations.formats.writers import BOM, text_sink
@@ -217,9 +218,9 @@ def _write_contacts(
     bom: bool,
     on_progress: Callable[[int], None] | None,
 ) -> int:
-    """Contacts a chunk of text at a time (``customers.export_stream``: PII decrypted in bulk,
-    on both cores for a large export), byte for byte what ``open_writer`` writes from dicts.
-    The document is ended only once every row is written, as with ``open_writer``."""
+    """Contacts a chunk of text at a time (``customers.representation.export_stream``: PII decrypted
+    in bulk, on both cores for a large export), byte for byte what ``open_writer`` writes from
+    dicts. The document is ended only once every row is written, as with ``open_writer``."""
     encoder = contact_encoder(
         format=format,
         can_view_pii=include_pii,

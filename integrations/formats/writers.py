@@ -243,7 +243,7 @@ class TextPieces:
 
 def text_sink(stream) -> Callable[[str], Any]:
     """A function writing text to `stream` (text, or binary: UTF-8), for writers that produce
-    whole pieces of a document themselves (e.g. ``customers.export_stream``)."""
+    whole pieces of a document themselves (e.g. ``customers.representation.export_stream``)."""
     if _is_binary(stream):
         return lambda text: stream.write(text.encode())
     return stream.write

@@ -13,9 +13,9 @@ from customers import representation
 from customers.actors import SYSTEM
 from customers.api.serializers import ContactOutputSerializer
 from customers.custom_fields.values import definitions_for
-from customers.export_encoders import contact_encoder
-from customers.export_stream import contact_export_text
 from customers.models import Contact
+from customers.representation.export_encoders import contact_encoder
+from customers.representation.export_stream import contact_export_text
 from customers.selectors import contact_list
 from customers.services.custom_fields import custom_field_create
 from integrations.exports import services as exports
@@ -235,7 +235,7 @@ def _full_encoder(format: str, *, include_pii: bool = True):
 def reads_spy(monkeypatch):
     """Counts the chunks handed to workers as queries (they read them themselves) and fails
     on any chunk of rows handed to them through the pipe."""
-    from customers import export_stream
+    from customers.representation import export_stream
 
     reads = []
     real = export_stream.contact_chunk_reads
@@ -376,7 +376,7 @@ def test_pieces_as_bytes_are_the_document_in_utf8_from_reading_workers(tricky, r
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_that_cannot_start_fails_the_export_here(tricky, monkeypatch):
-    from customers import export_stream
+    from customers.representation import export_stream
 
     def no_database(*args):
         raise RuntimeError("the database refused the worker")

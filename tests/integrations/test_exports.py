@@ -9,8 +9,9 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from customers import export_rows, selectors
+from customers import selectors
 from customers.actors import SYSTEM
+from customers.representation import export_rows
 from customers.services.custom_fields import custom_field_create
 from integrations import tasks
 from integrations.exports import services as exports

@@ -20,14 +20,14 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
-from customers.export_encoders import ContactEncoder
-from customers.export_rows import (
+from customers.models import Contact
+from customers.representation.export_encoders import ContactEncoder
+from customers.representation.export_rows import (
     ChunkRead,
     contact_chunk_reads,
     contact_raw_chunks,
     read_raw_chunk,
 )
-from customers.models import Contact
 
 CHUNK_ROWS = 2000
 _IN_FLIGHT = 2  # chunks queued per worker: enough to keep it busy, few enough to stay flat

@@ -18,9 +18,14 @@ from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
 from customers.custom_fields.values import plain_values
-from customers.export_encoders import RAW_AS_TEXT, RAW_COLUMNS, contact_encoder, record_dict
 from customers.models import Company, Contact, CustomField, Deal
 from customers.representation import COMPANY, DEAL, Entity
+from customers.representation.export_encoders import (
+    RAW_AS_TEXT,
+    RAW_COLUMNS,
+    contact_encoder,
+    record_dict,
+)
 from customers.representation.records import record_function
 
 # Read as text: datetimes (no datetime object to build, pickle and format again) and PII tokens.
@@ -58,8 +63,8 @@ def contact_raw_chunks(
     queryset: QuerySet[Contact], *, chunk_size: int = 2000
 ) -> Iterator[list[tuple]]:
     """Lists of raw ``CONTACT_RAW`` rows, tag names appended: the input of
-    ``customers.export_encoders``, which decrypts and converts a whole chunk in one go (here, or
-    in a worker process).
+    ``customers.representation.export_encoders``, which decrypts and converts a whole chunk in one
+    go (here, or in a worker process).
 
     Raw means as the database driver returns them, past Django's per-value converters: PII as
     Fernet tokens, datetimes as the database's text, JSON as text (booleans may be 0/1). Those

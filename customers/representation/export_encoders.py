@@ -8,7 +8,7 @@ contact's representation (``customers.representation``) at import time. An encod
 plain data (keys, flags, column indexes) and functions compiled for its columns and custom
 fields when it is built (one inline expression per cell or element: a call per value cost as
 much as the value's rule), so a chunk can be encoded in a forked process
-(``customers.export_stream``).
+(``customers.representation.export_stream``).
 """
 
 import csv
