@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from customers import events, selectors
 from customers.actors import Actor
 from customers.models import Activity, Company, Contact, Deal
+from customers.representation import ACTIVITY
 from customers.services import observers
 from customers.services._common import (
     Errors,
@@ -31,20 +32,9 @@ from customers.services._common import (
 
 User = get_user_model()
 
-ACTIVITY_FIELDS = frozenset(
-    {
-        "kind",
-        "subject",
-        "body",
-        "due_at",
-        "done_at",
-        "contact",
-        "company",
-        "deal",
-        "author",
-        "external_id",
-    }
-)
+# What a write may set: the representation's writable fields, and the author, which the door
+# sets to its caller (clients cannot write it).
+ACTIVITY_FIELDS = frozenset(field.name for field in ACTIVITY.writable) | {"author"}
 _LINKS = (("contact", Contact), ("company", Company), ("deal", Deal))
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from customers import crypto, events, selectors
 from customers.actors import Actor
 from customers.models import Activity, Company, Contact, Deal
+from customers.representation import COMPANY
 from customers.services import observers
 from customers.services._common import (
     Errors,
@@ -38,21 +39,8 @@ from customers.services._common import (
 
 User = get_user_model()
 
-COMPANY_FIELDS = frozenset(
-    {
-        "name",
-        "domain",
-        "industry",
-        "size_band",
-        "country",
-        "address",
-        "phone",
-        "owner",
-        "external_id",
-        "tags",
-        "custom_fields",
-    }
-)
+# What a caller may write: the representation's writable fields.
+COMPANY_FIELDS = frozenset(field.name for field in COMPANY.writable)
 _NULL_WHEN_BLANK = ("address", "phone", "external_id")
 _MERGE_FILLED_FIELDS = (
     "domain",

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from customers import crypto, events, selectors
 from customers.actors import Actor
 from customers.models import Activity, Company, Contact, Deal
+from customers.representation import CONTACT
 from customers.services import observers
 from customers.services._common import (
     Errors,
@@ -38,26 +39,8 @@ from customers.services._common import (
 
 User = get_user_model()
 
-CONTACT_FIELDS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "title",
-        "company",
-        "email",
-        "phone",
-        "address",
-        "lifecycle_stage",
-        "source",
-        "owner",
-        "notes",
-        "consent_email",
-        "consent_phone",
-        "external_id",
-        "tags",
-        "custom_fields",
-    }
-)
+# What a caller may write: the representation's writable fields.
+CONTACT_FIELDS = frozenset(field.name for field in CONTACT.writable)
 _NULL_WHEN_BLANK = ("email", "phone", "address", "external_id")
 _INDEX_ALIASES = {"email_index": "email", "phone_index": "phone"}
 # Filled on the surviving contact from the first duplicate that has a value.

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from customers import events, selectors
 from customers.actors import Actor
 from customers.models import Company, Contact, Deal, Stage
+from customers.representation import DEAL
 from customers.services import observers
 from customers.services._common import (
     Errors,
@@ -44,22 +45,8 @@ from customers.services.rules import StagesOfOneDeal, apply_deal_status, no_defa
 
 User = get_user_model()
 
-DEAL_FIELDS = frozenset(
-    {
-        "name",
-        "company",
-        "primary_contact",
-        "amount",
-        "currency",
-        "stage",
-        "status",
-        "expected_close_date",
-        "owner",
-        "external_id",
-        "tags",
-        "custom_fields",
-    }
-)
+# What a caller may write: the representation's writable fields.
+DEAL_FIELDS = frozenset(field.name for field in DEAL.writable)
 
 
 def deal_create(
