@@ -92,3 +92,12 @@ def allow_loopback(settings):
     """Outbound requests may reach 127.0.0.1, where the tests' receivers and sources listen
     (the address guard refuses loopback everywhere else)."""
     settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
+
+
+@pytest.fixture
+def quick_connector_retries(monkeypatch):
+    """The REST connector's pauses between retries, 1 + 2 + 4 s in production, as hundredths
+    of a second: a test of a source that never answers waits for the answer, not the clock."""
+    from integrations.connectors import rest_json
+
+    monkeypatch.setattr(rest_json, "RETRY_PAUSE_SECONDS", 0.01)

@@ -23,6 +23,7 @@ from integrations.formats import Record
 MAX_PAGES = 100_000  # a bound on a source whose next link never ends
 MAX_RETRY_AFTER = 120.0  # seconds we are willing to wait when the source says 429
 RETRIES = 3
+RETRY_PAUSE_SECONDS = 1.0  # the pause after the first failed GET; each retry doubles it
 
 
 class RestJsonConnector(Connector):
@@ -97,7 +98,7 @@ class RestJsonConnector(Connector):
                     if response.status_code == 429 or response.status_code >= 500:
                         if attempt == RETRIES:
                             break
-                        time.sleep(_retry_after(response, default=2**attempt))
+                        time.sleep(_retry_after(response, default=RETRY_PAUSE_SECONDS * 2**attempt))
                         continue
                     if response.status_code != 200:
                         start = outbound.start_of_body(response, 200)
@@ -110,7 +111,7 @@ class RestJsonConnector(Connector):
             except requests.RequestException as error:
                 if attempt == RETRIES:
                     raise ConnectorError(f"GET {_redacted(url)} failed: {error}") from None
-                time.sleep(2**attempt)
+                time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
                 continue
             except ValueError:  # after RequestException: some of those are ValueErrors too
                 raise ConnectorError(f"GET {_redacted(url)} did not return JSON.") from None

@@ -422,6 +422,7 @@ def test_test_masks_personal_data_for_a_key_without_pii_read(manager, make_api_c
     assert record["values"]["email"] == record["mapped"]["email"]
 
 
+@pytest.mark.usefixtures("quick_connector_retries")
 def test_a_source_that_cannot_be_read_is_the_tests_answer_not_an_error(partner):
     pk = create(partner, config=api_config("http://127.0.0.1:9")).json()["id"]
 

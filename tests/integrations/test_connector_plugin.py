@@ -13,6 +13,8 @@ from customers.models import Company
 from integrations.connectors import available_connectors, connector_class, registry
 from integrations.services import sync
 
+pytestmark = pytest.mark.slow  # builds and installs a plug-in package in a process of its own
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "crm-connector-weather"
 
 

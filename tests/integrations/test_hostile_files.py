@@ -20,6 +20,8 @@ from integrations.models import ImportRowError, JobStatus
 from tests.factories import SalesUserFactory
 from tests.integrations.support import client_for, run_import
 
+pytestmark = pytest.mark.slow  # each file is read in a fresh process, to measure its memory
+
 MEMORY_BOUND_MB = 100
 TIME_BOUND_SECONDS = 10  # each case takes well under a second here; the margin is for load
 

@@ -71,6 +71,7 @@ def test_a_drop_folder_inside_the_roots_is_synced(tmp_path, settings):
     assert [p.name for p in (tmp_path / "done").iterdir()] == ["people.csv"]
 
 
+@pytest.mark.usefixtures("quick_connector_retries")
 def test_a_failed_run_exits_1_with_its_error_and_the_cursor_stays():
     connection = make_connection("Gone", "rest_json", api_config("http://127.0.0.1:9"))
 

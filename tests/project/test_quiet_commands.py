@@ -4,7 +4,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+
+pytestmark = pytest.mark.slow  # starts manage.py in a process of its own
 
 
 def test_a_management_command_prints_nothing_from_spyne_or_axes_on_start(tmp_path):

@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from crm_project import dev_secrets
+
+pytestmark = pytest.mark.slow  # each case starts manage.py in a process of its own
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 

@@ -463,6 +463,7 @@ def test_the_test_page_shows_the_first_records_and_their_problems_and_writes_not
     assert connection.cursor == ""
 
 
+@pytest.mark.usefixtures("quick_connector_retries")
 def test_a_source_that_cannot_be_read_is_shown_on_the_test_page(manager_client, settings):
     settings.OUTBOUND_ALLOWED_NETWORKS = "127.0.0.0/8"
     connection = make_connection(base_url="http://127.0.0.1:9")
