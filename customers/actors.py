@@ -12,10 +12,6 @@ from typing import Any
 
 from customers import pii
 
-#: The scope an API key needs to read, and look records up by, personal data (the value of
-#: ``integrations.scopes.PII_READ``; spelled here so the core imports no door).
-PII_READ_SCOPE = "pii:read"
-
 
 class Door(enum.StrEnum):
     REST = "rest"
@@ -63,7 +59,7 @@ class Actor:
             door=door,
             user=api_key.user,
             api_key_id=api_key.pk,
-            may_read_pii=pii.can_view_pii(api_key.user) and PII_READ_SCOPE in api_key.scopes,
+            may_read_pii=pii.key_can_view_pii(api_key.user, api_key.scopes),
         )
 
     @classmethod

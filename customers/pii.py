@@ -46,6 +46,16 @@ def can_view_pii(user: Any) -> bool:
     return bool(user and user.is_active and user.has_perm(VIEW_PII_PERMISSION))
 
 
+#: The API-key scope that reading, and looking records up by, personal data needs.
+PII_READ_SCOPE = "pii:read"
+
+
+def key_can_view_pii(user: Any, scopes: Iterable[str]) -> bool:
+    """Through an API key, personal data needs the user's ``view_pii`` and the key's
+    ``pii:read``: one rule for the REST masking, the lookup gate and every actor."""
+    return can_view_pii(user) and PII_READ_SCOPE in set(scopes)
+
+
 def check_pii_lookup(names: Iterable[str], *, allowed: bool) -> None:
     """Refuse exact lookups by a personal-data value (an email, a phone, a PII custom field, a
     match by email) to a caller who may not read personal data: a match, or its absence, would

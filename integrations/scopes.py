@@ -3,6 +3,8 @@
 
 from collections.abc import Iterable
 
+from customers.pii import PII_READ_SCOPE
+
 RESOURCES = (
     "contacts",
     "companies",
@@ -18,7 +20,7 @@ RESOURCES = (
 )
 READ = "read"
 WRITE = "write"
-PII_READ = "pii:read"
+PII_READ = PII_READ_SCOPE  # the core names it: its PII rule reads it
 
 ALL_SCOPES: tuple[str, ...] = (
     *(f"{resource}:{action}" for resource in RESOURCES for action in (READ, WRITE)),

@@ -21,9 +21,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.pii import can_view_pii
+from customers.pii import key_can_view_pii
 from integrations.models import ApiKey
-from integrations.scopes import ALL_SCOPES, PII_READ, has_scope, required_scope
+from integrations.scopes import ALL_SCOPES, has_scope, required_scope
 
 KEY_PREFIX = "crm"
 _PREFIX_LENGTH = 8
@@ -228,7 +228,7 @@ def api_key_refusal(api_key: ApiKey, *, resource: str, method: str, permission: 
 
 def api_key_can_view_pii(api_key: ApiKey) -> bool:
     """Decrypted PII needs the user's ``view_pii`` permission and the key's ``pii:read``."""
-    return can_view_pii(api_key.user) and has_scope(api_key.scopes, PII_READ)
+    return key_can_view_pii(api_key.user, api_key.scopes)
 
 
 def _record_use(api_key: ApiKey) -> None:
