@@ -74,7 +74,6 @@ class ContactViewSet(ServiceViewSet):
 
     csv_base_columns = CONTACT.csv_columns()
     csv_list_fields = CONTACT.csv_list_columns
-    custom_field_entity = "contact"
     nested_reads = {"activities": ("activities", "customers.view_activity")}
 
     def create_record(self, data: dict[str, Any]) -> Contact:
@@ -136,7 +135,6 @@ class CompanyViewSet(ServiceViewSet):
     def get_queryset(self):
         return selectors.company_list()
 
-    custom_field_entity = "company"
     csv_base_columns = COMPANY.csv_columns()
     csv_list_fields = COMPANY.csv_list_columns
 
@@ -170,7 +168,6 @@ class DealViewSet(ServiceViewSet):
     def get_queryset(self):
         return selectors.deal_list()
 
-    custom_field_entity = "deal"
     nested_reads = {"activities": ("activities", "customers.view_activity")}
     csv_base_columns = DEAL.csv_columns()
     csv_list_fields = DEAL.csv_list_columns

@@ -51,9 +51,8 @@ class ServiceViewSet(viewsets.GenericViewSet):
     csv_list_fields = {"tags"}
     #: Built-in CSV columns in order (dotted paths); custom fields are appended by name.
     csv_base_columns: list[str] = []
-    #: "contact", "company" or "deal" when records of this resource carry custom fields.
-    custom_field_entity: str | None = None
-    #: The entity whose list selector (``customers.selectors.LISTS``) filters this resource.
+    #: The resource's entity: its list selector (``customers.selectors.LISTS``) filters it,
+    #: and its representation says whether its records carry custom fields.
     filter_entity: str
 
     # Hooks: each calls one service.
@@ -91,10 +90,10 @@ class ServiceViewSet(viewsets.GenericViewSet):
 
     def custom_field_definitions(self) -> list[CustomField]:
         """The entity's active custom fields, loaded once per request."""
-        if self.custom_field_entity is None:
+        if not entity_spec(self.filter_entity).has_custom_fields:
             return []
         if not hasattr(self, "_custom_field_definitions"):
-            self._custom_field_definitions = active_definitions(self.custom_field_entity)
+            self._custom_field_definitions = active_definitions(self.filter_entity)
         return self._custom_field_definitions
 
     def csv_columns(self) -> list[Column]:
