@@ -18,6 +18,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.check_constraints import CheckConstraintsInPython
 from customers.crypto import EncryptedCharField, EncryptedEmailField, EncryptedTextField
 from customers.validators import validate_phone
 
@@ -143,7 +144,7 @@ class Company(ExternallyIdentifiedModel):
         return self.name
 
 
-class Contact(ExternallyIdentifiedModel):
+class Contact(CheckConstraintsInPython, ExternallyIdentifiedModel):
     class Lifecycle(models.TextChoices):
         LEAD = "lead", _("Lead")
         PROSPECT = "prospect", _("Prospect")
@@ -256,7 +257,7 @@ class Pipeline(TimeStampedModel):
         return self.name
 
 
-class Stage(models.Model):
+class Stage(CheckConstraintsInPython, models.Model):
     class Outcome(models.TextChoices):
         OPEN = "open", _("Open")
         WON = "won", _("Won")
@@ -297,7 +298,7 @@ class Stage(models.Model):
         return f"{self.pipeline.name} / {self.name}"
 
 
-class Deal(ExternallyIdentifiedModel):
+class Deal(CheckConstraintsInPython, ExternallyIdentifiedModel):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         WON = "won", _("Won")

@@ -77,7 +77,8 @@ def recording_server(
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop's next poll: 0.5 s by default, at every test's end.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state

@@ -43,7 +43,7 @@ def stalled_as_seen_by_another_process() -> list[int]:
 
 @pytest.mark.parametrize("options", [{"dry_run": True}, {"all_or_nothing": True}])
 def test_a_long_one_transaction_import_is_never_taken_for_stalled(options):
-    content = "external_id,first_name\n" + "".join(f"e{n},N{n}\n" for n in range(6))
+    content = "external_id,first_name\n" + "".join(f"e{n},N{n}\n" for n in range(4))
     job = imports.import_create(
         user=None,
         file=io.BytesIO(content.encode()),
@@ -61,7 +61,7 @@ def test_a_long_one_transaction_import_is_never_taken_for_stalled(options):
     job = imports.import_run(job_id=job.pk, on_progress=slow_progress)
 
     assert job.status == JobStatus.SUCCEEDED
-    assert len(seen) == 3 and seen == [[], [], []]
+    assert len(seen) == 2 and seen == [[], []]
     assert not heartbeat_file(job.pk).exists()
 
 

@@ -356,7 +356,7 @@ class EndlessAnswer(BaseHTTPRequestHandler):
 def test_a_receiver_s_huge_answer_is_not_downloaded(allow_loopback):
     server = ThreadingHTTPServer(("127.0.0.1", 0), EndlessAnswer)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         subscribe_to(f"http://127.0.0.1:{server.server_address[1]}/hooks")
         ContactFactory(first_name="伟")
@@ -392,7 +392,7 @@ def test_a_receiver_echoing_the_record_leaves_no_email_or_phone_in_the_stored_er
     api_key_create(user=owner, name="all", scopes=list(ALL_SCOPES))
     server = ThreadingHTTPServer(("127.0.0.1", 0), EchoingRefusal)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         services.subscription_create(
             url=f"http://127.0.0.1:{server.server_address[1]}/hooks",
