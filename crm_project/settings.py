@@ -400,6 +400,11 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Health and metrics (crm_project/operations). /healthz, /readyz and /metrics answer a proxy's
+# or an orchestrator's plain-HTTP probe on loopback too: the SSL redirect skips them (a probe
+# still needs a Host in ALLOWED_HOSTS; 127.0.0.1 is in the default list).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
 # Content-Security-Policy (django-csp): scripts and styles only from our own origin, none
 # inline, so a stored script that slipped past escaping would still not run. Templates keep
 # no inline <script>, <style> or style="" (data for scripts goes in data- attributes or
