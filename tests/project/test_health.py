@@ -4,8 +4,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
+from django.urls import reverse
 
-from crm_project.celery import app as celery_app
 from crm_project.operations import health
 from tests.factories import ContactFactory
 from tests.project.web_server import CLOSED_PORT_REDIS
@@ -19,19 +19,6 @@ CHECKS = ["database", "migrations", "broker", "cache", "encryption_keys"]
 def migrations_not_yet_known(monkeypatch):
     """Each test asks the database again (a process keeps "all applied" once it saw it)."""
     monkeypatch.setattr(health, "_all_migrations_applied", False)
-
-
-@pytest.fixture
-def broker_at(settings):
-    """Point the broker somewhere else for one test (Celery keeps its own copy of the URL)."""
-    saved = celery_app.conf.broker_url
-
-    def point(url: str) -> None:
-        settings.CELERY_BROKER_URL = url
-        celery_app.conf.broker_url = url
-
-    yield point
-    celery_app.conf.broker_url = saved
 
 
 def readyz(client):
@@ -55,7 +42,7 @@ def test_probes_answer_plain_http_under_the_ssl_redirect_while_pages_are_redirec
 
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
-    assert client.get("/login/").status_code == 301
+    assert client.get(reverse("web:login")).status_code == 301
 
 
 def test_probes_need_no_log_in_nor_api_key_and_are_not_rate_limited(client, settings):
@@ -78,8 +65,8 @@ def test_readyz_is_200_naming_every_check_when_all_is_well(client):
     assert {check["status"] for check in body["checks"].values()} == {"ok"}
 
 
-def test_readyz_is_503_naming_the_broker_when_it_refuses_connections(client, broker_at):
-    broker_at(CLOSED_PORT_REDIS)
+def test_readyz_is_503_naming_the_broker_when_it_refuses_connections(client, point_broker_at):
+    point_broker_at(CLOSED_PORT_REDIS)
 
     response, body = readyz(client)
 
@@ -90,8 +77,8 @@ def test_readyz_is_503_naming_the_broker_when_it_refuses_connections(client, bro
     assert body["checks"]["database"]["status"] == "ok"
 
 
-def test_readyz_never_shows_the_broker_url_or_its_password(client, broker_at):
-    broker_at("redis://:s3cret-password@127.0.0.1:1/9")
+def test_readyz_never_shows_the_broker_url_or_its_password(client, point_broker_at):
+    point_broker_at("redis://:s3cret-password@127.0.0.1:1/9")
 
     response, _ = readyz(client)
 
