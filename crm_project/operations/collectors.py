@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from amqp.exceptions import ChannelError
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -38,9 +39,14 @@ class CrmStateCollector(Collector):
             for queue, depth in depths.items():
                 gauge.add_metric([queue], depth)
             yield gauge
-        yield from _imports()
-        yield from _webhooks()
-        yield from _change_feed()
+        try:
+            # listed first: a database error mid-way must not leave half a scrape behind
+            state = [*_imports(), *_webhooks(), *_change_feed()]
+        except DatabaseError as error:
+            # the request metrics are still served; the gap in these series shows the outage
+            logger.warning("Database metrics not collected (%s).", type(error).__name__)
+            return
+        yield from state
 
 
 def queue_names() -> list[str]:

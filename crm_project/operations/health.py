@@ -169,7 +169,8 @@ def broker() -> None:
 
 def _check_broker_folders() -> None:
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
-    folders = {options.get(key) for key in ("data_folder_in", "data_folder_out")} - {None}
+    keys = ("data_folder_in", "data_folder_out", "control_folder")
+    folders = {options.get(key) for key in keys} - {None}
     for folder in sorted(folders):
         try:
             with tempfile.TemporaryFile(dir=folder):

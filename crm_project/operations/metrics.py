@@ -10,6 +10,8 @@ import os
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
+from crm_project.operations.collectors import CrmStateCollector
+
 # Labels with few values only: a label per path or per client would grow without bound.
 DOORS = ("rest", "soap", "admin", "web", "ops")
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -53,8 +55,6 @@ def multiprocess_dir() -> str | None:
 def exposition() -> bytes:
     """The Prometheus text of every metric: the request metrics (all processes' under
     multiprocess mode) and what ``collectors`` reads from the database and broker now."""
-    from crm_project.operations.collectors import CrmStateCollector
-
     registry = CollectorRegistry(auto_describe=False)
     if multiprocess_dir():
         multiprocess.MultiProcessCollector(registry)

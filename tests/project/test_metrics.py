@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import requests
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
@@ -265,3 +266,13 @@ def test_under_gunicorn_a_scrape_adds_up_the_requests_of_every_worker(tmp_path):
 
 def probe(url: str, path: str) -> int:
     return requests.get(f"{url}/{path}", timeout=30).status_code
+
+
+def test_with_the_database_down_a_scrape_still_serves_the_request_metrics(client, token):
+    with connection.cursor() as cursor:  # as if every query failed from here on
+        cursor.execute("ALTER TABLE integrations_importjob RENAME TO integrations_importjob_gone")
+
+    samples = scrape(client)
+
+    assert ("crm_import_rows_per_second", ()) not in samples
+    assert any(name == "crm_http_requests_total" for name, _ in samples)
