@@ -220,3 +220,7 @@ def encryption_keys() -> None:
         raise CheckFailed(
             _("Stored personal data cannot be decrypted with FIELD_ENCRYPTION_KEYS.")
         ) from None
+    except DatabaseError as error:
+        raise CheckFailed(
+            _("The database does not answer (%(error)s).") % {"error": _class(error)}
+        ) from None

@@ -2,7 +2,7 @@
 
 import pytest
 from cryptography.fernet import Fernet
-from django.db import connection
+from django.db import connection, connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.urls import reverse
 
@@ -185,3 +185,26 @@ def test_a_check_that_raises_unexpectedly_fails_naming_only_the_error_class(clie
 def test_check_names_are_unique():
     with pytest.raises(ValueError):
         health.readiness_check("database")(lambda: None)
+
+
+def test_with_the_database_unreachable_readyz_fails_its_checks_and_healthz_still_answers(client):
+    """A database at a closed port: every check that needs it fails with a reason (no 500)."""
+    alias = connections["default"]
+    saved = alias.settings_dict.copy()
+    alias.close()
+    if alias.vendor == "sqlite":
+        alias.settings_dict["NAME"] = "/nonexistent-folder/db.sqlite3"
+    else:
+        alias.settings_dict.update(HOST="127.0.0.1", PORT="1")
+    try:
+        live = client.get("/healthz")
+        response, body = readyz(client)
+    finally:
+        alias.close()
+        alias.settings_dict.update(saved)
+
+    assert live.status_code == 200
+    assert response.status_code == 503
+    for name in ("database", "migrations", "encryption_keys"):
+        assert body["checks"][name]["status"] == "failed", name
+    assert "Unexpected" not in response.content.decode()
