@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: counts and times every response, redirects and refusals included (/metrics).
+    "crm_project.operations.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Every response, errors included, carries the Content-Security-Policy (settings below).
     "crm_project.csp.CSPMiddleware",
@@ -399,6 +401,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Health and metrics (crm_project/operations). /healthz, /readyz and /metrics answer a proxy's
+# or an orchestrator's plain-HTTP probe on loopback too: the SSL redirect skips them (a probe
+# still needs a Host in ALLOWED_HOSTS; 127.0.0.1 is in the default list).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# Bearer token a Prometheus scraper presents to /metrics; empty: /metrics answers 404.
+# Several gunicorn workers: set PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 # Content-Security-Policy (django-csp): scripts and styles only from our own origin, none
 # inline, so a stored script that slipped past escaping would still not run. Templates keep

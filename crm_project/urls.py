@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from crm_project.api_schema import SchemaView
+from crm_project.operations.views import healthz, metrics_view, readyz
 from integrations.soap.views import soap_view
 
 # The documentation pages are HTML templates: DRF's OPTIONS description has no template to
@@ -19,6 +20,10 @@ redoc_view = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})
 )
 
 urlpatterns = [
+    # Probes and metrics (crm_project/operations): no log-in, exempt from the SSL redirect.
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("customers.web.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("customers.api.urls")),

@@ -58,6 +58,17 @@ def next_retry_at() -> datetime | None:
     )
 
 
+def oldest_due_at() -> datetime | None:
+    """When the longest-waiting due delivery came due (None when nothing is due): how far
+    sending lags behind (the operations metrics)."""
+    return (
+        _delivering(WebhookDelivery.objects.filter(next_attempt_at__lte=timezone.now()))
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
 def deliver_due_now(*, budget_seconds: float = 20.0) -> tuple[int, bool]:
     """Send due deliveries until none is left or the time budget is spent; returns (attempted,
     whether some are still due)."""

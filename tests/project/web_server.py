@@ -15,13 +15,19 @@ CLOSED_PORT_REDIS = "redis://127.0.0.1:1/9"
 
 
 @contextmanager
-def web_server(log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """One gunicorn worker (so one process holds any per-process state) on a free port;
-    yields its base URL. It shares this process's keys, broker and test database."""
+def web_server(
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    workers: int = 1,
+    threads: int = 2,
+) -> Iterator[str]:
+    """One gunicorn worker by default (so one process holds any per-process state) on a free
+    port; yields its base URL. It shares this process's keys, broker and test database."""
     port = _free_port()
     env = shared_environment({"LOG_LEVEL": "INFO", **(extra_env or {})})
     command = [sys.executable, "-m", "gunicorn", "crm_project.wsgi", "-b", f"127.0.0.1:{port}"]
-    command += ["--workers", "1", "--threads", "2", "--timeout", "60"]
+    command += ["--workers", str(workers), "--threads", str(threads), "--timeout", "60"]
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=log)
         try:
