@@ -82,3 +82,11 @@ def test_a_mistake_fails_at_start_naming_what_is_wrong(url, named):
         default_storage(url)
 
     assert named in str(error.value)
+
+
+def test_an_upload_reads_ahead_two_parts_not_ten():
+    """boto3 buffers a stream it cannot seek one part at a time, ten parts ahead by default:
+    the memory an export's upload takes is parts × part size, whatever the file's size."""
+    transfer = default_storage("s3://crm-files")["OPTIONS"]["transfer_config"]
+
+    assert transfer.max_in_memory_upload_chunks * transfer.multipart_chunksize <= 16 * 1024**2
