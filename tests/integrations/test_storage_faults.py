@@ -2,10 +2,12 @@
 answers at once with a message saying so, and nothing is left half-made: no import job without
 its file, no export "succeeded" without one, no traceback for the user."""
 
+import io
 import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -13,6 +15,7 @@ from customers.models import Contact
 from integrations.exports import services as exports
 from integrations.imports import services as imports
 from integrations.models import ImportJob, JobStatus
+from integrations.services import sync
 from tests.factories import SalesUserFactory
 from tests.integrations.s3_server import S3Server, free_loopback_port
 
@@ -138,3 +141,50 @@ def test_downloading_an_export_while_the_store_is_down_gets_a_503(api, user, set
 
     assert response.status_code == 503, response.content
     assert response.json() == {"code": "storage_unavailable", "message": UNAVAILABLE, "errors": {}}
+
+
+@pytest.mark.usefixtures("unreachable_store")
+def test_the_admin_add_form_says_the_store_is_unreachable_and_keeps_nothing(client: Client):
+    client.force_login(SalesUserFactory())
+    data = {"file": people_csv(), "resource": "contacts", "format": "", "mode": "upsert"}
+    data |= {"match_key": "external_id", "mapping": ""}
+
+    response = client.post(reverse("admin:integrations_importjob_add"), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [UNAVAILABLE]
+    assert ImportJob.objects.count() == 0
+
+
+@pytest.mark.usefixtures("unreachable_store")
+def test_the_import_command_fails_with_the_sentence(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(PEOPLE)
+
+    with pytest.raises(CommandError, match=UNAVAILABLE):
+        call_command("import_data", str(path), "--resource", "contacts", stdout=io.StringIO())
+
+    assert ImportJob.objects.count() == 0
+
+
+@pytest.mark.usefixtures("unreachable_store")
+def test_a_connector_sync_whose_file_cannot_be_stored_fails_with_the_sentence(tmp_path, settings):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "people.csv").write_bytes(PEOPLE)
+    settings.CONNECTOR_FILE_ROOTS = [str(drop)]
+    connection = sync.connection_create(
+        name="Drop",
+        connector="file",
+        config={"folder": str(drop)},
+        resource="contacts",
+        mode="upsert",
+        match_key="external_id",
+        mapping={},
+    )
+
+    run = sync.sync_run(connection.pk)
+
+    assert (run.status, run.error_message) == ("failed", UNAVAILABLE)
+    assert ImportJob.objects.count() == 0
+    assert (drop / "people.csv").exists()  # not set aside: the next run reads it again
