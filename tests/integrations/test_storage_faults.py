@@ -188,3 +188,21 @@ def test_a_connector_sync_whose_file_cannot_be_stored_fails_with_the_sentence(tm
     assert (run.status, run.error_message) == ("failed", UNAVAILABLE)
     assert ImportJob.objects.count() == 0
     assert (drop / "people.csv").exists()  # not set aside: the next run reads it again
+
+
+def test_a_job_row_that_cannot_be_saved_takes_its_stored_file_with_it(s3_server, s3_bucket):
+    never_saved = SalesUserFactory.build()  # a job cannot point at a user with no row
+
+    with pytest.raises(ValueError, match="unsaved related object"):
+        imports.import_create(
+            user=never_saved,
+            file=io.BytesIO(PEOPLE),
+            filename="people.csv",
+            resource="contacts",
+            may_look_up_pii=True,
+            may_create_related=True,
+            enqueue=False,
+        )
+
+    assert ImportJob.objects.count() == 0
+    assert s3_server.keys(s3_bucket) == []
