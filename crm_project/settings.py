@@ -14,7 +14,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from crm_project import dev_secrets
+from crm_project import dev_secrets, storage_url
 from crm_project.env import env_bool, env_groups, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -180,6 +180,14 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 # only, whatever the process umask. Fixed, not configurable: no deployment needs them wider.
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Shared files (issue #18): uploads, export files and error reports go through Django's storage
+# API to STORAGE_URL (crm_project/storage_url.py), so a worker on another machine reads what
+# the web process stored. Empty: MEDIA_ROOT above (owner-only files). s3://BUCKET?endpoint_url=…
+# &region_name=…: an S3-speaking store, credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+STORAGES = {
+    "default": storage_url.default_storage(env_str("STORAGE_URL")),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"

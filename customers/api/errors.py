@@ -20,6 +20,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from crm_project.storage_errors import StorageUnavailable
 from customers.errors import NON_FIELD, django_errors_as_dict
 
 _MESSAGES = {
@@ -57,8 +58,18 @@ def form_limit_error(exc: Exception) -> exceptions.ParseError:
     return exceptions.ParseError(message)
 
 
+class StorageUnavailableError(exceptions.APIException):
+    """503: the file store cannot be reached; nothing was stored, the same request may be
+    sent again later."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = StorageUnavailable.code
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, StorageUnavailable):
+        exc = StorageUnavailableError(StorageUnavailable.user_message())
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=django_errors_as_dict(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

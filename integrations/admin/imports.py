@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from crm_project.storage_errors import StorageUnavailable
 from customers.pii import can_view_pii
 from integrations import selectors
 from integrations.imports import services as imports
@@ -73,6 +74,8 @@ class ImportJobAddForm(forms.ModelForm):
                 dry_run=data["dry_run"],
                 all_or_nothing=data["all_or_nothing"],
             )
+        except StorageUnavailable as error:
+            self.add_error(None, error.user_message())
         except ValidationError as error:
             for name, field_errors in error.message_dict.items():
                 self.add_error(name if name in self.fields else None, field_errors)

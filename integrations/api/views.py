@@ -204,7 +204,7 @@ class ExportJobViewSet(_JobViewSet):
             )
         bom = job.format == FileFormat.CSV and wants_bom(request)
         try:
-            handle = job.file.open("rb")
+            handle = exports.export_file_open(job=job)
         except FileNotFoundError:
             raise exceptions.NotFound("The export's file is no longer stored.") from None
         _skip_unwanted_bom(handle, bom=bom)

@@ -17,9 +17,10 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm_project.storage_errors import StorageUnavailable, storage_failures
 from customers import filters as entity_filters
 from customers import pii, selectors
 from customers.actors import Actor, Door
@@ -30,6 +31,7 @@ from customers.representation.export_stream import contact_export_text
 from integrations.formats import open_writer
 from integrations.formats.csv_cells import Column
 from integrations.formats.writers import BOM, text_sink
+from integrations.imports.services import language_of
 from integrations.models import ExportJob, FileFormat, JobStatus, Resource
 from integrations.queueing import enqueue_on_commit
 from integrations.services.job_heartbeat import Heartbeat, is_alive
@@ -103,7 +105,8 @@ def export_create(
 def export_run(*, job_id: int) -> ExportJob:
     """Write the job's file. Safe to call twice: a finished job, or one a live worker is
     running, is left alone; a job whose worker died (still "running", no heartbeat) starts
-    over, its file being saved only at the end."""
+    over, its file being saved only at the end. A file store that cannot take the file fails
+    the job with a sentence saying so (run it again later as a new export)."""
     job = _claim(job_id)
     if job is None:
         return ExportJob.objects.get(pk=job_id)
@@ -128,9 +131,16 @@ def export_run(*, job_id: int) -> ExportJob:
             handle.seek(0)
             stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
             name = f"{job.resource}-{job.pk}-{stamp}.{job.format}"
-            job.file.save(name, File(handle, name=name), save=False)
+            with storage_failures("storing an export file"):
+                job.file.save(name, File(handle, name=name), save=False)
     except ValidationError as error:  # the filters no longer hold (e.g. the owner was deleted)
         _finish(job, JobStatus.FAILED, error_message=" ".join(error.messages))
+    except StorageUnavailable:
+        with translation.override(language_of(job.created_by_id)):
+            message = _("The export file could not be stored: %(reason)s") % {
+                "reason": StorageUnavailable.user_message()
+            }
+        _finish(job, JobStatus.FAILED, error_message=message)
     except Exception as error:
         _finish(
             job, JobStatus.FAILED, error_message=_("Unexpected error: %(error)s") % {"error": error}
@@ -139,6 +149,13 @@ def export_run(*, job_id: int) -> ExportJob:
     else:
         _finish(job, JobStatus.SUCCEEDED, rows_written=rows, file=job.file.name)
     return ExportJob.objects.get(pk=job.pk)
+
+
+def export_file_open(*, job: ExportJob) -> IO[bytes]:
+    """The job's stored file, for a download: FileNotFoundError once it has been purged,
+    StorageUnavailable when the store cannot be reached."""
+    with storage_failures("reading an export file"):
+        return job.file.open("rb")
 
 
 def _claim(job_id: int) -> ExportJob | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from crm_project.storage_errors import StorageUnavailable, storage_failures
 from customers import pii
 from customers.custom_fields.values import definitions_for, mask
 from customers.models import Company, CustomField
@@ -106,13 +107,14 @@ def _stored_header(job: ImportJob) -> list[str]:
     if job.format != FileFormat.CSV or not job.file or job.file_deleted_at is not None:
         return []
     try:
-        with job.file.open("rb") as handle:
+        with storage_failures("reading an import upload's header"), job.file.open("rb") as handle:
             reader = open_reader(
                 handle, format="csv", encoding=job.encoding or None, delimiter=job.delimiter or None
             )
             with reader:
                 return list(reader.headers or [])
-    except (OSError, FormatError):  # gone, or never readable: the report has our columns only
+    # gone, never readable or out of reach: the report has our columns only
+    except (OSError, FormatError, StorageUnavailable):
         return []
 
 

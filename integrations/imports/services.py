@@ -7,7 +7,7 @@ committed chunk, so nothing is lost or written twice.
 """
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm_project.storage_errors import StorageUnavailable, storage_failures
 from customers import crypto, pii
 from customers.actors import Actor
 from customers.crypto import encrypted_fields_of
@@ -169,7 +170,8 @@ def import_create(
     enqueue: bool = True,
 ) -> ImportJob:
     """Check the file and options up front (size, format, mapping), store the job, and queue
-    it once the transaction commits. Bad input raises ValidationError and stores nothing.
+    it once the transaction commits. Bad input raises ValidationError and stores nothing; so
+    does a file store that cannot be reached, with StorageUnavailable.
 
     Matching by email looks contacts up by personal data: its counts (updated or created, a
     dry run's included) would tell whether each person exists, so it needs `may_look_up_pii`
@@ -223,13 +225,27 @@ def import_create(
         all_or_nothing=all_or_nothing,
         create_related=bool(create_related) and resource != Resource.COMPANIES,
     )
-    job.file.save(filename or f"import.{preview.format}", File(file), save=False)
-    job.save()
+    _store_upload(job, file, filename or f"import.{preview.format}")
     if enqueue:
         from integrations import tasks
 
         enqueue_on_commit(tasks.run_import, job.pk, what=f"import {job.pk}")
     return job
+
+
+def _store_upload(job: ImportJob, file: IO[bytes], filename: str) -> None:
+    """The file first, then the row: a store that cannot be reached raises StorageUnavailable
+    with no job saved, and a row that cannot be saved takes its file with it, so no job ever
+    points at a file that is not there (a worker on another machine would fail on it)."""
+    with storage_failures("storing an import upload"):
+        job.file.save(filename, File(file), save=False)
+    try:
+        job.save()
+    except BaseException:
+        # the row's own error is the one to report; the store's is logged
+        with suppress(StorageUnavailable), storage_failures("removing an unsaved job's upload"):
+            job.file.delete(save=False)
+        raise
 
 
 def import_cancel(*, job: ImportJob) -> ImportJob:
@@ -271,6 +287,12 @@ def import_run(*, job_id: int, on_progress: Progress | None = None) -> ImportJob
                 _run_chunks(job, on_progress, encryptor, actor)
     except FormatError as error:
         _finish(job, JobStatus.FAILED, error_message=str(error))
+    except StorageUnavailable:
+        with translation.override(_language_of(job)):
+            message = _("The uploaded file could not be read: %(reason)s") % {
+                "reason": StorageUnavailable.user_message()
+            }
+        _finish(job, JobStatus.FAILED, error_message=message)
     except Exception as error:
         _finish(
             job, JobStatus.FAILED, error_message=_("Unexpected error: %(error)s") % {"error": error}
@@ -317,8 +339,15 @@ def _claim(job_id: int) -> ImportJob | None:
     return job
 
 
+def import_upload_open(*, job: ImportJob) -> IO[bytes]:
+    """The job's file from the store, wherever the process that took it ran: FileNotFoundError
+    once purged, StorageUnavailable when the store cannot be reached."""
+    with storage_failures("reading an import upload"):
+        return job.file.open("rb")
+
+
 def _records(job: ImportJob) -> Iterator[Any]:
-    handle = job.file.open("rb")
+    handle = import_upload_open(job=job)
     try:
         yield from open_reader(
             handle,
@@ -334,7 +363,7 @@ def _count_records(job: ImportJob) -> int:
     """Records in the file, for progress, counted before anything is written: a file that
     cannot be read as a whole (a CSV quote left open to its end, malformed JSON or XML) fails
     the job here, with nothing imported. CSV rows are parsed but not built."""
-    with job.file.open("rb") as handle:
+    with import_upload_open(job=job) as handle:
         reader = open_reader(
             handle,
             format=job.format or None,

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from crm_project.storage_errors import StorageUnavailable
 from customers import pii, selectors
 from customers.actors import Actor
 from customers.services import companies, contacts, deals
@@ -379,7 +380,7 @@ def sync_run(
                     )
                 run.import_job = job
                 run.save(update_fields=["import_job"])
-    except (ConnectorError, ValidationError) as error:
+    except (ConnectorError, ValidationError, StorageUnavailable) as error:
         return _fail(run, _message(error))
     if run.import_job_id:
         imports.import_run(job_id=run.import_job_id, on_progress=on_progress)
@@ -559,6 +560,8 @@ def _fail(run: SyncRun, message: str) -> SyncRun:
 
 
 def _message(error: Exception) -> str:
+    if isinstance(error, StorageUnavailable):  # its cause is in the log, for the operator
+        return error.user_message()
     if isinstance(error, ValidationError):
         return (
             "; ".join(

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest
 from django.utils.text import get_valid_filename
 
+from crm_project.storage_errors import storage_failures
 from integrations.services.exchange_files import IMPORT_DRAFTS_FOLDER, import_drafts_purge
 
 SESSION_KEY = "crm_import_drafts"
@@ -29,16 +30,18 @@ class Draft:
     format: str
 
     def open(self) -> IO[bytes]:
-        return default_storage.open(self.path, "rb")
+        with storage_failures("reading an import draft"):
+            return default_storage.open(self.path, "rb")
 
 
 def draft_save(*, request: HttpRequest, upload: UploadedFile, resource: str, format: str) -> Draft:
     _purge_abandoned()
     token = secrets.token_urlsafe(16)
     filename = upload.name or "import"
-    stored = default_storage.save(
-        f"{FOLDER}/{token}-{get_valid_filename(filename) or 'import'}", upload
-    )
+    with storage_failures("storing an import draft"):
+        stored = default_storage.save(
+            f"{FOLDER}/{token}-{get_valid_filename(filename) or 'import'}", upload
+        )
     draft = Draft(token=token, path=stored, filename=filename, resource=resource, format=format)
     drafts = dict(request.session.get(SESSION_KEY, {}))
     drafts[token] = asdict(draft)
@@ -50,8 +53,11 @@ def draft_save(*, request: HttpRequest, upload: UploadedFile, resource: str, for
 
 def draft_get(*, request: HttpRequest, token: str) -> Draft:
     stored = request.session.get(SESSION_KEY, {}).get(token)
-    if stored is None or not default_storage.exists(stored["path"]):
+    if stored is None:
         raise Http404("No such upload in this session.")
+    with storage_failures("looking up an import draft"):
+        if not default_storage.exists(stored["path"]):
+            raise Http404("No such upload in this session.")
     return Draft(**stored)
 
 
@@ -64,9 +70,11 @@ def draft_discard(*, request: HttpRequest, draft: Draft) -> None:
 
 def _purge_abandoned() -> None:
     """Drafts of any session left half-way for a day (also purged nightly)."""
-    import_drafts_purge()
+    with storage_failures("purging abandoned import drafts"):
+        import_drafts_purge()
 
 
 def _delete_file(path: str) -> None:
-    if default_storage.exists(path):
-        default_storage.delete(path)
+    with storage_failures("deleting an import draft"):
+        if default_storage.exists(path):
+            default_storage.delete(path)

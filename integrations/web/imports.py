@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from crm_project.storage_errors import StorageUnavailable
 from customers.export_response import CONTENT_TYPES, wants_bom
 from customers.pii import can_view_pii
 from customers.web.common import is_htmx
@@ -53,13 +54,17 @@ def import_new(request: HttpRequest) -> HttpResponse:
             apply_errors(form, error)
         else:
             upload.seek(0)
-            draft = draft_save(
-                request=request,
-                upload=upload,
-                resource=resource,
-                format=form.cleaned_data["format"],
-            )
-            return redirect("web:import-map", draft.token)
+            try:
+                draft = draft_save(
+                    request=request,
+                    upload=upload,
+                    resource=resource,
+                    format=form.cleaned_data["format"],
+                )
+            except StorageUnavailable:
+                form.add_error(None, StorageUnavailable.user_message())
+            else:
+                return redirect("web:import-map", draft.token)
     recent = selectors.import_job_list(user=request.user).filter(created_by=request.user)
     context = {"form": form, "jobs": recent[:RECENT_JOBS]}
     status = 422 if form.is_bound else 200
@@ -70,12 +75,15 @@ def import_new(request: HttpRequest) -> HttpResponse:
 def import_map(request: HttpRequest, token: str) -> HttpResponse:
     """Step 2: the detected format and the first rows, a field for each column (pre-filled
     from the headers), the options; then a dry run or the import, both as a job."""
-    draft = draft_get(request=request, token=token)
     try:
+        draft = draft_get(request=request, token=token)
         with draft.open() as handle:
             preview = imports.import_preview(
                 file=handle, resource=draft.resource, format=draft.format, limit=PREVIEW_ROWS
             )
+    except StorageUnavailable:
+        messages.error(request, StorageUnavailable.user_message())
+        return redirect("web:import-new")
     except ValidationError as error:
         draft_discard(request=request, draft=draft)
         messages.error(request, " ".join(error.messages))
@@ -105,6 +113,8 @@ def import_map(request: HttpRequest, token: str) -> HttpResponse:
                     all_or_nothing=form.cleaned_data["all_or_nothing"],
                     create_related=form.cleaned_data.get("create_related", False),
                 )
+        except StorageUnavailable:
+            form.add_error(None, StorageUnavailable.user_message())
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -195,7 +205,7 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Only a finished dry run can be run for real."))
         return redirect("web:import-detail", dry_run.pk)
     try:
-        with dry_run.file.open("rb") as handle:
+        with imports.import_upload_open(job=dry_run) as handle:
             job = imports.import_create(
                 user=request.user,
                 file=handle,
@@ -211,6 +221,9 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     except FileNotFoundError:
         messages.error(request, _("The uploaded file is no longer stored; upload it again."))
         return redirect("web:import-new")
+    except StorageUnavailable:
+        messages.error(request, StorageUnavailable.user_message())
+        return redirect("web:import-detail", dry_run.pk)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("web:import-detail", dry_run.pk)

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from crm_project.storage_errors import StorageUnavailable
 from integrations.imports import services as imports
 from integrations.management.errors import as_sentence
 from integrations.models import FileFormat, ImportJob, ImportRowError, JobStatus, Resource
@@ -75,6 +76,8 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {file}") from None
         except ValidationError as error:
             raise CommandError(as_sentence(error)) from None
+        except StorageUnavailable as error:
+            raise CommandError(error.user_message()) from error
 
         bar = ProgressBar(self.stderr)
         try:
