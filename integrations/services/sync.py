@@ -334,20 +334,23 @@ def sync_run(
     run_id: int | None = None,
     full: bool = False,
     on_progress: imports.Progress | None = None,
+    message_id: str | None = None,
 ) -> SyncRun | None:
     """Run a connection once: fetch, import, move the cursor. Returns the run, or None when
-    the connection is gone or disabled, another run of it is still going, or `run_id` names a
-    run that is no longer queued (a redelivered message: that run was already taken).
+    the connection is gone or disabled, another run of it is still going, or the message was
+    delivered before: `run_id` names a run that is no longer queued, or a run already carries
+    `message_id` (both: that run was already taken).
 
     `run_id` is a run queued by ``sync_run_queue``; without it (the schedule, the ``sync``
     command) the oldest queued run is taken, else a new one starts. `full` starts from no
-    cursor (every record the source has). `on_progress` follows the import's chunks."""
+    cursor (every record the source has). `on_progress` follows the import's chunks.
+    `message_id`: the task message's id, which a redelivery of the same message repeats."""
     connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
     if connection is None:
         if run_id is not None:
             _fail_queued(run_id, _("The connection was disabled or deleted before the run began."))
         return None
-    run = _start(connection, run_id=run_id, full=full)
+    run = _start(connection, run_id=run_id, full=full, message_id=message_id or "")
     if run is None:
         return None
     try:
@@ -428,7 +431,9 @@ def sync_run_queue(connection: Connection) -> SyncRun:
     return run
 
 
-def _start(connection: Connection, *, run_id: int | None, full: bool) -> SyncRun | None:
+def _start(
+    connection: Connection, *, run_id: int | None, full: bool, message_id: str
+) -> SyncRun | None:
     """The run to go on with (the queued one, or a new one), after settling a previous one
     that a crash left open."""
     with transaction.atomic():
@@ -443,7 +448,11 @@ def _start(connection: Connection, *, run_id: int | None, full: bool) -> SyncRun
         if run is None:
             if run_id is not None:
                 return None  # already taken by an earlier delivery of the same message
-            return SyncRun.objects.create(connection=connection, cursor_before=cursor)
+            if message_id and connection.runs.filter(message_id=message_id).exists():
+                return None  # likewise, for a message of the schedule
+            return SyncRun.objects.create(
+                connection=connection, cursor_before=cursor, message_id=message_id
+            )
         run.status, run.started_at, run.cursor_before = Status.RUNNING, timezone.now(), cursor
         run.save(update_fields=["status", "started_at", "cursor_before"])
         return run
