@@ -44,6 +44,7 @@ class LeasedDatabaseScheduler(DatabaseScheduler):
         self._holding = False
         self._renewed_at = float("-inf")  # time.monotonic() when the last renewal started
         self._told_standing_by = False
+        self._database_failing = False
         super().__init__(*args, **kwargs)
         # Write each send's last_run_at at once, not every 3 minutes: a successor reads them.
         self.sync_every_tasks = 1
@@ -71,15 +72,22 @@ class LeasedDatabaseScheduler(DatabaseScheduler):
             return True
         try:
             held = lease_hold(name=LEASE_NAME, holder=self.holder, seconds=self.lease_seconds)
+            self._database_failing = False
         except DatabaseError as error:
             # Not knowing whether we still hold it, we send nothing until we know.
-            logger.warning("beat: could not renew the scheduler lease: %s", error)
+            if not self._database_failing:  # once per outage, not once per tick
+                logger.warning("beat: could not reach the scheduler lease: %s", error)
+            self._database_failing = True
             held = False
+        if held and not self._holding:
+            try:
+                self._read_schedule_again()
+            except DatabaseError as error:  # send nothing from a schedule we could not read
+                logger.warning("beat: could not read the schedule: %s", error)
+                return False
+            logger.info("beat: %s holds the scheduler lease and sends due tasks.", self.holder)
         if held:
             self._renewed_at = started
-            if not self._holding:
-                logger.info("beat: %s holds the scheduler lease and sends due tasks.", self.holder)
-                self._read_schedule_again()
         elif self._holding:
             logger.warning(
                 "beat: %s lost the scheduler lease (held by %s now); standing by.",
@@ -99,12 +107,15 @@ class LeasedDatabaseScheduler(DatabaseScheduler):
     def _read_schedule_again(self) -> None:
         """What was sent while another beat held the lease is in the database, not here.
 
-        DatabaseScheduler's own switches: the next read of ``schedule`` fetches every entry,
-        and the next ``tick()`` builds its heap from them. (A heap of None would be rebuilt
-        without consuming the invalidation flag, and the tick after would build it again
-        from entries that do not know what was just sent: every due task twice.)"""
-        self._initial_read = True
-        self._heap = []
+        Reads it as DatabaseScheduler does when the schedule changed, noting the change it
+        read so that the next look does not take it for a new one: that would rebuild the
+        heap a second time, from entries that do not know what the first heap just sent (every
+        due task twice)."""
+        self.sync()
+        self._last_timestamp = self.Changes.last_change()
+        self._schedule = self.all_as_schedule()
+        self._initial_read = False
+        self._heap = []  # tick() builds it again from the schedule just read
         self._heap_invalidated = True
 
     def _other_holder(self) -> str:

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from django.db.models.functions import Now
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
+from crm_project.celery import app as celery_app
+from integrations.scheduler.beat import LeasedDatabaseScheduler
 from integrations.scheduler.lease import lease_hold, lease_holder, lease_release
 from integrations.scheduler.models import SchedulerLease
 from tests.workers import (
@@ -162,3 +165,110 @@ def test_of_two_beats_only_one_sends_and_the_other_takes_over_once_it_is_killed(
     stamps = sweep_sent_at(first_log, second_log)
     gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:], strict=False)]
     assert min(gaps) > timedelta(seconds=0.5), stamps
+
+
+class Beats:
+    """Two schedulers in this process, as two `celery beat`s would run them, sending to
+    private queues; `sent()` counts what reached the broker."""
+
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+        self.first = LeasedDatabaseScheduler(app=celery_app)
+        self.second = LeasedDatabaseScheduler(app=celery_app)
+
+    def sent(self) -> int:
+        return sum(messages_waiting(name) for name in private_queue_names(self.queue))
+
+    def close(self) -> None:
+        for scheduler in (self.first, self.second):
+            scheduler.close()
+
+
+def make_the_sweep_due() -> None:
+    PeriodicTask.objects.filter(name="sweep-queued-jobs").update(
+        last_run_at=timezone.now() - timedelta(hours=1)
+    )
+
+
+@pytest.fixture
+def beats():
+    with private_queues() as queue:
+        running = Beats(queue)
+        make_the_sweep_due()
+        try:
+            yield running
+        finally:
+            running.close()
+            purge_private_queues(queue)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_scheduler_sends_what_is_due_and_the_second_sends_nothing(beats):
+    assert beats.first.tick() == 0  # sent one, and looks again at once
+    beats.first.tick()
+
+    assert beats.second.tick() == beats.second.lease_seconds / 3
+    assert beats.sent() == 1
+    assert lease_holder(name=LEASE) == beats.first.holder
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_holder_never_sleeps_past_a_third_of_its_lease():
+    scheduler = LeasedDatabaseScheduler(app=celery_app, max_interval=300)
+    try:
+        with private_queues():
+            assert scheduler.tick() <= scheduler.lease_seconds / 3
+    finally:
+        scheduler.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_successor_does_not_send_again_what_the_holder_sent(beats):
+    beats.first.tick()
+    expire()
+
+    beats.second.tick()
+    beats.second.tick()
+
+    assert lease_holder(name=LEASE) == beats.second.holder
+    assert beats.sent() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_successor_sends_what_fell_due_since_once(beats):
+    beats.first.tick()
+    expire()
+    make_the_sweep_due()
+
+    for _ in range(3):
+        beats.second.tick()
+
+    assert beats.sent() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_holder_that_lost_its_lease_stops_sending_and_says_so_once(beats, caplog):
+    beats.first.tick()
+    expire()
+    beats.second.tick()
+    make_the_sweep_due()
+    beats.first._renewed_at = float("-inf")  # its next tick renews
+
+    with caplog.at_level("INFO", logger="integrations.scheduler.beat"):
+        beats.first.tick()
+        beats.first.tick()
+
+    assert beats.sent() == 1
+    lost = [record for record in caplog.records if "lost the scheduler lease" in record.message]
+    assert len(lost) == 1 and beats.second.holder in lost[0].message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_clean_stop_hands_the_lease_over_at_once(beats):
+    beats.first.tick()
+
+    beats.first.close()
+
+    assert lease_holder(name=LEASE) is None
+    beats.second.tick()
+    assert lease_holder(name=LEASE) == beats.second.holder
