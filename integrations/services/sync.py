@@ -443,18 +443,19 @@ def _start(
             return None  # a queued run stays queued for the next attempt
         connection.refresh_from_db(fields=["cursor"])  # settling a run may have moved it
         cursor = "" if full else connection.cursor
+        if message_id and connection.runs.filter(message_id=message_id).exists():
+            return None  # an earlier delivery of the same message made or took its run
         queued = connection.runs.filter(status=Status.QUEUED)
         run = (queued.filter(pk=run_id) if run_id else queued.order_by("started_at", "id")).first()
         if run is None:
             if run_id is not None:
                 return None  # already taken by an earlier delivery of the same message
-            if message_id and connection.runs.filter(message_id=message_id).exists():
-                return None  # likewise, for a message of the schedule
             return SyncRun.objects.create(
                 connection=connection, cursor_before=cursor, message_id=message_id
             )
         run.status, run.started_at, run.cursor_before = Status.RUNNING, timezone.now(), cursor
-        run.save(update_fields=["status", "started_at", "cursor_before"])
+        run.message_id = message_id
+        run.save(update_fields=["status", "started_at", "cursor_before", "message_id"])
         return run
 
 
