@@ -154,8 +154,9 @@ def test_of_two_beats_only_one_sends_and_the_other_takes_over_once_it_is_killed(
         finally:
             purge_private_queues(queue)
 
-    # Within the lease and one check after it (a third of a lease), plus start-up slack.
-    assert took_over_after < LEASE_SECONDS + LEASE_SECONDS / 3 + 2, took_over_after
+    # The lease runs out at most LEASE_SECONDS after the kill and the standby looks every
+    # third of it; the rest is slack for a busy machine (reading the schedule, the log).
+    assert took_over_after < LEASE_SECONDS + LEASE_SECONDS / 3 + 3, took_over_after
     assert "holds the scheduler lease" in second_log.read_text()
     # Every send reached the broker once: no beat sent twice, none sent without logging.
     # (SIGKILL may fall between the first's last log line and its publish.)
