@@ -13,8 +13,9 @@ import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
-from crm_project import dev_secrets, storage_url
+from crm_project import dev_secrets, queues, storage_url
 from crm_project.env import env_bool, env_groups, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -247,13 +248,30 @@ CELERY_TASK_IGNORE_RESULT = True  # jobs record their outcome in the database, n
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message to be redelivered
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "crm")
+# Queues: crm (the default), imports, exports, syncs and webhooks; which task goes where, and
+# why, is in crm_project/queues.py. A worker started without -Q consumes all five. The prefix
+# keeps deployments (or test runs) that share one broker apart: each names its own queues.
+CELERY_QUEUE_PREFIX = env_str("CELERY_QUEUE_PREFIX", "")
+CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUE_PREFIX + queues.DEFAULT_QUEUE
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in queues.queue_names(CELERY_QUEUE_PREFIX)
+]
+CELERY_TASK_ROUTES = queues.task_routes(CELERY_QUEUE_PREFIX)
 # Under beat, jobs still "queued" (their publish failed: the broker was down) are published
 # again this often; a worker publishes them all as it starts.
 JOB_SWEEP_INTERVAL_SECONDS = env_int("JOB_SWEEP_INTERVAL_SECONDS", 60)
 # celery beat keeps schedules in the database (django-celery-beat: connection syncs are edited
 # in the admin and on the integrations page); these fixed ones are synced into it at start.
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One beat sends at a time, however many are started: each holds a lease in the database while
+# it sends and renews it every third of BEAT_LEASE_SECONDS; a standby takes over once the
+# holder's lease expires (at once when the holder stopped cleanly). Long enough that a tick
+# slowed by the database or a broker reconnect is not taken for a dead beat; short enough that a
+# successor misses at most one run of the 30-second webhook sweep.
+CELERY_BEAT_SCHEDULER = "integrations.scheduler.beat:LeasedDatabaseScheduler"
+BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 30)
+if BEAT_LEASE_SECONDS < 3:
+    raise ImproperlyConfigured(f"BEAT_LEASE_SECONDS must be 3 or more, got {BEAT_LEASE_SECONDS}.")
 CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 30.0},
     # A job whose worker died while others live on is resumed without waiting for a restart.

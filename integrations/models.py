@@ -296,6 +296,7 @@ class ExportJob(models.Model):
 
 # Models that live beside the code that uses them, registered with this app from here.
 from integrations.connectors.models import Connection, SyncRun  # noqa: E402, F401
+from integrations.scheduler.models import SchedulerLease  # noqa: E402, F401
 from integrations.webhooks.models import (  # noqa: E402, F401
     RelayCursor,
     WebhookAttempt,

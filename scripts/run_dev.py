@@ -31,11 +31,13 @@ def commands() -> dict[str, list[str]]:
     celery_prefix = [str(celery)] if celery.exists() else [sys.executable, "-m", "celery"]
     return {
         "web server": [sys.executable, "manage.py", "runserver", address()],
+        # Without -Q a worker consumes every queue of the settings (crm_project/queues.py).
         "Celery worker": [
             *celery_prefix,
             *("-A", "crm_project", "worker", "-l", "info", "--concurrency", "1"),
         ],
-        # Schedules (connection syncs, the webhook sweep) from the database scheduler.
+        # Schedules (connection syncs, the webhook sweep) from the database scheduler; a second
+        # beat started by mistake stands by (integrations/scheduler/beat.py).
         "celery beat": [
             *celery_prefix,
             *("-A", "crm_project", "beat", "-l", "info"),

@@ -12,6 +12,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from crm_project import queues
+from crm_project.celery import app as celery_app
+
 BASE_DIR = Path(__file__).resolve().parents[1]
 READY_TIMEOUT_SECONDS = 60
 
@@ -26,34 +29,70 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def celery_worker(
-    log_path: Path, *, queue: str | None = None, extra_env: dict[str, str] | None = None
-) -> Iterator[str]:
-    """Run `celery worker` on a fresh queue (so no other worker can take our tasks); yields the
-    queue name. The worker shares this process's keys, broker and test database."""
-    queue = queue or f"test-{uuid.uuid4().hex[:12]}"
-    env = _environment(queue, extra_env)
-    command = [sys.executable, "-m", "celery", "-A", "crm_project", "worker"]
-    command += ["-Q", queue, "--pool", "solo", "--without-heartbeat", "--without-gossip"]
-    command += ["--without-mingle", "-l", "info"]
-    with _process(command, env, log_path, ready_marker=" ready.") as worker:
-        celery_worker.last_pid = worker.pid
-        yield queue
+def private_queues(queue: str | None = None) -> Iterator[str]:
+    """Until the block ends, what this process publishes goes to queues of its own: every queue
+    of the settings (crm_project/queues.py) under a fresh prefix, routes included, so no other
+    test's worker takes it and leftovers of other tests never reach ours. Yields the default
+    queue's name, which stands for the whole set: pass it as `queue` to `celery_worker`,
+    `celery_beat` or another `private_queues`, or to `apply_async(queue=...)`."""
+    prefix = _prefix_of(queue) if queue else f"test-{uuid.uuid4().hex[:12]}-"
+    saved = {key: celery_app.conf[key] for key in ("task_default_queue", "task_routes")}
+    celery_app.conf.update(
+        task_default_queue=prefix + queues.DEFAULT_QUEUE, task_routes=queues.task_routes(prefix)
+    )
+    try:
+        yield prefix + queues.DEFAULT_QUEUE
+    finally:
+        celery_app.conf.update(saved)
 
 
 @contextmanager
-def celery_beat(log_path: Path, *, queue: str, extra_env: dict[str, str] | None = None):
-    """Run `celery beat` (the database scheduler of the settings) sending to `queue`."""
-    env = _environment(queue, extra_env)
+def celery_worker(
+    log_path: Path, *, queue: str | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run `celery worker` on every queue of a private set (`private_queues`: a fresh one, or
+    that of `queue`), as production workers consume every queue; yields the set's default
+    queue. The worker shares this process's keys, broker and test database, and while it runs
+    this process publishes to its queues."""
+    with private_queues(queue) as queue:
+        prefix = _prefix_of(queue)
+        command = [sys.executable, "-m", "celery", "-A", "crm_project", "worker"]
+        command += ["-Q", ",".join(queues.queue_names(prefix))]
+        command += ["--pool", "solo", "--without-heartbeat", "--without-gossip"]
+        command += ["--without-mingle", "-l", "info"]
+        env = _environment(prefix, extra_env)
+        with _process(command, env, log_path, ready_marker=" ready.") as worker:
+            celery_worker.last_pid = worker.pid
+            yield queue
+
+
+@contextmanager
+def celery_beat(
+    log_path: Path, *, queue: str, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """Run `celery beat` (the database scheduler of the settings) sending to the private set
+    of queues `queue` names; yields the process."""
+    env = _environment(_prefix_of(queue), extra_env)
     schedule_file = log_path.with_suffix(".schedule")
     command = [sys.executable, "-m", "celery", "-A", "crm_project", "beat", "-l", "info"]
     command += ["--schedule", str(schedule_file)]
-    with _process(command, env, log_path, ready_marker="beat: Starting"):
-        yield
+    with _process(command, env, log_path, ready_marker="beat: Starting") as beat:
+        yield beat
 
 
-def _environment(queue: str, extra_env: dict[str, str] | None) -> dict[str, str]:
-    return shared_environment({"CELERY_TASK_DEFAULT_QUEUE": queue, **(extra_env or {})})
+def private_queue_names(queue: str) -> list[str]:
+    """The full names of every queue of the private set `queue` names."""
+    return queues.queue_names(_prefix_of(queue))
+
+
+def _prefix_of(queue: str) -> str:
+    if not queue.endswith(queues.DEFAULT_QUEUE):
+        raise ValueError(f"{queue!r} is not the default queue of a set from private_queues()")
+    return queue.removesuffix(queues.DEFAULT_QUEUE)
+
+
+def _environment(prefix: str, extra_env: dict[str, str] | None) -> dict[str, str]:
+    return shared_environment({"CELERY_QUEUE_PREFIX": prefix, **(extra_env or {})})
 
 
 def shared_environment(extra_env: dict[str, str] | None = None) -> dict[str, str]:
@@ -110,3 +149,24 @@ def wait_for(condition, *, timeout: float = 60, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise TimeoutError("condition not met in time")
+
+
+def messages_waiting(queue: str) -> int:
+    """How many messages wait in the broker's queue `queue` (a full name, prefix included)."""
+    with celery_app.connection_for_write() as broker:
+        try:
+            with broker.channel() as channel:
+                return channel.queue_declare(queue=queue, passive=True).message_count
+        except broker.channel_errors:  # never declared (Redis: nothing in it)
+            return 0
+
+
+def purge_private_queues(queue: str) -> None:
+    """Drop what is left in every queue of the private set `queue` names."""
+    with celery_app.connection_for_write() as broker:
+        for name in private_queue_names(queue):
+            try:
+                with broker.channel() as channel:
+                    channel.queue_purge(name)
+            except broker.channel_errors:  # never declared: nothing was sent to it
+                pass

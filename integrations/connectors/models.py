@@ -117,11 +117,17 @@ class SyncRun(models.Model):
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     fetched_at = models.DateTimeField(_("fetched at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The scheduled task message that started the run: the same message delivered again
+    # (a worker lost before its ack) finds its run made and starts no second one.
+    message_id = models.CharField(_("task message"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("sync run")
         verbose_name_plural = _("sync runs")
         ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["connection", "message_id"], name="syncrun_connection_message"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.connection} at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"

@@ -335,20 +335,23 @@ def sync_run(
     run_id: int | None = None,
     full: bool = False,
     on_progress: imports.Progress | None = None,
+    message_id: str | None = None,
 ) -> SyncRun | None:
     """Run a connection once: fetch, import, move the cursor. Returns the run, or None when
-    the connection is gone or disabled, another run of it is still going, or `run_id` names a
-    run that is no longer queued (a redelivered message: that run was already taken).
+    the connection is gone or disabled, another run of it is still going, or the message was
+    delivered before: `run_id` names a run that is no longer queued, or a run already carries
+    `message_id` (both: that run was already taken).
 
     `run_id` is a run queued by ``sync_run_queue``; without it (the schedule, the ``sync``
     command) the oldest queued run is taken, else a new one starts. `full` starts from no
-    cursor (every record the source has). `on_progress` follows the import's chunks."""
+    cursor (every record the source has). `on_progress` follows the import's chunks.
+    `message_id`: the task message's id, which a redelivery of the same message repeats."""
     connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
     if connection is None:
         if run_id is not None:
             _fail_queued(run_id, _("The connection was disabled or deleted before the run began."))
         return None
-    run = _start(connection, run_id=run_id, full=full)
+    run = _start(connection, run_id=run_id, full=full, message_id=message_id or "")
     if run is None:
         return None
     try:
@@ -429,7 +432,9 @@ def sync_run_queue(connection: Connection) -> SyncRun:
     return run
 
 
-def _start(connection: Connection, *, run_id: int | None, full: bool) -> SyncRun | None:
+def _start(
+    connection: Connection, *, run_id: int | None, full: bool, message_id: str
+) -> SyncRun | None:
     """The run to go on with (the queued one, or a new one), after settling a previous one
     that a crash left open."""
     with transaction.atomic():
@@ -439,14 +444,19 @@ def _start(connection: Connection, *, run_id: int | None, full: bool) -> SyncRun
             return None  # a queued run stays queued for the next attempt
         connection.refresh_from_db(fields=["cursor"])  # settling a run may have moved it
         cursor = "" if full else connection.cursor
+        if message_id and connection.runs.filter(message_id=message_id).exists():
+            return None  # an earlier delivery of the same message made or took its run
         queued = connection.runs.filter(status=Status.QUEUED)
         run = (queued.filter(pk=run_id) if run_id else queued.order_by("started_at", "id")).first()
         if run is None:
             if run_id is not None:
                 return None  # already taken by an earlier delivery of the same message
-            return SyncRun.objects.create(connection=connection, cursor_before=cursor)
+            return SyncRun.objects.create(
+                connection=connection, cursor_before=cursor, message_id=message_id
+            )
         run.status, run.started_at, run.cursor_before = Status.RUNNING, timezone.now(), cursor
-        run.save(update_fields=["status", "started_at", "cursor_before"])
+        run.message_id = message_id
+        run.save(update_fields=["status", "started_at", "cursor_before", "message_id"])
         return run
 
 

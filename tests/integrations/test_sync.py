@@ -277,3 +277,35 @@ def test_records_a_connector_gets_wrong_are_reported_and_the_rest_imported(setti
     assert (run.status, run.created, run.failed) == ("partially_succeeded", 1, 2)
     assert [error["record"] for error in run.source_errors] == [2, 3]
     assert list(Contact.objects.values_list("external_id", flat=True)) == ["A-1"]
+
+
+def test_a_scheduled_message_delivered_again_starts_no_second_run_and_the_next_one_does(
+    tmp_path, settings
+):
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
+    (tmp_path / "people.csv").write_text("external_id,first_name\nF-1,Ann\n", encoding="utf-8")
+    connection = make_connection("", connector="file", config={"folder": str(tmp_path)}, mapping={})
+
+    first = sync.sync_run(connection.pk, message_id="beat-tick-1")
+    again = sync.sync_run(connection.pk, message_id="beat-tick-1")
+    next_tick = sync.sync_run(connection.pk, message_id="beat-tick-2")
+
+    assert (first.status, first.created) == ("succeeded", 1)
+    assert again is None
+    assert next_tick is not None and next_tick.pk != first.pk
+    assert connection.runs.count() == 2
+
+
+def test_a_scheduled_message_that_took_a_queued_run_starts_nothing_when_delivered_again(
+    tmp_path, settings
+):
+    settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
+    (tmp_path / "people.csv").write_text("external_id,first_name\nF-1,Ann\n", encoding="utf-8")
+    connection = make_connection("", connector="file", config={"folder": str(tmp_path)}, mapping={})
+    queued = SyncRun.objects.create(connection=connection, status=SyncRun.Status.QUEUED)
+
+    taken = sync.sync_run(connection.pk, message_id="beat-tick-1")
+    again = sync.sync_run(connection.pk, message_id="beat-tick-1")
+
+    assert taken.pk == queued.pk and again is None
+    assert connection.runs.count() == 1

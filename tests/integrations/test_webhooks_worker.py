@@ -14,6 +14,7 @@ import textwrap
 import pytest
 from django.conf import settings
 
+from crm_project import queues
 from customers.models import ChangeEvent
 from tests import workers
 from tests.integrations.test_webhooks import Receiver
@@ -43,7 +44,7 @@ def write_contacts_in_another_process(count: int, *, broker: str, queue: str) ->
         "DJANGO_SETTINGS_MODULE": "crm_project.settings",
         "DATABASE_URL": workers.test_database_url(),
         "CELERY_BROKER_URL": broker,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_QUEUE_PREFIX": queue.removesuffix(queues.DEFAULT_QUEUE),
         "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY,
         "SECRET_KEY": settings.SECRET_KEY,

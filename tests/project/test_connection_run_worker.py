@@ -6,22 +6,19 @@ Runs on the embedded default (filesystem broker, SQLite) in `make test` and on R
 PostgreSQL in `make test-integration`.
 """
 
-import uuid
-
 import pytest
 
-from crm_project.celery import app as celery_app
 from customers.models import Contact
 from integrations.models import SyncRun
 from integrations.scopes import ALL_SCOPES
 from tests.api.conftest import client_with_key
 from tests.factories import ManagerFactory
-from tests.workers import celery_worker, wait_for
+from tests.workers import celery_worker, private_queues, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def test_a_run_asked_for_over_rest_is_the_run_the_worker_does(tmp_path, settings, monkeypatch):
+def test_a_run_asked_for_over_rest_is_the_run_the_worker_does(tmp_path, settings):
     settings.CONNECTOR_FILE_ROOTS = [str(tmp_path)]
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -36,16 +33,14 @@ def test_a_run_asked_for_over_rest_is_the_run_the_worker_does(tmp_path, settings
         format="json",
     )
     assert created.status_code == 201, created.content
-    queue = f"test-{uuid.uuid4().hex[:12]}"  # a queue no other worker reads
-    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    with private_queues() as queue:  # queues no other worker reads
+        queued = partner.post(f"/api/v1/connections/{created.json()['id']}/run/")
+        assert (queued.status_code, queued.json()["status"]) == (202, "queued")
+        run_id = queued.json()["id"]
 
-    queued = partner.post(f"/api/v1/connections/{created.json()['id']}/run/")
-    assert (queued.status_code, queued.json()["status"]) == (202, "queued")
-    run_id = queued.json()["id"]
-
-    worker_env = {"CONNECTOR_FILE_ROOTS": str(tmp_path)}
-    with celery_worker(tmp_path / "worker.log", queue=queue, extra_env=worker_env):
-        wait_for(lambda: SyncRun.objects.get(pk=run_id).is_finished, timeout=90)
+        worker_env = {"CONNECTOR_FILE_ROOTS": str(tmp_path)}
+        with celery_worker(tmp_path / "worker.log", queue=queue, extra_env=worker_env):
+            wait_for(lambda: SyncRun.objects.get(pk=run_id).is_finished, timeout=90)
 
     run = partner.get(f"/api/v1/sync-runs/{run_id}/").json()
     assert (run["status"], run["fetched"], run["created"]) == ("succeeded", 50, 50)

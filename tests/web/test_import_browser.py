@@ -1,19 +1,16 @@
 """In a real browser: upload a CSV, map it, import it, and watch the job page's progress bar
 reach 100% as a real Celery worker runs the job (htmx polling, no page reload)."""
 
-import uuid
-
 import pytest
 from django.urls import reverse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from crm_project.celery import app as celery_app
 from customers.models import Contact
 from integrations.models import ImportJob, JobStatus
 from tests.factories import SalesUserFactory
 from tests.web.browser import chromium, log_in, require_chromium, screenshot
-from tests.workers import celery_worker
+from tests.workers import celery_worker, private_queues
 
 pytestmark = pytest.mark.slow
 
@@ -21,20 +18,15 @@ ROWS = 2_000
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_import_runs_on_the_worker_and_the_page_follows_it_to_100_percent(
-    live_server, tmp_path, monkeypatch
-):
+def test_an_import_runs_on_the_worker_and_the_page_follows_it_to_100_percent(live_server, tmp_path):
     require_chromium()
     SalesUserFactory(username="li.na")
     people = tmp_path / "people.csv"
     lines = ["External ID,姓,名,电子邮件"]
     lines += [f"web-{n},张,伟{n},wei{n}@example.cn" for n in range(ROWS)]
     people.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    # The job goes to a queue of its own, which no worker reads until the page is watching.
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
-
-    with chromium() as driver:
+    # The job goes to queues of its own, which no worker reads until the page is watching.
+    with private_queues() as queue, chromium() as driver:
         log_in(driver, live_server.url, "li.na")
         driver.get(live_server.url + reverse("web:import-new"))
         driver.find_element(By.ID, "id_file").send_keys(str(people))
