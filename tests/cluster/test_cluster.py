@@ -34,6 +34,9 @@ DELIVERY_TIMEOUT_SECONDS = 120
 WEBHOOK_EVENTS = ["company.created", "company.updated"]
 KEY_NAMES = ["admin", "feed", "rate", "replay", "rest", "soap", "companies"]
 RATE_LIMIT = 300  # API_KEY_RATE_LIMIT of topology.py, per minute
+# How long after a web node's kill nginx may still send a request down a kept-alive
+# connection to it (it learns of the death on the first failed write per connection).
+KILL_NOTICED_SECONDS = 1.0
 
 
 @dataclass
@@ -266,19 +269,19 @@ def test_import_counts_are_exact_though_its_worker_was_killed(scenario):
 
 
 def test_no_server_error_but_for_requests_in_flight_on_the_killed_node(scenario):
+    """A request the killed node had taken (or that nginx had just written onto a kept-alive
+    connection to it: a POST is then not retried) may fail; nothing else may."""
     (web_kill,) = [kill for kill in scenario.kills if kill.upstream]
-    unexplained = [
-        answer
-        for answer in scenario.recorder.answers
-        if answer.status >= 500 or answer.status == 0
-        if not (
-            web_kill.upstream in answer.upstream and answer.started <= web_kill.at <= answer.ended
+
+    def in_flight_on_killed_node(answer) -> bool:
+        return (
+            web_kill.upstream in answer.upstream
+            and answer.started <= web_kill.at + KILL_NOTICED_SECONDS
+            and answer.ended >= web_kill.at
         )
-        and not (answer.method == "SOAP" and answer.status == 500)  # Faults: checked below
-    ]
-    assert unexplained == []
-    faults = [a for a in scenario.recorder.answers if a.method == "SOAP" and a.status == 500]
-    assert faults == []
+
+    failures = [a for a in scenario.recorder.answers if a.status >= 500 or a.status == 0]
+    assert [answer for answer in failures if not in_flight_on_killed_node(answer)] == []
 
 
 def test_every_webhook_event_reached_the_receiver_signed(scenario):
@@ -295,7 +298,9 @@ def test_every_webhook_event_reached_the_receiver_signed(scenario):
     assert scenario.outside.bad_signatures == 0
 
 
-def test_change_feed_lists_every_event_once_in_order(scenario):
+def test_change_feed_lists_every_event_once(scenario):
+    """Paged to the end, the feed (ordered by transaction, then id) holds every stored event
+    exactly once: no gap, whatever order the transactions committed in."""
     feed = api(scenario.cluster, scenario.keys["feed"])
     ids, after = [], None
     while True:
@@ -312,7 +317,8 @@ def test_change_feed_lists_every_event_once_in_order(scenario):
             max(ids),
         )
     ]
-    assert ids == stored
+    assert len(ids) == len(set(ids)), "an event served twice"
+    assert sorted(ids) == stored, "an event missing from the feed"
     assert len(ids) > IMPORT_ROWS
 
 
