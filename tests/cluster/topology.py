@@ -96,8 +96,19 @@ def web_ready(port: int):
 
 
 class Cluster:
-    def __init__(self, tmp: Path) -> None:
+    """`overrides`: environment values that replace the test's (a benchmark lifts the rate
+    limit); `worker_queues`: one worker per entry, consuming that queue list."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        overrides: dict[str, str] | None = None,
+        worker_queues: tuple[str, ...] = WORKER_QUEUES,
+    ) -> None:
         self.tmp = tmp
+        self.overrides = overrides or {}
+        self.worker_queues = worker_queues
         self.logs = tmp / "logs"
         self.logs.mkdir(parents=True)
         self.processes: list[Process] = []
@@ -150,6 +161,7 @@ class Cluster:
             "PYTHONUNBUFFERED": "1",
             **base,
             **local,
+            **self.overrides,
         }
         if "GUNICORN_BIND" not in (ROOT / "gunicorn.conf.py").read_text():
             # Until gunicorn.conf.py reads GUNICORN_BIND: gunicorn's own variable.
@@ -196,22 +208,24 @@ class Cluster:
             )
             for index, port in enumerate(PORTS.web)
         ]
-        self.workers = [
-            self.add(
-                f"worker-{queues.replace(',', '-')}",
-                exec_start(
-                    read_unit("crm-worker@.service"), self.crm_environment(), instance=queues
-                ),
-                ready=logged(" ready."),
-            )
-            for queues in WORKER_QUEUES
-        ]
+        self.workers: list[Process] = []
+        for queues in self.worker_queues:
+            self.start_worker(queues)
         self.beat = self.add(
             "beat",
             exec_start(read_unit("crm-beat.service"), self.crm_environment()),
             ready=logged("beat: Starting"),
         )
         self.start_nginx()
+
+    def start_worker(self, queues: str) -> Process:
+        worker = self.add(
+            f"worker{len(self.workers) + 1}-{queues.replace(',', '-')}",
+            exec_start(read_unit("crm-worker@.service"), self.crm_environment(), instance=queues),
+            ready=logged(" ready."),
+        )
+        self.workers.append(worker)
+        return worker
 
     def stop(self) -> None:
         for process in reversed(self.processes):
