@@ -21,9 +21,9 @@ from bench.import_bench import csv_bytes
 
 from .load import Recorder, RestCompanies, RestContacts, SoapContacts, start_load
 from .outside import Outside
-from .processes import run
+from .processes import logged, run
 from .topology import BUCKET, PORTS, Cluster
-from .units import ROOT
+from .units import ROOT, exec_start, read_unit
 
 IMPORT_ROWS = 100_000
 ROWS_BEFORE = 1_000  # imported first, so that the large import updates them
@@ -34,6 +34,10 @@ DELIVERY_TIMEOUT_SECONDS = 120
 WEBHOOK_EVENTS = ["company.created", "company.updated"]
 KEY_NAMES = ["admin", "feed", "rate", "replay", "rest", "soap", "companies"]
 RATE_LIMIT = 300  # API_KEY_RATE_LIMIT of topology.py, per minute
+# Beat sends the job sweep every JOB_SWEEP_INTERVAL_SECONDS (5 s in topology.py).
+BEAT_SENDS = "Sending due task"
+BEAT_OVERLAP_SECONDS = 12
+BEAT_TAKEOVER_SECONDS = 90
 # How long after a web node's kill nginx may still send a request down a kept-alive
 # connection to it (it learns of the death on the first failed write per connection).
 KILL_NOTICED_SECONDS = 1.0
@@ -437,3 +441,25 @@ def test_uploaded_import_files_are_stored_in_s3(scenario):
     )
     names = [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
     assert any(re.match(r"imports/", name) for name in names), names
+
+
+@pytest.mark.xfail(strict=False, reason="needs the workers branch (the one-beat lock)")
+def test_a_second_beat_waits_and_takes_over_when_the_first_dies(scenario):
+    """Runs last: it leaves the second beat as the cluster's only one."""
+    cluster = scenario.cluster
+    first = cluster.beat
+    second = cluster.add(
+        "beat-standby",
+        exec_start(read_unit("crm-beat.service"), cluster.crm_environment()),
+        ready=logged("beat: Starting"),
+    )
+    sent_before = first.current_log().count(BEAT_SENDS)
+    time.sleep(BEAT_OVERLAP_SECONDS)
+    assert first.current_log().count(BEAT_SENDS) > sent_before, "the first beat kept sending"
+    assert BEAT_SENDS not in second.current_log(), "two beats sent at once"
+    first.kill()
+    wait_for(
+        lambda: BEAT_SENDS in second.current_log(),
+        timeout=BEAT_TAKEOVER_SECONDS,
+        what="the second beat taking over",
+    )
