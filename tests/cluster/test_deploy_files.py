@@ -3,8 +3,11 @@ built on the machines these tests run on, so compose.yaml and the Dockerfile are
 syntax and for the files they reference; the systemd units and the nginx site are run for real
 by test_cluster.py."""
 
+import os
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -116,3 +119,41 @@ def test_nginx_accepts_an_upload_as_large_as_the_import_limit():
     (size,) = re.findall(r"client_max_body_size\s+(\d+)m;", site)
     environment = read_environment_file(DEPLOY / "crm.env.example")
     assert int(size) * 1024 * 1024 == int(environment["IMPORT_MAX_BYTES"])
+
+
+def installed(name: str) -> str | None:
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+
+
+def test_nginx_accepts_the_site_file_as_shipped(tmp_path):
+    """`nginx -t` on the site file with only its certificate paths replaced (the cluster test
+    runs it with local addresses)."""
+    nginx, openssl = installed("nginx"), installed("openssl")
+    if not (nginx and openssl):
+        message = "needs nginx and openssl (apt-get install nginx openssl)"
+        if os.environ.get("CRM_REQUIRE_INTEGRATION") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+        + ["-nodes", "-days", "1", "-subj", "/CN=crm.example.com"]
+        + ["-keyout", str(key), "-out", str(certificate)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    site = (DEPLOY / "nginx-crm.conf").read_text()
+    site = site.replace("/etc/ssl/crm/fullchain.pem", str(certificate))
+    site = site.replace("/etc/ssl/crm/privkey.pem", str(key))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\n"
+        f"events {{}}\nhttp {{\n{site}\n}}\n"
+    )
+    checked = subprocess.run(
+        [nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr

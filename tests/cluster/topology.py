@@ -335,7 +335,8 @@ class Cluster:
         run(
             [
                 program("openssl"),
-                *("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+                *("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+                *("-nodes", "-days", "1"),
                 *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
                 *("-keyout", str(key), "-out", str(certificate)),
             ]
