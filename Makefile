@@ -16,7 +16,7 @@ CHROMEDRIVER = /usr/bin/chromedriver
 APT_GET = apt-get
 CHROMIUM_INSTALL := apt-get install chromium chromium-driver
 
-.PHONY: run test test-fast test-integration bench lint format install migrate clean browser
+.PHONY: run test test-fast test-integration test-cluster bench lint format install migrate clean browser
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,6 +75,14 @@ test-fast: install
 ## DATABASE_URL=postgres://postgres@127.0.0.1:5432/test CELERY_BROKER_URL=redis://127.0.0.1:6379/15
 test-integration: install
 	CRM_REQUIRE_INTEGRATION=1 $(BIN)/pytest || [ $$? -eq 5 ]
+
+## The production topology on one machine (tests/cluster, marker `cluster`, which the two
+## targets above leave out): PostgreSQL primary + streaming replica, PgBouncer, Redis, an S3
+## server, two gunicorn nodes behind nginx, two Celery workers and beat, all on ports
+## 18600-18699, under load with a web node, a worker and beat killed. Installs nginx, PgBouncer,
+## PostgreSQL and Redis from Debian's packages when missing (as root). About 4 minutes.
+test-cluster: install
+	$(BIN)/pytest tests/cluster -m cluster -p no:randomly
 
 ## Benchmarks (each beside a naive baseline): REST list and export, bulk import, SOAP vs REST.
 bench: install
