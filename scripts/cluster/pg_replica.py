@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+BIN = Path("/usr/lib/postgresql/15/bin")
 OS_USER = "postgres"
 DATABASE = "crm"
 PRIMARY_PORT, REPLICA_PORT, PGBOUNCER_PORT = 18501, 18502, 18503
