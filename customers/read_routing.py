@@ -14,7 +14,9 @@ Three rules keep a replica from showing anyone the past:
   (the verdict is kept ``HEALTH_CACHE_SECONDS`` per process, not asked per request); a query
   that fails on a replica runs again, once, on the primary;
 - the change feed reads a replica only once it holds every event the primary has
-  (``change_feed_database``), so a reader never sees a gap and its cursor never goes back.
+  (``change_feed_database``), so a reader never sees a gap and its cursor never goes back;
+  a finished job's report, only once the replica shows the job finished
+  (``database_holding``).
 """
 
 import contextlib
@@ -210,6 +212,26 @@ def _close_quietly(alias: str) -> None:
     """A broken connection is dropped; the next use connects afresh."""
     with contextlib.suppress(DatabaseError):
         connections[alias].close()
+
+
+def database_holding(record: Any, *fields: str) -> str:
+    """A healthy replica that already shows `record` with the same `fields` as this process
+    read it from the primary, else the primary. For rows a job wrote before it finished: a
+    replica that shows the job finished has replayed them all (WAL replays commits in
+    order), so a report of them read there is complete."""
+    if not replicas() or transaction.get_connection(PRIMARY).in_atomic_block:
+        return PRIMARY
+    same = {name: getattr(record, name) for name in fields}
+    for alias in replicas():
+        if not replica_health(alias).ok:
+            continue
+        try:
+            if type(record)._base_manager.using(alias).filter(pk=record.pk, **same).exists():
+                return alias
+        except OperationalError:
+            _mark_down(alias)
+            _close_quietly(alias)
+    return PRIMARY
 
 
 # The change feed.

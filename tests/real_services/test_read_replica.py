@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from customers import read_routing, selectors
 from customers.actors import SYSTEM, Actor, Door
 from customers.services import contacts
+from customers.web import metrics
 from integrations.scopes import ALL_SCOPES
 from integrations.services.api_keys import api_key_create
 from integrations.services.change_feed import read_changes
@@ -185,3 +186,29 @@ def test_the_change_feed_never_reads_a_replica_behind_the_primary(cluster, peopl
 def _position(cursor: str) -> tuple[int, int]:
     txid, event_id = cursor.split("-")
     return int(txid), int(event_id)
+
+
+def test_the_dashboards_counts_come_from_the_replica(cluster, people):
+    (alice, _), (bob, _) = people["alice"], people["bob"]
+    before = sum(count for _, count in metrics.new_contacts_by_week(actor=bob))
+    pause_replay(cluster)
+    new_contact(alice)
+
+    assert sum(count for _, count in metrics.new_contacts_by_week(actor=bob)) == before
+    assert sum(count for _, count in metrics.new_contacts_by_week(actor=alice)) == before + 1
+
+
+def test_a_record_is_read_on_a_replica_only_once_the_replica_shows_it_as_the_primary_does(
+    cluster,
+):
+    external_id = new_contact()
+    wait_for_replay(cluster)
+    pause_replay(cluster)
+    contact = selectors.find_contact_by_external_id(external_id)
+    contacts.contact_update(actor=SYSTEM, contact=contact, data={"last_name": "Changed"})
+    contact.refresh_from_db()
+
+    assert read_routing.database_holding(contact, "updated_at") == "default"
+    resume_replay(cluster)
+    wait_for_replay(cluster)
+    assert read_routing.database_holding(contact, "updated_at") == "replica1"
