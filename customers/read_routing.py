@@ -91,8 +91,10 @@ def routed(queryset: QuerySet, actor: Actor | None) -> QuerySet:
 
 
 def on_database(queryset: QuerySet, alias: str) -> QuerySet:
-    if alias == PRIMARY or queryset.db == alias:
+    if queryset.db == alias:
         return queryset
+    if alias == PRIMARY:
+        return queryset.using(PRIMARY)
     moved = queryset.using(alias)
     moved.__class__ = _with_primary_fallback(type(queryset))
     return moved

@@ -20,6 +20,7 @@ from customers import read_routing, selectors
 from customers.actors import SYSTEM, Actor, Door
 from customers.services import contacts
 from customers.web import metrics
+from integrations.exports.services import export_create, export_run
 from integrations.scopes import ALL_SCOPES
 from integrations.services.api_keys import api_key_create
 from integrations.services.change_feed import read_changes
@@ -212,3 +213,23 @@ def test_a_record_is_read_on_a_replica_only_once_the_replica_shows_it_as_the_pri
     resume_replay(cluster)
     wait_for_replay(cluster)
     assert read_routing.database_holding(contact, "updated_at") == "replica1"
+
+
+def test_an_export_job_holds_what_was_written_before_it_was_asked_for(cluster, people):
+    alice, _ = people["alice"]
+    pause_replay(cluster)
+    written = new_contact()  # by someone else, an instant before the export is asked for
+    job = export_create(
+        user=alice.user,
+        resource="contacts",
+        format="csv",
+        filters={},
+        include_pii=False,
+        enqueue=False,
+    )
+
+    assert read_routing.database_holding(job) == "default"  # the replica has not got the job
+    finished = export_run(job_id=job.pk)
+    with finished.file.open("rb") as handle:
+        assert written.encode() in handle.read()
+    finished.file.delete(save=False)
