@@ -33,6 +33,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connect
 from django.db.models import Max, QuerySet
 
 from customers.actors import Actor
+from customers.models import ChangeEvent
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +109,10 @@ def note_write(*, actor: Actor, **_: Any) -> None:
     actor's reads keep to the primary for ``READ_YOUR_WRITES_SECONDS``. Before the commit
     the primary is the only place the write exists anyway, and a rolled-back write (the
     admin's validation savepoint) marks nothing."""
+    if not replicas():
+        return
     keys = _marker_keys(actor)
-    if keys and replicas():
+    if keys:
         transaction.on_commit(lambda: _mark(keys), using=PRIMARY)
 
 
@@ -247,8 +250,8 @@ def change_feed_database() -> str:
     there: the reader would wait, or with several replicas see time go back and forth. Asking
     both for their newest event id costs two index probes; the feed's own query (its horizon
     and the range scan) then runs on the replica."""
-    from customers.models import ChangeEvent
-
+    if not replicas() or transaction.get_connection(PRIMARY).in_atomic_block:
+        return PRIMARY
     healthy = [alias for alias in replicas() if replica_health(alias).ok]
     if not healthy:
         return PRIMARY
