@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL 15 primary with one streaming replica, and PgBouncer in front of the
+"""A throwaway PostgreSQL primary with one streaming replica, and PgBouncer in front of the
 primary on request: what the read-replica and pooler tests run against, and a way to try
 ``DATABASE_REPLICA_URL`` by hand.
 
@@ -22,7 +22,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-BIN = Path("/usr/lib/postgresql/15/bin")
+# The newest installed server's binaries (Debian 12: PostgreSQL 15).
+BIN = max(
+    (path.parent for path in Path("/usr/lib/postgresql").glob("*/bin/initdb")),
+    key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
+    default=Path("/usr/lib/postgresql/15/bin"),
+)
 OS_USER = "postgres"
 DATABASE = "crm"
 PRIMARY_PORT, REPLICA_PORT, PGBOUNCER_PORT = 18501, 18502, 18503

@@ -25,10 +25,12 @@ Cluster = pg_replica.Cluster
 
 
 def require_binaries() -> None:
-    """The cluster needs PostgreSQL 15's server binaries on this machine."""
+    """The cluster needs PostgreSQL's server binaries on this machine."""
     if (pg_replica.BIN / "initdb").exists():
         return
-    message = f"needs the PostgreSQL 15 server binaries in {pg_replica.BIN}"
+    message = (
+        f"needs the PostgreSQL server binaries (apt-get install postgresql) in {pg_replica.BIN}"
+    )
     if os.environ.get("CRM_REQUIRE_INTEGRATION") == "1":
         pytest.fail(message)
     pytest.skip(message)
