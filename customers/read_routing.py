@@ -41,14 +41,15 @@ PRIMARY = DEFAULT_DB_ALIAS
 HEALTH_CACHE_SECONDS = 3.0
 _MARKER_PREFIX = "crm:wrote-recently:"
 
-# Lag in seconds, or None when the replica is caught up. The replay timestamp alone grows
-# while the primary is idle (nothing to replay), so a replica that streams and has replayed
-# all it received counts as caught up whatever that timestamp says.
-_LAG_SQL = """
+# Whether the replica has replayed everything the primary had written when asked (its WAL
+# position, read first), and how long ago it replayed its last transaction. That timestamp
+# alone grows while the primary is idle (nothing to replay), so a replica that holds all the
+# primary wrote counts as caught up whatever it says; only one that does not is measured by
+# it. No privileges needed (pg_stat_wal_receiver hides its details from a plain role).
+_PRIMARY_POSITION_SQL = "SELECT pg_current_wal_lsn()::text"
+_REPLICA_SQL = """
 SELECT pg_is_in_recovery(),
-       pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn()
-           AND NOT pg_is_wal_replay_paused()
-           AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'),
+       pg_last_wal_replay_lsn() >= %s::pg_lsn,
        EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())
 """
 
@@ -195,11 +196,14 @@ def _mark_down(alias: str) -> None:
 
 def _check(alias: str) -> ReplicaHealth:
     connection = connections[alias]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or connections[PRIMARY].vendor != "postgresql":
         return ReplicaHealth(True, "ok")
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute(_PRIMARY_POSITION_SQL)
+        (primary_position,) = cursor.fetchone()
     try:
         with connection.cursor() as cursor:
-            cursor.execute(_LAG_SQL)
+            cursor.execute(_REPLICA_SQL, [primary_position])
             in_recovery, caught_up, lag = cursor.fetchone()
     except DatabaseError:
         _close_quietly(alias)

@@ -137,6 +137,16 @@ def test_a_replica_lagging_beyond_the_limit_is_skipped(cluster, people, settings
     assert ready and "degraded" in detail
 
 
+def test_an_idle_primary_does_not_make_a_caught_up_replica_look_lagging(cluster, settings):
+    settings.REPLICA_MAX_LAG_SECONDS = 1
+    new_contact()
+    wait_for_replay(cluster)
+    time.sleep(1.5)  # its last replayed transaction is now older than the limit
+    read_routing.forget_replica_health()
+
+    assert read_routing.replica_status() == {"replica1": "ok"}
+
+
 def test_a_stopped_replica_sends_reads_to_the_primary_without_an_error(cluster, people):
     bob, bob_api = people["bob"]
     assert listed_over_rest(bob_api) is not None  # a connection to the replica is open
