@@ -12,7 +12,9 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from django.db import connections, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -243,3 +245,24 @@ def test_an_export_job_holds_what_was_written_before_it_was_asked_for(cluster, p
     with finished.file.open("rb") as handle:
         assert written.encode() in handle.read()
     finished.file.delete(save=False)
+
+
+def test_the_read_your_writes_marker_is_shared_by_every_node_through_redis(
+    cluster, people, settings
+):
+    alice, _ = people["alice"]
+    shared = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,  # this run's own Redis database
+        }
+    }
+    with override_settings(CACHES=shared):
+        new_contact(alice)
+        another_node = RedisCache(settings.CELERY_BROKER_URL, {})
+        try:
+            keys = [f"crm:wrote-recently:user:{alice.user.pk}"]
+            assert another_node.get_many(keys)
+        finally:
+            another_node.delete_many(keys)
+            another_node.close()
