@@ -9,13 +9,13 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from crm_project import dev_secrets, queues, storage_url
+from crm_project.databases import database_from_url, replica_databases
 from crm_project.env import env_bool, env_groups, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -119,11 +119,16 @@ ASGI_APPLICATION = "crm_project.asgi.application"
 # Connections are kept between requests (a new one per request, with SQLite's PRAGMAs or a
 # PostgreSQL backend start, cost more than a small API request itself); a health check before
 # reuse replaces one the server closed. 0 opens one per request again.
+_DATABASE_OPTIONS = {
+    "conn_max_age": env_int("DATABASE_CONN_MAX_AGE", 60),
+    # Off behind a pooler in transaction mode that cannot keep them (PgBouncer before 1.21).
+    "prepared_statements": env_bool("DATABASE_PREPARED_STATEMENTS", default=True),
+    # Off behind any pooler in transaction mode (a cursor WITH HOLD outlives the transaction).
+    "server_side_cursors": env_bool("DATABASE_SERVER_SIDE_CURSORS", default=True),
+}
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+    "default": database_from_url(
+        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}", **_DATABASE_OPTIONS
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -144,17 +149,16 @@ elif DATABASES["default"].get("NAME"):
     # One test database per test process here too, so two runs on one server never drop
     # each other's database.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "DATABASE_PREPARED_STATEMENTS", default=True
-):
-    # Parameters bound by the server and statements a connection runs 5 times prepared: an API
-    # list page cost PostgreSQL 1.2 ms of CPU, mostly planning the same few statements again,
-    # and 0.4 ms prepared (the workers 0.4 ms less too, with no quoting of parameters). Set it
-    # false behind a pooler in transaction mode that cannot keep prepared statements (e.g.
-    # PgBouncer older than 1.21).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"server_side_binding": True, "prepare_threshold": 5}
-    )
+
+# Read replicas (DATABASE_REPLICA_URL, comma-separated): aliases replica1, replica2, … with the
+# primary's options. Only the reads customers/read_routing.py allows go there (list pages,
+# exports, the change feed, reports), never a write or a read that decides one; a replica that
+# is down or lags more than REPLICA_MAX_LAG_SECONDS is skipped, and an actor's reads stay on the
+# primary for READ_YOUR_WRITES_SECONDS after it wrote.
+DATABASES.update(replica_databases(env_list("DATABASE_REPLICA_URL"), **_DATABASE_OPTIONS))
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5)
+READ_YOUR_WRITES_SECONDS = env_int("READ_YOUR_WRITES_SECONDS", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

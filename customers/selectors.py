@@ -1,7 +1,8 @@
 """Read queries for the domain, already shaped for the doors (no N+1 on lists).
 
 Lookups on encrypted email and phone go through their blind indexes: one indexed equality,
-never a decrypt-and-scan.
+never a decrypt-and-scan. A list read with an actor may be served by a read replica
+(``customers.read_routing`` decides); everything else here reads the primary.
 """
 
 from collections.abc import Mapping
@@ -9,7 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from customers import crypto
+from customers import crypto, read_routing
 from customers import filters as entity_filters
 from customers.actors import Actor
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage, Tag
@@ -28,7 +29,8 @@ def contact_list(
     of the same records to narrow instead (the REST list's plain rows).
 
     Every door reads records through these selectors with its actor, so who may see which
-    record (and look records up by personal data) is decided here, once."""
+    record (and look records up by personal data), and whether a replica may answer, is
+    decided here, once."""
     if queryset is None:
         # The company rides along for its id and name: its PII is never decrypted for a list.
         queryset = (
@@ -42,6 +44,10 @@ def contact_list(
 def _narrowed(entity: str, queryset: QuerySet, filters: Filters, actor: Actor | None) -> QuerySet:
     """Filters need an actor: who asks decides what may be looked up. Without filters, no
     actor is the application's own read (a base shape another reader narrows)."""
+    return read_routing.routed(_filtered(entity, queryset, filters, actor), actor)
+
+
+def _filtered(entity: str, queryset: QuerySet, filters: Filters, actor: Actor | None) -> QuerySet:
     if not filters:
         return queryset
     if isinstance(filters, entity_filters.Filters):

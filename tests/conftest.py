@@ -46,6 +46,14 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def reads_on_the_primary(settings):
+    """Read replicas configured for the run (DATABASE_REPLICA_URL) mirror the test database,
+    where a test's own transaction hides its rows from them: tests read the primary, and the
+    tests about replicas (tests/real_services/test_read_replica.py) turn theirs on."""
+    settings.DATABASE_REPLICAS = []
+
+
+@pytest.fixture(autouse=True)
 def default_language():
     """Each test starts in the project's language: a test client request in another language
     leaves that language active in the thread (LocaleMiddleware never resets it), and a service

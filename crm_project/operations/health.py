@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from customers import crypto
+from customers import crypto, read_routing
 from customers.models import Contact
 
 logger = logging.getLogger(__name__)
@@ -224,3 +224,17 @@ def encryption_keys() -> None:
         raise CheckFailed(
             _("The database does not answer (%(error)s).") % {"error": _class(error)}
         ) from None
+
+
+@readiness_check("database_replicas")
+def database_replicas() -> None:
+    """Read replicas (DATABASE_REPLICA_URL) that are down or lag behind: reads they would have
+    served go to the primary (customers/read_routing.py), so the node still serves everything
+    and stays ready, and says which replica it is doing without."""
+    status = read_routing.replica_status()
+    unwell = {alias: state for alias, state in status.items() if state != "ok"}
+    if unwell:
+        raise CheckDegraded(
+            _("Reads use the primary; replicas not used: %(replicas)s.")
+            % {"replicas": ", ".join(f"{alias} ({state})" for alias, state in unwell.items())}
+        )

@@ -14,11 +14,13 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from crm_project.storage_errors import StorageUnavailable
 from customers.errors import NON_FIELD, django_errors_as_dict
@@ -77,6 +79,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent | RequestDataTooBig):
         exc = form_limit_error(exc)
+    elif isinstance(exc, OperationalError):
+        return database_unavailable()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a bug: let Django answer 500 and log it
@@ -91,4 +95,23 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response.data = {"code": code, "message": message, "errors": errors}
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         response.data["retry_after"] = response.headers.get("Retry-After")
+    return response
+
+
+def database_unavailable() -> Response:
+    """The database could not be reached or dropped the connection (a restart, a failover, a
+    pooler going away): a 503 the client may retry, in our shape, not a 500 HTML page. The
+    transaction rolled back with the connection, so nothing was half-written; a write whose
+    commit was acknowledged before the drop did happen, and an Idempotency-Key makes its retry
+    safe."""
+    set_rollback()
+    response = Response(
+        {
+            "code": "database_unavailable",
+            "message": _("The database is unavailable; try again shortly."),
+            "errors": {},
+        },
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+    )
+    response["Retry-After"] = "5"
     return response

@@ -26,16 +26,17 @@ ActivityFilter = filters.ActivityFilterSet
 class SelectorFilterBackend(DjangoFilterBackend):
     """Every filter of the resource's entity (named ones, ``cf_<name>``, ``search``),
     applied by its list selector for the request's actor; a bad value is a 400 naming the
-    parameter. With no filter parameter it adds nothing to the request's work."""
+    parameter. Unfiltered reads go through the selector too: it picks the database (a read
+    replica for a list, unless the actor has just written)."""
 
     def filter_queryset(self, request, queryset, view):
         entity = getattr(view, "filter_entity", None)
         if entity is None:
             return super().filter_queryset(request, queryset, view)
-        if not request.query_params:
-            return queryset
         select = selectors.LISTS[entity]
-        return select(actor=request_actor(request), filters=request.query_params, queryset=queryset)
+        return select(
+            actor=request_actor(request), filters=request.query_params or None, queryset=queryset
+        )
 
 
 class BoundedSearchFilter(drf_filters.SearchFilter):

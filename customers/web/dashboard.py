@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers import selectors
+from customers.actors import Actor
 from customers.web import charts, common, metrics
 from customers.web.templatetags import money
 
@@ -38,15 +39,16 @@ class CurrencyTab:
 
 @common.requires("view_deal")
 def dashboard(request: HttpRequest) -> HttpResponse:
+    actor = Actor.for_request(request)
     pipeline = selectors.default_pipeline()
-    stage_values = metrics.pipeline_value_by_stage(pipeline)
+    stage_values = metrics.pipeline_value_by_stage(pipeline, actor=actor)
     currencies = metrics.currencies_by_weight(stage_values) or [settings.DEFAULT_CURRENCY]
     currency = request.GET.get("currency", "")
     if currency not in currencies:
         currency = currencies[0]
-    months = metrics.won_lost_by_month()
-    weeks = metrics.new_contacts_by_week()
-    team_fallback = metrics.owns_nothing(request.user)
+    months = metrics.won_lost_by_month(actor=actor)
+    weeks = metrics.new_contacts_by_week(actor=actor)
+    team_fallback = metrics.owns_nothing(request.user, actor=actor)
     mine = None if team_fallback else request.user
     context = {
         "pipeline": pipeline,
@@ -59,10 +61,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "weeks": weeks,
         "contacts_chart": _contacts_chart(weeks),
         "team_fallback": team_fallback,
-        "my_deals": list(metrics.open_deals(owner=mine)),
-        "my_activities": list(metrics.activities_due_now(author=mine)),
-        "my_due": metrics.activities_due(author=request.user),
-        "team_due": metrics.activities_due(),
+        "my_deals": list(metrics.open_deals(owner=mine, actor=actor)),
+        "my_activities": list(metrics.activities_due_now(author=mine, actor=actor)),
+        "my_due": metrics.activities_due(author=request.user, actor=actor),
+        "team_due": metrics.activities_due(actor=actor),
         "today": metrics.today(),
     }
     shown_due = context["team_due"] if team_fallback else context["my_due"]

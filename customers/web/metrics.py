@@ -1,4 +1,7 @@
-"""The dashboard's numbers, each one grouped query over indexed columns."""
+"""The dashboard's numbers, each one grouped query over indexed columns.
+
+Each reads for an `actor` (the person looking): a report may come from a read replica
+(``customers.read_routing``), unless that person has just written."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -9,7 +12,13 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
+from customers import read_routing
+from customers.actors import Actor
 from customers.models import Activity, Company, Contact, Deal, Pipeline, Stage
+
+
+def _read(model: type, actor: Actor | None) -> QuerySet:
+    return read_routing.routed(model.objects.all(), actor)
 
 
 def _start_of_day(day: date) -> datetime:
@@ -44,13 +53,20 @@ class StageValue:
         }
 
 
-def pipeline_value_by_stage(pipeline: Pipeline | None) -> list[StageValue]:
+def pipeline_value_by_stage(
+    pipeline: Pipeline | None, *, actor: Actor | None = None
+) -> list[StageValue]:
     """Open deals' value per open stage of the pipeline, per currency."""
     if pipeline is None:
         return []
-    stages = list(pipeline.stages.filter(outcome=Stage.Outcome.OPEN).order_by("position", "id"))
+    stages = list(
+        _read(Stage, actor)
+        .filter(pipeline=pipeline, outcome=Stage.Outcome.OPEN)
+        .order_by("position", "id")
+    )
     rows = (
-        Deal.objects.filter(stage__in=stages, status=Deal.Status.OPEN)
+        _read(Deal, actor)
+        .filter(stage__in=stages, status=Deal.Status.OPEN)
         .values("stage_id", "currency")
         .annotate(count=Count("id"), amount=Sum("amount"))
         .order_by()
@@ -82,11 +98,14 @@ def month_starts(count: int) -> list[date]:
     return list(reversed(months))
 
 
-def won_lost_by_month(months: int = 12) -> list[tuple[date, int, int]]:
+def won_lost_by_month(
+    months: int = 12, *, actor: Actor | None = None
+) -> list[tuple[date, int, int]]:
     """(first day of month, won, lost) for the last `months` months, by close date."""
     starts = month_starts(months)
     rows = (
-        Deal.objects.filter(
+        _read(Deal, actor)
+        .filter(
             status__in=(Deal.Status.WON, Deal.Status.LOST),
             closed_at__gte=_start_of_day(starts[0]),
         )
@@ -102,12 +121,13 @@ def won_lost_by_month(months: int = 12) -> list[tuple[date, int, int]]:
     return [(start, counts[(start, "won")], counts[(start, "lost")]) for start in starts]
 
 
-def new_contacts_by_week(weeks: int = 12) -> list[tuple[date, int]]:
+def new_contacts_by_week(weeks: int = 12, *, actor: Actor | None = None) -> list[tuple[date, int]]:
     """(Monday of the week, contacts created) for the last `weeks` weeks."""
     monday = today() - timedelta(days=today().weekday())
     starts = [monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
     rows = (
-        Contact.objects.filter(created_at__gte=_start_of_day(starts[0]))
+        _read(Contact, actor)
+        .filter(created_at__gte=_start_of_day(starts[0]))
         .annotate(week=TruncWeek("created_at"))
         .values("week")
         .annotate(count=Count("id"))
@@ -133,11 +153,11 @@ class DueCounts:
     next_seven_days: int
 
 
-def activities_due(*, author=None) -> DueCounts:
+def activities_due(*, author=None, actor: Actor | None = None) -> DueCounts:
     start = _start_of_day(today())
     tomorrow = start + timedelta(days=1)
     week = start + timedelta(days=8)
-    queryset = Activity.objects.filter(done_at__isnull=True, due_at__isnull=False)
+    queryset = _read(Activity, actor).filter(done_at__isnull=True, due_at__isnull=False)
     if author is not None:
         queryset = queryset.filter(author=author)
     counts = queryset.aggregate(
@@ -148,20 +168,20 @@ def activities_due(*, author=None) -> DueCounts:
     return DueCounts(**counts)
 
 
-def owns_nothing(user) -> bool:
+def owns_nothing(user, *, actor: Actor | None = None) -> bool:
     """True when no deal, contact or company is the user's and no activity was logged by them:
     a first login, before any work of their own. Four indexed EXISTS queries."""
     return not (
-        Deal.objects.filter(owner=user).exists()
-        or Activity.objects.filter(author=user).exists()
-        or Contact.objects.filter(owner=user).exists()
-        or Company.objects.filter(owner=user).exists()
+        _read(Deal, actor).filter(owner=user).exists()
+        or _read(Activity, actor).filter(author=user).exists()
+        or _read(Contact, actor).filter(owner=user).exists()
+        or _read(Company, actor).filter(owner=user).exists()
     )
 
 
-def open_deals(*, owner=None, limit: int = 10) -> QuerySet[Deal]:
+def open_deals(*, owner=None, limit: int = 10, actor: Actor | None = None) -> QuerySet[Deal]:
     """Open deals closing soonest (of `owner`, or everyone's)."""
-    queryset = Deal.objects.filter(status=Deal.Status.OPEN)
+    queryset = _read(Deal, actor).filter(status=Deal.Status.OPEN)
     if owner is not None:
         queryset = queryset.filter(owner=owner)
     return queryset.select_related("stage", "company").order_by(
@@ -169,10 +189,12 @@ def open_deals(*, owner=None, limit: int = 10) -> QuerySet[Deal]:
     )[:limit]
 
 
-def activities_due_now(*, author=None, limit: int = 8) -> QuerySet[Activity]:
+def activities_due_now(
+    *, author=None, limit: int = 8, actor: Actor | None = None
+) -> QuerySet[Activity]:
     """Due today or overdue and not done (of `author`, or everyone's): what to do now."""
     tomorrow = _start_of_day(today()) + timedelta(days=1)
-    queryset = Activity.objects.filter(done_at__isnull=True, due_at__lt=tomorrow)
+    queryset = _read(Activity, actor).filter(done_at__isnull=True, due_at__lt=tomorrow)
     if author is not None:
         queryset = queryset.filter(author=author)
     return queryset.select_related("contact", "company", "deal", "author").order_by("due_at", "id")[

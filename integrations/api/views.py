@@ -28,7 +28,6 @@ from integrations.models import (
     FileFormat,
     ImportCreatedRecord,
     ImportJob,
-    ImportRowError,
     JobStatus,
 )
 
@@ -133,7 +132,7 @@ class ImportJobViewSet(_JobViewSet):
     @action(detail=True, methods=["get"], pagination_class=RowErrorPagination)
     def errors(self, request: Request, pk: str) -> Response | StreamingHttpResponse:
         job = self.get_object()
-        queryset = ImportRowError.objects.filter(job=job)
+        queryset = import_reports.rejected_rows(job)
         can_view_pii = request_can_view_pii(request)
         if request.accepted_renderer.format == "csv":
             return _error_report_csv(job, can_view_pii=can_view_pii, bom=wants_bom(request))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from crm_project.storage_errors import StorageUnavailable, storage_failures
 from customers import filters as entity_filters
-from customers import pii, selectors
+from customers import pii, read_routing, selectors
 from customers.actors import Actor, Door
 from customers.custom_fields.values import definitions_for
 from customers.representation import entity_spec, export_rows
@@ -127,6 +127,9 @@ def export_run(*, job_id: int) -> ExportJob:
                 stream=handle,
                 bom=job.format == FileFormat.CSV,
                 on_progress=progress,
+                # a replica that holds the job holds every change committed before it was
+                # asked for: what its creator wrote just before is in the file
+                using=read_routing.database_holding(job),
             )
             handle.seek(0)
             stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
@@ -194,17 +197,21 @@ def export_write(
     stream: IO,
     bom: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    using: str | None = None,
 ) -> int:
     """Write every matching record to `stream` (text, or binary as UTF-8); return the count.
 
     `include_pii` is not checked here: callers decide it (``export_create`` from the user's
-    rights). `bom` starts a CSV file with a byte-order mark, for spreadsheets.
+    rights). `bom` starts a CSV file with a byte-order mark, for spreadsheets. `using`: the
+    database to read, instead of the one the list selector picks.
     """
     _check_choice("resource", resource, Resource.values)
     _check_choice("format", format, FileFormat.values)
     exported = _RESOURCES[resource]
     # the job's creation checked who may look records up by personal data
     queryset = _filtered_queryset(resource, _normalise_filters(filters), actor=_EXPORT_RUN)
+    if using is not None:
+        queryset = read_routing.on_database(queryset, using)
     definitions = definitions_for(exported.entity)
     if resource == Resource.CONTACTS:
         return _write_contacts(

@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from crm_project.storage_errors import StorageUnavailable, storage_failures
-from customers import pii
+from customers import pii, read_routing
 from customers.custom_fields.values import definitions_for, mask
 from customers.models import Company, CustomField
 from integrations.formats import FormatError, open_reader, open_writer
@@ -66,6 +67,17 @@ def message_at_rest(
     return message
 
 
+def rejected_rows(job: ImportJob) -> QuerySet[ImportRowError]:
+    """The job's rejected rows in file order. A finished job's no longer change: they are
+    read from a read replica that already shows the job finished, as here (so holds them
+    all); a running job's from the primary."""
+    rows = ImportRowError.objects.filter(job=job).order_by("row_number", "id")
+    if not job.is_finished:
+        return rows
+    holding = read_routing.database_holding(job, "status", "finished_at")
+    return read_routing.on_database(rows, holding)
+
+
 def import_error_report_filename(job: ImportJob) -> str:
     return f"import-{job.pk}-errors.csv"
 
@@ -75,7 +87,7 @@ def import_error_report_csv(*, job: ImportJob, can_view_pii: bool, bom: bool) ->
     spreadsheet. A column the file had but a row lacked (a JSON record without that key, an
     unreadable row) is blank. The columns are read now, the rows as the response streams them:
     memory stays flat."""
-    queryset = ImportRowError.objects.filter(job=job).order_by("row_number", "id")
+    queryset = rejected_rows(job)
     names = file_columns(job)
     taken = set(names)
     row_column, errors_column = (_unused(name, taken) for name in (ROW_COLUMN, ERRORS_COLUMN))
@@ -93,7 +105,7 @@ def file_columns(job: ImportJob) -> list[str]:
     header column (a short row is padded), so the first one tells them all; JSON and XML
     records may differ, so theirs are merged in the order first seen. When no row could be
     read at all, the stored file's header, if it is still kept."""
-    rows = ImportRowError.objects.filter(job=job).order_by("row_number", "id")
+    rows = rejected_rows(job)
     names: dict[str, None] = {}
     for values in rows.values_list("values", flat=True).iterator(chunk_size=2000):
         if isinstance(values, Mapping) and values:

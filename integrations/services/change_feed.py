@@ -7,7 +7,9 @@ transactions older than the oldest one still running are served: everything belo
 horizon has committed (or rolled back, taking its events with it), so no event can later
 appear behind a cursor already handed out. A long transaction in this database holds the
 feed back until it ends (ones in other databases of the server do not); it never makes a
-reader skip anything.
+reader skip anything. A read replica serves the feed only once it holds every event the primary
+has (``customers.read_routing.change_feed_database``); its horizon is computed there, from the
+transactions it knows to be running.
 """
 
 import re
@@ -18,12 +20,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, router
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers import read_routing
 from customers.events import ENTITIES, EVENT_TYPES
 from customers.models import ChangeEvent
 from integrations.models import ApiKey
@@ -118,21 +121,22 @@ def read_changes(
             "known": ", ".join(EVENT_TYPES),
         }
         raise ValidationError({"types": message})
-    queryset = _visible(ChangeEvent.objects.filter(entity__in=list(entities)))
+    using = read_routing.change_feed_database()
+    queryset = _visible(ChangeEvent.objects.filter(entity__in=list(entities)), using)
     if types:
         queryset = queryset.filter(type__in=list(types))
     if after:
         txid, event_id = parse_cursor(after)
         queryset = queryset.filter(Q(txid__gt=txid) | Q(txid=txid, id__gt=event_id))
-    events = list(queryset.order_by("txid", "id")[: limit + 1])
+    queryset = read_routing.on_database(queryset.order_by("txid", "id"), using)
+    events = list(queryset[: limit + 1])
     has_more = len(events) > limit
     events = events[:limit]
     next_cursor = cursor_of(events[-1]) if events else (after or "0-0")
     return FeedPage(events=events, next_cursor=next_cursor, has_more=has_more)
 
 
-def _visible(queryset: QuerySet[ChangeEvent]) -> QuerySet[ChangeEvent]:
-    using = router.db_for_read(ChangeEvent)
+def _visible(queryset: QuerySet[ChangeEvent], using: str) -> QuerySet[ChangeEvent]:
     if connections[using].vendor == "postgresql":
         return queryset.filter(txid__lt=RawSQL(_PG_HORIZON, ()))
     return queryset

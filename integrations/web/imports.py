@@ -164,7 +164,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _first_errors(job: ImportJob) -> list[ImportRowError]:
     if not job.is_finished:
         return []
-    return list(ImportRowError.objects.filter(job=job).order_by("row_number", "id")[:ERRORS_SHOWN])
+    return list(import_reports.rejected_rows(job)[:ERRORS_SHOWN])
 
 
 def _first_created(job: ImportJob) -> list[dict[str, Any]]:

@@ -7,12 +7,14 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.urls import reverse
 
 from crm_project.operations import health
+from customers import read_routing
+from customers.read_routing import ReplicaHealth
 from tests.factories import ContactFactory
 from tests.project.web_server import CLOSED_PORT_REDIS
 
 pytestmark = pytest.mark.django_db
 
-CHECKS = ["database", "migrations", "broker", "cache", "encryption_keys"]
+CHECKS = ["database", "migrations", "broker", "cache", "encryption_keys", "database_replicas"]
 
 
 @pytest.fixture(autouse=True)
@@ -208,3 +210,27 @@ def test_with_the_database_unreachable_readyz_fails_its_checks_and_healthz_still
     for name in ("database", "migrations", "encryption_keys"):
         assert body["checks"][name]["status"] == "failed", name
     assert "Unexpected" not in response.content.decode()
+
+
+def test_replicas_out_of_use_are_named_and_the_process_stays_ready(client, settings, monkeypatch):
+    settings.DATABASE_REPLICAS = ["replica1", "replica2"]
+    verdicts = {"replica1": ReplicaHealth(True, "ok"), "replica2": ReplicaHealth(False, "down")}
+    monkeypatch.setattr(read_routing, "_check", verdicts.__getitem__)
+    read_routing.forget_replica_health()
+    try:
+        response, body = readyz(client)
+    finally:
+        read_routing.forget_replica_health()
+
+    assert response.status_code == 200
+    replicas = body["checks"]["database_replicas"]
+    assert replicas["status"] == "degraded"
+    assert "replica2 (down)" in replicas["detail"] and "replica1" not in replicas["detail"]
+
+
+def test_without_replicas_the_replica_check_is_simply_ok(client, settings):
+    settings.DATABASE_REPLICAS = []
+
+    _response, body = readyz(client)
+
+    assert body["checks"]["database_replicas"]["status"] == "ok"

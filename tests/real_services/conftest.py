@@ -30,3 +30,26 @@ def require_real_services():
     if os.environ.get("CRM_REQUIRE_INTEGRATION") == "1":
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(django_db_blocker):
+    """One PostgreSQL primary (port 18501) with a streaming replica (18502) for the session,
+    migrated, stopped and removed at the end (tests/real_services/pg_cluster.py)."""
+    import tempfile
+
+    from django.core.management import call_command
+
+    from tests.real_services import pg_cluster as helpers
+
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        pytest.skip("the replica cluster runs with the PostgreSQL suite (DATABASE_URL)")
+    helpers.require_binaries()
+    cluster = helpers.pg_replica.start(Path(tempfile.mkdtemp(prefix="crm-pg-replica-")))
+    try:
+        with django_db_blocker.unblock(), helpers.connections_to(cluster.primary_url):
+            call_command("migrate", verbosity=0)
+        helpers.wait_for_replay(cluster)
+        yield cluster
+    finally:
+        helpers.pg_replica.stop(cluster)
