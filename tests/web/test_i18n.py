@@ -101,8 +101,9 @@ USER_FACING_ERRORS = {
     "Throttled",
     "_RecordError",
 }
-# DRF's exceptions, read as ``exceptions.NotFound(...)``: a bare ``NotFound`` may be another
-# door's own (SOAP's takes a kind and a key, and words its message itself).
+# DRF's exceptions whose first argument is the message, read as ``exceptions.NotFound(...)`` or
+# imported from rest_framework.exceptions: a bare ``NotFound`` may be another door's own (SOAP's
+# takes a kind and a key, and words its message itself).
 DRF_ERRORS = {"APIException", "NotAcceptable", "NotAuthenticated", "NotFound", "ParseError"}
 # ``messages.success(request, message)``: the notice a page shows after a redirect.
 PAGE_NOTICES = {"debug", "info", "success", "warning", "error"}
@@ -127,12 +128,13 @@ def _is_gettext(node: ast.AST) -> bool:
 
 def _called(node: ast.AST) -> str:
     """``ValidationError`` for ``ValidationError(...)`` and ``serializers.ValidationError(...)``."""
-    return getattr(node.func, "id", "") or getattr(node.func, "attr", "")
+    func = getattr(node, "func", None)
+    return getattr(func, "id", "") or getattr(func, "attr", "")
 
 
 def _called_on(node: ast.AST) -> str:
     """``exceptions`` for ``exceptions.NotFound(...)``, ``messages`` for ``messages.error(...)``."""
-    return getattr(getattr(node.func, "value", None), "id", "")
+    return getattr(getattr(getattr(node, "func", None), "value", None), "id", "")
 
 
 def _holds_a_message(node: ast.Assign | ast.AnnAssign) -> bool:
@@ -170,12 +172,19 @@ def _messages(tree: ast.AST) -> list[ast.AST]:
     values of an `errors[...] = ...` collected for a ValidationError, an import row's report,
     the message a job or a sync run stores for its page, a SOAP Fault's faultstring (its code
     is an identifier), a page's notice, a form's added error and a response's ``"message"``."""
+    imported = {  # local name -> (module, name): `ValidationError as DjangoValidationError`
+        alias.asname or alias.name: (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
     found = _exception_init_messages(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _called(node) in USER_FACING_ERRORS:
+        module, error = imported.get(_called(node), ("", _called(node)))
+        if isinstance(node, ast.Call) and error in USER_FACING_ERRORS:
             found.extend(node.args[:1])
-        elif isinstance(node, ast.Call) and _called(node) in DRF_ERRORS:
-            if _called_on(node) == "exceptions":
+        elif isinstance(node, ast.Call) and error in DRF_ERRORS:
+            if module == "rest_framework.exceptions" or _called_on(node) == "exceptions":
                 found.extend(node.args[:1])
         elif isinstance(node, ast.Call) and _called(node) == "Fault":
             found.extend(node.args[1:2])
