@@ -1,7 +1,7 @@
 """REST's own refusals (not a service's) reach a caller who reads Simplified Chinese in Chinese:
 the error envelope and the batch outcomes, API-key authentication and scopes, the jobs API's
-conflicts. What a program reads (``code``, the error keys) is the same in every language;
-English stays the default. SOAP's twin: tests/soap/test_faults_translated_soap.py."""
+conflicts, a connector's configuration. What a program reads (``code``, the error keys) is the
+same in every language; English stays the default. SOAP's: test_faults_translated_soap.py."""
 
 import json
 
@@ -9,8 +9,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from customers.models import Contact
-from integrations.models import ExportJob
+from integrations.models import Connection, ExportJob
 from tests.api.conftest import client_with_key
+from tests.factories import ManagerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +129,30 @@ def test_downloading_an_export_that_has_not_run_is_a_conflict_in_the_callers_lan
             "en": "The export is queued; there is no file to download yet.",
         }[language]
     )
+
+
+# REST: a connector's configuration, checked by the connector itself
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("zh-hans", "请使用 http 或 https URL。"), ("en", "Use an http or https URL.")],
+    ids=IDS,
+)
+def test_a_connection_to_an_ftp_source_is_refused_in_the_callers_language(language, expected):
+    partner = client_with_key(ManagerFactory(), ["integrations:read", "integrations:write"])
+    connection = {
+        "name": "Legacy ERP",
+        "connector": "rest_json",
+        "resource": "contacts",
+        "config": {"url": "ftp://erp.example.com/people"},
+        "schedule": {"every_minutes": 15},
+    }
+
+    response = partner.post(
+        "/api/v1/connections/", connection, format="json", HTTP_ACCEPT_LANGUAGE=language
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"config.url": [expected]}
+    assert not Connection.objects.exists()
