@@ -20,6 +20,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.authentication import (
@@ -54,12 +55,12 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None  # not ours: let the next authenticator (the session) try
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
-                "Invalid Authorization header; expected 'Bearer <API key>'."
+                _("Invalid Authorization header; expected 'Bearer <API key>'.")
             )
         try:
             raw_key = parts[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Malformed API key.") from None
+            raise exceptions.AuthenticationFailed(_("Malformed API key.")) from None
         try:
             api_key = api_keys.api_key_verify(raw_key)
         except api_keys.InvalidApiKey as error:
@@ -142,11 +143,13 @@ class ScopePermission(BasePermission):
         if isinstance(request.auth, ApiKey):
             scope = required_scope(resource, request.method)
             if not has_scope(request.auth.scopes, scope):
-                self.message = f"This API key lacks the {scope!r} scope."
+                self.message = _("This API key lacks the %(scope)s scope.") % {"scope": repr(scope)}
                 return False
         permission = _model_permission(request.method, view)
         if not request.user.has_perm(permission):
-            self.message = f"Your user lacks the {permission!r} permission."
+            self.message = _("Your user lacks the %(permission)s permission.") % {
+                "permission": repr(permission)
+            }
             return False
         return self._has_nested_read(request, view)
 
@@ -160,10 +163,12 @@ class ScopePermission(BasePermission):
         if isinstance(request.auth, ApiKey):
             scope = required_scope(resource, "GET")
             if not has_scope(request.auth.scopes, scope):
-                self.message = f"This API key lacks the {scope!r} scope."
+                self.message = _("This API key lacks the %(scope)s scope.") % {"scope": repr(scope)}
                 return False
         if not request.user.has_perm(permission):
-            self.message = f"Your user lacks the {permission!r} permission."
+            self.message = _("Your user lacks the %(permission)s permission.") % {
+                "permission": repr(permission)
+            }
             return False
         return True
 

@@ -34,7 +34,9 @@ def _as_bool(value: Any, *, field: str) -> bool:
         return True
     if lowered in ("false", "0", "no", ""):
         return False
-    raise serializers.ValidationError({field: [f"Expected true or false, got {value!r}."]})
+    raise serializers.ValidationError(
+        {field: [_("Expected true or false, got %(value)s.") % {"value": repr(value)}]}
+    )
 
 
 @dataclass
@@ -58,15 +60,18 @@ class BatchOptions:
             records = []  # an empty XML <records/> element
         if not isinstance(records, list):
             raise serializers.ValidationError(
-                {"records": ['Send a list of records, or {"records": [...]}.']}
+                {"records": [_('Send a list of records, or {"records": [...]}.')]}
             )
         if len(records) > MAX_BATCH_RECORDS:
-            raise serializers.ValidationError(
-                {"records": [f"At most {MAX_BATCH_RECORDS} records per batch, got {len(records)}."]}
-            )
+            message = _("At most %(limit)d records per batch, got %(count)d.") % {
+                "limit": MAX_BATCH_RECORDS,
+                "count": len(records),
+            }
+            raise serializers.ValidationError({"records": [message]})
         mode = request.query_params.get("mode") or body_options.get("mode") or "create"
         if mode not in MODES:
-            raise serializers.ValidationError({"mode": [f"Use one of {', '.join(MODES)}."]})
+            message = _("Use one of %(choices)s.") % {"choices": ", ".join(MODES)}
+            raise serializers.ValidationError({"mode": [message]})
         atomic = request.query_params.get("atomic", body_options.get("atomic", False))
         create_related = _as_bool(
             request.query_params.get("create_related", body_options.get("create_related", False)),
@@ -113,7 +118,9 @@ class _NamingCompany(dict):
             }
             raise _RecordError({"company": [message]}) from None
         if company is None:
-            message = f"No company is named {self.name!r}; send create_related=true to create it."
+            message = _("No company is named %(name)s; send create_related=true to create it.") % {
+                "name": repr(self.name)
+            }
             raise _RecordError({"company": [message]})
         return {**self, "company": company.pk}
 
@@ -170,8 +177,11 @@ class BatchOutcome:
             }
             body = {
                 "code": "batch_rolled_back",
-                "message": f"Nothing was written: {counts['error']} of {len(self.results)} "
-                "records are invalid (atomic=true).",
+                "message": _(
+                    "Nothing was written: %(failed)d of %(total)d records are invalid "
+                    "(atomic=true)."
+                )
+                % {"failed": counts["error"], "total": len(self.results)},
                 "errors": errors,
                 **body,
             }
@@ -219,7 +229,7 @@ def run(
 def _write_one(record, mode, parse, find, create, update, upsert) -> tuple[models.Model, str]:
     try:
         if not isinstance(record, Mapping):
-            raise _RecordError({NON_FIELD: ["Each record must be an object."]})
+            raise _RecordError({NON_FIELD: [_("Each record must be an object.")]})
         if isinstance(record, _NamingCompany):
             record = record.resolved()
         if mode == "create":
@@ -227,7 +237,7 @@ def _write_one(record, mode, parse, find, create, update, upsert) -> tuple[model
         existing = find(record)
         if mode == "update":
             if existing is None:
-                raise _RecordError({NON_FIELD: ["No record with this id or external_id."]})
+                raise _RecordError({NON_FIELD: [_("No record with this id or external_id.")]})
             return update(existing, parse(record, existing)), "updated"
         data = parse(record, existing)
         if existing is not None and not data.get("external_id"):

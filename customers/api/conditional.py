@@ -3,6 +3,7 @@
 import hashlib
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -10,7 +11,7 @@ from rest_framework.request import Request
 
 class PreconditionFailed(APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The record changed since you read it (If-Match does not match its ETag)."
+    default_detail = _("The record changed since you read it (If-Match does not match its ETag).")
     default_code = "precondition_failed"
 
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -26,8 +27,8 @@ from crm_project.storage_errors import StorageUnavailable
 from customers.errors import NON_FIELD, django_errors_as_dict
 
 _MESSAGES = {
-    "invalid": "Some fields are invalid.",
-    "parse_error": "The request body could not be parsed.",
+    "invalid": gettext_lazy("Some fields are invalid."),
+    "parse_error": gettext_lazy("The request body could not be parsed."),
 }
 
 
@@ -86,11 +87,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None  # a bug: let Django answer 500 and log it
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.ValidationError):
-        code, message = "invalid", _MESSAGES["invalid"]
+        code, message = "invalid", str(_MESSAGES["invalid"])
         errors = field_errors(response.data)
     else:
         detail = getattr(exc, "detail", None)
-        message = str(detail) if isinstance(detail, str) else _MESSAGES.get(code, str(exc))
+        message = str(detail) if isinstance(detail, str) else str(_MESSAGES.get(code, exc))
         errors = field_errors(detail) if isinstance(detail, dict | list) else {}
     response.data = {"code": code, "message": message, "errors": errors}
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:

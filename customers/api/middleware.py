@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 # Endpoints that take whole files; they have the import size limit instead.
 UPLOAD_PATHS = ("/api/v1/imports/",)
@@ -25,8 +26,11 @@ class ApiRequestSizeLimitMiddleware:
             if length > limit:
                 body = {
                     "code": "request_too_large",
-                    "message": f"Request bodies are limited to {limit} bytes; this one has "
-                    f"{length}. Split it, or use the bulk import endpoint for files.",
+                    "message": _(
+                        "Request bodies are limited to %(limit)d bytes; this one has "
+                        "%(length)d. Split it, or use the bulk import endpoint for files."
+                    )
+                    % {"limit": limit, "length": length},
                     "errors": {},
                 }
                 return HttpResponse(json.dumps(body), status=413, content_type="application/json")

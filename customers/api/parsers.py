@@ -70,10 +70,10 @@ class XMLParser(_LibraryXMLParser):
             root = SafeElementTree.parse(io.BytesIO(raw), parser=parser).getroot()
         except DefusedXmlException as exc:
             raise ParseError(
-                "XML with a DOCTYPE, entity declarations or external references is not accepted."
+                _("XML with a DOCTYPE, entity declarations or external references is not accepted.")
             ) from exc
         except (SafeElementTree.ParseError, LookupError, ValueError) as exc:
-            raise ParseError(f"XML parse error - {exc}") from exc
+            raise ParseError(_("XML parse error - %(error)s") % {"error": exc}) from exc
         try:
             return xml_value(root)
         except FormatError as exc:
@@ -126,10 +126,11 @@ def _csv_text(raw: bytes) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError(
-            f"CSV must be UTF-8 text; the byte at offset {exc.start} is not valid UTF-8."
+            _("CSV must be UTF-8 text; the byte at offset %(offset)d is not valid UTF-8.")
+            % {"offset": exc.start}
         ) from exc
     if "\x00" in text:
-        raise ParseError("CSV must be text; the body contains NUL bytes (binary data?).")
+        raise ParseError(_("CSV must be text; the body contains NUL bytes (binary data?)."))
     return text
 
 

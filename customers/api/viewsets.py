@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from rest_framework import filters, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -239,7 +240,7 @@ class ServiceViewSet(viewsets.GenericViewSet):
             if existing is not None:
                 check_if_match(request, existing)
             elif request.headers.get("If-Match") not in (None, "*"):
-                raise PreconditionFailed("No record has this external id any more.")
+                raise PreconditionFailed(_("No record has this external id any more."))
             data = self.parse_input(request.data, instance=existing, partial=existing is not None)
             data["external_id"] = external_id
             instance, created = self.upsert_record(data)

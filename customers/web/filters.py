@@ -140,7 +140,11 @@ class ListFilterForm(forms.Form):
     def _report(self, param: str, messages: list[str]) -> None:
         field = _FIELD_OF_PARAM.get(param, param)
         if field in self.fields:
-            self.add_error(None, f"{self.fields[field].label}: {' '.join(messages)}")
+            label = self.fields[field].label
+            self.add_error(
+                None,
+                _("%(name)s: %(message)s") % {"name": label, "message": " ".join(messages)},
+            )
         else:
             self.add_error(None, " ".join(messages))
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import F, Model, Q, QuerySet
 from django.db.models.functions import Collate
+from django.utils.translation import gettext as _
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000
@@ -124,7 +125,9 @@ def _decode(cursor: str, model: type[Model], sort: Sort) -> list[Any]:
         fields = [_field(model, name) for name in sort.fields] + [model._meta.pk]
         return [field.to_python(text) for field, text in zip(fields, texts, strict=True)]
     except (ValueError, TypeError, ValidationError):
-        raise ValidationError("This page link is no longer valid.", code="invalid_cursor") from None
+        raise ValidationError(
+            _("This page link is no longer valid."), code="invalid_cursor"
+        ) from None
 
 
 def _attribute(row: Model, path: str) -> Any:

@@ -5,6 +5,7 @@ A reader sees the events of the entities it may read: an API key needs ``<entiti
 themselves."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -126,10 +127,10 @@ class ChangesView(APIView):
         try:
             limit = int(params.get("limit", change_feed.DEFAULT_LIMIT))
         except ValueError:
-            raise DjangoValidationError({"limit": "Expected a whole number."}) from None
+            raise DjangoValidationError({"limit": _("Expected a whole number.")}) from None
         include = params.get("include", "")
         if include not in ("", "record"):
-            raise DjangoValidationError({"include": "Use include=record or leave it out."})
+            raise DjangoValidationError({"include": _("Use include=record or leave it out.")})
         page = change_feed.read_changes(
             after=params.get("after") or None,
             entities=readable_entities(request),

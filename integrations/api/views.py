@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -125,7 +126,9 @@ class ImportJobViewSet(_JobViewSet):
     def cancel(self, request: Request, pk: str) -> Response:
         job = self.get_object()
         if job.is_finished:
-            raise JobConflict(f"The job has already finished ({job.status}).")
+            raise JobConflict(
+                _("The job has already finished (%(status)s).") % {"status": job.status}
+            )
         job = imports.import_cancel(job=job)
         return Response(self.get_serializer(job).data)
 
@@ -196,16 +199,19 @@ class ExportJobViewSet(_JobViewSet):
     def download(self, request: Request, pk: str) -> FileResponse:
         job = self.get_object()
         if job.status != JobStatus.SUCCEEDED or not job.file:
-            raise JobConflict(f"The export is {job.status}; there is no file to download yet.")
+            raise JobConflict(
+                _("The export is %(status)s; there is no file to download yet.")
+                % {"status": job.status}
+            )
         if job.include_pii and not request_can_view_pii(request):
             raise exceptions.PermissionDenied(
-                "This export holds decrypted personal data, which this key or user may not read."
+                _("This export holds decrypted personal data, which this key or user may not read.")
             )
         bom = job.format == FileFormat.CSV and wants_bom(request)
         try:
             handle = exports.export_file_open(job=job)
         except FileNotFoundError:
-            raise exceptions.NotFound("The export's file is no longer stored.") from None
+            raise exceptions.NotFound(_("The export's file is no longer stored.")) from None
         _skip_unwanted_bom(handle, bom=bom)
         return FileResponse(
             handle,

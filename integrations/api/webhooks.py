@@ -3,6 +3,7 @@ resume, unsubscribe, and read or replay deliveries. Each action parses, calls on
 selector, and shapes the reply."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -185,7 +186,7 @@ class WebhookSubscriptionViewSet(
         subscription = self.get_object()
         delivery = subscription.deliveries.filter(pk=delivery_id).first()
         if delivery is None:
-            raise NotFound("No such delivery for this subscription.")
+            raise NotFound(_("No such delivery for this subscription."))
         services.replay(delivery=delivery)
         triggers.deliver_soon()
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from integrations.formats import Record
 
@@ -76,22 +77,22 @@ class Connector:
         if config is None:
             config = {}
         if not isinstance(config, Mapping):
-            raise ValidationError({"config": "Expected an object of configuration keys."})
+            raise ValidationError({"config": _("Expected an object of configuration keys.")})
         errors: dict[str, str] = {}
         for key in config:
             if key not in cls.config_keys:
                 known = ", ".join(sorted(cls.config_keys))
-                errors[f"config.{key}"] = (
-                    f"Unknown key for the {cls.name} connector; known: {known}."
-                )
+                errors[f"config.{key}"] = _(
+                    "Unknown key for the %(connector)s connector; known: %(known)s."
+                ) % {"connector": cls.name, "known": known}
         for key, spec in cls.config_keys.items():
             value = config.get(key)
             if value is None or value == "":
                 if spec.required:
-                    errors[f"config.{key}"] = "This key is required."
+                    errors[f"config.{key}"] = _("This key is required.")
                 continue
             if not isinstance(value, spec.type) or isinstance(value, bool) != (spec.type is bool):
-                errors[f"config.{key}"] = f"Expected {_type_name(spec.type)}."
+                errors[f"config.{key}"] = _("Expected %(type)s.") % {"type": _type_name(spec.type)}
         if errors:
             raise ValidationError(errors)
         checked = {key: value for key, value in config.items() if value not in (None, "")}
@@ -119,9 +120,9 @@ class Connector:
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
     types = expected if isinstance(expected, tuple) else (expected,)
-    names = {str: "text", int: "a whole number", bool: "true or false", dict: "an object"}
-    names |= {list: "a list", float: "a number"}
-    return " or ".join(names.get(kind, kind.__name__) for kind in types)
+    names = {str: _("text"), int: _("a whole number"), bool: _("true or false")}
+    names |= {dict: _("an object"), list: _("a list"), float: _("a number")}
+    return _(" or ").join(names.get(kind, kind.__name__) for kind in types)
 
 
 def dotted(value: Any, path: str) -> Any:

@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from customers.representation import Read, entity_spec
 from integrations import outbound
@@ -62,9 +63,9 @@ class CrmConnector(Connector):
     @classmethod
     def check_config(cls, config: dict[str, Any]) -> None:
         if urlsplit(config["url"]).scheme not in {"http", "https"}:
-            raise ValidationError({"config.url": "Use an http or https URL."})
+            raise ValidationError({"config.url": _("Use an http or https URL.")})
         if config.get("resource", "contacts") not in _ENTITIES:
-            raise ValidationError({"config.resource": "Use contacts, companies or deals."})
+            raise ValidationError({"config.resource": _("Use contacts, companies or deals.")})
 
     def records(self, cursor: str | None) -> RecordStream:
         entity = _ENTITIES[self.config.get("resource", "contacts")]
@@ -92,7 +93,9 @@ class CrmConnector(Connector):
                 cursor = page["next_cursor"]
                 if not page["has_more"]:
                     return
-        raise ConnectorError(f"The change feed had more than {MAX_PAGES} pages.")
+        raise ConnectorError(
+            _("The change feed had more than %(limit)d pages.") % {"limit": MAX_PAGES}
+        )
 
     def _get(self, session: requests.Session, url: str) -> Mapping[str, Any]:
         headers = {
@@ -108,13 +111,16 @@ class CrmConnector(Connector):
                 if response.status_code != 200:
                     start = outbound.start_of_body(response, 200)
                     raise ConnectorError(
-                        f"The change feed answered {response.status_code}: {start}"
+                        _("The change feed answered %(status)s: %(start)s")
+                        % {"status": response.status_code, "start": start}
                     )
                 return outbound.read_json(response, limit=settings.IMPORT_MAX_BYTES)
         except (outbound.OutboundRefused, requests.RequestException) as error:
-            raise ConnectorError(f"Cannot read the change feed: {error}") from None
+            raise ConnectorError(
+                _("Cannot read the change feed: %(error)s") % {"error": error}
+            ) from None
         except ValueError:
-            raise ConnectorError("The change feed did not return JSON.") from None
+            raise ConnectorError(_("The change feed did not return JSON.")) from None
 
 
 def _row(entity: str, record: Mapping[str, Any]) -> dict[str, Any]:

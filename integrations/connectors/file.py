@@ -52,13 +52,15 @@ class FileConnector(Connector):
     @classmethod
     def check_config(cls, config: dict[str, Any]) -> None:
         if ("url" in config) == ("folder" in config):
-            raise ValidationError({"config.url": "Give either url or folder, not both or neither."})
+            raise ValidationError(
+                {"config.url": _("Give either url or folder, not both or neither.")}
+            )
         if "url" in config and urlsplit(config["url"]).scheme not in {"http", "https"}:
-            raise ValidationError({"config.url": "Use an http or https URL."})
+            raise ValidationError({"config.url": _("Use an http or https URL.")})
         if "folder" in config:
             cls._folders(config)
         if config.get("format", "csv") not in {"csv", "json", "xml"}:
-            raise ValidationError({"config.format": "Use csv, json or xml."})
+            raise ValidationError({"config.format": _("Use csv, json or xml.")})
 
     @staticmethod
     def _folders(config: dict[str, Any]) -> tuple[Path, str, Path, Path]:
@@ -105,7 +107,11 @@ class FileConnector(Connector):
                 number += 1
                 self._unreadable.append(path)  # the link itself is set aside, not its target
                 message = _("a link that leads outside the drop folder; not read.")
-                yield Record(number, {}, error=f"{path.name}: {message}")
+                yield Record(
+                    number,
+                    {},
+                    error=_("%(name)s: %(message)s") % {"name": path.name, "message": message},
+                )
                 continue
             try:
                 with _open_no_follow(path, folder) as source, self._open(source) as reader:
@@ -116,7 +122,11 @@ class FileConnector(Connector):
                 number += 1
                 self._unreadable.append(path)
                 reason = error if isinstance(error, FormatError) else _("cannot be opened.")
-                yield Record(number, {}, error=f"{path.name}: {reason}")
+                yield Record(
+                    number,
+                    {},
+                    error=_("%(name)s: %(message)s") % {"name": path.name, "message": reason},
+                )
                 continue
             self._read.append(path)
 
@@ -147,18 +157,26 @@ class FileConnector(Connector):
             try:
                 response = outbound.request("GET", self.config["url"], headers=headers, stream=True)
             except (outbound.OutboundRefused, requests.RequestException) as error:
-                raise ConnectorError(f"Cannot fetch {self.config['url']}: {error}") from None
+                raise ConnectorError(
+                    _("Cannot fetch %(url)s: %(error)s")
+                    % {"url": self.config["url"], "error": error}
+                ) from None
             with response:
                 if response.status_code == 304:
                     return cursor
                 if response.status_code != 200:
-                    raise ConnectorError(f"{self.config['url']} answered {response.status_code}.")
+                    raise ConnectorError(
+                        _("%(url)s answered %(status)s.")
+                        % {"url": self.config["url"], "status": response.status_code}
+                    )
                 _save(response, download)
             try:
                 with self._open(download) as reader:
                     yield from reader
             except FormatError as error:
-                raise ConnectorError(f"{self.config['url']}: {error}") from None
+                raise ConnectorError(
+                    _("%(name)s: %(message)s") % {"name": self.config["url"], "message": error}
+                ) from None
         new = {
             "etag": response.headers.get("ETag"),
             "last_modified": response.headers.get("Last-Modified"),
@@ -177,7 +195,9 @@ def _save(response: requests.Response, target) -> None:
     for chunk in response.iter_content(_DOWNLOAD_CHUNK):
         size += len(chunk)
         if size > limit:
-            raise ConnectorError(f"The file is larger than IMPORT_MAX_BYTES ({limit} bytes).")
+            raise ConnectorError(
+                _("The file is larger than IMPORT_MAX_BYTES (%(limit)d bytes).") % {"limit": limit}
+            )
         target.write(chunk)
     target.seek(0)
 

@@ -9,6 +9,7 @@ from importlib.metadata import entry_points
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from integrations.connectors.base import Connector
 
@@ -38,8 +39,13 @@ def connector_class(name: str) -> type[Connector]:
     path = available_connectors().get(name)
     if path is None:
         known = ", ".join(sorted(available_connectors()))
-        raise ValidationError({"connector": f"Unknown connector {name!r}; available: {known}."})
+        message = _("Unknown connector %(name)s; available: %(known)s.") % {
+            "name": repr(name),
+            "known": known,
+        }
+        raise ValidationError({"connector": message})
     connector = import_string(path)
     if not (isinstance(connector, type) and issubclass(connector, Connector)):
-        raise ValidationError({"connector": f"{path} is not a Connector class."})
+        message = _("%(path)s is not a Connector class.") % {"path": path}
+        raise ValidationError({"connector": message})
     return connector

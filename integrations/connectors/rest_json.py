@@ -8,6 +8,7 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from integrations import outbound
 from integrations.connectors.base import (
@@ -48,10 +49,10 @@ class RestJsonConnector(Connector):
     @classmethod
     def check_config(cls, config: dict[str, Any]) -> None:
         if urlsplit(config["url"]).scheme not in {"http", "https"}:
-            raise ValidationError({"config.url": "Use an http or https URL."})
+            raise ValidationError({"config.url": _("Use an http or https URL.")})
         headers = config.get("headers", {})
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
-            raise ValidationError({"config.headers": "Header names and values must be text."})
+            raise ValidationError({"config.headers": _("Header names and values must be text.")})
 
     def records(self, cursor: str | None) -> RecordStream:
         url = self.config["url"]
@@ -68,13 +69,13 @@ class RestJsonConnector(Connector):
                     items = []
                 if not isinstance(items, list):
                     raise ConnectorError(
-                        f"records_path {self.config.get('records_path', '')!r} is not a list in "
-                        f"the page from {url}."
+                        _("records_path %(path)s is not a list in the page from %(url)s.")
+                        % {"path": repr(self.config.get("records_path", "")), "url": url}
                     )
                 for item in items:
                     number += 1
                     if not isinstance(item, Mapping):
-                        yield Record(number, {}, error="The record is not a JSON object.")
+                        yield Record(number, {}, error=_("The record is not a JSON object."))
                         continue
                     if cursor_field:
                         newest_seen = newest(newest_seen, item.get(cursor_field))
@@ -84,7 +85,7 @@ class RestJsonConnector(Connector):
                 if not next_url:
                     return newest_seen
                 url = urljoin(url, str(next_url))
-        raise ConnectorError(f"The source had more than {MAX_PAGES} pages.")
+        raise ConnectorError(_("The source had more than %(limit)d pages.") % {"limit": MAX_PAGES})
 
     def _get(self, session: requests.Session, url: str) -> Any:
         headers = {"Accept": "application/json", **self.config.get("headers", {})}
@@ -103,20 +104,32 @@ class RestJsonConnector(Connector):
                     if response.status_code != 200:
                         start = outbound.start_of_body(response, 200)
                         raise ConnectorError(
-                            f"GET {_redacted(url)} answered {response.status_code}: {start}"
+                            _("GET %(url)s answered %(status)s: %(start)s")
+                            % {
+                                "url": _redacted(url),
+                                "status": response.status_code,
+                                "start": start,
+                            }
                         )
                     return outbound.read_json(response, limit=settings.IMPORT_MAX_BYTES)
             except outbound.OutboundRefused as error:
-                raise ConnectorError(f"GET {_redacted(url)}: {error}") from None
+                raise ConnectorError(
+                    _("GET %(url)s: %(error)s") % {"url": _redacted(url), "error": error}
+                ) from None
             except requests.RequestException as error:
                 if attempt == RETRIES:
-                    raise ConnectorError(f"GET {_redacted(url)} failed: {error}") from None
+                    raise ConnectorError(
+                        _("GET %(url)s failed: %(error)s") % {"url": _redacted(url), "error": error}
+                    ) from None
                 time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
                 continue
             except ValueError:  # after RequestException: some of those are ValueErrors too
-                raise ConnectorError(f"GET {_redacted(url)} did not return JSON.") from None
+                raise ConnectorError(
+                    _("GET %(url)s did not return JSON.") % {"url": _redacted(url)}
+                ) from None
         raise ConnectorError(
-            f"GET {_redacted(url)} still answered {response.status_code} after {RETRIES} retries."
+            _("GET %(url)s still answered %(status)s after %(retries)d retries.")
+            % {"url": _redacted(url), "status": response.status_code, "retries": RETRIES}
         )
 
 

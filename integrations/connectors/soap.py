@@ -48,10 +48,14 @@ class SoapConnector(Connector):
     @classmethod
     def check_config(cls, config: dict[str, Any]) -> None:
         if urlsplit(config["wsdl"]).scheme not in {"http", "https"}:
-            raise ValidationError({"config.wsdl": "Use an http or https URL."})
+            raise ValidationError({"config.wsdl": _("Use an http or https URL.")})
         if ("offset_argument" in config) != ("limit_argument" in config):
             raise ValidationError(
-                {"config.limit_argument": "Paging needs both offset_argument and limit_argument."}
+                {
+                    "config.limit_argument": _(
+                        "Paging needs both offset_argument and limit_argument."
+                    )
+                }
             )
 
     def records(self, cursor: str | None) -> RecordStream:
@@ -65,7 +69,7 @@ class SoapConnector(Connector):
             for item in page:
                 number += 1
                 if not isinstance(item, Mapping):
-                    yield Record(number, {}, error="The record is not a structure.")
+                    yield Record(number, {}, error=_("The record is not a structure."))
                     continue
                 values = flatten(item)
                 if self.config.get("cursor_field"):
@@ -88,7 +92,9 @@ class SoapConnector(Connector):
             if not paging or len(items) < size:
                 return
             offset += len(items)
-        raise ConnectorError(f"The service returned more than {MAX_PAGES} pages.")
+        raise ConnectorError(
+            _("The service returned more than %(limit)d pages.") % {"limit": MAX_PAGES}
+        )
 
     def _operation(self):
         import zeep  # imported here: loading zeep costs ~0.3 s, only SOAP syncs need it
@@ -110,10 +116,14 @@ class SoapConnector(Connector):
             raise ConnectorError(str(error)) from None
         except AttributeError:
             raise ConnectorError(
-                f"The service has no operation {self.config['operation']!r}."
+                _("The service has no operation %(operation)s.")
+                % {"operation": repr(self.config["operation"])}
             ) from None
         except (requests.RequestException, zeep.exceptions.Error) as error:
-            raise ConnectorError(f"Cannot load the WSDL {self.config['wsdl']}: {error}") from None
+            raise ConnectorError(
+                _("Cannot load the WSDL %(url)s: %(error)s")
+                % {"url": self.config["wsdl"], "error": error}
+            ) from None
 
     def _call(self, operation, arguments: dict[str, Any]) -> list:
         import zeep
@@ -121,11 +131,16 @@ class SoapConnector(Connector):
         try:
             result = operation(**arguments)
         except zeep.exceptions.Fault as fault:
-            raise ConnectorError(f"SOAP Fault {fault.code}: {fault.message}") from None
+            raise ConnectorError(
+                _("SOAP Fault %(code)s: %(message)s")
+                % {"code": fault.code, "message": fault.message}
+            ) from None
         except (outbound.OutboundRefused, requests.RequestException) as error:
-            raise ConnectorError(f"The SOAP call failed: {error}") from None
+            raise ConnectorError(_("The SOAP call failed: %(error)s") % {"error": error}) from None
         except (TypeError, zeep.exceptions.Error) as error:
-            raise ConnectorError(f"The SOAP call was refused: {error}") from None
+            raise ConnectorError(
+                _("The SOAP call was refused: %(error)s") % {"error": error}
+            ) from None
         found = dotted(
             zeep.helpers.serialize_object(result, dict), self.config.get("records_path", "")
         )

@@ -25,7 +25,7 @@ for _name in ("spyne.application.client", "spyne.protocol.soap.soap11.invalid"):
 
 
 def _dtd_refused() -> Fault:
-    return Fault("Client.SecurityError", "DTDs and entity declarations are not allowed.")
+    return Fault("Client.SecurityError", _("DTDs and entity declarations are not allowed."))
 
 
 # spyne runs a full gc.collect() after a request at most once a second, to release MTOM

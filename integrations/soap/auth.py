@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from customers.actors import Actor, Door
@@ -77,22 +78,24 @@ def authenticate(header_elements: list[etree._Element] | None) -> Caller:
     token = security.find(f"{{{WSSE_NS}}}UsernameToken") if security is not None else None
     if token is None:
         raise AuthenticationFailed(
-            "Authentication required: send a WS-Security UsernameToken (username = your user, "
-            "password = your API key)."
+            _(
+                "Authentication required: send a WS-Security UsernameToken (username = your "
+                "user, password = your API key)."
+            )
         )
     username = (token.findtext(f"{{{WSSE_NS}}}Username") or "").strip()
     password = token.find(f"{{{WSSE_NS}}}Password")
     if password is None or not username:
-        raise AuthenticationFailed("The UsernameToken needs a Username and a Password.")
+        raise AuthenticationFailed(_("The UsernameToken needs a Username and a Password."))
     if password.get("Type", PASSWORD_TEXT) != PASSWORD_TEXT:
         # A digest needs the plaintext key on the server; only its hash is stored.
-        raise AuthenticationFailed("Only PasswordText is supported; send it over HTTPS.")
+        raise AuthenticationFailed(_("Only PasswordText is supported; send it over HTTPS."))
     try:
         api_key = api_keys.api_key_verify((password.text or "").strip())
     except api_keys.InvalidApiKey as error:
         raise AuthenticationFailed(str(error)) from None
     if api_key.user.get_username() != username:
-        raise AuthenticationFailed("Invalid API key.")  # same answer as a wrong key
+        raise AuthenticationFailed(_("Invalid API key."))  # same answer as a wrong key
     load_permissions(api_key.user)  # REST's one-query permission load, so both doors match
     return Caller(api_key=api_key)
 
@@ -104,4 +107,7 @@ def check_rate(who: Caller) -> None:
     request = SimpleNamespace(auth=who.api_key, user=who.user)  # all the throttle reads
     if not throttle.allow_request(request, view=None):
         retry = math.ceil(throttle.wait() or 1)
-        raise Throttled(f"Request limit reached for this API key; retry in {retry} s.")
+        raise Throttled(
+            _("Request limit reached for this API key; retry in %(seconds)d s.")
+            % {"seconds": retry}
+        )

@@ -25,9 +25,9 @@ def page_bounds(offset: int | None, limit: int | None) -> tuple[int, int]:
     limit = DEFAULT_LIMIT if limit is None else limit
     errors = {}
     if offset < 0:
-        errors["offset"] = "Must be 0 or more."
+        errors["offset"] = _("Must be 0 or more.")
     if not 1 <= limit <= MAX_LIMIT:
-        errors["limit"] = f"Must be between 1 and {MAX_LIMIT}."
+        errors["limit"] = _("Must be between 1 and %(limit)d.") % {"limit": MAX_LIMIT}
     if errors:
         raise InvalidRequest(errors)
     return offset, limit

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from customers.custom_fields.values import error_key
@@ -165,7 +166,10 @@ def custom_values_in(
     for entry in entries:
         name = (entry.name or "").strip()
         if entry.type and name in kinds and entry.type != kinds[name]:
-            errors[error_key(name)] = f"This field's type is {kinds[name]}, not {entry.type}."
+            errors[error_key(name)] = _("This field's type is %(type)s, not %(sent)s.") % {
+                "type": kinds[name],
+                "sent": entry.type,
+            }
             continue
         values[name] = list(entry.items) if entry.items else entry.value
     if errors:

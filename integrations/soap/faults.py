@@ -11,6 +11,7 @@ operation). Anything else is a bug and answers ``Server``.
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from lxml import etree
 from spyne import Fault
 
@@ -23,7 +24,7 @@ class NotFound(Exception):
     """The record a request names does not exist."""
 
     def __init__(self, kind: str, key: object) -> None:
-        super().__init__(f"No {kind} has the id {key!r}.")
+        super().__init__(_("No %(kind)s has the id %(key)s.") % {"kind": kind, "key": repr(key)})
 
 
 class InvalidRequest(ValidationError):
@@ -57,4 +58,8 @@ def validation_fault(error: ValidationError) -> Fault:
         for message in messages:
             item = etree.SubElement(detail, f"{{{TYPES_NS}}}error", field=field)
             item.text = str(message)
-    return Fault("Client.ValidationError", f"Invalid input: {summary}", detail=detail)
+    return Fault(
+        "Client.ValidationError",
+        _("Invalid input: %(summary)s") % {"summary": summary},
+        detail=detail,
+    )

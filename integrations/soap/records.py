@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from customers import filters as entity_filters
 from customers.actors import Actor
@@ -77,7 +78,9 @@ class Records:
     def update_from(self, ctx, record: Any) -> Any:
         who = self.authorise(ctx, "update")
         if record is None or record.id is None:
-            raise InvalidRequest({"id": f"An update needs the {self.entity}'s id."})
+            raise InvalidRequest(
+                {"id": _("An update needs the %(entity)s's id.") % {"entity": self.entity}}
+            )
         existing = self._locked(record.id)
         self.update(existing, self._input(ctx, record, instance=existing), who.actor)
         return self._out(ctx, existing.pk)
@@ -109,7 +112,9 @@ class Records:
 
     def _input(self, ctx, record: Any, *, instance: models.Model | None) -> dict[str, Any]:
         if record is None:
-            raise InvalidRequest({self.entity: f"A {self.entity} element is required."})
+            raise InvalidRequest(
+                {self.entity: _("A %(entity)s element is required.") % {"entity": self.entity}}
+            )
         return convert.record_input(
             record,
             entity=self.entity,

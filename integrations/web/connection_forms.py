@@ -127,7 +127,11 @@ class ConnectionInputForm(forms.Form):
         for key, texts in messages.items():
             for text in texts:
                 if key.startswith("config."):
-                    self.add_error("config", f"{key.removeprefix('config.')}: {text}")
+                    self.add_error(
+                        "config",
+                        _("%(key)s: %(message)s")
+                        % {"key": key.removeprefix("config."), "message": text},
+                    )
                 elif key == "schedule":
                     self.add_error(self._schedule_field(), text)
                 elif key in self.fields:
@@ -135,7 +139,7 @@ class ConnectionInputForm(forms.Form):
                 elif key == NON_FIELD_ERRORS:
                     self.add_error(None, text)
                 else:
-                    self.add_error(None, f"{key}: {text}")
+                    self.add_error(None, _("%(key)s: %(message)s") % {"key": key, "message": text})
 
     def _schedule_field(self) -> str:
         kind = self.cleaned_data.get("schedule_kind")

@@ -83,7 +83,7 @@ def _check_url(url: str) -> None:
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise ValidationError({"url": "Enter an http or https URL."}) from None
+        raise ValidationError({"url": _("Enter an http or https URL.")}) from None
     try:
         outbound.check_url(url)
     except outbound.OutboundRefused as error:
@@ -92,10 +92,11 @@ def _check_url(url: str) -> None:
 
 def _check_events(events: Sequence[str]) -> list[str]:
     if isinstance(events, str) or not isinstance(events, Sequence) or not events:
-        raise ValidationError({"events": "List the event types to receive, or ['*'] for all."})
+        raise ValidationError({"events": _("List the event types to receive, or ['*'] for all.")})
     unknown = sorted(set(events) - {*EVENT_TYPES, ALL_EVENTS})
     if unknown:
-        raise ValidationError({"events": f"Unknown event types: {', '.join(unknown)}."})
+        message = _("Unknown event types: %(types)s.") % {"types": ", ".join(unknown)}
+        raise ValidationError({"events": message})
     return sorted(set(events))
 
 
