@@ -25,6 +25,9 @@ import requests
 from .processes import Process, listening, logged, port_open, run
 from .units import DEPLOY, ROOT, exec_start, read_environment_file, read_unit
 
+sys.path.insert(0, str(ROOT / "scripts" / "cluster"))
+import pg_replica  # noqa: E402  (a script, not a package; the replica tests start theirs with it)
+
 
 @dataclass(frozen=True)
 class Ports:
@@ -232,11 +235,8 @@ class Cluster:
             with contextlib.suppress(Exception):
                 process.stop()
         if self.pg_started:
-            subprocess.run(
-                [str(ROOT / "scripts" / "cluster" / "pg_replica.sh"), "stop", str(self.pg_dir)],
-                capture_output=True,
-                timeout=60,
-            )
+            pg_replica.stop_server(self.pg_dir / "replica", mode="immediate")
+            pg_replica.stop_server(self.pg_dir / "primary", mode="immediate")
 
     def add(self, name: str, command: list[str], *, ready, env=None, user=None) -> Process:
         process = Process(
@@ -267,13 +267,7 @@ class Cluster:
     # -- the pieces
     def start_postgres(self) -> None:
         self.pg_started = True
-        run(
-            [
-                str(ROOT / "scripts" / "cluster" / "pg_replica.sh"),
-                *("start", str(self.pg_dir), str(PORTS.primary), str(PORTS.replica)),
-            ],
-            timeout=180,
-        )
+        pg_replica.start(self.pg_dir, primary_port=PORTS.primary, replica_port=PORTS.replica)
 
     def start_pgbouncer(self) -> None:
         folder = self.tmp / "pgbouncer"
