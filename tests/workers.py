@@ -140,7 +140,7 @@ def _wait_until_ready(process: subprocess.Popen, log_path: Path, marker: str) ->
     raise TimeoutError(f"Celery not ready in time:\n{log_path.read_text()}")
 
 
-def wait_for(condition, *, timeout: float = 60, interval: float = 0.2):
+def wait_for(condition, *, timeout: float = 60, interval: float = 0.2, what: str = "condition"):
     """Poll until `condition()` is truthy; return its value or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -148,7 +148,7 @@ def wait_for(condition, *, timeout: float = 60, interval: float = 0.2):
         if value:
             return value
         time.sleep(interval)
-    raise TimeoutError("condition not met in time")
+    raise TimeoutError(f"{what}: not met within {timeout:.0f} s")
 
 
 def messages_waiting(queue: str) -> int:

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from bench.import_bench import csv_bytes
+from tests.workers import wait_for
 
 from .load import Recorder, RestCompanies, RestContacts, SoapContacts, start_load
 from .outside import Outside
@@ -81,16 +82,6 @@ def get(session: requests.Session, path: str, **kwargs) -> requests.Response:
 
 def post(session: requests.Session, path: str, **kwargs) -> requests.Response:
     return session.post(session.base + path, timeout=120, **kwargs)
-
-
-def wait_for(condition, *, timeout: float, interval: float = 1.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"{what}: not within {timeout:.0f} s")
 
 
 def upload_import(session: requests.Session, content: bytes) -> dict:
@@ -207,10 +198,14 @@ def scenario(cluster: Cluster):
             wait_for(
                 lambda: (import_job(admin, job["id"])["rows_processed"] or 0) > 0,
                 timeout=180,
+                interval=1,
                 what="the large import's first chunk",
             )
             worker = wait_for(
-                lambda: worker_running_import(cluster), timeout=30, what="the import's worker"
+                lambda: worker_running_import(cluster),
+                timeout=30,
+                interval=1,
+                what="the import's worker",
             )
             at_worker_kill = import_job(admin, job["id"])
             kills.append(kill_and_restart(worker))
@@ -386,7 +381,7 @@ def test_the_replica_streams_what_the_primary_wrote(scenario):
             (count,) = connection.execute("SELECT COUNT(*) FROM customers_contact").fetchone()
         return count >= primary[0]
 
-    wait_for(caught_up, timeout=30, what="the replica")
+    wait_for(caught_up, timeout=30, interval=1, what="the replica")
 
 
 def test_health_endpoints_answer_through_nginx(scenario):
@@ -462,5 +457,6 @@ def test_a_second_beat_waits_and_takes_over_when_the_first_dies(scenario):
     wait_for(
         lambda: BEAT_SENDS in second.current_log(),
         timeout=BEAT_TAKEOVER_SECONDS,
+        interval=1,
         what="the second beat taking over",
     )
