@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files answered before sessions, locale or CSP run (whitenoise: settings below).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Every response, errors included, carries the Content-Security-Policy (settings below).
     "crm_project.csp.CSPMiddleware",
     "customers.api.middleware.ApiRequestSizeLimitMiddleware",
@@ -172,6 +174,28 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
+# Static files are served by the app itself (whitenoise's middleware): gunicorn needs no web
+# server beside it. With DEBUG off they come from STATIC_ROOT as `manage.py collectstatic` left
+# them: names carrying a hash of their content, sent with a ten-year max-age and "immutable"
+# (the unhashed names: 60 s), each with a gzip copy beside it. That storage needs collectstatic's
+# manifest, which a development checkout and the test suite (DEBUG on) never build: there the
+# files are found in their apps' folders as they are now. STORAGES["default"] (uploads, export
+# files) is Django's own.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        # Public files, readable by a proxy or CDN that serves STATIC_ROOT itself: not the
+        # owner-only modes of FILE_UPLOAD_PERMISSIONS below, which are for media.
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
+}
+# Fixed as the settings load: the test runner turns DEBUG off afterwards, and must not need
+# collectstatic either.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 # Media holds import uploads and export files (decrypted PII): readable by the app's own user
