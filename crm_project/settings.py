@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from crm_project import dev_secrets
 from crm_project.env import env_bool, env_groups, env_int, env_list, env_str
+from crm_project.json_logging import log_format
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CRM_VAR_DIR") or BASE_DIR / "var")
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response carries X-Request-ID and every log line of the request names it.
+    "crm_project.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files answered before sessions, locale or CSP run (whitenoise: settings below).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -446,25 +449,39 @@ if env_str("CSP_REPORT_URI"):
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = env_str("CSP_REPORT_URI")
 
 # Every handler masks personal data in what it writes (PII query parameters such as ?email=
-# in logged URLs: crm_project/log_masking.py); gunicorn's logs through gunicorn.conf.py.
+# in logged URLs: crm_project/log_masking.py) and gives each record the request's id
+# (crm_project/request_id.py); gunicorn's logs do both through gunicorn.conf.py, Celery's through
+# crm_project/celery.py. LOG_FORMAT=json writes one JSON object per line everywhere
+# (crm_project/json_logging.py).
+LOG_FORMAT = log_format()
+_JSON_LOGS = LOG_FORMAT == "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_personal_data": {"()": "crm_project.log_masking.MaskPersonalData"}},
+    "filters": {
+        "mask_personal_data": {"()": "crm_project.log_masking.MaskPersonalData"},
+        "request_id": {"()": "crm_project.request_id.RequestIdFilter"},
+    },
     "formatters": {
+        "message": {"format": "%(message)s"},  # what a handler without a formatter writes
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
             "style": "{",
-        }
+        },
+        "json": {"()": "crm_project.json_logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if _JSON_LOGS else "message",
+            "filters": ["mask_personal_data", "request_id"],
+        },
         # runserver's request lines (Django's default handler for them, plus the mask)
         "django.server": {
             "class": "logging.StreamHandler",
-            "formatter": "django.server",
-            "filters": ["mask_personal_data"],
+            "formatter": "json" if _JSON_LOGS else "django.server",
+            "filters": ["mask_personal_data", "request_id"],
         },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
