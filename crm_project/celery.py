@@ -1,8 +1,10 @@
 """The Celery application: configuration comes from Django settings (CELERY_* names)."""
 
+import logging
 import os
+from contextvars import Token
 
-from celery import Celery, signals
+from celery import Celery, current_task, signals
 
 from crm_project.request_id import RequestIdFilter, bind, current_request_id, sane_or_none, unbind
 
@@ -14,7 +16,17 @@ app.autodiscover_tasks()
 
 # The message header that carries the id of the request that queued a task.
 REQUEST_ID_HEADER = "request_id"
-_bound_tasks: dict = {}  # task id -> the token that unbinds its request id after it ran
+_bound_tasks: dict[str, Token] = {}  # task id -> the token that unbinds its request id
+
+
+class CurrentTask(logging.Filter):
+    """Names the task a worker's record was logged in (``task_id``, ``task_name``), as Celery's
+    own task log format does, for the JSON lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if current_task and current_task.request.id and not hasattr(record, "task_id"):
+            record.task_id, record.task_name = current_task.request.id, current_task.name
+        return True
 
 
 @signals.after_setup_logger.connect
@@ -27,8 +39,9 @@ def configure_worker_handlers(logger, **kwargs) -> None:
 
     add_filter_to_handlers(logger)
     for handler in logger.handlers:
-        if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
-            handler.addFilter(RequestIdFilter())
+        for kind in (RequestIdFilter, CurrentTask):
+            if not any(isinstance(f, kind) for f in handler.filters):
+                handler.addFilter(kind())
         if json_logs():
             handler.setFormatter(JsonFormatter())
 

@@ -14,6 +14,7 @@ from crm_project.env import env_str
 from crm_project.log_masking import mask_text
 
 LOG_FORMATS = ("text", "json")
+TASK_FIELDS = ("task_id", "task_name")  # set by crm_project.celery.CurrentTask in a worker
 
 
 def log_format() -> str:
@@ -30,8 +31,8 @@ def json_logs() -> bool:
 
 class JsonFormatter(LibraryJsonFormatter):
     """One object per line: ``timestamp`` (ISO 8601, UTC), ``level``, ``logger``, ``message``,
-    ``request_id`` (null outside a request or a task it queued), and ``exc_info`` /
-    ``stack_info`` when the record has them.
+    ``request_id`` (null outside a request or a task it queued); ``task_id`` and ``task_name``
+    in a Celery task; ``exc_info`` / ``stack_info`` when the record has them.
 
     Only those fields: a record's other attributes are not dumped as the library would, because
     Django puts the request itself on its records (``extra={"request": request}``) and its text
@@ -54,6 +55,9 @@ class JsonFormatter(LibraryJsonFormatter):
         log_data["logger"] = record.name
         log_data["message"] = record.message
         log_data["request_id"] = getattr(record, "request_id", None)
+        for name in TASK_FIELDS:
+            if hasattr(record, name):
+                log_data[name] = getattr(record, name)
         log_data.update(message_dict)
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:

@@ -167,3 +167,5 @@ def test_a_worker_logs_a_task_under_the_id_of_the_request_that_queued_it(tmp_pat
     assert lines[queued.id]["request_id"] == "req-queued-it"
     assert lines[unrelated.id]["request_id"] is None  # nothing left over from the task before
     assert lines[queued.id]["logger"] == "celery.app.trace"
+    assert lines[queued.id]["task_id"] == queued.id
+    assert lines[queued.id]["task_name"] == "integrations.purge_idempotency_records"
