@@ -54,6 +54,8 @@ class BenchDatabase:
             self.env = server_env(self.tmp, database_url, self.args.conn_max_age)
             log(f"[{self.vendor}] migrating {database_url}")
             run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], self.env)
+            # DEBUG off serves static files as collected (hashed names): what a deploy does
+            run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], self.env)
             extra = (
                 f" with {self.custom_fields} custom fields ({self.pii_custom_fields} PII)"
                 if self.custom_fields

@@ -17,6 +17,7 @@ from kombu import Exchange, Queue
 from crm_project import dev_secrets, queues, storage_url
 from crm_project.databases import database_from_url, replica_databases
 from crm_project.env import env_bool, env_groups, env_int, env_list, env_str
+from crm_project.json_logging import log_format
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CRM_VAR_DIR") or BASE_DIR / "var")
@@ -66,9 +67,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: counts and times every response, redirects and refusals included (/metrics).
+    # First: every response carries X-Request-ID and every log line of the request names it.
+    "crm_project.request_id.RequestIdMiddleware",
+    # Then: counts and times every response, redirects and refusals included (/metrics).
     "crm_project.operations.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files answered before sessions, locale or CSP run (whitenoise: settings below).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Every response, errors included, carries the Content-Security-Policy (settings below).
     "crm_project.csp.CSPMiddleware",
     "customers.api.middleware.ApiRequestSizeLimitMiddleware",
@@ -179,20 +184,37 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
+# Static files are served by the app itself (whitenoise's middleware): gunicorn needs no web
+# server beside it. With DEBUG off they come from STATIC_ROOT as `manage.py collectstatic` left
+# them: names carrying a hash of their content, sent with a ten-year max-age and "immutable"
+# (the unhashed names: 60 s), each with a gzip copy beside it. That storage needs collectstatic's
+# manifest, which a development checkout and the test suite (DEBUG on) never build: there the
+# files are found in their apps' folders as they are now.
+# Shared files: uploads, export files and error reports go through Django's storage API to
+# STORAGE_URL (crm_project/storage_url.py), so a worker on another machine reads what the web
+# process stored. Empty: MEDIA_ROOT below (owner-only files). s3://BUCKET?endpoint_url=…
+# &region_name=…: an S3-speaking store, credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+STORAGES = {
+    "default": storage_url.default_storage(env_str("STORAGE_URL")),
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        # Public files, readable by a proxy or CDN that serves STATIC_ROOT itself: not the
+        # owner-only modes of FILE_UPLOAD_PERMISSIONS below, which are for media.
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
+}
+# Fixed as the settings load: the test runner turns DEBUG off afterwards, and must not need
+# collectstatic either.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 # Media holds import uploads and export files (decrypted PII): readable by the app's own user
 # only, whatever the process umask. Fixed, not configurable: no deployment needs them wider.
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
-# Shared files (issue #18): uploads, export files and error reports go through Django's storage
-# API to STORAGE_URL (crm_project/storage_url.py), so a worker on another machine reads what
-# the web process stored. Empty: MEDIA_ROOT above (owner-only files). s3://BUCKET?endpoint_url=…
-# &region_name=…: an S3-speaking store, credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
-STORAGES = {
-    "default": storage_url.default_storage(env_str("STORAGE_URL")),
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
@@ -462,25 +484,39 @@ if env_str("CSP_REPORT_URI"):
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = env_str("CSP_REPORT_URI")
 
 # Every handler masks personal data in what it writes (PII query parameters such as ?email=
-# in logged URLs: crm_project/log_masking.py); gunicorn's logs through gunicorn.conf.py.
+# in logged URLs: crm_project/log_masking.py) and gives each record the request's id
+# (crm_project/request_id.py); gunicorn's logs do both through gunicorn.conf.py, Celery's through
+# crm_project/celery.py. LOG_FORMAT=json writes one JSON object per line everywhere
+# (crm_project/json_logging.py).
+LOG_FORMAT = log_format()
+_JSON_LOGS = LOG_FORMAT == "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_personal_data": {"()": "crm_project.log_masking.MaskPersonalData"}},
+    "filters": {
+        "mask_personal_data": {"()": "crm_project.log_masking.MaskPersonalData"},
+        "request_id": {"()": "crm_project.request_id.RequestIdFilter"},
+    },
     "formatters": {
+        "message": {"format": "%(message)s"},  # what a handler without a formatter writes
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
             "style": "{",
-        }
+        },
+        "json": {"()": "crm_project.json_logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if _JSON_LOGS else "message",
+            "filters": ["mask_personal_data", "request_id"],
+        },
         # runserver's request lines (Django's default handler for them, plus the mask)
         "django.server": {
             "class": "logging.StreamHandler",
-            "formatter": "django.server",
-            "filters": ["mask_personal_data"],
+            "formatter": "json" if _JSON_LOGS else "django.server",
+            "filters": ["mask_personal_data", "request_id"],
         },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},

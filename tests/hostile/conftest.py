@@ -118,7 +118,7 @@ def _seed(env: dict[str, str]) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live() -> Iterator[HostileServer]:
+def live(collected_static) -> Iterator[HostileServer]:
     """One server for the whole suite (about 5 s to migrate, seed and start)."""
     with tempfile.TemporaryDirectory(prefix="crm-hostile-") as folder:
         tmp = Path(folder)
@@ -128,6 +128,7 @@ def live() -> Iterator[HostileServer]:
             DJANGO_SETTINGS_MODULE="crm_project.settings",
             CELERY_TASK_ALWAYS_EAGER="true",
             LOG_LEVEL="ERROR",
+            STATIC_ROOT=str(collected_static),  # DEBUG off: pages link the hashed names
         )
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],

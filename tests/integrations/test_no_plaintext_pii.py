@@ -173,11 +173,12 @@ def csrf_token(html: str) -> str:
 
 
 @pytest.fixture
-def instance(tmp_path):
+def instance(tmp_path, collected_static):
     """A fresh instance under `tmp_path/var`; yields (Instance, var folder, receiver log)."""
     var = tmp_path / "var"
     var.mkdir()
-    env = instance_env(var)
+    # collectstatic's output (DEBUG off needs it) lies outside var/, which is searched
+    env = {**instance_env(var), "STATIC_ROOT": str(collected_static)}
     run(["manage.py", "migrate", "--noinput", "-v", "0"], env)
     run(["manage.py", "ensure_admin"], env)
     credentials = dict(

@@ -108,6 +108,32 @@ def environment_reads() -> dict[str, EnvRead]:
     gives it as a literal (`env_int("X", 5)`, `env_str("X") or "y"`, `os.environ.get("X")
     or CONSTANT`, make's `X ?= y`)."""
     reads: dict[str, EnvRead] = {}
+    for path in _code_files():
+        for read in _python_reads(path):
+            reads.setdefault(read.name, read)
+    for read in _makefile_reads(BASE_DIR / "Makefile"):
+        reads.setdefault(read.name, read)
+    return reads
+
+
+def computed_reads() -> list[str]:
+    """Reads of a variable whose name the code computes, as "file: call" (`env_str(name)`):
+    `environment_reads` cannot see which variable they read. The typed readers themselves
+    (crm_project/env.py) are left out."""
+    found = []
+    for path in _code_files():
+        where = str(path.relative_to(BASE_DIR))
+        if where == "crm_project/env.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and _is_env_reader(node.func) and node.args:
+                first = node.args[0]
+                if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                    found.append(f"{where}: {ast.unparse(node)}")
+    return found
+
+
+def _code_files() -> list[Path]:
     files = [BASE_DIR / name for name in CODE_FILES]
     for folder in CODE_FOLDERS:
         files += [
@@ -115,12 +141,17 @@ def environment_reads() -> dict[str, EnvRead]:
             for path in sorted((BASE_DIR / folder).rglob("*.py"))
             if "migrations" not in path.parts
         ]
-    for path in files:
-        for read in _python_reads(path):
-            reads.setdefault(read.name, read)
-    for read in _makefile_reads(BASE_DIR / "Makefile"):
-        reads.setdefault(read.name, read)
-    return reads
+    return files
+
+
+def _is_env_reader(function: ast.expr) -> bool:
+    if isinstance(function, ast.Name):
+        return function.id in _ENV_READERS
+    if isinstance(function, ast.Attribute):
+        return (function.attr == "get" and _is_os_environ(function.value)) or (
+            function.attr == "getenv" and isinstance(function.value, ast.Name)
+        )
+    return False
 
 
 def _python_reads(path: Path) -> list[EnvRead]:
@@ -162,22 +193,16 @@ def _env_read(node: ast.Call | ast.Subscript) -> tuple[str | None, ast.expr | No
         if _is_os_environ(node.value) and isinstance(node.slice, ast.Constant):
             return node.slice.value, None
         return None, None
-    function = node.func
     first = node.args[0] if node.args else None
-    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+    if not _is_env_reader(node.func) or not (
+        isinstance(first, ast.Constant) and isinstance(first.value, str)
+    ):
         return None, None
     default = node.args[1] if len(node.args) > 1 else None
     for keyword in node.keywords:
         if keyword.arg == "default":
             default = keyword.value
-    if isinstance(function, ast.Name) and function.id in _ENV_READERS:
-        return first.value, default
-    if isinstance(function, ast.Attribute):
-        if function.attr == "get" and _is_os_environ(function.value):
-            return first.value, default
-        if function.attr == "getenv" and isinstance(function.value, ast.Name):
-            return first.value, default
-    return None, None
+    return first.value, default
 
 
 def _is_os_environ(node: ast.expr) -> bool:

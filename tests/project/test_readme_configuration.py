@@ -58,3 +58,22 @@ def test_the_collector_sees_the_variables_the_issue_found_missing():
     assert read["CELERY_BROKER_URL"].default == "filesystem://"
     assert read["HOST"].default == "127.0.0.1"
     assert not read["SECURE_SSL_REDIRECT"].has_literal_default  # computed: not DEBUG
+
+
+def test_the_collector_sees_the_production_variables():
+    """Read by gunicorn.conf.py (outside the packages) and by the log set-up."""
+    read = readme.environment_reads()
+
+    assert read["GUNICORN_TIMEOUT"].default == 30
+    assert read["GUNICORN_BIND"].default == ["127.0.0.1:8000"]
+    assert read["LOG_FORMAT"].default == "text"
+    assert "WEB_CONCURRENCY" in read and not read["WEB_CONCURRENCY"].has_literal_default
+
+
+def test_no_variable_is_read_under_a_name_the_collector_cannot_see():
+    """A name computed at run time would escape the table; the one loop that does it reads
+    the keys, each of which is also read by its own name."""
+    from django.conf import settings
+
+    assert readme.computed_reads() == ["crm_project/settings.py: env_str(name)"]
+    assert set(settings._KEY_NAMES) <= set(readme.environment_reads())
