@@ -1,9 +1,6 @@
 """The production topology under load, with a web node, a worker and beat killed (-9) and
 restarted along the way (see topology.py for what runs where, and the README's "The cluster
 test"). One scenario runs once for the module; each test states one property it must keep.
-
-Assertions on features of issue #18 that live on other branches until they are merged are
-marked xfail (not strict), with the branch they need.
 """
 
 import json
@@ -404,7 +401,6 @@ def test_health_endpoints_answer_through_nginx(scenario):
     assert 'crm_celery_queue_depth{queue="imports"}' in metrics.text
 
 
-@pytest.mark.xfail(strict=False, reason="needs the prod-web branch (X-Request-ID, JSON logs)")
 def test_request_id_travels_from_nginx_to_the_logs(scenario):
     request_id = uuid.uuid4().hex
     admin = api(scenario.cluster, scenario.keys["admin"])
@@ -416,7 +412,6 @@ def test_request_id_travels_from_nginx_to_the_logs(scenario):
     assert all(json.loads(line).get("request_id") == request_id for line in lines)
 
 
-@pytest.mark.xfail(strict=False, reason="needs the prod-web branch (whitenoise)")
 def test_static_files_are_served_by_the_app_behind_nginx(scenario):
     css = next((ROOT / "static").rglob("*.css")).relative_to(ROOT / "static")
     anonymous = api(scenario.cluster, "")
