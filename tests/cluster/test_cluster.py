@@ -406,9 +406,13 @@ def test_request_id_travels_from_nginx_to_the_logs(scenario):
     admin = api(scenario.cluster, scenario.keys["admin"])
     response = get(admin, "/api/v1/contacts/?page_size=1", headers={"X-Request-ID": request_id})
     assert response.headers.get("X-Request-ID") == request_id
-    logs = "".join(web.log_text() for web in scenario.cluster.web)
-    lines = [line for line in logs.splitlines() if request_id in line]
-    assert lines
+
+    def lines_naming_it():
+        logs = "".join(web.log_text() for web in scenario.cluster.web)
+        return [line for line in logs.splitlines() if request_id in line]
+
+    # gunicorn writes the access line once the response has been sent: a moment after it
+    lines = wait_for(lines_naming_it, timeout=10, what="the request's log lines")
     assert all(json.loads(line).get("request_id") == request_id for line in lines)
 
 
