@@ -23,8 +23,6 @@ from integrations.webhooks.services import RELAY
 
 logger = logging.getLogger(__name__)
 
-# The queues the workers consume (CELERY_TASK_ROUTES may name more; they are added).
-QUEUES = ("crm", "imports", "exports", "syncs", "webhooks")
 # Brokers whose queue depth is a cheap read (a list length, a folder listing).
 _COUNTABLE_BROKERS = ("redis://", "rediss://", "filesystem://")
 
@@ -50,13 +48,9 @@ class CrmStateCollector(Collector):
 
 
 def queue_names() -> list[str]:
-    routes = getattr(settings, "CELERY_TASK_ROUTES", None)
-    routed = (
-        {route.get("queue") for route in routes.values() if isinstance(route, dict)}
-        if isinstance(routes, dict)
-        else set()
-    )
-    return sorted({*QUEUES, settings.CELERY_TASK_DEFAULT_QUEUE, *routed} - {None})
+    """The queues the workers consume: settings' CELERY_TASK_QUEUES (crm_project/queues.py),
+    under CELERY_QUEUE_PREFIX."""
+    return [queue.name for queue in settings.CELERY_TASK_QUEUES]
 
 
 def queue_depths() -> dict[str, int] | None:

@@ -9,6 +9,7 @@ import requests
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from kombu.transport import filesystem
 from prometheus_client.parser import text_string_to_metric_families
 
 from crm_project.celery import app as celery_app
@@ -140,7 +141,12 @@ def filesystem_broker(point_broker_at, tmp_path):
     options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
     options["control_folder"] = str(tmp_path / "control")  # kombu's default: ./control
     point_broker_at("filesystem://", options)
-    return folder
+    # kombu remembers the exchanges and bindings it declared, process-wide, and does not write
+    # a binding it remembers into the new control folder: a message to a queue an earlier test
+    # bound (the settings' `imports`) would then be routed nowhere.
+    filesystem.Transport.global_state.clear()
+    yield folder
+    filesystem.Transport.global_state.clear()
 
 
 def test_queue_depths_of_the_filesystem_broker_count_its_waiting_messages(

@@ -139,7 +139,9 @@ def test_every_readme_example_runs_as_written_and_prints_what_the_readme_shows(m
 def test_only_a_few_examples_are_not_run_and_each_says_why():
     not_run = [example for example in readme.examples() if example.not_run]
 
-    assert len(not_run) <= 6, [example.label for example in not_run]
+    # make run (started by the test itself), a server started by hand, the PostgreSQL and Redis
+    # set-up, the integration suite, a replica pair, the production processes, two benchmarks
+    assert len(not_run) <= 7, [example.label for example in not_run]
     assert all(len(example.not_run) > 5 for example in not_run)
 
 

@@ -4,8 +4,10 @@ import uuid
 
 import pytest
 import redis
+from kombu import Exchange, Queue
 from prometheus_client.parser import text_string_to_metric_families
 
+from crm_project import queues
 from crm_project.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
@@ -15,12 +17,16 @@ TOKEN = "scrape-token-for-tests"
 
 @pytest.fixture
 def routed_queue(settings):
-    """A queue of this test's own, named by a task route as the settings would name one."""
-    name = f"test-metrics-{uuid.uuid4().hex[:12]}"
-    settings.CELERY_TASK_ROUTES = {"tests.metrics_probe": {"queue": name}}
+    """The queues of this test's own, named as the settings name them (CELERY_QUEUE_PREFIX):
+    the `imports` one is returned."""
+    prefix = f"test-metrics-{uuid.uuid4().hex[:12]}-"
+    settings.CELERY_TASK_QUEUES = [
+        Queue(name, Exchange(name), routing_key=name) for name in queues.queue_names(prefix)
+    ]
+    name = prefix + "imports"
     yield name
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    broker.delete(*broker.keys(f"*{name}*"))  # the list and kombu's binding keys
+    broker.delete(*broker.keys(f"*{prefix}*"))  # the list and kombu's binding keys
 
 
 def test_a_scrape_shows_the_messages_waiting_in_each_redis_queue(client, settings, routed_queue):
@@ -39,5 +45,8 @@ def test_a_scrape_shows_the_messages_waiting_in_each_redis_queue(client, setting
         for sample in family.samples
         if sample.name == "crm_celery_queue_depth"
     }
-    assert depths[routed_queue] == 3
-    assert {"crm", "imports", "exports", "syncs", "webhooks"} <= set(depths)
+    prefix = routed_queue.removesuffix("imports")
+    assert depths == {
+        routed_queue: 3,
+        **{prefix + name: 0 for name in ("crm", "exports", "syncs", "webhooks")},
+    }
