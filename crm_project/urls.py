@@ -37,3 +37,6 @@ urlpatterns = [
     path("api/redoc/", redoc_view, name="api-redoc"),
     path("soap/", soap_view, name="soap"),  # csrf-exempt: partners authenticate per message
 ]
+
+# A database that cannot be reached answers 503 (retry shortly), any other failure Django's 500.
+handler500 = "crm_project.server_errors.server_error"

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from crm_project.server_errors import RETRY_AFTER_SECONDS, database_unavailable_message
 from crm_project.storage_errors import StorageUnavailable
 from customers.errors import NON_FIELD, django_errors_as_dict
 
@@ -109,10 +110,10 @@ def database_unavailable() -> Response:
     response = Response(
         {
             "code": "database_unavailable",
-            "message": _("The database is unavailable; try again shortly."),
+            "message": database_unavailable_message(),
             "errors": {},
         },
         status=status.HTTP_503_SERVICE_UNAVAILABLE,
     )
-    response["Retry-After"] = "5"
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -5,7 +5,8 @@ Fault codes: ``Client.Authentication`` (no or bad WS-Security credentials),
 ``Client.PermissionDenied`` (scope or user permission missing), ``Client.Throttled`` (the key's
 request budget, shared with REST, is used up), ``Client.NotFound`` (unknown id),
 ``Client.ValidationError`` (field errors, listed in ``<detail>``), ``Client.SecurityError``
-(DTDs and entities), plus spyne's own ``Client.XMLSyntaxError``, ``Client.SoapError``,
+(DTDs and entities), ``Server.Unavailable`` (the database cannot be reached: retry shortly;
+nothing was written), plus spyne's own ``Client.XMLSyntaxError``, ``Client.SoapError``,
 ``Client.SchemaValidationError`` (wrong types) and ``Client.ResourceNotFound`` (unknown
 operation). Anything else is a bug and answers ``Server``.
 """
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 from spyne import Fault
 
+from crm_project.server_errors import DATABASE_ERRORS, database_unavailable_message
 from customers.errors import django_errors_as_dict
 from integrations.soap import auth
 from integrations.soap.types import TYPES_NS
@@ -45,6 +47,8 @@ def to_fault(error: Exception) -> Fault | None:
         return Fault("Client.NotFound", str(error))
     if isinstance(error, ValidationError):
         return validation_fault(error)
+    if isinstance(error, DATABASE_ERRORS):
+        return Fault("Server.Unavailable", database_unavailable_message())
     return None
 
 
