@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 # Endpoints that take whole files; they have the import size limit instead.
@@ -24,14 +25,20 @@ class ApiRequestSizeLimitMiddleware:
             uploads = request.path.startswith(UPLOAD_PATHS)
             limit = settings.IMPORT_MAX_BYTES if uploads else settings.API_MAX_REQUEST_BYTES
             if length > limit:
-                body = {
-                    "code": "request_too_large",
-                    "message": _(
-                        "Request bodies are limited to %(limit)d bytes; this one has "
-                        "%(length)d. Split it, or use the bulk import endpoint for files."
-                    )
-                    % {"limit": limit, "length": length},
-                    "errors": {},
-                }
-                return HttpResponse(json.dumps(body), status=413, content_type="application/json")
+                # LocaleMiddleware has not run yet: the refusal is read in the caller's language
+                with translation.override(translation.get_language_from_request(request)):
+                    return _too_large(limit, length)
         return self.get_response(request)
+
+
+def _too_large(limit: int, length: int) -> HttpResponse:
+    body = {
+        "code": "request_too_large",
+        "message": _(
+            "Request bodies are limited to %(limit)d bytes; this one has "
+            "%(length)d. Split it, or use the bulk import endpoint for files."
+        )
+        % {"limit": limit, "length": length},
+        "errors": {},
+    }
+    return HttpResponse(json.dumps(body), status=413, content_type="application/json")

@@ -354,21 +354,28 @@ def sync_run(
     run = _start(connection, run_id=run_id, full=full, message_id=message_id or "")
     if run is None:
         return None
-    try:
-        # inside the try: a configuration valid when saved may not be now (a drop folder no
-        # longer inside CONNECTOR_FILE_ROOTS), and the run must fail, not stay open
-        connector = connector_for(connection)
-        fetch = connector.fetch(run.cursor_before or None)
-        with tempfile.TemporaryFile(dir=_spool_dir()) as spool:
-            valid = _spool(fetch, spool, run)
-            run.cursor_after = fetch.cursor or ""
-            run.fetched_at = timezone.now()
-            run.save(
-                update_fields=["fetched", "failed", "source_errors", "cursor_after", "fetched_at"]
-            )
-            if valid:
-                # a refused mapping is the run's error: in its creator's language, as the rows'
-                with translation.override(imports.language_of(connection.created_by_id)):
+    # What the run records (a source that fails, a record it cannot read, a refused mapping)
+    # is shown to the connection's creator: in their language, as the import's row errors.
+    with translation.override(imports.language_of(connection.created_by_id)):
+        try:
+            # inside the try: a configuration valid when saved may not be now (a drop folder no
+            # longer inside CONNECTOR_FILE_ROOTS), and the run must fail, not stay open
+            connector = connector_for(connection)
+            fetch = connector.fetch(run.cursor_before or None)
+            with tempfile.TemporaryFile(dir=_spool_dir()) as spool:
+                valid = _spool(fetch, spool, run)
+                run.cursor_after = fetch.cursor or ""
+                run.fetched_at = timezone.now()
+                run.save(
+                    update_fields=[
+                        "fetched",
+                        "failed",
+                        "source_errors",
+                        "cursor_after",
+                        "fetched_at",
+                    ]
+                )
+                if valid:
                     job = imports.import_create(
                         user=connection.created_by,
                         file=spool,
@@ -381,13 +388,13 @@ def sync_run(
                         create_related=connection.create_related,
                         enqueue=False,
                     )
-                run.import_job = job
-                run.save(update_fields=["import_job"])
-    except (ConnectorError, ValidationError, StorageUnavailable) as error:
-        return _fail(run, _message(error))
-    if run.import_job_id:
-        imports.import_run(job_id=run.import_job_id, on_progress=on_progress)
-    return _complete(run, acknowledge=lambda: connector.acknowledge(fetch))
+                    run.import_job = job
+                    run.save(update_fields=["import_job"])
+        except (ConnectorError, ValidationError, StorageUnavailable) as error:
+            return _fail(run, _message(error))
+        if run.import_job_id:
+            imports.import_run(job_id=run.import_job_id, on_progress=on_progress)
+        return _complete(run, acknowledge=lambda: connector.acknowledge(fetch))
 
 
 class RunRefused(Exception):

@@ -5,6 +5,7 @@ import threading
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 from spyne.server.django import DjangoServer, DjangoView
@@ -51,12 +52,14 @@ def soap_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         too_large = True
     if too_large:
         return _fault_response(
-            "Client.RequestTooLarge", f"SOAP requests are limited to {limit} bytes."
+            "Client.RequestTooLarge",
+            _("SOAP requests are limited to %(limit)d bytes.") % {"limit": limit},
         )
     if xml_node_count(request.body) > MAX_XML_NODES:
         return _fault_response(
             "Client.RequestTooLarge",
-            f"SOAP requests are limited to {MAX_XML_NODES} elements and attributes.",
+            _("SOAP requests are limited to %(limit)d elements and attributes.")
+            % {"limit": MAX_XML_NODES},
         )
     response = _spyne_view(request, *args, **kwargs)
     if response.status_code == 500:

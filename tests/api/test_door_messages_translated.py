@@ -156,3 +156,24 @@ def test_a_connection_to_an_ftp_source_is_refused_in_the_callers_language(langua
     assert response.status_code == 400, response.content
     assert response.json()["errors"] == {"config.url": [expected]}
     assert not Connection.objects.exists()
+
+
+# REST: a body refused before anything parses it (before the locale middleware runs, too)
+
+
+@pytest.mark.parametrize(
+    ("language", "start"), [("zh-hans", "请求正文"), ("en", "Request bodies are limited")], ids=IDS
+)
+def test_a_body_over_the_limit_is_refused_in_the_callers_language(api, settings, language, start):
+    settings.API_MAX_REQUEST_BYTES = 100
+
+    response = api.post(
+        "/api/v1/contacts/",
+        json.dumps({"first_name": "W" * 200}),
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
+    assert response.json()["message"].startswith(start)

@@ -12,12 +12,13 @@ from django.db import connection as db_connection
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from customers.models import Contact
+from customers.models import Contact, UserPreference
 from integrations.connectors import Connector
 from integrations.connectors.base import DELETE_MARKER
 from integrations.formats import Record
 from integrations.models import Connection, ImportJob, JobStatus, SyncRun
 from integrations.services import sync
+from tests.factories import SalesUserFactory
 from tests.integrations.test_connectors import api_config, contact
 from tests.integrations.test_connectors import source as source  # noqa: F401 (fixture)
 
@@ -158,6 +159,21 @@ def test_a_source_failure_fails_the_run_and_keeps_the_cursor(source):  # noqa: F
     connection.refresh_from_db()
     assert connection.cursor == "2026-01-01"
     assert not Contact.objects.exists()
+
+
+def test_a_source_failure_is_recorded_in_the_language_of_the_connection_s_creator(
+    source,  # noqa: F811
+):
+    _, base_url = source
+    creator = SalesUserFactory()
+    UserPreference.objects.create(user=creator, language="zh-hans")
+    wrong = api_config(base_url, headers={"Authorization": "Bearer wrong"})
+    connection = make_connection(base_url, config=wrong, user=creator)
+
+    run = sync.sync_run(connection.pk)
+
+    assert run.status == "failed"
+    assert "返回 401" in run.error_message and "answered" not in run.error_message
 
 
 def test_invalid_records_are_reported_and_the_valid_ones_imported(source):  # noqa: F811

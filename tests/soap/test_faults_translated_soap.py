@@ -52,3 +52,21 @@ def test_a_token_for_another_user_is_refused_in_chinese_with_the_same_fault_code
     response = post_soap(envelope("SearchContacts", header=security), "zh-hans")
 
     assert raw_fault(response) == ("Client.Authentication", "API 密钥无效。")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", "SOAP 请求不得超过 100 字节。"),
+        ("en", "SOAP requests are limited to 100 bytes."),
+    ],
+    ids=["zh-hans", "en"],
+)
+def test_an_envelope_over_the_size_limit_is_a_fault_in_the_callers_language(
+    settings, language, expected
+):
+    settings.API_MAX_REQUEST_BYTES = 100
+
+    response = post_soap(envelope("GetContact", "<crm:id>1</crm:id>"), language)
+
+    assert raw_fault(response) == ("Client.RequestTooLarge", expected)
