@@ -17,20 +17,36 @@ from integrations.soap.app import build_application
 class _Server(DjangoServer):
     """spyne caches the first WSDL it builds, service address included, for every later
     caller: one reached as crm.example.com would be told to post to the host the first caller
-    used. This caches one WSDL per address instead (hosts are limited by ALLOWED_HOSTS), and
-    builds under a lock because spyne's builder is not thread-safe."""
+    used. Nor can it build a second one: asked again for another address, its builder leaves
+    half the operations out. So the WSDL is built once, under a lock (spyne's builder is not
+    thread-safe), and each address gets a copy with its own ``soap:address`` (hosts are
+    limited by ALLOWED_HOSTS)."""
 
     def __init__(self, app) -> None:
         super().__init__(app, cache_wsdl=False)
+        self._built: bytes | None = None
         self._wsdls: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
     def handle_wsdl(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         address = request.build_absolute_uri(request.path)
         with self._lock:
+            if self._built is None:
+                self._built = super().handle_wsdl(request, *args, **kwargs).content
             if address not in self._wsdls:
-                self._wsdls[address] = super().handle_wsdl(request, *args, **kwargs).content
+                self._wsdls[address] = _with_service_address(self._built, address)
         return HttpResponse(self._wsdls[address], content_type="text/xml; charset=utf-8")
+
+
+_WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+
+
+def _with_service_address(wsdl: bytes, address: str) -> bytes:
+    """The WSDL with every port's ``soap:address`` pointing at `address`."""
+    document = etree.fromstring(wsdl)
+    for port_address in document.iter(f"{{{_WSDL_SOAP}}}address"):
+        port_address.set("location", address)
+    return etree.tostring(document, xml_declaration=True, encoding="UTF-8")
 
 
 _SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

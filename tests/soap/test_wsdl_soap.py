@@ -5,6 +5,7 @@ from lxml import etree
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
+SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 OPERATIONS = {
     "GetContact",
     "GetContactByExternalId",
@@ -63,3 +64,20 @@ def test_the_wsdl_names_the_address_each_caller_used(live_server):
         )
         addresses = {a.get("location") for a in wsdl.iter("{*}address")}
         assert addresses == {f"http://{host}:{port}/soap/"}
+
+
+def test_each_host_gets_the_whole_wsdl_with_its_own_address(client, settings):
+    """A deployment reached under two names (a proxy's and a node's own) describes every
+    operation to both, each told to post to the address it used."""
+    settings.ALLOWED_HOSTS = ["crm.example.com", "node1.internal"]
+
+    documents = {
+        host: etree.fromstring(client.get("/soap/?wsdl", HTTP_HOST=host).content)
+        for host in ("crm.example.com", "node1.internal", "crm.example.com")
+    }
+
+    for host, wsdl in documents.items():
+        port_types = {op.get("name") for op in wsdl.iter(f"{{{WSDL_NS}}}operation")}
+        assert port_types >= OPERATIONS, host
+        locations = {element.get("location") for element in wsdl.iter(f"{{{SOAP_NS}}}address")}
+        assert locations == {f"http://{host}/soap/"}
