@@ -165,10 +165,13 @@ def test_a_stopped_replica_sends_reads_to_the_primary_without_an_error(cluster, 
         read_routing.forget_replica_health()
         assert written in listed(bob)  # checked afresh: down, so the primary
         assert read_routing.replica_status() == {"replica1": "down"}
-        assert read_routing.readiness_check() == (
-            True,
-            "degraded (reads use the primary): replica1 down",
-        )
+        ready = Client().get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["database_replicas"] == {
+            "status": "degraded",
+            "detail": "Reads use the primary; replicas not used: replica1 (down).",
+            "duration_ms": ready.json()["checks"]["database_replicas"]["duration_ms"],
+        }
     finally:
         pg_replica.start_server(cluster.replica_dir)
         read_routing.forget_replica_health()
