@@ -148,9 +148,12 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":
+        # Every server setting the measurement depends on is given here: gunicorn.conf.py's
+        # production sizing (threads, worker recycling) must not change what a bench measures.
         workers = ["--workers", str(self.args.workers), "--worker-class", "sync"]
+        workers += ["--threads", str(self.args.threads), "--max-requests", "0"]
         if self.args.threads > 1:
-            workers[-1:] = ["gthread", "--threads", str(self.args.threads)]
+            workers[3] = "gthread"
         command = [
             str(Path(PYTHON).with_name("gunicorn")),
             "crm_project.wsgi:application",

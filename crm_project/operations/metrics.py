@@ -7,6 +7,7 @@ Without it the scrape shows the serving process's counts only (runserver, a sing
 """
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
@@ -42,10 +43,23 @@ def door_of(path: str) -> str:
     return "web"
 
 
+# Each label combination's child, looked up once: prometheus-client's ``labels()`` checks and
+# converts its arguments on every call, a measurable part of what counting costs a request.
+_counters: dict[tuple[str, str, int], Any] = {}
+_timers: dict[str, Any] = {}
+
+
 def observe_request(*, path: str, method: str, status: int, seconds: float) -> None:
     door = door_of(path)
-    REQUESTS.labels(door, method if method in _METHODS else "other", str(status)).inc()
-    REQUEST_DURATION.labels(door).observe(seconds)
+    key = (door, method if method in _METHODS else "other", status)
+    counter = _counters.get(key)
+    if counter is None:
+        counter = _counters[key] = REQUESTS.labels(key[0], key[1], str(status))
+    counter.inc()
+    timer = _timers.get(door)
+    if timer is None:
+        timer = _timers[door] = REQUEST_DURATION.labels(door)
+    timer.observe(seconds)
 
 
 def multiprocess_dir() -> str | None:
