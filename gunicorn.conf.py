@@ -19,10 +19,13 @@ bind = env_list("GUNICORN_BIND", ["127.0.0.1:8000"])
 # migration share PostgreSQL's default max_connections=100 with them.
 MAX_DEFAULT_WORKERS = 12
 workers = env_int("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1) + 1, MAX_DEFAULT_WORKERS))
-# Two threads per worker: a request waiting on the database or the broker leaves the process
-# free for another. More threads than that contend for the GIL on the app's Python.
-worker_class = "gthread"
-threads = 2
+# One thread per worker (gunicorn's sync worker) by default: measured here (REST list, 2 workers
+# on 2 cores, PostgreSQL on the same host), two threads per worker served 20-50% fewer requests,
+# the threads contending for the GIL on the app's own Python. GUNICORN_THREADS above 1 (the
+# gthread worker) pays off only where requests mostly wait: a database across a slow network,
+# slow clients without a buffering proxy in front.
+threads = env_int("GUNICORN_THREADS", 1)
+worker_class = "gthread" if threads > 1 else "sync"
 
 # Requests are short: imports and exports are an upload or a download plus a Celery job, so a
 # worker stuck past this is broken; gunicorn kills and replaces it.

@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 from tests.workers import BASE_DIR, wait_for
 
 GUNICORN_CONF = BASE_DIR / "gunicorn.conf.py"
-GUNICORN_VARIABLES = ("WEB_CONCURRENCY", "GUNICORN_TIMEOUT", "GUNICORN_BIND")
+GUNICORN_VARIABLES = ("WEB_CONCURRENCY", "GUNICORN_TIMEOUT", "GUNICORN_BIND", "GUNICORN_THREADS")
 ONE_YEAR = 365 * 24 * 3600
 EMAIL = "marker.person@example.cn"
 STYLESHEET = re.compile(r'<link rel="stylesheet" href="(/static/crm/crm\.[0-9a-f]{12}\.css)">')
@@ -45,7 +45,7 @@ def test_gunicorn_conf_defaults(monkeypatch):
 
     assert conf["logger_class"] == "crm_project.gunicorn_logging.MaskingLogger"
     assert conf["bind"] == ["127.0.0.1:8000"]
-    assert (conf["workers"], conf["worker_class"], conf["threads"]) == (5, "gthread", 2)
+    assert (conf["workers"], conf["worker_class"], conf["threads"]) == (5, "sync", 1)
     assert conf["timeout"] == conf["graceful_timeout"] == 30
     assert conf["keepalive"] == 5
     assert 0 < conf["max_requests_jitter"] < conf["max_requests"]
@@ -63,9 +63,11 @@ def test_gunicorn_conf_reads_its_environment(monkeypatch):
         WEB_CONCURRENCY="3",
         GUNICORN_TIMEOUT="45",
         GUNICORN_BIND="0.0.0.0:8080, unix:/run/crm/web.sock",
+        GUNICORN_THREADS="4",
     )
 
     assert conf["workers"] == 3
+    assert (conf["worker_class"], conf["threads"]) == ("gthread", 4)
     assert conf["timeout"] == conf["graceful_timeout"] == 45
     assert conf["bind"] == ["0.0.0.0:8080", "unix:/run/crm/web.sock"]
 
