@@ -2,37 +2,18 @@
 never a 500 page: the web UI and the admin (a plain page), REST (its JSON error, whether DRF or
 a middleware met the failure) and SOAP (a ``Server.Unavailable`` fault)."""
 
-from contextlib import contextmanager
-
 import pytest
-from django.db import connections
 from django.test import Client
 
 from crm_project import server_errors
 from tests.factories import SalesUserFactory
+from tests.project.database_outage import database_unreachable
 from tests.soap.support import envelope, raw_fault, wsse_header
 
 # Not inside a test transaction: the connection must be closed and opened again for real.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MESSAGE = "The database is unavailable; try again shortly."
-
-
-@contextmanager
-def database_unreachable():
-    """The default database at a place nothing answers, for the block (then put back)."""
-    alias = connections["default"]
-    saved = alias.settings_dict.copy()
-    alias.close()
-    if alias.vendor == "sqlite":
-        alias.settings_dict["NAME"] = "/nonexistent-folder/db.sqlite3"
-    else:
-        alias.settings_dict.update(HOST="127.0.0.1", PORT="1")
-    try:
-        yield
-    finally:
-        alias.close()
-        alias.settings_dict.update(saved)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 from cryptography.fernet import Fernet
-from django.db import connection, connections
+from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.urls import reverse
 
@@ -10,6 +10,7 @@ from crm_project.operations import health
 from customers import read_routing
 from customers.read_routing import ReplicaHealth
 from tests.factories import ContactFactory
+from tests.project.database_outage import database_unreachable
 from tests.project.web_server import CLOSED_PORT_REDIS
 
 pytestmark = pytest.mark.django_db
@@ -191,19 +192,9 @@ def test_check_names_are_unique():
 
 def test_with_the_database_unreachable_readyz_fails_its_checks_and_healthz_still_answers(client):
     """A database at a closed port: every check that needs it fails with a reason (no 500)."""
-    alias = connections["default"]
-    saved = alias.settings_dict.copy()
-    alias.close()
-    if alias.vendor == "sqlite":
-        alias.settings_dict["NAME"] = "/nonexistent-folder/db.sqlite3"
-    else:
-        alias.settings_dict.update(HOST="127.0.0.1", PORT="1")
-    try:
+    with database_unreachable():
         live = client.get("/healthz")
         response, body = readyz(client)
-    finally:
-        alias.close()
-        alias.settings_dict.update(saved)
 
     assert live.status_code == 200
     assert response.status_code == 503
